@@ -1,0 +1,53 @@
+/**
+ * Typed refusals of the domain. The HTTP layer maps each slug to its status and problem type in one
+ * exception filter (API.md, "Conventions"); deciders only throw these.
+ */
+export type DomainErrorSlug = 'not-found' | 'already-exists' | 'rule-violation' | 'registration-conflict' | 'validation-failed' | 'forbidden';
+
+export interface FieldError {
+  readonly path: string;
+  readonly message: string;
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly slug: DomainErrorSlug;
+  constructor(
+    message: string,
+    /** Extra problem members, e.g. `conflictsWith`. */
+    readonly extensions: Readonly<Record<string, unknown>> = {},
+    readonly errors: readonly FieldError[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export class NotFound extends DomainError {
+  readonly slug = 'not-found' as const;
+  override readonly name = 'NotFound';
+}
+
+export class AlreadyExists extends DomainError {
+  readonly slug = 'already-exists' as const;
+  override readonly name = 'AlreadyExists';
+}
+
+export class RuleViolation extends DomainError {
+  readonly slug = 'rule-violation' as const;
+  override readonly name = 'RuleViolation';
+}
+
+export class RegistrationConflict extends DomainError {
+  readonly slug = 'registration-conflict' as const;
+  override readonly name = 'RegistrationConflict';
+}
+
+/** Input that passed the DTO's shape checks but is still invalid (a domain that normalizes to nothing, say). */
+export class InvalidInput extends DomainError {
+  readonly slug = 'validation-failed' as const;
+  override readonly name = 'InvalidInput';
+}
+
+export class Forbidden extends DomainError {
+  readonly slug = 'forbidden' as const;
+  override readonly name = 'Forbidden';
+}
