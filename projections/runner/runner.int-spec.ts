@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '../../events/envelope.js';
+import { SqliteEventStore } from '../../libs/event-store/src/sqlite/sqlite-event-store.js';
+import { newEvent } from '../../libs/event-store/src/testing/fixtures.js';
+import { countingProjection } from '../../test/support/counting-projection.mjs';
+import type { Projection } from './projection.js';
+import { openReadModels, ProjectionRunner } from './runner.js';
+
+const counting = countingProjection as Projection;
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ledger-runner-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function seed(store: SqliteEventStore, count: number): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < count; i += 100) {
+    const batch = Array.from({ length: Math.min(100, count - i) }, (_, j) => {
+      total += i + j + 1;
+      return newEvent('Counted', { n: i + j + 1 });
+    });
+    await store.append(`count-${i % 7}`, batch, 'any');
+  }
+  return total;
+}
+
+function totals(db: Database.Database): { rows: number; total: number } {
+  const rows = (db.prepare('SELECT COUNT(*) AS c FROM counted').get() as { c: number }).c;
+  const total = (db.prepare('SELECT total FROM counted_total').get() as { total: number }).total;
+  return { rows, total };
+}
+
+describe('projection runner', () => {
+  it('catches up, follows live appends, and answers waitFor once a position is reached', async () => {
+    const store = SqliteEventStore.open(join(dir, 'live.sqlite'), { pollMs: 10 });
+    const db = openReadModels(join(dir, 'live-read.sqlite'));
+    const expected = await seed(store, 250);
+    const runner = new ProjectionRunner(store, db, [counting]);
+    runner.start();
+    expect(await runner.waitFor(await store.headPosition(), 5000)).toBe(true);
+    expect(totals(db)).toEqual({ rows: 250, total: expected });
+    const r = await store.append('count-live', [newEvent('Counted', { n: 1000 }), newEvent('Other')], 'any');
+    expect(await runner.waitFor(r.position, 5000)).toBe(true);
+    expect(totals(db)).toEqual({ rows: 251, total: expected + 1000 });
+    expect(runner.position('counting')).toBe(r.position);
+    expect(await runner.waitFor(r.position + 10n, 50)).toBe(false);
+    await runner.stop();
+    await store.close();
+  });
+
+  it('a failure inside a batch rolls the batch back with its checkpoint; a restart applies each event once', async () => {
+    const store = SqliteEventStore.open(join(dir, 'fail.sqlite'));
+    const readFile = join(dir, 'fail-read.sqlite');
+    const expected = await seed(store, 500);
+    let seen = 0;
+    const flaky: Projection = {
+      ...counting,
+      evolve(db, e: RecordedEvent) {
+        if (++seen === 333) throw new Error('crash in the middle of a batch');
+        counting.evolve(db, e);
+      },
+    };
+    const db1 = openReadModels(readFile);
+    await expect(new ProjectionRunner(store, db1, [flaky], { batchSize: 100 }).catchUp()).rejects.toThrow(/crash/);
+    const partial = totals(db1);
+    expect(partial.rows).toBe(300);
+    db1.close();
+
+    const db2 = openReadModels(readFile);
+    const runner = new ProjectionRunner(store, db2, [counting], { batchSize: 100 });
+    expect(runner.position('counting')).toBeGreaterThan(0n);
+    await runner.catchUp();
+    expect(totals(db2)).toEqual({ rows: 500, total: expected });
+    db2.close();
+    await store.close();
+  });
+
+  it('a version bump or a reset rebuilds the read model from zero to the same answer', async () => {
+    const store = SqliteEventStore.open(join(dir, 'rebuild.sqlite'));
+    const readFile = join(dir, 'rebuild-read.sqlite');
+    const expected = await seed(store, 300);
+    const db = openReadModels(readFile);
+    await new ProjectionRunner(store, db, [counting]).catchUp();
+    const bumped = new ProjectionRunner(store, db, [{ ...counting, version: 2 }]);
+    expect(bumped.position('counting')).toBe(0n);
+    await bumped.catchUp();
+    expect(totals(db)).toEqual({ rows: 300, total: expected });
+    bumped.reset();
+    expect(totals(db)).toEqual({ rows: 0, total: 0 });
+    await bumped.catchUp();
+    expect(totals(db)).toEqual({ rows: 300, total: expected });
+    db.close();
+    await store.close();
+  });
+
+  it('killed with SIGKILL between batches, it neither loses nor double-applies an event after restart', async () => {
+    const eventsFile = join(dir, 'killed.sqlite');
+    const readFile = join(dir, 'killed-read.sqlite');
+    const store = SqliteEventStore.open(eventsFile);
+    const expected = await seed(store, 5000);
+    const child = spawn(process.execPath, [resolve('test/support/project-loop.mjs'), eventsFile, readFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let batches = 0;
+    await new Promise<void>((done) => {
+      createInterface({ input: child.stdout! }).on('line', () => {
+        if (++batches === 40) child.kill('SIGKILL');
+      });
+      child.on('exit', () => done());
+    });
+    const db = openReadModels(readFile);
+    const runner = new ProjectionRunner(store, db, [counting]);
+    const at = runner.position('counting');
+    const before = totals(db);
+    // The read model is exactly at its checkpoint: every event up to it once, none after it.
+    const upTo = db.prepare('SELECT COUNT(*) AS c FROM counted WHERE position <= ?').get(at) as { c: number };
+    expect(upTo.c).toBe(before.rows);
+    expect(before.rows).toBeGreaterThan(0);
+    expect(before.rows).toBeLessThan(5000);
+    await runner.catchUp();
+    expect(totals(db)).toEqual({ rows: 5000, total: expected });
+    process.stdout.write(`projection crash: killed at checkpoint ${at} with ${before.rows} applied; after restart 5000 applied once\n`);
+    db.close();
+    await store.close();
+  });
+});
