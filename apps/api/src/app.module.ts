@@ -1,0 +1,30 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ALL_PROJECTIONS } from '../../../projections/index.js';
+import { LedgerModule, type LedgerCoreOptions } from './ledger/ledger.module.js';
+import { PartnersModule } from './partners/partners.module.js';
+import type { LedgerConfig } from './platform/config.js';
+import { PlatformModule, type PlatformOptions } from './platform/platform.module.js';
+import { readinessChecksProvider } from './ledger/readiness.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: LedgerConfig, overrides: Partial<LedgerCoreOptions> = {}, platform: PlatformOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        PlatformModule.forRoot(config, { readinessChecks: readinessChecksProvider(config), ...platform }),
+        CqrsModule.forRoot(),
+        LedgerModule.forRoot({
+          store: config.store,
+          dataDir: config.dataDir,
+          esdbConnectionString: config.esdbConnectionString,
+          consistencyTimeoutMs: config.consistencyTimeoutMs,
+          projections: ALL_PROJECTIONS,
+          ...overrides,
+        }),
+        PartnersModule,
+      ],
+    };
+  }
+}

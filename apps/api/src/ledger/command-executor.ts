@@ -1,0 +1,156 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Actor, DomainEventShape, EventMetadata, RecordedEvent } from '../../../../events/envelope.js';
+import { fold } from '../../../../libs/kernel/src/decider.js';
+import { WrongExpectedVersionError, type EventStore, type ExpectedRevision } from '../../../../libs/event-store/src/port.js';
+import { canonicalJson } from '../../../../libs/event-store/src/hashing.js';
+
+export const SCHEMA_VERSION = 1;
+const MAX_ATTEMPTS = 8;
+
+/** Who issued a command and how to find its earlier run: built once per request. */
+export interface CommandContext {
+  readonly actor: Actor;
+  readonly commandId: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+  /** Set when the request carried an `Idempotency-Key`. */
+  readonly requestHash?: string;
+}
+
+export interface CommandOutcome {
+  /** Position of the last event appended, or the log's head when the command was a no-op. */
+  readonly position: bigint;
+  readonly events: readonly RecordedEvent[];
+  /** True when these events were appended by an earlier run of the same command. */
+  readonly replayed: boolean;
+}
+
+export class IdempotencyKeyReusedError extends Error {
+  override readonly name = 'IdempotencyKeyReusedError';
+}
+
+export class ConcurrencyConflictError extends Error {
+  override readonly name = 'ConcurrencyConflictError';
+}
+
+/**
+ * Builds the context of one command. With an `Idempotency-Key`, the command id is derived from the key and
+ * the actor, so a retry has the same command id (and the same event ids) and finds its earlier events in
+ * the log, even after a crash between the append and the answer.
+ */
+export function commandContext(actor: Actor, request: { idempotencyKey?: string; method: string; path: string; body: unknown; requestId?: string }): CommandContext {
+  if (request.idempotencyKey === undefined) {
+    const commandId = randomUUID();
+    return { actor, commandId, correlationId: request.requestId ?? commandId, causationId: commandId };
+  }
+  const commandId = uuidFromHash(`${actor.id}\n${request.idempotencyKey}`);
+  const requestHash = createHash('sha256').update(`${request.method} ${request.path}\n${canonicalJson(request.body ?? {})}`).digest('hex');
+  return { actor, commandId, correlationId: request.requestId ?? commandId, causationId: commandId, requestHash };
+}
+
+function uuidFromHash(input: string): string {
+  const h = createHash('sha256').update(input).digest('hex');
+  // RFC 9562 layout, version 8 (custom), so EventStoreDB accepts derived ids as event ids.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Event ids are derived from the command, so two racing runs of one command write the same ids. */
+export function eventIdFor(commandId: string, streamId: string, index: number): string {
+  return uuidFromHash(`${commandId}\n${streamId}\n${index}`);
+}
+
+export interface StreamCommand<S, E extends DomainEventShape> {
+  readonly streamId: string;
+  readonly initialState: () => S;
+  readonly evolve: (state: S, event: E) => S;
+  /** Pure: the events to append for this state, [] for a no-op; throws a DomainError to refuse. */
+  readonly decide: (state: S, now: Date) => readonly E[];
+}
+
+/**
+ * The command pipeline (ARCHITECTURE.md): read the boundary's stream, fold it, decide, append with the
+ * revision that was read; on a concurrency conflict read again and decide again, a bounded number of times.
+ */
+export class CommandExecutor {
+  constructor(
+    private readonly store: EventStore,
+    private readonly clock: { now(): Date },
+  ) {}
+
+  /**
+   * The earlier run of this command, if the log has one. A command that writes several streams passes
+   * `isComplete`, so that a run which crashed half-way is finished rather than replayed.
+   */
+  async findEarlier(ctx: CommandContext, isComplete: (events: readonly RecordedEvent[]) => boolean = () => true): Promise<CommandOutcome | undefined> {
+    if (ctx.requestHash === undefined) return undefined;
+    const earlier = await this.store.findByCommandId(ctx.commandId);
+    if (earlier.length === 0) return undefined;
+    const replayed = this.replay(ctx, earlier);
+    return isComplete(earlier) ? replayed : undefined;
+  }
+
+  async execute<S, E extends DomainEventShape>(
+    ctx: CommandContext,
+    command: StreamCommand<S, E>,
+    options: { isComplete?: (events: readonly RecordedEvent[]) => boolean } = {},
+  ): Promise<CommandOutcome> {
+    const found = await this.findEarlier(ctx, options.isComplete);
+    if (found) return found;
+    for (let attempt = 1; ; attempt++) {
+      const events = await this.store.readStream(command.streamId);
+      if (ctx.requestHash !== undefined) {
+        const mine = events.filter((e) => e.metadata.commandId === ctx.commandId);
+        if (mine.length) return this.replay(ctx, mine);
+      }
+      const state = fold(command.evolve, command.initialState(), events as unknown as E[]);
+      const now = this.clock.now();
+      const decided = command.decide(state, now);
+      if (decided.length === 0) return { position: await this.store.headPosition(), events: [], replayed: false };
+      const expected: ExpectedRevision = events.length ? events[events.length - 1]!.revision : 'no_stream';
+      const metadata = this.metadata(ctx, now);
+      try {
+        const r = await this.store.append(
+          command.streamId,
+          decided.map((e, i) => ({ eventId: eventIdFor(ctx.commandId, command.streamId, i), type: e.type, data: e.data, metadata })),
+          expected,
+        );
+        return { position: r.position, events: r.events, replayed: false };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        if (attempt >= MAX_ATTEMPTS) throw new ConcurrencyConflictError(`stream ${command.streamId} kept changing: gave up after ${attempt} attempts`);
+        // Spread retries so that many writers on one stream do not collide in lockstep.
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * attempt * 5)));
+      }
+    }
+  }
+
+  /** Appends without deciding (for steps like a domain claim whose decision the caller made). */
+  async appendDecided(ctx: CommandContext, streamId: string, events: readonly DomainEventShape[], expected: ExpectedRevision, indexOffset = 0): Promise<CommandOutcome> {
+    const metadata = this.metadata(ctx, this.clock.now());
+    const r = await this.store.append(
+      streamId,
+      events.map((e, i) => ({ eventId: eventIdFor(ctx.commandId, streamId, indexOffset + i), type: e.type, data: e.data, metadata })),
+      expected,
+    );
+    return { position: r.position, events: r.events, replayed: false };
+  }
+
+  metadata(ctx: CommandContext, now: Date): EventMetadata {
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      actor: ctx.actor,
+      commandId: ctx.commandId,
+      correlationId: ctx.correlationId,
+      causationId: ctx.causationId,
+      recordedAt: now.toISOString(),
+      ...(ctx.requestHash !== undefined ? { requestHash: ctx.requestHash } : {}),
+    };
+  }
+
+  private replay(ctx: CommandContext, events: readonly RecordedEvent[]): CommandOutcome {
+    if (events.some((e) => e.metadata.requestHash !== ctx.requestHash)) {
+      throw new IdempotencyKeyReusedError('this Idempotency-Key was used for a different request');
+    }
+    return { position: events[events.length - 1]!.position, events, replayed: true };
+  }
+}

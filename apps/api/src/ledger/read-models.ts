@@ -1,0 +1,35 @@
+import type Database from 'better-sqlite3';
+import type { ProjectionRunner } from '../../../../projections/runner/runner.js';
+
+export class NotCaughtUpError extends Error {
+  override readonly name = 'NotCaughtUpError';
+  constructor(readonly wanted: bigint, readonly reached: bigint) {
+    super(`the read model reached position ${reached}, not ${wanted}, within the consistency timeout`);
+  }
+}
+
+/**
+ * Read access to the projections with read-your-writes: `minPosition` waits until the read models reach
+ * it (positions are commit-ordered, so that is sound) or fails with `not-caught-up` after the timeout.
+ */
+export class ReadModels {
+  constructor(
+    private readonly runner: ProjectionRunner,
+    readonly db: Database.Database,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async read<T>(minPosition: bigint | undefined, query: (db: Database.Database) => T): Promise<{ position: bigint; value: T }> {
+    if (minPosition !== undefined && minPosition > this.runner.position()) {
+      const ok = await this.runner.waitFor(minPosition, this.timeoutMs);
+      if (!ok) throw new NotCaughtUpError(minPosition, this.runner.position());
+    }
+    // Read the position first: the value is then at least as new as the position announced.
+    const position = this.runner.position();
+    return { position, value: query(this.db) };
+  }
+
+  position(): bigint {
+    return this.runner.position();
+  }
+}

@@ -1,0 +1,111 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO31661Alpha2, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PARTNER_STATUSES, PARTNER_TYPES, type PartnerType } from '../../../../events/partners.js';
+import { IsLedgerId, IsLedgerTime, POSITION_PATTERN } from '../ledger/validation.js';
+
+export class EnrollPartnerDto {
+  @ApiProperty({ example: 'P-1001', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' })
+  @IsLedgerId()
+  partnerId!: string;
+
+  @ApiProperty({ example: 'Northwind Resellers', maxLength: 500 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  name!: string;
+
+  @ApiProperty({ enum: PARTNER_TYPES })
+  @IsIn(PARTNER_TYPES)
+  type!: PartnerType;
+
+  @ApiProperty({ example: 'northwind.example.com', description: 'Folded to its registrable domain: unique among partners that are not terminated.' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  domain!: string;
+
+  @ApiPropertyOptional({ example: 'DE', description: 'ISO 3166-1 alpha-2' })
+  @IsOptional()
+  @IsISO31661Alpha2()
+  country?: string;
+}
+
+export class ReasonDto {
+  @ApiProperty({ maxLength: 500 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  reason!: string;
+}
+
+export class OptionalReasonDto {
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  reason?: string;
+}
+
+export class EmptyDto {}
+
+export class CertifySellerDto {
+  @ApiProperty({ example: 'seller-42' })
+  @IsLedgerId()
+  sellerId!: string;
+
+  @ApiProperty({ example: 'Solutions Architect', maxLength: 500 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  certification!: string;
+
+  @ApiProperty({ example: '2026-03-31' })
+  @IsLedgerTime()
+  earnedAt!: string;
+
+  @ApiPropertyOptional({ example: '2027-03-31' })
+  @IsOptional()
+  @IsLedgerTime()
+  expiresAt?: string;
+}
+
+export class PositionQueryDto {
+  @ApiPropertyOptional({ description: 'Answer only once the read model has reached this position (read-your-writes).' })
+  @IsOptional()
+  @Matches(POSITION_PATTERN)
+  minPosition?: string;
+}
+
+export class ListPartnersQueryDto extends PositionQueryDto {
+  @ApiPropertyOptional({ enum: PARTNER_STATUSES })
+  @IsOptional()
+  @IsIn(PARTNER_STATUSES)
+  status?: string;
+
+  @ApiPropertyOptional({ enum: PARTNER_TYPES })
+  @IsOptional()
+  @IsIn(PARTNER_TYPES)
+  type?: string;
+
+  @ApiPropertyOptional({ example: 'Gold' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  tier?: string;
+
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(400)
+  cursor?: string;
+}

@@ -1,0 +1,82 @@
+import { ConfigError, loadConfig } from './config.js';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  let thrown: unknown;
+  try {
+    loadConfig(env);
+  } catch (error) {
+    thrown = error;
+  }
+  if (!(thrown instanceof ConfigError)) throw new Error('expected a ConfigError');
+  return thrown.problems;
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      store: 'sqlite',
+      dataDir: './data',
+      consistencyTimeoutMs: 5000,
+      nodeEnv: 'development',
+      logLevel: 'info',
+      readyMaxLagEvents: 1000,
+    });
+  });
+
+  it('reads every variable', () => {
+    expect(
+      loadConfig({
+        PORT: '8080',
+        LEDGER_STORE: 'esdb',
+        EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false',
+        LEDGER_DATA_DIR: '/var/lib/ledger',
+        LEDGER_CONSISTENCY_TIMEOUT_MS: '250',
+        NODE_ENV: 'production',
+        LEDGER_API_KEYS: '[]',
+        LOG_LEVEL: 'DEBUG',
+        LEDGER_READY_MAX_LAG_EVENTS: '0',
+      }),
+    ).toEqual({
+      port: 8080,
+      store: 'esdb',
+      esdbConnectionString: 'esdb://localhost:2113?tls=false',
+      dataDir: '/var/lib/ledger',
+      consistencyTimeoutMs: 250,
+      nodeEnv: 'production',
+      apiKeys: '[]',
+      logLevel: 'debug',
+      readyMaxLagEvents: 0,
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', LEDGER_API_KEYS: ' ', LEDGER_STORE: '' })).toMatchObject({ port: 3000, store: 'sqlite' });
+    expect(loadConfig({ LEDGER_API_KEYS: '' }).apiKeys).toBeUndefined();
+  });
+
+  it('refuses esdb without a connection string', () => {
+    expect(problemsOf({ LEDGER_STORE: 'esdb' })).toEqual([expect.stringMatching(/EVENTSTORE_CONNECTION_STRING/)]);
+  });
+
+  it('refuses bad values, all reported at once', () => {
+    const problems = problemsOf({
+      PORT: 'http',
+      LEDGER_STORE: 'postgres',
+      LEDGER_CONSISTENCY_TIMEOUT_MS: '-5',
+      LOG_LEVEL: 'loud',
+      LEDGER_READY_MAX_LAG_EVENTS: '1.5',
+    });
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/PORT must be an integer from 0 to 65535 \(got "http"\)/);
+    expect(problems.join('\n')).toMatch(/LEDGER_STORE must be "sqlite" or "esdb"/);
+    expect(problems.join('\n')).toMatch(/LEDGER_CONSISTENCY_TIMEOUT_MS/);
+    expect(problems.join('\n')).toMatch(/LOG_LEVEL must be one of/);
+    expect(problems.join('\n')).toMatch(/LEDGER_READY_MAX_LAG_EVENTS/);
+  });
+
+  it('refuses an out-of-range port and two key sources', () => {
+    expect(problemsOf({ PORT: '70000' })).toEqual([expect.stringMatching(/^PORT/)]);
+    expect(problemsOf({ LEDGER_API_KEYS: '[]', LEDGER_API_KEYS_FILE: '/etc/keys.json' })).toEqual([expect.stringMatching(/not both/)]);
+  });
+});

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { ValidationPipe } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import type { LedgerConfig } from './config.js';
+import { ProblemFilter, validationProblem } from './problem.filter.js';
+import { ProblemException } from './problem.js';
+import { installSwagger, type SwaggerOptions } from './swagger.js';
+
+/** API.md, "Conventions": bodies over 1 MiB are a 413. */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** An incoming `X-Request-Id` is kept only if it cannot smuggle anything into headers or log lines. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}$/;
+
+/** Nesting deeper than any DTO of the API is refused before validation could exhaust the stack. */
+export const MAX_BODY_DEPTH = 32;
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+export function createFastifyAdapter(): FastifyAdapter {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    // Behind a proxy, client addresses would come from X-Forwarded-For only if an operator opts in.
+    trustProxy: false,
+    // Our JSON parser refuses these keys itself (see `parseJsonBody`); these cover any parser Fastify falls back to.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+  adapter.getInstance().addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    // On the raw response, Fastify merges the header into every reply it sends, errors and 404s included.
+    reply.raw.setHeader('X-Request-Id', request.id);
+    // pino-http runs as Nest middleware and sees only the raw request: this is how it learns the same id.
+    (request.raw as IncomingMessage & { id?: string }).id = request.id;
+    done();
+  });
+  return adapter;
+}
+
+export type ConfigureAppOptions = SwaggerOptions;
+
+/**
+ * Call after `NestFactory.create(AppModule, createFastifyAdapter(), { bufferLogs: true })` and before
+ * `listen()`/`init()`: body parsers and hooks can only be changed before Fastify starts.
+ */
+export function configureApp(app: NestFastifyApplication, _config: LedgerConfig, options: ConfigureAppOptions = {}): OpenAPIObject {
+  try {
+    app.useLogger(app.get(Logger));
+  } catch {
+    // Without PlatformModule's logger the app keeps Nest's console logger.
+  }
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => validationProblem(errors),
+    }),
+  );
+  app.useGlobalFilters(new ProblemFilter());
+  installBodyParsing(app);
+  const document = installSwagger(app, options);
+  app.enableShutdownHooks();
+  return document;
+}
+
+/**
+ * JSON only (API.md, "Conventions"). Nest registers its JSON and urlencoded parsers during `init()` unless
+ * parsers for those types were registered through `useBodyParser`, which is why both go through it here.
+ */
+function installBodyParsing(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeContentTypeParser('text/plain');
+  app.useBodyParser('application/json', { bodyLimit: BODY_LIMIT }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: BODY_LIMIT }, (_req, _body, done) => {
+    done(ProblemException.unsupportedMediaType(), undefined);
+  });
+  // Any other type (and a body without a Content-Type) is refused before its body is read.
+  fastify.addContentTypeParser('*', (_req, _payload, done) => {
+    done(ProblemException.unsupportedMediaType(), undefined);
+  });
+  // A command without a body (and without a Content-Type) means "no fields", like `{}`.
+  fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+    if (request.body === undefined && BODY_METHODS.has(request.method)) request.body = {};
+    done();
+  });
+}
+
+/**
+ * Strict JSON object bodies. An empty body is `{}` (clients that always send `Content-Type: application/json`
+ * send it on body-less commands too); keys that could reach an object's prototype are refused, as are
+ * bodies nested deeper than any DTO, which validation would otherwise recurse through.
+ */
+export function parseJsonBody(body: Buffer | string): Record<string, unknown> {
+  let text = typeof body === 'string' ? body : body.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw ProblemException.validationFailed('The request body is not valid JSON.');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw ProblemException.validationFailed('The request body must be a JSON object.');
+  }
+  const stack: Array<{ node: unknown; path: string; depth: number }> = [{ node: value, path: '', depth: 1 }];
+  while (stack.length) {
+    const { node, path, depth } = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > MAX_BODY_DEPTH) {
+      throw ProblemException.validationFailed(`The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`, [
+        { path: path || '(body)', message: 'nested too deeply' },
+      ]);
+    }
+    for (const key of Object.keys(node)) {
+      const child = Array.isArray(node) ? `${path}${path ? '.' : ''}${key}` : path ? `${path}.${key}` : key;
+      if (key === '__proto__' || key === 'constructor') {
+        throw ProblemException.validationFailed(`The request body contains the forbidden key "${key}".`, [
+          { path: child, message: `property ${key} is not allowed` },
+        ]);
+      }
+      stack.push({ node: (node as Record<string, unknown>)[key], path: child, depth: depth + 1 });
+    }
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,83 @@
+import fc from 'fast-check';
+import { registrableDomain } from './domain-name.js';
+
+describe('registrableDomain', () => {
+  it.each([
+    ['acme.co.uk', 'acme.co.uk'],
+    ['www.acme.co.uk', 'acme.co.uk'],
+    ['https://EU.Acme.co.uk/x', 'acme.co.uk'],
+    ['HTTPS://WWW.ACME.CO.UK:8443/Path?q=1#frag', 'acme.co.uk'],
+    ['http://user:secret@www.acme.com/', 'acme.com'],
+    ['//acme.com/path', 'acme.com'],
+    ['acme.com/path/to', 'acme.com'],
+    ['acme.com:8080', 'acme.com'],
+    ['ACME.COM', 'acme.com'],
+    ['  acme.com  ', 'acme.com'],
+    ['acme.com.', 'acme.com'],
+    ['a.b.c.acme.com', 'acme.com'],
+    ['shop.acme.com.au', 'acme.com.au'],
+    ['www.com', 'www.com'],
+    ['example.com', 'example.com'],
+    ['partner.test', 'partner.test'],
+    ['ＡＣＭＥ.com', 'acme.com'],
+  ])('given %j, then %j', (input, expected) => {
+    expect(registrableDomain(input)).toBe(expected);
+  });
+
+  describe('internationalized names fold to one ASCII key', () => {
+    it.each([
+      ['münchen.de', 'xn--mnchen-3ya.de'],
+      ['https://www.München.DE/stadt', 'xn--mnchen-3ya.de'],
+      ['xn--mnchen-3ya.de', 'xn--mnchen-3ya.de'],
+      ['XN--MNCHEN-3YA.DE', 'xn--mnchen-3ya.de'],
+      ['WWW.BÜCHER.DE', 'xn--bcher-kva.de'],
+      ['пример.рф', 'xn--e1afmkfd.xn--p1ai'],
+      ['shop.xn--e1afmkfd.xn--p1ai', 'xn--e1afmkfd.xn--p1ai'],
+    ])('given %j, then %j', (input, expected) => {
+      expect(registrableDomain(input)).toBe(expected);
+    });
+  });
+
+  it('uses the private section of the public suffix list: tenants of a platform are different owners', () => {
+    expect(registrableDomain('alice.github.io')).toBe('alice.github.io');
+    expect(registrableDomain('www.alice.github.io')).toBe('alice.github.io');
+    expect(registrableDomain('bob.github.io')).toBe('bob.github.io');
+  });
+
+  it.each([
+    [''],
+    ['   '],
+    ['co.uk'],
+    ['co.uk.'],
+    ['com'],
+    ['github.io'],
+    ['localhost'],
+    ['http://localhost:3000'],
+    ['app.localhost'],
+    ['acme.invalid'],
+    ['127.0.0.1'],
+    ['127.1'],
+    ['http://192.168.0.1:8080/x'],
+    ['[::1]'],
+    ['http://[2001:db8::1]/'],
+    ['garbage'],
+    ['acme..com'],
+    ['acme com'],
+    ['-acme.com'],
+    ['http://'],
+    ['..'],
+  ])('given %j, then there is no registrable domain', (input) => {
+    expect(registrableDomain(input)).toBeUndefined();
+  });
+
+  it('is idempotent: a normalized domain normalizes to itself', () => {
+    const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
+    const host = fc.tuple(fc.array(label, { maxLength: 3 }), fc.constantFrom('com', 'co.uk', 'de', 'com.au', 'io', 'xn--p1ai'));
+    fc.assert(
+      fc.property(host, fc.constantFrom('', 'https://', 'HTTP://WWW.'), ([labels, suffix], prefix) => {
+        const once = registrableDomain(`${prefix}${labels.join('.')}${labels.length ? '.' : ''}${suffix}`);
+        if (once !== undefined) expect(registrableDomain(once)).toBe(once);
+      }),
+    );
+  });
+});

@@ -1,0 +1,56 @@
+import { InvalidInput } from '../../kernel/src/errors.js';
+
+/** One tier's requirements and benefits (DOMAIN.md, "Tier program"). Money is in the reporting currency. */
+export interface TierDefinition {
+  readonly name: string;
+  /** Higher is better; the lowest rank is where new partners start. */
+  readonly rank: number;
+  readonly minSourcedRevenueMinor: number;
+  readonly minCertifiedSellers: number;
+  readonly minWonDeals: number;
+  readonly discountBps: number;
+  readonly mdfEligible: boolean;
+}
+
+/**
+ * Policy as data: each `TierProgramDefined` carries one of these, so every decision can name the version
+ * in force when it was recorded.
+ */
+export interface TierProgram {
+  readonly version: number;
+  /** ISO 4217. */
+  readonly reportingCurrency: string;
+  readonly lookbackDays: number;
+  readonly downgradeGraceDays: number;
+  readonly protectionDays: number;
+  readonly maxExtensionDays: number;
+  readonly dealRegistrationDiscountBps: number;
+  readonly tiers: readonly TierDefinition[];
+}
+
+const tier = (t: TierDefinition): TierDefinition => Object.freeze(t);
+
+/** Version 0: the program in force until the first `TierProgramDefined`. */
+export const DEFAULT_PROGRAM: TierProgram = Object.freeze({
+  version: 0,
+  reportingCurrency: 'USD',
+  lookbackDays: 365,
+  downgradeGraceDays: 90,
+  protectionDays: 90,
+  maxExtensionDays: 60,
+  dealRegistrationDiscountBps: 1000,
+  tiers: Object.freeze([
+    tier({ name: 'Registered', rank: 0, minSourcedRevenueMinor: 0, minCertifiedSellers: 0, minWonDeals: 0, discountBps: 1000, mdfEligible: false }),
+    tier({ name: 'Silver', rank: 1, minSourcedRevenueMinor: 10_000_000, minCertifiedSellers: 2, minWonDeals: 0, discountBps: 1500, mdfEligible: true }),
+    tier({ name: 'Gold', rank: 2, minSourcedRevenueMinor: 50_000_000, minCertifiedSellers: 5, minWonDeals: 5, discountBps: 2000, mdfEligible: true }),
+    tier({ name: 'Platinum', rank: 3, minSourcedRevenueMinor: 200_000_000, minCertifiedSellers: 10, minWonDeals: 15, discountBps: 2500, mdfEligible: true }),
+  ]),
+});
+
+/** The tier new partners start at. A program without tiers is refused when defined, so this only guards. */
+export function lowestTier(program: TierProgram): TierDefinition {
+  let lowest: TierDefinition | undefined;
+  for (const t of program.tiers) if (lowest === undefined || t.rank < lowest.rank) lowest = t;
+  if (lowest === undefined) throw new InvalidInput(`tier program version ${program.version} has no tiers`);
+  return lowest;
+}
