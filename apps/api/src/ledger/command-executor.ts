@@ -3,6 +3,7 @@ import type { Actor, DomainEventShape, EventMetadata, RecordedEvent } from '../.
 import { fold } from '../../../../libs/kernel/src/decider.js';
 import { WrongExpectedVersionError, type EventStore, type ExpectedRevision } from '../../../../libs/event-store/src/port.js';
 import { canonicalJson } from '../../../../libs/event-store/src/hashing.js';
+import { ProblemException } from '../platform/problem.js';
 
 export const SCHEMA_VERSION = 1;
 const MAX_ATTEMPTS = 8;
@@ -25,12 +26,16 @@ export interface CommandOutcome {
   readonly replayed: boolean;
 }
 
-export class IdempotencyKeyReusedError extends Error {
-  override readonly name = 'IdempotencyKeyReusedError';
+export class IdempotencyKeyReusedError extends ProblemException {
+  constructor(detail: string) {
+    super('idempotency-key-reused', detail);
+  }
 }
 
-export class ConcurrencyConflictError extends Error {
-  override readonly name = 'ConcurrencyConflictError';
+export class ConcurrencyConflictError extends ProblemException {
+  constructor(detail: string) {
+    super('concurrency-conflict', detail);
+  }
 }
 
 /**

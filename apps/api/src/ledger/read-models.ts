@@ -1,10 +1,13 @@
 import type Database from 'better-sqlite3';
+import { ProblemException } from '../platform/problem.js';
 import type { ProjectionRunner } from '../../../../projections/runner/runner.js';
 
-export class NotCaughtUpError extends Error {
-  override readonly name = 'NotCaughtUpError';
+export class NotCaughtUpError extends ProblemException {
   constructor(readonly wanted: bigint, readonly reached: bigint) {
-    super(`the read model reached position ${reached}, not ${wanted}, within the consistency timeout`);
+    super('not-caught-up', `the read models reached position ${reached}, not ${wanted}, within the consistency timeout`, {
+      extensions: { minPosition: wanted.toString(), ledgerPosition: reached.toString() },
+      headers: { 'Retry-After': '1' },
+    });
   }
 }
 

@@ -22,11 +22,12 @@ const HTTP_STATUS_SLUG: Readonly<Record<number, string>> = {
   404: 'not-found',
   405: 'method-not-allowed',
   406: 'not-acceptable',
+  409: 'conflict',
   413: 'payload-too-large',
   415: 'unsupported-media-type',
   422: 'rule-violation',
   429: 'too-many-requests',
-  503: 'store-unavailable',
+  503: 'service-unavailable',
 };
 
 /**

@@ -11,6 +11,7 @@ export const PROBLEM_SLUGS = [
   'not-found',
   'method-not-allowed',
   'not-acceptable',
+  'conflict',
   'already-exists',
   'concurrency-conflict',
   'registration-conflict',
@@ -23,6 +24,7 @@ export const PROBLEM_SLUGS = [
   'not-caught-up',
   'not-ready',
   'store-unavailable',
+  'service-unavailable',
 ] as const;
 
 export type ProblemSlug = (typeof PROBLEM_SLUGS)[number];
@@ -51,6 +53,7 @@ const TITLES: Record<ProblemSlug, string> = {
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
   'not-acceptable': 'Not acceptable',
+  conflict: 'Conflict',
   'already-exists': 'Already exists',
   'concurrency-conflict': 'Concurrent change',
   'registration-conflict': 'Registration conflict',
@@ -63,6 +66,7 @@ const TITLES: Record<ProblemSlug, string> = {
   'not-caught-up': 'Read model not caught up',
   'not-ready': 'Not ready',
   'store-unavailable': 'Event store unavailable',
+  'service-unavailable': 'Service unavailable',
 };
 
 export const PROBLEM_STATUS: Record<ProblemSlug, number> = {
@@ -72,6 +76,7 @@ export const PROBLEM_STATUS: Record<ProblemSlug, number> = {
   'not-found': 404,
   'method-not-allowed': 405,
   'not-acceptable': 406,
+  conflict: 409,
   'already-exists': 409,
   'concurrency-conflict': 409,
   'registration-conflict': 409,
@@ -84,6 +89,7 @@ export const PROBLEM_STATUS: Record<ProblemSlug, number> = {
   'not-caught-up': 503,
   'not-ready': 503,
   'store-unavailable': 503,
+  'service-unavailable': 503,
 };
 
 export function problemTitle(slug: string): string {

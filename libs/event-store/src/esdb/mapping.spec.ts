@@ -36,12 +36,13 @@ import {
   type EsdbRecordedEventLike,
 } from './mapping.js';
 
-const TWO_32 = 1n << 32n;
+const OFFSET = 1n << 24n;
+const MAX_COMMIT = (1n << 39n) - 1n;
 const MAX_LOG = (1n << 63n) - 1n;
 
-/** Positions the server can report: commit anywhere in a signed 64-bit log, the event within 2^32 after it. */
+/** Positions the server can report: commit anywhere in a 512 GiB log, the event within 2^24 after it. */
 const position = fc
-  .record({ commit: fc.bigInt({ min: 0n, max: MAX_LOG - TWO_32 }), offset: fc.bigInt({ min: 0n, max: TWO_32 - 1n }) })
+  .record({ commit: fc.bigInt({ min: 0n, max: MAX_COMMIT }), offset: fc.bigInt({ min: 0n, max: OFFSET - 1n }) })
   .map(({ commit, offset }) => ({ commit, prepare: commit + offset }));
 
 function sign(n: number | bigint): number {
@@ -63,7 +64,7 @@ describe('positions', () => {
 
   it('keep the order of neighbouring commits, where a too-narrow offset field would overlap the next commit', () => {
     const neighbours = fc
-      .tuple(position, fc.bigInt({ min: 0n, max: 3n }), fc.bigInt({ min: 0n, max: TWO_32 - 1n }))
+      .tuple(position.filter((p) => p.commit <= MAX_COMMIT - 3n), fc.bigInt({ min: 0n, max: 3n }), fc.bigInt({ min: 0n, max: OFFSET - 1n }))
       .map(([a, delta, offset]) => [a, { commit: a.commit + delta, prepare: a.commit + delta + offset }] as const);
     fc.assert(
       fc.property(neighbours, ([a, b]) => {
@@ -74,7 +75,7 @@ describe('positions', () => {
 
   it('keep the order of events that share a commit position, as one multi-event append would', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: MAX_LOG - TWO_32 }), fc.uniqueArray(fc.bigInt({ min: 0n, max: TWO_32 - 1n }), { minLength: 2 }), (commit, offsets) => {
+      fc.property(fc.bigInt({ min: 0n, max: MAX_COMMIT }), fc.uniqueArray(fc.bigInt({ min: 0n, max: OFFSET - 1n }), { minLength: 2 }), (commit, offsets) => {
         const sorted = [...offsets].sort((x, y) => sign(x - y));
         const encoded = sorted.map((o) => encodePosition({ commit, prepare: commit + o }));
         for (let i = 1; i < encoded.length; i++) expect(encoded[i]!).toBeGreaterThan(encoded[i - 1]!);
@@ -83,30 +84,33 @@ describe('positions', () => {
   });
 
   it('decode every encoded value back to it', () => {
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: (MAX_LOG - TWO_32) << 32n }), (n) => expect(encodePosition(decodePosition(n))).toBe(n)));
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: (MAX_COMMIT << 24n) | (OFFSET - 1n) }), (n) => expect(encodePosition(decodePosition(n))).toBe(n)));
   });
 
   it('put the commit position in the high bits', () => {
     expect(encodePosition({ commit: 0n, prepare: 0n })).toBe(0n);
-    expect(encodePosition({ commit: 1n, prepare: 1n })).toBe(TWO_32);
-    expect(encodePosition({ commit: 1n, prepare: 2n })).toBe(TWO_32 + 1n);
-    expect(encodePosition({ commit: 2n, prepare: 2n + TWO_32 - 1n })).toBe(3n * TWO_32 - 1n);
-    expect(decodePosition(3n * TWO_32 - 1n)).toEqual({ commit: 2n, prepare: 2n + TWO_32 - 1n });
+    expect(encodePosition({ commit: 1n, prepare: 1n })).toBe(OFFSET);
+    expect(encodePosition({ commit: 1n, prepare: 2n })).toBe(OFFSET + 1n);
+    expect(encodePosition({ commit: 2n, prepare: 2n + OFFSET - 1n })).toBe(3n * OFFSET - 1n);
+    expect(decodePosition(3n * OFFSET - 1n)).toEqual({ commit: 2n, prepare: 2n + OFFSET - 1n });
   });
 
   it('refuse what cannot be encoded in order', () => {
-    expect(() => encodePosition({ commit: 10n, prepare: 10n + TWO_32 })).toThrow(/outside \[0, 2\^32\)/);
+    expect(() => encodePosition({ commit: 10n, prepare: 10n + OFFSET })).toThrow(/outside \[0, 2\^24\)/);
     // A legacy explicit transaction: prepares written before their commit record.
     expect(() => encodePosition({ commit: 10n, prepare: 9n })).toThrow(/prepare − commit = -1/);
     // What the gRPC API sends for "no position".
     expect(() => encodePosition({ commit: (1n << 64n) - 1n, prepare: (1n << 64n) - 1n })).toThrow(/no usable position/);
     expect(() => encodePosition({ commit: -1n, prepare: -1n })).toThrow(RangeError);
     expect(() => decodePosition(-1n)).toThrow(RangeError);
+    // Beyond what a signed 64-bit checkpoint column can hold.
+    expect(() => encodePosition({ commit: MAX_COMMIT + 1n, prepare: MAX_COMMIT + 1n })).toThrow(/512 GiB/);
+    expect(encodePosition({ commit: MAX_COMMIT, prepare: MAX_COMMIT + OFFSET - 1n })).toBeLessThanOrEqual(MAX_LOG);
   });
 
   it('read from the start for 0n and from the decoded position otherwise', () => {
     expect(toReadPosition(0n)).toBe(START);
-    expect(toReadPosition(TWO_32 * 7n + 3n)).toEqual({ commit: 7n, prepare: 10n });
+    expect(toReadPosition(OFFSET * 7n + 3n)).toEqual({ commit: 7n, prepare: 10n });
   });
 
   it('compare commit first, then prepare', () => {
@@ -295,7 +299,7 @@ describe('metadata and recorded events', () => {
       type: 'PartnerRegistered',
       streamId: 'partner-1',
       revision: 0n,
-      position: 8192n << 32n,
+      position: 8192n << 24n,
       data: e.data,
       metadata: e.metadata,
       prevHash: GENESIS_HASH,

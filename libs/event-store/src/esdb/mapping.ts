@@ -38,27 +38,35 @@ import {
 // ---------------------------------------------------------------------------------------------------------
 // Positions
 
-const OFFSET_BITS = 32n;
+const OFFSET_BITS = 24n;
 const OFFSET_LIMIT = 1n << OFFSET_BITS;
 const OFFSET_MASK = OFFSET_LIMIT - 1n;
 /** ESDB log positions are signed 64-bit on the server; the gRPC API sends 2^64 − 1 for "no position". */
 const MAX_LOG_POSITION = (1n << 63n) - 1n;
+/** Encoded positions must fit SQLite's signed 64-bit INTEGER (read-model checkpoints): a 512 GiB log. */
+export const MAX_ENCODABLE_COMMIT = (1n << (63n - OFFSET_BITS)) - 1n;
 
 /**
  * One bigint per event that sorts like ESDB's (commit, prepare) pair: the commit position in the high bits,
- * the event's offset from its commit (prepare − commit) in the low 32. The offset stays below 2^32 because
- * one append is bounded by the server's maximum append size (1 MiB by default).
+ * the event's offset from its commit (prepare − commit) in the low 24. Servers since v20 report
+ * commit = prepare for every event, so the offset is 0 there; older servers share one commit position
+ * across a multi-event append, whose offsets stay below 2^24 because an append is bounded by the server's
+ * maximum append size (1 MiB by default, 16 MiB at most). 24 bits (not 32) keep the encoded value inside
+ * a signed 64-bit integer for logs up to 512 GiB.
  */
 export function encodePosition(p: Position): bigint {
   if (p.commit < 0n || p.prepare < 0n || p.commit > MAX_LOG_POSITION || p.prepare > MAX_LOG_POSITION) {
     throw new RangeError(`EventStoreDB returned no usable position (C:${p.commit}/P:${p.prepare})`);
+  }
+  if (p.commit > MAX_ENCODABLE_COMMIT) {
+    throw new RangeError(`EventStoreDB commit position ${p.commit} is beyond the 512 GiB that ledger positions can address`);
   }
   const offset = p.prepare - p.commit;
   if (offset < 0n || offset >= OFFSET_LIMIT) {
     // A prepare before its commit only happens in legacy explicit (TCP API) transactions, which the
     // ledger never writes: refuse rather than hand out a position that would sort out of commit order.
     throw new RangeError(
-      `cannot encode EventStoreDB position C:${p.commit}/P:${p.prepare}: prepare − commit = ${offset} is outside [0, 2^32)`,
+      `cannot encode EventStoreDB position C:${p.commit}/P:${p.prepare}: prepare − commit = ${offset} is outside [0, 2^24)`,
     );
   }
   return (p.commit << OFFSET_BITS) + offset;
