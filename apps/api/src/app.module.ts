@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { ALL_PROJECTIONS } from '../../../projections/index.js';
 import { LedgerModule, type LedgerCoreOptions } from './ledger/ledger.module.js';
 import { PartnersModule } from './partners/partners.module.js';
+import { ProgramModule } from './program/program.module.js';
 import type { LedgerConfig } from './platform/config.js';
 import { PlatformModule, type PlatformOptions } from './platform/platform.module.js';
 import { readinessChecksProvider } from './ledger/readiness.js';
@@ -23,6 +24,7 @@ export class AppModule {
           projections: ALL_PROJECTIONS,
           ...overrides,
         }),
+        ProgramModule,
         PartnersModule,
       ],
     };

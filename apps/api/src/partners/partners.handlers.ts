@@ -8,7 +8,8 @@ import { fold } from '../../../../libs/kernel/src/decider.js';
 import { decideClaim, domainClaimStreamId, foldClaims } from '../../../../libs/partners/src/domain-claim.js';
 import { registrableDomain } from '../../../../libs/partners/src/domain-name.js';
 import { decidePartner, evolvePartner, initialPartnerState, partnerStreamId, type PartnerCommand, type PartnerState } from '../../../../libs/partners/src/partner.js';
-import { DEFAULT_PROGRAM, lowestTier } from '../../../../libs/program/src/program.js';
+import { lowestTier } from '../../../../libs/program/src/program.js';
+import { ProgramService } from '../program/program.service.js';
 import { getPartner, listPartners, type PartnerFilter, type PartnerPage, type PartnerView } from '../../../../projections/partners/partners.queries.js';
 import { CommandExecutor, ConcurrencyConflictError, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
 import { ReadModels } from '../ledger/read-models.js';
@@ -58,6 +59,7 @@ export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerComman
     @Inject(CommandExecutor) private readonly executor: CommandExecutor,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ProgramService) private readonly programs: ProgramService,
   ) {}
 
   async execute({ ctx, data }: EnrollPartnerCommand): Promise<CommandOutcome> {
@@ -68,7 +70,7 @@ export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerComman
     if (domain === undefined) {
       throw new InvalidInput(`${JSON.stringify(data.domain)} has no registrable domain`, {}, [{ path: 'domain', message: 'must be a domain name under a public suffix, e.g. acme.co.uk' }]);
     }
-    const program = DEFAULT_PROGRAM;
+    const program = await this.programs.inForce();
     const enroll: PartnerCommand = {
       type: 'EnrollPartner',
       data: { ...data, domain, tier: lowestTier(program).name, programVersion: program.version },

@@ -1,0 +1,31 @@
+import type { DomainEventShape } from './envelope.js';
+
+export interface TierDefinitionData {
+  readonly name: string;
+  readonly rank: number;
+  readonly minSourcedRevenueMinor: number;
+  readonly minCertifiedSellers: number;
+  readonly minWonDeals: number;
+  readonly discountBps: number;
+  readonly mdfEligible: boolean;
+}
+
+/** A new version of the tier program: policy is data, and each decision names the version it used. */
+export type TierProgramDefined = DomainEventShape<
+  'TierProgramDefined',
+  {
+    readonly version: number;
+    readonly reportingCurrency: string;
+    readonly lookbackDays: number;
+    readonly downgradeGraceDays: number;
+    readonly protectionDays: number;
+    readonly maxExtensionDays: number;
+    readonly dealRegistrationDiscountBps: number;
+    readonly tiers: readonly TierDefinitionData[];
+    readonly definedAt: string;
+  }
+>;
+
+export type ProgramEvent = TierProgramDefined;
+export const PROGRAM_EVENT_TYPES = ['TierProgramDefined'] as const;
+export const PROGRAM_STREAM_ID = 'program-tiers';

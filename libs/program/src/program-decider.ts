@@ -1,0 +1,64 @@
+import type { ProgramEvent, TierProgramDefined } from '../../../events/program.js';
+import { canonicalEqual } from '../../kernel/src/equality.js';
+import { InvalidInput, RuleViolation, type FieldError } from '../../kernel/src/errors.js';
+import { isCurrency } from '../../money/src/currency.js';
+import { DEFAULT_PROGRAM, type TierProgram } from './program.js';
+
+export type DefineProgram = Omit<TierProgram, 'version'>;
+
+/** The program in force after these events: the last one defined, or the default (version 0). */
+export function evolveProgram(_state: TierProgram, event: ProgramEvent): TierProgram {
+  const { definedAt: _at, ...program } = event.data;
+  return program;
+}
+
+export function programInForce(events: Iterable<ProgramEvent>): TierProgram {
+  let p: TierProgram = DEFAULT_PROGRAM;
+  for (const e of events) p = evolveProgram(p, e);
+  return p;
+}
+
+const DAY_LIMIT = 3660;
+
+/**
+ * Defines the next version. Re-sending the program already in force is a no-op, so a PUT can be retried.
+ * Tiers must be coherent: unique names and ranks, and each requirement non-decreasing with rank, so that
+ * "the highest tier whose every requirement is met" is well defined.
+ */
+export function decideProgram(command: DefineProgram, current: TierProgram, now: Date): readonly TierProgramDefined[] {
+  const errors: FieldError[] = [];
+  const intIn = (path: string, v: number, min: number, max: number) => {
+    if (!Number.isSafeInteger(v) || v < min || v > max) errors.push({ path, message: `must be an integer from ${min} to ${max}` });
+  };
+  if (!isCurrency(command.reportingCurrency)) errors.push({ path: 'reportingCurrency', message: 'must be an ISO 4217 currency code' });
+  intIn('lookbackDays', command.lookbackDays, 1, DAY_LIMIT);
+  intIn('downgradeGraceDays', command.downgradeGraceDays, 0, DAY_LIMIT);
+  intIn('protectionDays', command.protectionDays, 1, DAY_LIMIT);
+  intIn('maxExtensionDays', command.maxExtensionDays, 0, DAY_LIMIT);
+  intIn('dealRegistrationDiscountBps', command.dealRegistrationDiscountBps, 0, 10_000);
+  if (command.tiers.length === 0) errors.push({ path: 'tiers', message: 'must define at least one tier' });
+  command.tiers.forEach((t, i) => {
+    intIn(`tiers.${i}.rank`, t.rank, 0, 100);
+    intIn(`tiers.${i}.minSourcedRevenueMinor`, t.minSourcedRevenueMinor, 0, Number.MAX_SAFE_INTEGER);
+    intIn(`tiers.${i}.minCertifiedSellers`, t.minCertifiedSellers, 0, 1_000_000);
+    intIn(`tiers.${i}.minWonDeals`, t.minWonDeals, 0, 1_000_000);
+    intIn(`tiers.${i}.discountBps`, t.discountBps, 0, 10_000);
+  });
+  if (errors.length) throw new InvalidInput('the tier program is not valid', {}, errors);
+
+  const sorted = [...command.tiers].sort((a, b) => a.rank - b.rank);
+  const names = new Set(sorted.map((t) => t.name));
+  const ranks = new Set(sorted.map((t) => t.rank));
+  if (names.size !== sorted.length) throw new RuleViolation('tier names must be unique');
+  if (ranks.size !== sorted.length) throw new RuleViolation('tier ranks must be unique');
+  for (let i = 1; i < sorted.length; i++) {
+    const [lo, hi] = [sorted[i - 1]!, sorted[i]!];
+    if (hi.minSourcedRevenueMinor < lo.minSourcedRevenueMinor || hi.minCertifiedSellers < lo.minCertifiedSellers || hi.minWonDeals < lo.minWonDeals) {
+      throw new RuleViolation(`tier ${hi.name} (rank ${hi.rank}) asks for less than tier ${lo.name} (rank ${lo.rank}): requirements must not decrease with rank`);
+    }
+  }
+  const next: DefineProgram = { ...command, tiers: sorted.map((t) => ({ ...t })) };
+  const { version: _v, ...inForce } = current;
+  if (current.version > 0 && canonicalEqual(inForce, next)) return [];
+  return [{ type: 'TierProgramDefined', data: { version: current.version + 1, ...next, definedAt: now.toISOString() } }];
+}
