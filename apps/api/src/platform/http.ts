@@ -35,7 +35,19 @@ export function createFastifyAdapter(): FastifyAdapter {
       return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
   });
-  adapter.getInstance().addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+  const fastify = adapter.getInstance();
+  // Graceful shutdown: requests in flight when close() starts still get their answer, but on a
+  // connection that then closes; otherwise a client's idle keep-alive socket would hold the server open.
+  let draining = false;
+  fastify.addHook('preClose', (done: () => void) => {
+    draining = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, value?: unknown) => void) => {
+    if (draining) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     // On the raw response, Fastify merges the header into every reply it sends, errors and 404s included.
     reply.raw.setHeader('X-Request-Id', request.id);
     // pino-http runs as Nest middleware and sees only the raw request: this is how it learns the same id.
