@@ -1,0 +1,47 @@
+import type { PartnerTierChanged, TierDowngradeCancelled, TierDowngradeScheduled } from '../../../events/partners.js';
+import type { PartnerState } from '../../partners/src/partner.js';
+import type { TierProgram } from '../../program/src/program.js';
+import { qualifyingTier, rankOf, type TierInputs } from './qualification.js';
+
+const DAY_MS = 86_400_000;
+
+export type TierEvaluationEvent = PartnerTierChanged | TierDowngradeScheduled | TierDowngradeCancelled;
+
+/**
+ * One partner's tier evaluation as of `asOf` (DOMAIN.md, "Tier program"): promote at once; when the
+ * partner no longer qualifies for its tier, schedule a downgrade effective `asOf + downgradeGraceDays`;
+ * an evaluation at or after that date demotes it to the tier it then qualifies for, unless it qualifies
+ * again (the downgrade is cancelled). Idempotent: evaluating the same `asOf` again decides nothing new.
+ */
+export function evaluateTier(state: PartnerState, inputs: TierInputs, asOf: Date, program: TierProgram): readonly TierEvaluationEvent[] {
+  if (state.status === 'none' || state.status === 'terminated') return [];
+  const partnerId = state.partnerId;
+  const at = asOf.toISOString();
+  const current = state.tier;
+  const qualifying = qualifyingTier(program, inputs);
+  const currentRank = rankOf(program, current);
+  const pending = state.pendingDowngrade;
+
+  // A tier the program no longer has: move to where the partner qualifies now.
+  if (currentRank < 0) {
+    return [{ type: 'PartnerTierChanged', data: { partnerId, from: current, to: qualifying.name, kind: 'demotion', asOf: at, programVersion: program.version } }];
+  }
+  if (qualifying.rank > currentRank) {
+    return [{ type: 'PartnerTierChanged', data: { partnerId, from: current, to: qualifying.name, kind: 'promotion', asOf: at, programVersion: program.version } }];
+  }
+  if (qualifying.rank === currentRank) {
+    return pending ? [{ type: 'TierDowngradeCancelled', data: { partnerId, tier: current, asOf: at } }] : [];
+  }
+  // Qualifies for less than its tier.
+  if (!pending) {
+    const effectiveAt = new Date(asOf.getTime() + program.downgradeGraceDays * DAY_MS).toISOString();
+    if (program.downgradeGraceDays === 0) {
+      return [{ type: 'PartnerTierChanged', data: { partnerId, from: current, to: qualifying.name, kind: 'demotion', asOf: at, programVersion: program.version } }];
+    }
+    return [{ type: 'TierDowngradeScheduled', data: { partnerId, from: current, to: qualifying.name, effectiveAt, asOf: at, programVersion: program.version } }];
+  }
+  if (asOf.getTime() >= Date.parse(pending.effectiveAt)) {
+    return [{ type: 'PartnerTierChanged', data: { partnerId, from: current, to: qualifying.name, kind: 'demotion', asOf: at, programVersion: program.version } }];
+  }
+  return [];
+}
