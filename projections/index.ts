@@ -1,5 +1,7 @@
 import type { Projection } from './runner/projection.js';
 import { partnersProjection } from './partners/partners.projection.js';
+import { dealsProjection } from './deals/deals.projection.js';
+import { registrationConflictsProjection } from './registration-conflicts/registration-conflicts.projection.js';
 
 /** Every read model the service keeps, in the order the runner applies them. */
-export const ALL_PROJECTIONS: readonly Projection[] = [partnersProjection];
+export const ALL_PROJECTIONS: readonly Projection[] = [partnersProjection, dealsProjection, registrationConflictsProjection];

@@ -4,6 +4,7 @@ import { ALL_PROJECTIONS } from '../../../projections/index.js';
 import { LedgerModule, type LedgerCoreOptions } from './ledger/ledger.module.js';
 import { PartnersModule } from './partners/partners.module.js';
 import { ProgramModule } from './program/program.module.js';
+import { DealsModule } from './deals/deals.module.js';
 import type { LedgerConfig } from './platform/config.js';
 import { PlatformModule, type PlatformOptions } from './platform/platform.module.js';
 import { readinessChecksProvider } from './ledger/readiness.js';
@@ -26,6 +27,7 @@ export class AppModule {
         }),
         ProgramModule,
         PartnersModule,
+        DealsModule,
       ],
     };
   }

@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DealEvent } from '../../../../events/deals.js';
+import type { EventStore } from '../../../../libs/event-store/src/port.js';
+import { fold, ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
+import { customerAccountDecider, customerStreamId, findRegistration } from '../../../../libs/deals/src/customer-account.js';
+import { dealIdStreamId, foldDealIdClaims } from '../../../../libs/deals/src/deal-id-claim.js';
+import type { DealDirectory, DealRecord } from '../ledger/lookups.js';
+import { EVENT_STORE } from '../ledger/tokens.js';
+
+/**
+ * Deal id → customer account stream, and the deal as it stands there. Both reads are of the log itself
+ * (the deal id's claim stream, then the customer stream), so the answer is current without waiting for a
+ * read model: what revenue attribution needs for "registered by that partner and approved or won".
+ */
+@Injectable()
+export class StreamDealDirectory implements DealDirectory {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  /** The customer key a deal id was claimed for, or undefined for an id never registered. */
+  async customerOf(dealId: string): Promise<string | undefined> {
+    if (!ID_PATTERN.test(dealId)) return undefined;
+    const claim = foldDealIdClaims(await this.store.readStream(dealIdStreamId(dealId)));
+    return claim.status === 'claimed' ? claim.customerKey : undefined;
+  }
+
+  async find(dealId: string): Promise<DealRecord | undefined> {
+    const customerKey = await this.customerOf(dealId);
+    if (customerKey === undefined) return undefined;
+    const streamId = customerStreamId(customerKey);
+    const events = (await this.store.readStream(streamId)) as unknown as DealEvent[];
+    const r = findRegistration(fold(customerAccountDecider.evolve, customerAccountDecider.initialState(), events), dealId);
+    if (!r) return undefined;
+    return {
+      dealId: r.dealId,
+      partnerId: r.partnerId,
+      customerKey,
+      streamId,
+      status: r.status,
+      ...(r.protectedUntil !== undefined ? { protectedUntil: r.protectedUntil } : {}),
+      ...(r.closedAt !== undefined ? { closedAt: r.closedAt } : {}),
+      ...(r.wonAmount !== undefined ? { wonAmount: { ...r.wonAmount } } : {}),
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import type { DealIdClaimed } from '../../../events/deals.js';
+import { AlreadyExists } from '../../kernel/src/errors.js';
+
+/**
+ * "A deal id that exists is a 409, never an overwrite", across customers, on a store that only guarantees
+ * one stream at a time. Registration first claims the id in `dealid-<dealId>` at the revision it read, so
+ * two racing registrations of one id for different customers collide on that revision; then it decides in
+ * the customer stream, which refuses an id it already holds (same customer). The claim also routes a deal id
+ * to its customer stream.
+ */
+export const dealIdStreamId = (dealId: string): string => `dealid-${dealId}`;
+
+/**
+ * A registration that crashed between its claim and its `DealRegistered` leaves a claim without a deal; after
+ * this long a registration of the same id for another customer may take it over. A registration must append
+ * `DealRegistered` within it.
+ */
+export const ABANDONED_DEAL_CLAIM_AFTER_MS = 60_000;
+
+export type DealIdClaimState =
+  | { readonly status: 'unclaimed' }
+  | { readonly status: 'claimed'; readonly dealId: string; readonly partnerId: string; readonly customerKey: string; readonly claimedAt: string };
+
+export const initialDealIdClaim = (): DealIdClaimState => ({ status: 'unclaimed' });
+
+/** The latest claim wins; `recordedAt` is the record time, which the abandonment rule needs. */
+export function foldDealIdClaims(
+  events: Iterable<{ readonly type: string; readonly data: unknown; readonly metadata: { readonly recordedAt: string } }>,
+): DealIdClaimState {
+  let state = initialDealIdClaim();
+  for (const e of events) {
+    if (e.type !== 'DealIdClaimed') continue;
+    const d = e.data as DealIdClaimed['data'];
+    state = { status: 'claimed', dealId: d.dealId, partnerId: d.partnerId, customerKey: d.customerKey, claimedAt: e.metadata.recordedAt };
+  }
+  return state;
+}
+
+export interface ClaimDealId {
+  readonly dealId: string;
+  readonly partnerId: string;
+  readonly customerKey: string;
+}
+
+/** What the handler read of the claim holder's customer stream. */
+export interface DealIdHolder {
+  /** Whether the holder's customer stream has a registration of this id. */
+  readonly registered: boolean;
+  /** Now minus the claim's `claimedAt`. */
+  readonly claimedAgoMs: number;
+}
+
+export function decideDealIdClaim(command: ClaimDealId, state: DealIdClaimState, holder: DealIdHolder): readonly DealIdClaimed[] {
+  const claim: DealIdClaimed = {
+    type: 'DealIdClaimed',
+    data: { dealId: command.dealId, partnerId: command.partnerId, customerKey: command.customerKey },
+  };
+  if (state.status === 'unclaimed') return [claim];
+  // Same customer: its stream decides (it refuses an id it holds), so the claim need not move.
+  if (state.customerKey === command.customerKey) return [];
+  if (!holder.registered && holder.claimedAgoMs > ABANDONED_DEAL_CLAIM_AFTER_MS) return [claim];
+  throw new AlreadyExists(`deal ${command.dealId} already exists`, { dealId: command.dealId });
+}

@@ -1,0 +1,173 @@
+import Database from 'better-sqlite3';
+import type { DealEvent } from '../../events/deals.js';
+import type { RecordedEvent } from '../../events/envelope.js';
+import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { customerAccountDecider, customerStreamId, type CustomerAccount, type DealCommand, type RegisterDeal } from '../../libs/deals/src/customer-account.js';
+import { dealsProjection } from './deals.projection.js';
+import { customersWithDueProtection, encodeCursor, getDeal, listDeals } from './deals.queries.js';
+
+const T0 = new Date('2026-03-02T09:00:00.000Z');
+const DAY = 86_400_000;
+const iso = (days: number) => new Date(T0.getTime() + days * DAY).toISOString();
+
+let db: Database.Database;
+let position = 0n;
+const accounts = new Map<string, CustomerAccount>();
+
+function recorded(event: DealEvent, revision: bigint): RecordedEvent {
+  position += 1n;
+  return {
+    eventId: `evt-${position}`,
+    type: event.type,
+    streamId: customerStreamId(event.data.customerKey),
+    revision,
+    position,
+    data: event.data,
+    metadata: { schemaVersion: 1, actor: { id: 'ops', role: 'channel-ops' }, commandId: `c${position}`, correlationId: 'x', causationId: 'x', recordedAt: T0.toISOString() },
+    prevHash: '0'.repeat(64),
+    hash: position.toString(16).padStart(64, '0'),
+  };
+}
+
+/** Decides each command against its customer's account and projects what it records. */
+function given(customerKey: string, ...commands: DealCommand[]): RecordedEvent[] {
+  const out: RecordedEvent[] = [];
+  for (const c of commands) {
+    let state = accounts.get(customerKey) ?? customerAccountDecider.initialState();
+    for (const e of customerAccountDecider.decide(c, state, T0)) {
+      state = customerAccountDecider.evolve(state, e);
+      const r = recorded(e, BigInt(state.seq - 1));
+      out.push(r);
+      dealsProjection.evolve(db, r);
+    }
+    accounts.set(customerKey, state);
+  }
+  return out;
+}
+
+const register = (dealId: string, partnerId: string, products: string[], customer = 'acme.co.uk'): RegisterDeal => ({
+  type: 'RegisterDeal',
+  data: {
+    dealId,
+    partnerId,
+    customerKey: customer,
+    customer: { name: `Customer ${customer}`, domain: `https://www.${customer}/`, ...(customer === 'acme.co.uk' ? { country: 'GB' } : {}) },
+    products,
+    estimatedValue: { amountMinor: 1_000_000, currency: 'EUR' },
+    expectedCloseDate: '2026-06-30T00:00:00.000Z',
+  },
+});
+const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays: 90, programVersion: 2 } });
+
+beforeEach(() => {
+  db = new Database(':memory:');
+  dealsProjection.migrate(db);
+  position = 0n;
+  accounts.clear();
+});
+afterEach(() => db.close());
+
+describe('deals projection', () => {
+  it('is named deals and handles every deal event', () => {
+    expect(dealsProjection.name).toBe('deals');
+    expect([...dealsProjection.canHandle].sort()).toEqual(
+      ['DealLost', 'DealRegistered', 'DealRegistrationApproved', 'DealRegistrationExpired', 'DealRegistrationExtended', 'DealRegistrationRejected', 'DealWon'],
+    );
+    expect(() => dealsProjection.migrate(db)).not.toThrow();
+  });
+
+  it('given a registration, then the deal reads as registered', () => {
+    given('acme.co.uk', register('D1', 'P1', ['CRM', 'ERP']));
+    expect(getDeal(db, 'D1')).toEqual({
+      dealId: 'D1',
+      partnerId: 'P1',
+      customerKey: 'acme.co.uk',
+      customer: { name: 'Customer acme.co.uk', domain: 'https://www.acme.co.uk/', country: 'GB' },
+      products: ['CRM', 'ERP'],
+      estimatedValue: { amountMinor: 1_000_000, currency: 'EUR' },
+      expectedCloseDate: '2026-06-30T00:00:00.000Z',
+      status: 'submitted',
+      registeredAt: T0.toISOString(),
+      conflictsWith: [],
+    });
+    expect(getDeal(db, 'nope')).toBeUndefined();
+  });
+
+  it('follows a conflict: conflicted with what it overlapped, then approval and conflict-lost rejection', () => {
+    given('acme.co.uk', register('D1', 'P1', ['CRM']), register('D2', 'P2', ['CRM']));
+    expect(getDeal(db, 'D2')).toMatchObject({ status: 'conflicted', conflictsWith: ['D1'] });
+    given('acme.co.uk', approve('D2'));
+    expect(getDeal(db, 'D2')).toMatchObject({ status: 'approved', approvedAt: T0.toISOString(), protectedUntil: iso(90), programVersion: 2 });
+    expect(getDeal(db, 'D1')).toMatchObject({ status: 'rejected', reason: 'conflict-lost', winnerDealId: 'D2', endedAt: T0.toISOString() });
+  });
+
+  it('follows extension, win, loss and expiry', () => {
+    given('acme.co.uk', register('W', 'P1', ['A']), approve('W'), { type: 'ExtendDeal', data: { dealId: 'W', days: 30, maxExtensionDays: 60, programVersion: 2 } });
+    expect(getDeal(db, 'W')).toMatchObject({ status: 'approved', protectedUntil: iso(120), extendedDays: 30 });
+    given('acme.co.uk', { type: 'WinDeal', data: { dealId: 'W', amount: { amountMinor: 99, currency: 'EUR' }, closedAt: iso(100) } });
+    expect(getDeal(db, 'W')).toMatchObject({ status: 'won', closedAt: iso(100), wonAmount: { amountMinor: 99, currency: 'EUR' } });
+    given('acme.co.uk', register('L', 'P1', ['B']), { type: 'LoseDeal', data: { dealId: 'L', reason: 'budget' } });
+    expect(getDeal(db, 'L')).toMatchObject({ status: 'lost', reason: 'budget' });
+    given('acme.co.uk', register('E', 'P1', ['C']), approve('E'));
+    expect(customersWithDueProtection(db, iso(90))).toEqual([]);
+    expect(customersWithDueProtection(db, iso(91))).toEqual(['acme.co.uk']);
+    given('acme.co.uk', { type: 'ExpireDeals', data: { asOf: iso(91) } });
+    expect(getDeal(db, 'E')).toMatchObject({ status: 'expired' });
+    expect(customersWithDueProtection(db, iso(91))).toEqual([]);
+  });
+
+  it('keeps a redelivered registration from overwriting what followed it', () => {
+    const [registered] = given('acme.co.uk', register('D1', 'P1', ['CRM']));
+    given('acme.co.uk', approve('D1'));
+    dealsProjection.evolve(db, registered!);
+    expect(getDeal(db, 'D1')?.status).toBe('approved');
+  });
+
+  describe('listDeals', () => {
+    beforeEach(() => {
+      given('acme.co.uk', register('D3', 'P1', ['CRM']), register('D1', 'P2', ['CRM']), register('D5', 'P1', ['ERP']));
+      given('globex.com', register('D2', 'P2', ['CRM'], 'globex.com'), register('D4', 'P1', ['CRM'], 'globex.com'), approve('D4'));
+    });
+    const ids = (p: { items: readonly { dealId: string }[] }) => p.items.map((d) => d.dealId);
+
+    it.each([
+      [{}, ['D1', 'D2', 'D3', 'D4', 'D5']],
+      [{ partnerId: 'P1' }, ['D3', 'D4', 'D5']],
+      [{ status: 'conflicted' }, ['D1']],
+      [{ status: 'rejected' }, ['D2']],
+      [{ customerKey: 'globex.com' }, ['D2', 'D4']],
+      [{ customerKey: 'acme.co.uk', partnerId: 'P1', status: 'submitted' }, ['D3', 'D5']],
+      [{ customerKey: 'unknown.example' }, []],
+    ])('filters by %j', (filter, expected) => {
+      expect(ids(listDeals(db, filter))).toEqual(expected);
+    });
+
+    it('pages with an opaque cursor until nextCursor is null', () => {
+      const first = listDeals(db, { limit: 2 });
+      expect(ids(first)).toEqual(['D1', 'D2']);
+      expect(first.nextCursor).toBe(encodeCursor('D2'));
+      const second = listDeals(db, { limit: 2, cursor: first.nextCursor! });
+      expect(ids(second)).toEqual(['D3', 'D4']);
+      const third = listDeals(db, { limit: 2, cursor: second.nextCursor! });
+      expect(ids(third)).toEqual(['D5']);
+      expect(third.nextCursor).toBeNull();
+    });
+
+    it.each([[0], [1001], [1.5]])('given limit %p, then InvalidInput', (limit) => {
+      expect(() => listDeals(db, { limit })).toThrow(InvalidInput);
+    });
+
+    it.each([['not a cursor!'], [Buffer.from('bad id').toString('base64url')]])('given cursor %j, then InvalidInput', (cursor) => {
+      expect(() => listDeals(db, { cursor })).toThrow(InvalidInput);
+    });
+  });
+
+  it('given a reset and a migrate, then the read model is empty and rebuilds from the same events', () => {
+    const events = given('acme.co.uk', register('D1', 'P1', ['CRM']), approve('D1'));
+    dealsProjection.reset(db);
+    dealsProjection.migrate(db);
+    expect(listDeals(db, {})).toEqual({ items: [], nextCursor: null });
+    for (const e of events) dealsProjection.evolve(db, e);
+    expect(getDeal(db, 'D1')?.status).toBe('approved');
+  });
+});

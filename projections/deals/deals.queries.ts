@@ -1,0 +1,155 @@
+import type Database from 'better-sqlite3';
+import type { DealStatus } from '../../events/deals.js';
+import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
+import { InvalidInput } from '../../libs/kernel/src/errors.js';
+
+export interface DealView {
+  readonly dealId: string;
+  readonly partnerId: string;
+  readonly customerKey: string;
+  readonly customer: { readonly name: string; readonly domain: string; readonly country?: string };
+  readonly products: readonly string[];
+  readonly estimatedValue: { readonly amountMinor: number; readonly currency: string };
+  readonly expectedCloseDate: string;
+  readonly status: DealStatus;
+  readonly registeredAt: string;
+  /** The active registrations it overlapped when registered. */
+  readonly conflictsWith: readonly string[];
+  readonly approvedAt?: string;
+  readonly protectedUntil?: string;
+  readonly extendedDays?: number;
+  readonly programVersion?: number;
+  /** When it was rejected, expired, won or lost (record time). */
+  readonly endedAt?: string;
+  /** Rejection or loss reason (`conflict-lost` when another registration was approved). */
+  readonly reason?: string;
+  readonly winnerDealId?: string;
+  readonly closedAt?: string;
+  readonly wonAmount?: { readonly amountMinor: number; readonly currency: string };
+}
+
+export interface DealFilter {
+  readonly partnerId?: string;
+  readonly status?: string;
+  /** A registrable domain (already normalized). */
+  readonly customerKey?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface DealPage {
+  readonly items: readonly DealView[];
+  readonly nextCursor: string | null;
+}
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+interface Row {
+  deal_id: string;
+  partner_id: string;
+  customer_key: string;
+  customer_name: string;
+  customer_domain: string;
+  customer_country: string | null;
+  products: string;
+  estimated_minor: number;
+  estimated_currency: string;
+  expected_close_date: string;
+  status: DealStatus;
+  registered_at: string;
+  conflicts_with: string;
+  approved_at: string | null;
+  protected_until: string | null;
+  extended_days: number | null;
+  program_version: number | null;
+  ended_at: string | null;
+  reason: string | null;
+  winner_deal_id: string | null;
+  closed_at: string | null;
+  won_minor: number | null;
+  won_currency: string | null;
+}
+
+function toView(r: Row): DealView {
+  const opt = <K extends string, V>(k: K, v: V | null): Partial<Record<K, V>> => (v === null ? {} : ({ [k]: v } as Record<K, V>));
+  return {
+    dealId: r.deal_id,
+    partnerId: r.partner_id,
+    customerKey: r.customer_key,
+    customer: { name: r.customer_name, domain: r.customer_domain, ...opt('country', r.customer_country) },
+    products: JSON.parse(r.products) as string[],
+    estimatedValue: { amountMinor: r.estimated_minor, currency: r.estimated_currency },
+    expectedCloseDate: r.expected_close_date,
+    status: r.status,
+    registeredAt: r.registered_at,
+    conflictsWith: JSON.parse(r.conflicts_with) as string[],
+    ...opt('approvedAt', r.approved_at),
+    ...opt('protectedUntil', r.protected_until),
+    ...opt('extendedDays', r.extended_days),
+    ...opt('programVersion', r.program_version),
+    ...opt('endedAt', r.ended_at),
+    ...opt('reason', r.reason),
+    ...opt('winnerDealId', r.winner_deal_id),
+    ...opt('closedAt', r.closed_at),
+    ...(r.won_minor !== null && r.won_currency !== null ? { wonAmount: { amountMinor: r.won_minor, currency: r.won_currency } } : {}),
+  };
+}
+
+export function getDeal(db: Database.Database, dealId: string): DealView | undefined {
+  const row = db.prepare<[string], Row>('SELECT * FROM deals WHERE deal_id = ?').get(dealId);
+  return row === undefined ? undefined : toView(row);
+}
+
+/** Keyset paging on dealId: stable while deals are added, unlike an offset. */
+export function listDeals(db: Database.Database, filter: DealFilter): DealPage {
+  const limit = filter.limit ?? DEFAULT_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+  const where: string[] = [];
+  const params: Record<string, string | number> = { take: limit + 1 };
+  const eq = (column: string, value: string | undefined): void => {
+    if (value === undefined) return;
+    where.push(`${column} = @${column}`);
+    params[column] = value;
+  };
+  eq('partner_id', filter.partnerId);
+  eq('status', filter.status);
+  eq('customer_key', filter.customerKey);
+  if (after !== undefined) {
+    where.push('deal_id > @after');
+    params.after = after;
+  }
+  const sql = `SELECT * FROM deals${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY deal_id LIMIT @take`;
+  const rows = db.prepare<Record<string, string | number>, Row>(sql).all(params);
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  return { items: page.map(toView), nextCursor: more ? encodeCursor(page[page.length - 1]!.deal_id) : null };
+}
+
+/**
+ * Approved registrations whose protection ended before `asOf`, by customer: what an expiry run must look at.
+ * The customer stream decides again; this only finds the streams.
+ */
+export function customersWithDueProtection(db: Database.Database, asOf: string): readonly string[] {
+  const rows = db
+    .prepare<[string], { customer_key: string }>(
+      `SELECT DISTINCT customer_key FROM deals WHERE status = 'approved' AND protected_until < ? ORDER BY customer_key`,
+    )
+    .all(asOf);
+  return rows.map((r) => r.customer_key);
+}
+
+export function encodeCursor(dealId: string): string {
+  return Buffer.from(dealId, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const id = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  if (!ID_PATTERN.test(id)) throw invalid('cursor', 'cursor is not one this list returned');
+  return id;
+}
+
+function invalid(path: string, message: string): InvalidInput {
+  return new InvalidInput(message, {}, [{ path, message }]);
+}

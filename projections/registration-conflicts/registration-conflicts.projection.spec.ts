@@ -1,0 +1,137 @@
+import Database from 'better-sqlite3';
+import type { DealEvent } from '../../events/deals.js';
+import type { RecordedEvent } from '../../events/envelope.js';
+import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { customerAccountDecider, customerStreamId, type CustomerAccount, type DealCommand, type RegisterDeal } from '../../libs/deals/src/customer-account.js';
+import { registrationConflictsProjection } from './registration-conflicts.projection.js';
+import { getConflict, listConflicts } from './registration-conflicts.queries.js';
+
+const T0 = new Date('2026-03-02T09:00:00.000Z');
+const DAY = 86_400_000;
+const iso = (days: number) => new Date(T0.getTime() + days * DAY).toISOString();
+
+let db: Database.Database;
+let position = 0n;
+const accounts = new Map<string, CustomerAccount>();
+
+function recorded(event: DealEvent): RecordedEvent {
+  position += 1n;
+  return {
+    eventId: `evt-${position}`,
+    type: event.type,
+    streamId: customerStreamId(event.data.customerKey),
+    revision: position,
+    position,
+    data: event.data,
+    metadata: { schemaVersion: 1, actor: { id: 'ops', role: 'channel-ops' }, commandId: `c${position}`, correlationId: 'x', causationId: 'x', recordedAt: T0.toISOString() },
+    prevHash: '0'.repeat(64),
+    hash: position.toString(16).padStart(64, '0'),
+  };
+}
+
+function given(customerKey: string, ...commands: (DealCommand | [DealCommand, Date])[]): RecordedEvent[] {
+  const out: RecordedEvent[] = [];
+  for (const c of commands) {
+    const [command, now] = Array.isArray(c) ? c : [c, T0];
+    let state = accounts.get(customerKey) ?? customerAccountDecider.initialState();
+    for (const e of customerAccountDecider.decide(command, state, now)) {
+      state = customerAccountDecider.evolve(state, e);
+      const r = recorded(e);
+      out.push(r);
+      if (registrationConflictsProjection.canHandle.includes(r.type)) registrationConflictsProjection.evolve(db, r);
+    }
+    accounts.set(customerKey, state);
+  }
+  return out;
+}
+
+const register = (dealId: string, products: string[] = ['CRM'], customer = 'acme.co.uk'): RegisterDeal => ({
+  type: 'RegisterDeal',
+  data: {
+    dealId,
+    partnerId: 'P1',
+    customerKey: customer,
+    customer: { name: 'C', domain: customer },
+    products,
+    estimatedValue: { amountMinor: 1, currency: 'USD' },
+    expectedCloseDate: '2026-06-30T00:00:00.000Z',
+  },
+});
+const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays: 90, programVersion: 0 } });
+const reject = (dealId: string): DealCommand => ({ type: 'RejectDeal', data: { dealId, reason: 'duplicate' } });
+
+beforeEach(() => {
+  db = new Database(':memory:');
+  registrationConflictsProjection.migrate(db);
+  position = 0n;
+  accounts.clear();
+});
+afterEach(() => db.close());
+
+describe('registration-conflicts projection', () => {
+  it('is named registration-conflicts and ignores extensions', () => {
+    expect(registrationConflictsProjection.name).toBe('registration-conflicts');
+    expect(registrationConflictsProjection.canHandle).not.toContain('DealRegistrationExtended');
+    expect(() => registrationConflictsProjection.migrate(db)).not.toThrow();
+  });
+
+  it('given a lone registration, then there is no conflict', () => {
+    given('acme.co.uk', register('D1'));
+    expect(listConflicts(db, {})).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('given overlapping registrations, then one open conflict lists them in order with the contested products', () => {
+    given('acme.co.uk', register('D1', ['CRM', 'ERP']), register('D2', ['ERP']), register('D3', ['ERP', 'BI']), register('D4', ['BI']));
+    expect(listConflicts(db, { status: 'open' }).items).toEqual([
+      { conflictId: 'D1/D2', customerKey: 'acme.co.uk', products: ['BI', 'ERP'], dealIds: ['D1', 'D2', 'D3', 'D4'], status: 'open', openedAt: T0.toISOString() },
+    ]);
+  });
+
+  it('given an approval, then the conflict reads as resolved with its winner', () => {
+    given('acme.co.uk', register('D1'), register('D2'), register('D3'), [approve('D3'), new Date(T0.getTime() + DAY)]);
+    expect(listConflicts(db, { status: 'open' }).items).toEqual([]);
+    expect(listConflicts(db, { status: 'resolved' }).items).toEqual([
+      { conflictId: 'D1/D2', customerKey: 'acme.co.uk', products: ['CRM'], dealIds: ['D1', 'D2', 'D3'], status: 'resolved', winnerDealId: 'D3', openedAt: T0.toISOString(), resolvedAt: iso(1) },
+    ]);
+  });
+
+  it('given a rejection that leaves one member, then resolved without a winner', () => {
+    given('acme.co.uk', register('D1'), register('D2'), reject('D2'));
+    expect(getConflict(db, 'D1/D2')).toMatchObject({ status: 'resolved' });
+    expect(getConflict(db, 'D1/D2')).not.toHaveProperty('winnerDealId');
+  });
+
+  it('a bridging registration appears in both conflicts it joined', () => {
+    given('acme.co.uk', register('A', ['X']), register('B', ['X']), register('C', ['Z']), register('D', ['Z']), register('N', ['X', 'Z']));
+    expect(listConflicts(db, {}).items.map((c) => [c.conflictId, c.dealIds])).toEqual([
+      ['A/B', ['A', 'B', 'N']],
+      ['C/D', ['C', 'D', 'N']],
+    ]);
+    expect(listConflicts(db, { dealId: 'C' }).items.map((c) => c.conflictId)).toEqual(['C/D']);
+  });
+
+  it('filters by customer and pages oldest first', () => {
+    given('acme.co.uk', register('A1'), register('A2'));
+    given('globex.com', register('G1', ['CRM'], 'globex.com'), register('G2', ['CRM'], 'globex.com'));
+    given('initech.com', register('I1', ['CRM'], 'initech.com'), register('I2', ['CRM'], 'initech.com'));
+    expect(listConflicts(db, { customerKey: 'globex.com' }).items.map((c) => c.conflictId)).toEqual(['G1/G2']);
+    const first = listConflicts(db, { limit: 2 });
+    expect(first.items.map((c) => c.conflictId)).toEqual(['A1/A2', 'G1/G2']);
+    const second = listConflicts(db, { limit: 2, cursor: first.nextCursor! });
+    expect(second.items.map((c) => c.conflictId)).toEqual(['I1/I2']);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it.each<[Record<string, unknown>]>([[{ limit: 0 }], [{ status: 'closed' }], [{ cursor: 'garbage!' }]])('given %j, then InvalidInput', (filter) => {
+    expect(() => listConflicts(db, filter)).toThrow(InvalidInput);
+  });
+
+  it('rebuilds from the same events after a reset', () => {
+    const events = given('acme.co.uk', register('D1'), register('D2'), approve('D1'));
+    registrationConflictsProjection.reset(db);
+    registrationConflictsProjection.migrate(db);
+    expect(listConflicts(db, {}).items).toEqual([]);
+    for (const e of events) if (registrationConflictsProjection.canHandle.includes(e.type)) registrationConflictsProjection.evolve(db, e);
+    expect(getConflict(db, 'D1/D2')).toMatchObject({ status: 'resolved', winnerDealId: 'D1', dealIds: ['D1', 'D2'] });
+  });
+});

@@ -1,0 +1,118 @@
+import type Database from 'better-sqlite3';
+import type { ConflictResolution, DealEvent } from '../../events/deals.js';
+import type { RecordedEvent } from '../../events/envelope.js';
+import type { Projection } from '../runner/projection.js';
+
+/**
+ * `GET /v1/registration-conflicts`: conflicts as the customer account's decider recorded them. Membership
+ * comes from `DealRegistered.conflicts`, resolution from `resolvedConflicts` of the event that left no two
+ * active members overlapping; nothing is recomputed here, so this read model needs only its own events
+ * (and rebuilds alone for as-of replay).
+ */
+const HANDLED = [
+  'DealRegistered',
+  'DealRegistrationApproved',
+  'DealRegistrationRejected',
+  'DealRegistrationExpired',
+  'DealWon',
+  'DealLost',
+] as const satisfies readonly DealEvent['type'][];
+
+type Handled = Extract<DealEvent, { type: (typeof HANDLED)[number] }>;
+
+interface Statements {
+  readonly open: Database.Statement;
+  readonly products: Database.Statement;
+  readonly member: Database.Statement;
+  readonly resolve: Database.Statement;
+}
+
+const statements = new WeakMap<Database.Database, Statements>();
+
+function prepared(db: Database.Database): Statements {
+  let s = statements.get(db);
+  if (s === undefined) {
+    s = {
+      open: db.prepare(`INSERT INTO registration_conflicts (conflict_id, customer_key, products, status, opened_at, opened_position)
+        VALUES (@conflictId, @customerKey, @products, 'open', @openedAt, @position) ON CONFLICT(conflict_id) DO NOTHING`),
+      products: db.prepare('UPDATE registration_conflicts SET products = ? WHERE conflict_id = ?'),
+      member: db.prepare(`INSERT INTO registration_conflict_members (conflict_id, deal_id, seq)
+        VALUES (@conflictId, @dealId, (SELECT COUNT(*) FROM registration_conflict_members WHERE conflict_id = @conflictId))
+        ON CONFLICT(conflict_id, deal_id) DO NOTHING`),
+      resolve: db.prepare(`UPDATE registration_conflicts SET status = 'resolved', winner_deal_id = @winner, resolved_at = @at
+        WHERE conflict_id = @conflictId AND status = 'open'`),
+    };
+    statements.set(db, s);
+  }
+  return s;
+}
+
+function apply(db: Database.Database, e: Handled, position: bigint): void {
+  const s = prepared(db);
+  const resolve = (resolved: readonly ConflictResolution[] | undefined, at: string) => {
+    for (const r of resolved ?? []) s.resolve.run({ conflictId: r.conflictId, winner: r.winnerDealId ?? null, at });
+  };
+  switch (e.type) {
+    case 'DealRegistered':
+      for (const c of e.data.conflicts ?? []) {
+        s.open.run({ conflictId: c.conflictId, customerKey: e.data.customerKey, products: JSON.stringify(c.products), openedAt: e.data.registeredAt, position });
+        s.products.run(JSON.stringify(c.products), c.conflictId);
+        for (const dealId of c.addedDealIds) s.member.run({ conflictId: c.conflictId, dealId });
+      }
+      return;
+    case 'DealRegistrationApproved':
+      resolve(e.data.resolvedConflicts, e.data.approvedAt);
+      return;
+    case 'DealRegistrationRejected':
+      resolve(e.data.resolvedConflicts, e.data.rejectedAt);
+      return;
+    case 'DealRegistrationExpired':
+      resolve(e.data.resolvedConflicts, e.data.expiredAt);
+      return;
+    case 'DealWon':
+      resolve(e.data.resolvedConflicts, e.data.wonAt);
+      return;
+    case 'DealLost':
+      resolve(e.data.resolvedConflicts, e.data.lostAt);
+      return;
+    default: {
+      const _exhaustive: never = e;
+      return;
+    }
+  }
+}
+
+export const registrationConflictsProjection: Projection = {
+  name: 'registration-conflicts',
+  version: 1,
+  canHandle: HANDLED,
+  migrate(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS registration_conflicts (
+        conflict_id TEXT PRIMARY KEY,
+        customer_key TEXT NOT NULL,
+        products TEXT NOT NULL,
+        status TEXT NOT NULL,
+        winner_deal_id TEXT,
+        opened_at TEXT NOT NULL,
+        resolved_at TEXT,
+        opened_position INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS registration_conflicts_status ON registration_conflicts (status, opened_position);
+      CREATE INDEX IF NOT EXISTS registration_conflicts_customer ON registration_conflicts (customer_key, opened_position);
+      CREATE TABLE IF NOT EXISTS registration_conflict_members (
+        conflict_id TEXT NOT NULL,
+        deal_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (conflict_id, deal_id)
+      );`);
+  },
+  reset(db) {
+    statements.delete(db);
+    db.exec('DROP TABLE IF EXISTS registration_conflict_members; DROP TABLE IF EXISTS registration_conflicts;');
+  },
+  evolve(db, event: RecordedEvent) {
+    if (!(HANDLED as readonly string[]).includes(event.type)) return;
+    apply(db, { type: event.type, data: event.data } as Handled, event.position);
+  },
+};

@@ -1,0 +1,118 @@
+import type Database from 'better-sqlite3';
+import { InvalidInput } from '../../libs/kernel/src/errors.js';
+
+export type ConflictStatus = 'open' | 'resolved';
+export const CONFLICT_STATUSES: readonly ConflictStatus[] = ['open', 'resolved'];
+
+export interface ConflictView {
+  readonly conflictId: string;
+  readonly customerKey: string;
+  /** The products at least two members registered: what the conflict is about. */
+  readonly products: readonly string[];
+  /** Members in the order they joined. */
+  readonly dealIds: readonly string[];
+  readonly status: ConflictStatus;
+  readonly winnerDealId?: string;
+  readonly openedAt: string;
+  readonly resolvedAt?: string;
+}
+
+export interface ConflictFilter {
+  readonly status?: string;
+  /** A registrable domain (already normalized). */
+  readonly customerKey?: string;
+  /** Conflicts that have this deal as a member. */
+  readonly dealId?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface ConflictPage {
+  readonly items: readonly ConflictView[];
+  readonly nextCursor: string | null;
+}
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+interface Row {
+  conflict_id: string;
+  customer_key: string;
+  products: string;
+  status: ConflictStatus;
+  winner_deal_id: string | null;
+  opened_at: string;
+  resolved_at: string | null;
+  opened_position: number;
+  deal_ids: string;
+}
+
+const SELECT = `SELECT c.conflict_id, c.customer_key, c.products, c.status, c.winner_deal_id, c.opened_at, c.resolved_at, c.opened_position,
+  (SELECT json_group_array(deal_id) FROM (SELECT deal_id FROM registration_conflict_members m WHERE m.conflict_id = c.conflict_id ORDER BY seq)) AS deal_ids
+  FROM registration_conflicts c`;
+
+function toView(r: Row): ConflictView {
+  return {
+    conflictId: r.conflict_id,
+    customerKey: r.customer_key,
+    products: JSON.parse(r.products) as string[],
+    dealIds: JSON.parse(r.deal_ids) as string[],
+    status: r.status,
+    ...(r.winner_deal_id !== null ? { winnerDealId: r.winner_deal_id } : {}),
+    openedAt: r.opened_at,
+    ...(r.resolved_at !== null ? { resolvedAt: r.resolved_at } : {}),
+  };
+}
+
+/** Oldest first; keyset paging on the position of the registration that opened each conflict. */
+export function listConflicts(db: Database.Database, filter: ConflictFilter): ConflictPage {
+  const limit = filter.limit ?? DEFAULT_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  if (filter.status !== undefined && !(CONFLICT_STATUSES as readonly string[]).includes(filter.status)) {
+    throw invalid('status', `status must be one of ${CONFLICT_STATUSES.join(', ')}`);
+  }
+  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+  const where: string[] = [];
+  const params: Record<string, string | number> = { take: limit + 1 };
+  if (filter.status !== undefined) {
+    where.push('c.status = @status');
+    params.status = filter.status;
+  }
+  if (filter.customerKey !== undefined) {
+    where.push('c.customer_key = @customerKey');
+    params.customerKey = filter.customerKey;
+  }
+  if (filter.dealId !== undefined) {
+    where.push('EXISTS (SELECT 1 FROM registration_conflict_members m WHERE m.conflict_id = c.conflict_id AND m.deal_id = @dealId)');
+    params.dealId = filter.dealId;
+  }
+  if (after !== undefined) {
+    where.push('c.opened_position > @after');
+    params.after = after;
+  }
+  const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY c.opened_position LIMIT @take`;
+  const rows = db.prepare<Record<string, string | number>, Row>(sql).all(params);
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  return { items: page.map(toView), nextCursor: more ? encodeCursor(page[page.length - 1]!.opened_position) : null };
+}
+
+export function getConflict(db: Database.Database, conflictId: string): ConflictView | undefined {
+  const row = db.prepare<[string], Row>(`${SELECT} WHERE c.conflict_id = ?`).get(conflictId);
+  return row === undefined ? undefined : toView(row);
+}
+
+export function encodeCursor(openedPosition: number | bigint): string {
+  return Buffer.from(`c${openedPosition}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const m = /^c(\d{1,15})$/.exec(text);
+  if (!m) throw invalid('cursor', 'cursor is not one this list returned');
+  return Number(m[1]);
+}
+
+function invalid(path: string, message: string): InvalidInput {
+  return new InvalidInput(message, {}, [{ path, message }]);
+}
