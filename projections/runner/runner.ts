@@ -1,16 +1,32 @@
+import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../events/envelope.js';
 import type { EventStore, Subscription } from '../../libs/event-store/src/port.js';
 import type { Projection } from './projection.js';
 
 export interface RunnerOptions {
-  /** Most events applied in one transaction. */
+  /** Most events applied in one transaction (by default 1000 while following, 5000 in `catchUp`). */
   readonly batchSize?: number;
   readonly onError?: (error: unknown) => void;
   readonly onBatch?: (position: bigint, events: number) => void;
+  /** Instrumentation (metrics); its hooks must not throw. */
+  readonly observer?: ProjectionObserver;
+}
+
+export interface ProjectionObserver {
+  /** A batch was applied and the checkpoints moved, in one transaction. */
+  batchApplied?(batch: { readonly position: bigint; readonly events: number; readonly seconds: number; readonly lastRecordedAt: string }): void;
 }
 
 const IDLE = Symbol('idle');
+const FOLLOW_BATCH = 1000;
+/**
+ * A rebuild spends most of its time committing when batches are small: every commit writes each page the
+ * batch dirtied, and a page touched by 5000 events is written once instead of five times (profiled at
+ * 100k events: commits took 25% of the CPU at 1000, 9% at 5000). Larger still saves little and holds more
+ * events in memory. Following keeps smaller batches: a batch blocks the event loop while it is applied.
+ */
+const CATCH_UP_BATCH = 5000;
 
 /** Opens (creating) the read-model database: WAL, FULL sync, like the log, so checkpoints are as durable. */
 export function openReadModels(file: string): Database.Database {
@@ -36,6 +52,7 @@ export class ProjectionRunner {
   private stopped = false;
   private failure?: unknown;
   private readonly upsert;
+  private readonly handles: readonly ReadonlySet<string>[];
 
   constructor(
     private readonly store: EventStore,
@@ -48,6 +65,7 @@ export class ProjectionRunner {
       if (names.has(p.name)) throw new Error(`duplicate projection ${p.name}`);
       names.add(p.name);
     }
+    this.handles = projections.map((p) => new Set(p.canHandle));
     this.upsert = db.prepare(`INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)
       ON CONFLICT(name) DO UPDATE SET version = excluded.version, position = excluded.position`);
     this.prepare();
@@ -134,7 +152,7 @@ export class ProjectionRunner {
   async catchUp(onProgress?: (position: bigint, head: bigint) => void): Promise<void> {
     const head = await this.store.headPosition();
     let batch: RecordedEvent[] = [];
-    const size = this.options.batchSize ?? 1000;
+    const size = this.options.batchSize ?? CATCH_UP_BATCH;
     for await (const e of this.store.readAll({ fromPosition: this.position(), toPosition: head })) {
       batch.push(e);
       if (batch.length >= size) {
@@ -160,7 +178,7 @@ export class ProjectionRunner {
 
   private async follow(sub: Subscription): Promise<void> {
     const it = sub[Symbol.asyncIterator]();
-    const size = this.options.batchSize ?? 1000;
+    const size = this.options.batchSize ?? FOLLOW_BATCH;
     // A next() that lost the race against IDLE stays pending and is awaited first in the next round:
     // dropping it would drop the event it resolves with.
     let pending: Promise<IteratorResult<RecordedEvent>> | undefined;
@@ -188,19 +206,28 @@ export class ProjectionRunner {
   }
 
   private apply(batch: readonly RecordedEvent[]): void {
+    const started = performance.now();
     const last = batch[batch.length - 1]!.position;
     const moved: [string, bigint][] = [];
     this.db.transaction(() => {
-      for (const p of this.projections) {
+      for (const [i, p] of this.projections.entries()) {
         const from = this.checkpoints.get(p.name)!;
         if (from >= last) continue;
-        for (const e of batch) if (e.position > from && p.canHandle.includes(e.type)) p.evolve(this.db, e);
+        // A Set: `canHandle.includes` per event and projection showed in the rebuild profile.
+        const handles = this.handles[i]!;
+        for (const e of batch) if (e.position > from && handles.has(e.type)) p.evolve(this.db, e);
         this.upsert.run(p.name, p.version, last);
         moved.push([p.name, last]);
       }
     })();
     for (const [name, pos] of moved) this.checkpoints.set(name, pos);
     this.options.onBatch?.(last, batch.length);
+    this.options.observer?.batchApplied?.({
+      position: last,
+      events: batch.length,
+      seconds: (performance.now() - started) / 1000,
+      lastRecordedAt: batch[batch.length - 1]!.metadata.recordedAt,
+    });
     this.wake();
   }
 

@@ -3,11 +3,17 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { ALL_PROJECTIONS } from '../../../projections/index.js';
 import { LedgerModule, type LedgerCoreOptions } from './ledger/ledger.module.js';
 import { PartnersModule } from './partners/partners.module.js';
-import { ProgramModule } from './program/program.module.js';
 import { DealsModule } from './deals/deals.module.js';
+import { TiersModule } from './tiers/tiers.module.js';
+import { AttributionModule } from './attribution/attribution.module.js';
+import { MdfModule } from './mdf/mdf.module.js';
+import { ProgramModule } from './program/program.module.js';
 import type { LedgerConfig } from './platform/config.js';
 import { PlatformModule, type PlatformOptions } from './platform/platform.module.js';
 import { readinessChecksProvider } from './ledger/readiness.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { AuditModule } from './audit/audit.module.js';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 
 @Module({})
 export class AppModule {
@@ -25,9 +31,15 @@ export class AppModule {
           projections: ALL_PROJECTIONS,
           ...overrides,
         }),
+        MetricsModule,
         ProgramModule,
         PartnersModule,
         DealsModule,
+        TiersModule,
+        AttributionModule,
+        MdfModule,
+        AuditModule,
+        SubscriptionsModule,
       ],
     };
   }

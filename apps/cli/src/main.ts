@@ -6,6 +6,9 @@ import { ALL_PROJECTIONS } from '../../../projections/index.js';
 import { openReadModels, ProjectionRunner } from '../../../projections/runner/runner.js';
 import { loadConfig } from '../../api/src/platform/config.js';
 import { openEventStore, readModelsFile } from '../../api/src/ledger/open-store.js';
+import { registerBackupCommand } from './backup.js';
+import { registerExportCommand } from './export.js';
+import { registerImportCommand } from './import.js';
 import { progress } from './progress.js';
 
 function position(value: string): bigint {
@@ -79,5 +82,9 @@ program
       await store.close();
     }
   });
+
+registerBackupCommand(program);
+registerExportCommand(program);
+registerImportCommand(program);
 
 await program.parseAsync(process.argv);

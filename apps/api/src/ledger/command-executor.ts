@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Actor, DomainEventShape, EventMetadata, RecordedEvent } from '../../../../events/envelope.js';
 import { fold } from '../../../../libs/kernel/src/decider.js';
-import { WrongExpectedVersionError, type EventStore, type ExpectedRevision } from '../../../../libs/event-store/src/port.js';
+import { WrongExpectedVersionError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent } from '../../../../libs/event-store/src/port.js';
 import { canonicalJson } from '../../../../libs/event-store/src/hashing.js';
 import { ProblemException } from '../platform/problem.js';
 
@@ -24,6 +25,28 @@ export interface CommandOutcome {
   readonly events: readonly RecordedEvent[];
   /** True when these events were appended by an earlier run of the same command. */
   readonly replayed: boolean;
+}
+
+/** One append of the pipeline to the store, as instrumentation sees it. */
+export interface AppendObservation {
+  readonly streamId: string;
+  /** The types of the events appended (or refused), in order: its length is the batch size. */
+  readonly types: readonly string[];
+  readonly seconds: number;
+  /** `conflict`: the stream had moved past the expected revision (the pipeline reads again and retries). */
+  readonly outcome: 'ok' | 'conflict' | 'error';
+}
+
+/**
+ * Instrumentation of the pipeline (metrics, the command id in log lines). Every hook is optional and must not
+ * throw; this file stays ignorant of Prometheus and of loggers.
+ */
+export interface CommandObserver {
+  /** The executor is working on this command; called once per executor call, so possibly several times per command. */
+  started?(ctx: CommandContext): void;
+  /** An earlier run of the command was found in the log and is answered again; nothing new is appended. */
+  replayed?(ctx: CommandContext, outcome: CommandOutcome): void;
+  appended?(append: AppendObservation): void;
 }
 
 export class IdempotencyKeyReusedError extends ProblemException {
@@ -80,6 +103,7 @@ export class CommandExecutor {
   constructor(
     private readonly store: EventStore,
     private readonly clock: { now(): Date },
+    private readonly observer: CommandObserver = {},
   ) {}
 
   /**
@@ -87,11 +111,14 @@ export class CommandExecutor {
    * `isComplete`, so that a run which crashed half-way is finished rather than replayed.
    */
   async findEarlier(ctx: CommandContext, isComplete: (events: readonly RecordedEvent[]) => boolean = () => true): Promise<CommandOutcome | undefined> {
+    this.observer.started?.(ctx);
     if (ctx.requestHash === undefined) return undefined;
     const earlier = await this.store.findByCommandId(ctx.commandId);
     if (earlier.length === 0) return undefined;
     const replayed = this.replay(ctx, earlier);
-    return isComplete(earlier) ? replayed : undefined;
+    if (!isComplete(earlier)) return undefined;
+    this.observer.replayed?.(ctx, replayed);
+    return replayed;
   }
 
   async execute<S, E extends DomainEventShape>(
@@ -105,7 +132,11 @@ export class CommandExecutor {
       const events = await this.store.readStream(command.streamId);
       if (ctx.requestHash !== undefined) {
         const mine = events.filter((e) => e.metadata.commandId === ctx.commandId);
-        if (mine.length) return this.replay(ctx, mine);
+        if (mine.length) {
+          const replayed = this.replay(ctx, mine);
+          this.observer.replayed?.(ctx, replayed);
+          return replayed;
+        }
       }
       const state = fold(command.evolve, command.initialState(), events as unknown as E[]);
       const now = this.clock.now();
@@ -114,7 +145,7 @@ export class CommandExecutor {
       const expected: ExpectedRevision = events.length ? events[events.length - 1]!.revision : 'no_stream';
       const metadata = this.metadata(ctx, now);
       try {
-        const r = await this.store.append(
+        const r = await this.append(
           command.streamId,
           decided.map((e, i) => ({ eventId: eventIdFor(ctx.commandId, command.streamId, i), type: e.type, data: e.data, metadata })),
           expected,
@@ -131,13 +162,29 @@ export class CommandExecutor {
 
   /** Appends without deciding (for steps like a domain claim whose decision the caller made). */
   async appendDecided(ctx: CommandContext, streamId: string, events: readonly DomainEventShape[], expected: ExpectedRevision, indexOffset = 0): Promise<CommandOutcome> {
+    this.observer.started?.(ctx);
     const metadata = this.metadata(ctx, this.clock.now());
-    const r = await this.store.append(
+    const r = await this.append(
       streamId,
       events.map((e, i) => ({ eventId: eventIdFor(ctx.commandId, streamId, indexOffset + i), type: e.type, data: e.data, metadata })),
       expected,
     );
     return { position: r.position, events: r.events, replayed: false };
+  }
+
+  private async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    const started = performance.now();
+    let outcome: AppendObservation['outcome'] = 'error';
+    try {
+      const result = await this.store.append(streamId, events, expected);
+      outcome = 'ok';
+      return result;
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) outcome = 'conflict';
+      throw error;
+    } finally {
+      this.observer.appended?.({ streamId, types: events.map((e) => e.type), seconds: (performance.now() - started) / 1000, outcome });
+    }
   }
 
   metadata(ctx: CommandContext, now: Date): EventMetadata {

@@ -2,8 +2,8 @@ import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationB
 import type Database from 'better-sqlite3';
 import type { EventStore } from '../../../../libs/event-store/src/port.js';
 import type { Projection } from '../../../../projections/runner/projection.js';
-import { openReadModels, ProjectionRunner } from '../../../../projections/runner/runner.js';
-import { CommandExecutor } from './command-executor.js';
+import { openReadModels, ProjectionRunner, type ProjectionObserver } from '../../../../projections/runner/runner.js';
+import { CommandExecutor, type CommandObserver } from './command-executor.js';
 import { openEventStore, readModelsFile, type StoreSettings } from './open-store.js';
 import { ReadModels } from './read-models.js';
 import { CLOCK, EVENT_STORE, PROJECTIONS, READ_MODELS_DB, systemClock, type Clock } from './tokens.js';
@@ -15,6 +15,16 @@ export interface LedgerCoreOptions extends StoreSettings {
   readonly clock?: Clock;
   /** Tests may hand in an already open store. */
   readonly eventStore?: EventStore;
+}
+
+/**
+ * Optional instrumentation of the command pipeline and the projection runner, provided by a global module
+ * (the metrics module); without a provider both run uninstrumented.
+ */
+export const LEDGER_OBSERVER = Symbol('LEDGER_OBSERVER');
+export interface LedgerObserver {
+  readonly commands?: CommandObserver;
+  readonly projections?: ProjectionObserver;
 }
 
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -51,9 +61,12 @@ export class LedgerModule {
         { provide: PROJECTIONS, useValue: options.projections },
         {
           provide: ProjectionRunner,
-          inject: [EVENT_STORE, READ_MODELS_DB, PROJECTIONS],
-          useFactory: (store: EventStore, db: Database.Database, projections: Projection[]) =>
-            new ProjectionRunner(store, db, projections, { onError: (e) => new Logger('Projections').error(e instanceof Error ? e.stack : String(e)) }),
+          inject: [EVENT_STORE, READ_MODELS_DB, PROJECTIONS, { token: LEDGER_OBSERVER, optional: true }],
+          useFactory: (store: EventStore, db: Database.Database, projections: Projection[], observer?: LedgerObserver) =>
+            new ProjectionRunner(store, db, projections, {
+              onError: (e) => new Logger('Projections').error(e instanceof Error ? e.stack : String(e)),
+              ...(observer?.projections ? { observer: observer.projections } : {}),
+            }),
         },
         {
           provide: ReadModels,
@@ -62,8 +75,8 @@ export class LedgerModule {
         },
         {
           provide: CommandExecutor,
-          inject: [EVENT_STORE, CLOCK],
-          useFactory: (store: EventStore, clock: Clock) => new CommandExecutor(store, clock),
+          inject: [EVENT_STORE, CLOCK, { token: LEDGER_OBSERVER, optional: true }],
+          useFactory: (store: EventStore, clock: Clock, observer?: LedgerObserver) => new CommandExecutor(store, clock, observer?.commands),
         },
         LedgerLifecycle,
       ],

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       nodeEnv: 'development',
       logLevel: 'info',
       readyMaxLagEvents: 1000,
+      readyMaxLagSeconds: 60,
     });
   });
 
@@ -36,6 +37,7 @@ describe('loadConfig', () => {
         LEDGER_API_KEYS: '[]',
         LOG_LEVEL: 'DEBUG',
         LEDGER_READY_MAX_LAG_EVENTS: '0',
+        LEDGER_READY_MAX_LAG_SECONDS: '0',
       }),
     ).toEqual({
       port: 8080,
@@ -47,6 +49,7 @@ describe('loadConfig', () => {
       apiKeys: '[]',
       logLevel: 'debug',
       readyMaxLagEvents: 0,
+      readyMaxLagSeconds: 0,
     });
   });
 

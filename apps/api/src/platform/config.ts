@@ -16,6 +16,8 @@ export interface LedgerConfig {
   readonly logLevel: LogLevel;
   /** `/health/ready` reports not ready while a projection trails the log by more events than this. */
   readonly readyMaxLagEvents: number;
+  /** ... and while a projection's oldest unapplied event has waited longer than this many seconds (0: no time bound). */
+  readonly readyMaxLagSeconds: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -54,6 +56,7 @@ export function loadConfig(env: Env = process.env): LedgerConfig {
   const port = integer('PORT', 3000, 0, 65535);
   const consistencyTimeoutMs = integer('LEDGER_CONSISTENCY_TIMEOUT_MS', 5000, 0, 3_600_000);
   const readyMaxLagEvents = integer('LEDGER_READY_MAX_LAG_EVENTS', 1000, 0, Number.MAX_SAFE_INTEGER);
+  const readyMaxLagSeconds = integer('LEDGER_READY_MAX_LAG_SECONDS', 60, 0, 86_400);
 
   const storeRaw = get('LEDGER_STORE') ?? 'sqlite';
   let store: LedgerConfig['store'] = 'sqlite';
@@ -89,5 +92,6 @@ export function loadConfig(env: Env = process.env): LedgerConfig {
     ...(apiKeysFile !== undefined && { apiKeysFile }),
     logLevel,
     readyMaxLagEvents,
+    readyMaxLagSeconds,
   };
 }

@@ -11,6 +11,8 @@ import type { LedgerConfig } from './config.js';
  */
 export const REDACTED_PATHS: readonly string[] = [
   'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
+  'req.headers["x-api-key"]',
   'req.headers.cookie',
   'key',
   'apiKey',
@@ -23,6 +25,45 @@ export const REDACTED_PATHS: readonly string[] = [
 /** Probes hit these every few seconds; a line per probe would drown the log. */
 function isQuietPath(url: string | undefined): boolean {
   return url === '/health' || url?.startsWith('/health/') === true || url?.startsWith('/health?') === true;
+}
+
+/** Prometheus scrapes every few seconds too: only a refused or failed scrape is worth a line. */
+function isScrape(url: string | undefined): boolean {
+  return url === '/metrics' || url?.startsWith('/metrics?') === true;
+}
+
+/** Query parameters a client might put a key in (the key belongs in the Authorization header). */
+const SECRET_QUERY_PARAMS = /^(api[-_]?key|key|access[-_]?token|token|auth|authorization|password|secret)$/i;
+
+/** The logged URL with the values of such parameters replaced: `req.url` carries the raw query string. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      let name = eq < 0 ? pair : pair.slice(0, eq);
+      try {
+        name = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        // A malformed escape is matched as written.
+      }
+      return eq >= 0 && SECRET_QUERY_PARAMS.test(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, q)}?${query}`;
+}
+
+/** pino-http's request serializer, after the standard one: the URL and the parsed query without credentials. */
+function redactRequest(req: { url?: unknown; query?: unknown }): object {
+  const query =
+    typeof req.query === 'object' && req.query !== null
+      ? Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, SECRET_QUERY_PARAMS.test(k) ? '[redacted]' : (v as unknown)]))
+      : req.query;
+  // Assigned on the serialized copy: the request's own `query` object is left alone.
+  return Object.assign(req, { query, ...(typeof req.url === 'string' ? { url: redactUrl(req.url) } : {}) });
 }
 
 /**
@@ -49,11 +90,20 @@ export function loggerParams(config: Pick<LedgerConfig, 'logLevel'>, destination
       const { err: _synthetic, ...rest } = value;
       return rest;
     },
-    customLogLevel: (_req: IncomingMessage, res: { statusCode: number }, err?: Error) =>
-      err !== undefined || res.statusCode >= 500 ? ('error' as const) : res.statusCode >= 400 ? ('warn' as const) : ('info' as const),
+    customLogLevel: (req: IncomingMessage, res: { statusCode: number }, err?: Error) =>
+      err !== undefined || res.statusCode >= 500
+        ? ('error' as const)
+        : res.statusCode >= 400
+          ? ('warn' as const)
+          : isScrape((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url)
+            ? ('silent' as const)
+            : ('info' as const),
+    serializers: { req: redactRequest },
   };
   return {
     pinoHttp: destination === undefined ? options : [options, destination],
+    // Fields assigned to a request's logger (the command id, see apps/api/src/metrics) reach its completion line too.
+    assignResponse: true,
     // nestjs-pino's default route (`{/*splat}`) matches no request under Nest 12's Fastify adapter, which
     // silently drops request logging and the request context of every log line.
     forRoutes: [{ path: '/{*path}', method: RequestMethod.ALL }],

@@ -1,0 +1,117 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
+import { MAX_PROOFS, PERIOD_PATTERN } from '../../../../libs/mdf/src/fund.js';
+import { MAX_LIMIT } from '../../../../projections/mdf-funds/mdf-funds.queries.js';
+import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
+import { IsLedgerId, IsLedgerTime } from '../ledger/validation.js';
+import { PositionQueryDto } from '../partners/partners.dto.js';
+
+const PERIOD_MESSAGE = 'period must be a quarter, YYYY-Qn (e.g. 2026-Q1)';
+
+export class AllocateMdfDto {
+  @ApiProperty({ example: 'P-1001', pattern: ID_PATTERN.source })
+  @IsLedgerId()
+  partnerId!: string;
+
+  @ApiProperty({ example: '2026-Q2', pattern: PERIOD_PATTERN.source })
+  @IsString()
+  @Matches(PERIOD_PATTERN, { message: PERIOD_MESSAGE })
+  period!: string;
+
+  @ApiProperty({ type: MoneyDto, description: 'Added to the fund; the first allocation fixes its currency.' })
+  @IsMoney()
+  amount!: MoneyDto;
+}
+
+export class RequestMdfDto {
+  @ApiProperty({ example: 'MDF-REQ-0001', pattern: ID_PATTERN.source, description: 'Unique across every fund.' })
+  @IsLedgerId()
+  requestId!: string;
+
+  @ApiProperty({ example: 'P-1001', pattern: ID_PATTERN.source, description: 'A partner key may only name itself.' })
+  @IsLedgerId()
+  partnerId!: string;
+
+  @ApiProperty({ example: '2026-Q2', pattern: PERIOD_PATTERN.source })
+  @IsString()
+  @Matches(PERIOD_PATTERN, { message: PERIOD_MESSAGE })
+  period!: string;
+
+  @ApiProperty({ example: 'Joint webinar series', maxLength: 500 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  activity!: string;
+
+  @ApiProperty({ type: MoneyDto, description: 'At most what is available (allocated − approved).' })
+  @IsMoney()
+  amount!: MoneyDto;
+}
+
+export class OptionalAmountDto {
+  @ApiPropertyOptional({ type: MoneyDto, description: 'Part of it; absent = all of it.' })
+  @IsOptional()
+  @IsMoney()
+  amount?: MoneyDto;
+}
+
+export class SubmitClaimDto {
+  @ApiProperty({ example: 'MDF-CLM-0001', pattern: ID_PATTERN.source, description: 'Unique across every fund.' })
+  @IsLedgerId()
+  claimId!: string;
+
+  @ApiProperty({ type: MoneyDto, description: "At most what the request has approved and not yet claimed." })
+  @IsMoney()
+  amount!: MoneyDto;
+
+  @ApiProperty({ type: [String], minItems: 1, maxItems: MAX_PROOFS, example: ['https://files.example.com/webinar-attendance.pdf'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_PROOFS)
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  @MaxLength(2000, { each: true })
+  proofOfPerformance!: string[];
+}
+
+export class PayClaimDto {
+  @ApiProperty({ example: '2026-05-15', description: 'Business time of the payment.' })
+  @IsLedgerTime()
+  paidAt!: string;
+
+  @ApiProperty({ example: 'WIRE-2026-05-15-0042', maxLength: 500 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  reference!: string;
+}
+
+export class ListFundsQueryDto extends PositionQueryDto {
+  @ApiPropertyOptional({ example: 'P-1001', description: 'A partner key may only name itself.' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== '')
+  @IsLedgerId()
+  partnerId?: string;
+
+  @ApiPropertyOptional({ example: '2026-Q2' })
+  @IsOptional()
+  @IsString()
+  @Matches(PERIOD_PATTERN, { message: PERIOD_MESSAGE })
+  period?: string;
+
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: MAX_LIMIT })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_LIMIT)
+  limit?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(400)
+  cursor?: string;
+}

@@ -1,0 +1,172 @@
+import type { ServerResponse } from 'node:http';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { toWire, type RecordedEvent } from '../../../../events/envelope.js';
+import type { Subscription } from '../../../../libs/event-store/src/port.js';
+
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+/** What a test (or an operator's debugger) can see of one open stream. Counters, never timings. */
+export interface EventStreamStats {
+  readonly id: number;
+  /** Events taken from the store subscription. */
+  readonly pulled: number;
+  /** Events written to the socket. */
+  readonly written: number;
+  /** Bytes accepted by `write` but not yet handed to the kernel. */
+  readonly queuedBytes: number;
+  readonly maxQueuedBytes: number;
+  /** True while the connection waits for the client to read before pulling the next event. */
+  readonly waitingForDrain: boolean;
+  readonly lastPosition: string | null;
+}
+
+/** One SSE message (the envelope is JSON on one line, so one `data:` field carries it). */
+export function sseFrame(e: RecordedEvent): string {
+  return `id: ${e.position}\nevent: ${e.type}\ndata: ${JSON.stringify(toWire(e))}\n\n`;
+}
+
+const HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  // Reverse proxies (nginx) would otherwise buffer the stream.
+  'X-Accel-Buffering': 'no',
+};
+
+/**
+ * One `GET /v1/events/stream` connection. Back-pressure is the loop's shape: it pulls ONE event from the
+ * store subscription, writes it, and when `write` reports a full socket it waits for `drain` before pulling
+ * the next. The subscription is itself pull-based (it reads a page only when asked), so a client that
+ * stops reading stops the reads: the server holds at most one event plus the socket's high-water mark,
+ * never a queue that grows with the log.
+ */
+class EventStreamConnection {
+  pulled = 0;
+  written = 0;
+  maxQueuedBytes = 0;
+  waitingForDrain = false;
+  lastPosition: bigint | undefined;
+  private closed = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly raw: ServerResponse,
+    private readonly subscription: Subscription,
+    private readonly heartbeatMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async run(): Promise<void> {
+    const raw = this.raw;
+    raw.on('close', () => this.stop());
+    raw.on('error', () => this.stop());
+    raw.writeHead(200, HEADERS);
+    // Sends the headers now (the client's EventSource opens) and tells it how soon to reconnect.
+    raw.write(': channel-ledger event stream\nretry: 3000\n\n');
+    const heartbeat = setInterval(() => {
+      // A comment keeps proxies from timing the connection out; skipped while the client is not reading.
+      if (!this.closed && !raw.writableNeedDrain) raw.write(': heartbeat\n\n');
+    }, this.heartbeatMs);
+    heartbeat.unref();
+    try {
+      const events = this.subscription[Symbol.asyncIterator]();
+      while (!this.closed) {
+        const next = await events.next();
+        if (next.done || this.closed) break;
+        this.pulled += 1;
+        const flowing = raw.write(sseFrame(next.value));
+        this.written += 1;
+        this.lastPosition = next.value.position;
+        this.maxQueuedBytes = Math.max(this.maxQueuedBytes, raw.writableLength);
+        if (!flowing) await this.drained();
+      }
+    } catch (error) {
+      // The store closing under a stream at shutdown ends it like a stop; anything else is worth a line.
+      if (!this.closed) this.logger.warn(`event stream ${this.id} ended: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.closed = true;
+      clearInterval(heartbeat);
+      await this.subscription.close().catch(() => undefined);
+      // A client that is not reading would hold a graceful end (and the server's close) forever; it
+      // resumes from its Last-Event-ID anyway.
+      if (raw.writableNeedDrain) raw.destroy();
+      else if (!raw.writableEnded) raw.end();
+    }
+  }
+
+  /** Ends the stream: the pending `next()` of the subscription resolves done, a pending drain wait ends. */
+  stop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake?.();
+    void this.subscription.close().catch(() => undefined);
+  }
+
+  stats(): EventStreamStats {
+    return {
+      id: this.id,
+      pulled: this.pulled,
+      written: this.written,
+      queuedBytes: this.raw.writableLength,
+      maxQueuedBytes: this.maxQueuedBytes,
+      waitingForDrain: this.waitingForDrain,
+      lastPosition: this.lastPosition === undefined ? null : this.lastPosition.toString(),
+    };
+  }
+
+  private drained(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.waitingForDrain = true;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.raw.off('drain', done);
+        this.wake = undefined;
+        this.waitingForDrain = false;
+        resolve();
+      };
+      this.wake = done;
+      this.raw.once('drain', done);
+    });
+  }
+}
+
+/** The open event streams: started here, ended here at shutdown so that SIGTERM does not wait on them. */
+@Injectable()
+export class EventStreams implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('EventStreams');
+  private readonly open = new Map<EventStreamConnection, Promise<void>>();
+  private nextId = 1;
+  private closing = false;
+  /** `LEDGER_SSE_HEARTBEAT_MS`, 15 s by default (API.md); tests shorten it. */
+  heartbeatMs = heartbeatFromEnv(process.env.LEDGER_SSE_HEARTBEAT_MS);
+
+  get shuttingDown(): boolean {
+    return this.closing;
+  }
+
+  /** Takes over the raw response (already hijacked from Fastify) and streams `subscription` into it. */
+  start(raw: ServerResponse, subscription: Subscription): void {
+    const connection = new EventStreamConnection(this.nextId++, raw, subscription, this.heartbeatMs, this.logger);
+    const done = connection.run().finally(() => this.open.delete(connection));
+    this.open.set(connection, done);
+  }
+
+  stats(): EventStreamStats[] {
+    return [...this.open.keys()].map((c) => c.stats());
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    const running = [...this.open.entries()];
+    for (const [connection] of running) connection.stop();
+    await Promise.all(running.map(([, done]) => done));
+  }
+}
+
+function heartbeatFromEnv(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_HEARTBEAT_MS;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 10 || n > 3_600_000) throw new Error(`LEDGER_SSE_HEARTBEAT_MS must be an integer from 10 to 3600000 (got ${JSON.stringify(raw)})`);
+  return n;
+}

@@ -1,0 +1,56 @@
+import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { EventStore, ReadFilter } from '../../../../libs/event-store/src/port.js';
+import { EVENT_STORE } from '../ledger/tokens.js';
+import { POSITION_PATTERN } from '../ledger/validation.js';
+import { Allow } from '../platform/auth/access.js';
+import { ProblemException } from '../platform/problem.js';
+import { EventStreams } from './event-streams.js';
+import { EventStreamQueryDto } from './subscriptions.dto.js';
+
+@ApiTags('subscriptions')
+@ApiBearerAuth()
+@Controller('v1/events')
+export class SubscriptionsController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EventStreams) private readonly streams: EventStreams,
+  ) {}
+
+  /**
+   * Written on Fastify's raw response rather than Nest's `@Sse()`, which pushes through an rxjs Subject
+   * with no back-pressure: here an event is read from the store only once the socket has taken the last.
+   */
+  @Get('stream')
+  @Allow('subscriber')
+  @ApiOperation({
+    summary: 'Server-Sent Events: the log from a position, then live',
+    description:
+      'Each message: `id: <position>`, `event: <type>`, `data: <envelope JSON>` (AsyncAPI document at `/docs/events`). ' +
+      'Catches up after `fromPosition` or the `Last-Event-ID` header (both exclusive), then follows the log; a comment heartbeat every 15 s. ' +
+      'Log order; nothing skipped or repeated within one connection, and a reconnect with Last-Event-ID resumes right after the last event received.',
+  })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last position received (exclusive); wins over fromPosition.' })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  stream(@Query() query: EventStreamQueryDto, @Headers('last-event-id') lastEventId: string | undefined, @Res() reply: FastifyReply): void {
+    let from = BigInt(query.fromPosition ?? '0');
+    if (lastEventId !== undefined && lastEventId.trim() !== '') {
+      if (!POSITION_PATTERN.test(lastEventId.trim())) {
+        throw ProblemException.validationFailed('Last-Event-ID must be a position this stream sent.', [{ path: 'Last-Event-ID', message: 'must be a decimal position' }]);
+      }
+      from = BigInt(lastEventId.trim());
+    }
+    if (this.streams.shuttingDown) throw new ProblemException('service-unavailable', 'The service is shutting down; reconnect shortly.', { headers: { 'Retry-After': '3' } });
+    const categories = query.streams?.split(',');
+    const filter: ReadFilter = {
+      ...(query.types ? { eventTypes: query.types.split(',') } : {}),
+      // Category `partner` is every stream id starting `partner-` (and never `partnerdomain-`).
+      ...(categories ? { streamPrefixes: categories.map((c) => `${c}-`) } : {}),
+    };
+    const subscription = this.store.subscribe(from, filter);
+    reply.hijack();
+    this.streams.start(reply.raw, subscription);
+  }
+}

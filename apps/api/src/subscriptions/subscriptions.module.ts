@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AsyncApiController } from './asyncapi.controller.js';
+import { EventStreams } from './event-streams.js';
+import { SubscriptionsController } from './subscriptions.controller.js';
+
+/** `/v1/events/stream` (SSE) and the AsyncAPI document at `/docs/events` (wiring only). */
+@Module({
+  controllers: [SubscriptionsController, AsyncApiController],
+  providers: [EventStreams],
+  exports: [EventStreams],
+})
+export class SubscriptionsModule {}

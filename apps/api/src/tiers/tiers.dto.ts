@@ -1,0 +1,69 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsLedgerId, IsLedgerTime, POSITION_PATTERN } from '../ledger/validation.js';
+
+export class TierEvaluationDto {
+  @ApiProperty({ example: '2026-06-30', description: 'Business time the evaluation is as of' })
+  @IsLedgerTime()
+  asOf!: string;
+}
+
+export class StandingQueryDto {
+  @ApiPropertyOptional({ description: 'Business time of the standing (default: now)' })
+  @IsOptional()
+  @IsLedgerTime()
+  asOf?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(POSITION_PATTERN)
+  minPosition?: string;
+}
+
+export class ListStandingsQueryDto extends StandingQueryDto {
+  @ApiPropertyOptional({ example: 'Gold' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  tier?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsLedgerId()
+  partnerId?: string;
+
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(400)
+  cursor?: string;
+}
+
+export class WaterfallQueryDto {
+  @ApiProperty({ example: '1999900', description: 'List price in minor units (a non-negative integer)' })
+  @Matches(/^(0|[1-9]\d{0,15})$/, { message: 'listPriceMinor must be a non-negative integer of minor units' })
+  listPriceMinor!: string;
+
+  @ApiProperty({ example: 'USD' })
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code' })
+  currency!: string;
+
+  @ApiPropertyOptional({ description: 'The deal whose approved, protected registration earns the deal-registration layer' })
+  @IsOptional()
+  @IsLedgerId()
+  dealId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(POSITION_PATTERN)
+  minPosition?: string;
+}

@@ -1,0 +1,476 @@
+import type {
+  MdfApproved,
+  MdfClaimApproved,
+  MdfClaimPaid,
+  MdfClaimRejected,
+  MdfClaimSubmitted,
+  MdfEvent,
+  MdfFundsAllocated,
+  MdfRequested,
+  MdfRequestRejected,
+} from '../../../events/mdf.js';
+import { assertNever, ID_PATTERN, type Decider } from '../../kernel/src/decider.js';
+import { AlreadyExists, InvalidInput, NotFound, RuleViolation } from '../../kernel/src/errors.js';
+import { moneyProblem, subMinor, type Money } from '../../money/src/money.js';
+
+/**
+ * One market development fund is one consistency boundary: `mdf-<partnerId>.<period>`. Every decision is
+ * taken against the fund stream's revision and appended at it, so the invariants below hold at every
+ * position of the log whatever the concurrency (DOMAIN.md, "Market development funds"):
+ *   0 ≤ approved ≤ allocated;  claimed ≤ approved per request;  paid ≤ claim approved ≤ claimed per claim;
+ *   available = allocated − approved.
+ * "Claimed" counts the claims that were not rejected: a rejected claim gives its amount back to the request.
+ */
+export const PERIOD_PATTERN = /^(\d{4})-Q([1-4])$/;
+
+export const fundStreamId = (partnerId: string, period: string): string => `mdf-${partnerId}.${period}`;
+
+/** Inverse of `fundStreamId`. Periods contain no dot, so the last dot separates them from a partnerId that may. */
+export function parseFundStreamId(streamId: string): { partnerId: string; period: string } | undefined {
+  if (!streamId.startsWith('mdf-')) return undefined;
+  const rest = streamId.slice(4);
+  const dot = rest.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  const partnerId = rest.slice(0, dot);
+  const period = rest.slice(dot + 1);
+  return ID_PATTERN.test(partnerId) && PERIOD_PATTERN.test(period) ? { partnerId, period } : undefined;
+}
+
+export const MAX_PROOFS = 20;
+const MAX_TEXT = 500;
+const MAX_PROOF_LENGTH = 2000;
+
+export type AllocateFunds = {
+  readonly type: 'AllocateFunds';
+  readonly data: { readonly partnerId: string; readonly period: string; readonly amount: Money };
+  /** The partner and the program in force, read by the handler just before deciding. */
+  readonly facts: {
+    /** 'none' when the partner is not enrolled. */
+    readonly partnerStatus: string;
+    readonly tier?: string;
+    /** Whether `tier` is MDF eligible under the program in force. */
+    readonly tierMdfEligible: boolean;
+    readonly programVersion: number;
+  };
+};
+export type RequestFunds = {
+  readonly type: 'RequestFunds';
+  readonly data: { readonly requestId: string; readonly partnerId: string; readonly period: string; readonly activity: string; readonly amount: Money };
+  readonly facts: { readonly partnerStatus: string };
+};
+export type ApproveRequest = { readonly type: 'ApproveRequest'; readonly data: { readonly requestId: string; readonly amount?: Money } };
+export type RejectRequest = { readonly type: 'RejectRequest'; readonly data: { readonly requestId: string; readonly reason: string } };
+export type SubmitClaim = {
+  readonly type: 'SubmitClaim';
+  readonly data: { readonly requestId: string; readonly claimId: string; readonly amount: Money; readonly proofOfPerformance: readonly string[] };
+};
+export type ApproveClaim = { readonly type: 'ApproveClaim'; readonly data: { readonly claimId: string; readonly amount?: Money } };
+export type RejectClaim = { readonly type: 'RejectClaim'; readonly data: { readonly claimId: string; readonly reason: string } };
+export type PayClaim = {
+  readonly type: 'PayClaim';
+  readonly data: { readonly claimId: string; readonly paidAt: string; readonly reference: string };
+};
+
+export type MdfCommand = AllocateFunds | RequestFunds | ApproveRequest | RejectRequest | SubmitClaim | ApproveClaim | RejectClaim | PayClaim;
+
+export interface MdfRequestState {
+  readonly requestId: string;
+  readonly activity: string;
+  readonly status: 'requested' | 'approved' | 'rejected';
+  readonly requestedMinor: number;
+  readonly approvedMinor: number;
+  /** Sum of this request's claims that were not rejected. */
+  readonly claimedMinor: number;
+  readonly claimIds: readonly string[];
+}
+
+export interface MdfClaimState {
+  readonly claimId: string;
+  readonly requestId: string;
+  readonly status: 'submitted' | 'approved' | 'rejected' | 'paid';
+  readonly claimedMinor: number;
+  readonly approvedMinor: number;
+  readonly paidMinor: number;
+  readonly proofOfPerformance: readonly string[];
+}
+
+export type FundState =
+  | { readonly status: 'none' }
+  | {
+      readonly status: 'open';
+      readonly partnerId: string;
+      readonly period: string;
+      /** The currency of the first allocation; every amount of the fund is in it. */
+      readonly currency: string;
+      readonly allocatedMinor: number;
+      readonly approvedMinor: number;
+      readonly claimedMinor: number;
+      readonly paidMinor: number;
+      readonly requests: ReadonlyMap<string, MdfRequestState>;
+      readonly claims: ReadonlyMap<string, MdfClaimState>;
+    };
+
+export type OpenFund = Extract<FundState, { status: 'open' }>;
+
+export const initialFundState = (): FundState => ({ status: 'none' });
+
+export function availableMinor(fund: FundState): number {
+  return fund.status === 'none' ? 0 : fund.allocatedMinor - fund.approvedMinor;
+}
+
+const withRequest = (fund: OpenFund, r: MdfRequestState): ReadonlyMap<string, MdfRequestState> => new Map(fund.requests).set(r.requestId, r);
+const withClaim = (fund: OpenFund, c: MdfClaimState): ReadonlyMap<string, MdfClaimState> => new Map(fund.claims).set(c.claimId, c);
+
+/** Total: events are facts, so one that does not fit the state is ignored rather than refused. */
+export function evolveFund(state: FundState, event: MdfEvent): FundState {
+  if (event.type === 'MdfFundsAllocated') {
+    const d = event.data;
+    if (state.status === 'none') {
+      return {
+        status: 'open',
+        partnerId: d.partnerId,
+        period: d.period,
+        currency: d.amount.currency,
+        allocatedMinor: d.amount.amountMinor,
+        approvedMinor: 0,
+        claimedMinor: 0,
+        paidMinor: 0,
+        requests: new Map(),
+        claims: new Map(),
+      };
+    }
+    return { ...state, allocatedMinor: state.allocatedMinor + d.amount.amountMinor };
+  }
+  if (state.status === 'none') return state;
+  switch (event.type) {
+    case 'MdfRequested': {
+      const d = event.data;
+      if (state.requests.has(d.requestId)) return state;
+      const r: MdfRequestState = {
+        requestId: d.requestId,
+        activity: d.activity,
+        status: 'requested',
+        requestedMinor: d.amount.amountMinor,
+        approvedMinor: 0,
+        claimedMinor: 0,
+        claimIds: [],
+      };
+      return { ...state, requests: withRequest(state, r) };
+    }
+    case 'MdfApproved': {
+      const r = state.requests.get(event.data.requestId);
+      if (r === undefined) return state;
+      const approved = event.data.amount.amountMinor;
+      return {
+        ...state,
+        approvedMinor: state.approvedMinor + approved,
+        requests: withRequest(state, { ...r, status: 'approved', approvedMinor: r.approvedMinor + approved }),
+      };
+    }
+    case 'MdfRequestRejected': {
+      const r = state.requests.get(event.data.requestId);
+      if (r === undefined) return state;
+      return { ...state, requests: withRequest(state, { ...r, status: 'rejected' }) };
+    }
+    case 'MdfClaimSubmitted': {
+      const d = event.data;
+      const r = state.requests.get(d.requestId);
+      if (r === undefined || state.claims.has(d.claimId)) return state;
+      const amount = d.amount.amountMinor;
+      const c: MdfClaimState = {
+        claimId: d.claimId,
+        requestId: d.requestId,
+        status: 'submitted',
+        claimedMinor: amount,
+        approvedMinor: 0,
+        paidMinor: 0,
+        proofOfPerformance: d.proofOfPerformance,
+      };
+      return {
+        ...state,
+        claimedMinor: state.claimedMinor + amount,
+        requests: withRequest(state, { ...r, claimedMinor: r.claimedMinor + amount, claimIds: [...r.claimIds, d.claimId] }),
+        claims: withClaim(state, c),
+      };
+    }
+    case 'MdfClaimApproved': {
+      const c = state.claims.get(event.data.claimId);
+      if (c === undefined) return state;
+      return { ...state, claims: withClaim(state, { ...c, status: 'approved', approvedMinor: event.data.amount.amountMinor }) };
+    }
+    case 'MdfClaimRejected': {
+      const c = state.claims.get(event.data.claimId);
+      const r = c === undefined ? undefined : state.requests.get(c.requestId);
+      if (c === undefined || r === undefined || c.status === 'rejected') return state;
+      return {
+        ...state,
+        claimedMinor: state.claimedMinor - c.claimedMinor,
+        requests: withRequest(state, { ...r, claimedMinor: r.claimedMinor - c.claimedMinor }),
+        claims: withClaim(state, { ...c, status: 'rejected' }),
+      };
+    }
+    case 'MdfClaimPaid': {
+      const c = state.claims.get(event.data.claimId);
+      if (c === undefined) return state;
+      const paid = event.data.amount.amountMinor;
+      return { ...state, paidMinor: state.paidMinor + paid, claims: withClaim(state, { ...c, status: 'paid', paidMinor: c.paidMinor + paid }) };
+    }
+    default: {
+      const _exhaustive: never = event;
+      return state;
+    }
+  }
+}
+
+export function decideFund(command: MdfCommand, state: FundState, now: Date): readonly MdfEvent[] {
+  const at = now.toISOString();
+  switch (command.type) {
+    case 'AllocateFunds':
+      return [allocate(command, state, at)];
+    case 'RequestFunds':
+      return [request(command, state, at)];
+    case 'ApproveRequest':
+      return [approve(command, state, at)];
+    case 'RejectRequest': {
+      const reason = requireText(command.data.reason, 'reason');
+      const { fund, request: r } = requestOf(state, command.data.requestId);
+      if (r.status !== 'requested') throw new RuleViolation(`request ${r.requestId} is ${r.status}: only a pending request can be rejected`, { requestStatus: r.status });
+      return [
+        {
+          type: 'MdfRequestRejected',
+          data: { partnerId: fund.partnerId, period: fund.period, requestId: r.requestId, reason, rejectedAt: at },
+        } satisfies MdfRequestRejected,
+      ];
+    }
+    case 'SubmitClaim':
+      return [submitClaim(command, state, at)];
+    case 'ApproveClaim':
+      return [approveClaim(command, state, at)];
+    case 'RejectClaim': {
+      const reason = requireText(command.data.reason, 'reason');
+      const { fund, claim } = claimOf(state, command.data.claimId);
+      if (claim.status !== 'submitted') throw new RuleViolation(`claim ${claim.claimId} is ${claim.status}: only a submitted claim can be rejected`, { claimStatus: claim.status });
+      return [
+        {
+          type: 'MdfClaimRejected',
+          data: { partnerId: fund.partnerId, period: fund.period, requestId: claim.requestId, claimId: claim.claimId, reason, rejectedAt: at },
+        } satisfies MdfClaimRejected,
+      ];
+    }
+    case 'PayClaim':
+      return [pay(command, state)];
+    default:
+      return assertNever(command);
+  }
+}
+
+export const fundDecider: Decider<MdfCommand, FundState, MdfEvent> = {
+  initialState: initialFundState,
+  evolve: evolveFund,
+  decide: decideFund,
+};
+
+function allocate(command: AllocateFunds, state: FundState, at: string): MdfFundsAllocated {
+  const d = command.data;
+  const f = command.facts;
+  requireId(d.partnerId, 'partnerId');
+  requirePeriod(d.period);
+  const amount = requireAmount(d.amount, 'amount');
+  if (f.partnerStatus === 'none') throw partnerUnknown(d.partnerId);
+  if (f.partnerStatus !== 'active') {
+    throw new RuleViolation(`partner ${d.partnerId} is ${f.partnerStatus}: MDF is allocated to active partners only`, { partnerStatus: f.partnerStatus });
+  }
+  if (!f.tierMdfEligible || f.tier === undefined) {
+    throw new RuleViolation(`partner ${d.partnerId} is at tier ${f.tier ?? '(none)'}, which is not MDF eligible under program version ${f.programVersion}`, {
+      tier: f.tier,
+      programVersion: f.programVersion,
+    });
+  }
+  if (state.status === 'open') {
+    requireFundCurrency(state, amount, 'amount');
+    if (!Number.isSafeInteger(state.allocatedMinor + amount.amountMinor)) throw invalid('amount.amountMinor', 'the fund would exceed the safe integer range');
+  }
+  return {
+    type: 'MdfFundsAllocated',
+    data: { partnerId: d.partnerId, period: d.period, amount, tier: f.tier, programVersion: f.programVersion, allocatedAt: at },
+  };
+}
+
+function request(command: RequestFunds, state: FundState, at: string): MdfRequested {
+  const d = command.data;
+  requireId(d.requestId, 'requestId');
+  requireId(d.partnerId, 'partnerId');
+  requirePeriod(d.period);
+  const activity = requireText(d.activity, 'activity');
+  const amount = requireAmount(d.amount, 'amount');
+  if (command.facts.partnerStatus === 'none') throw partnerUnknown(d.partnerId);
+  if (command.facts.partnerStatus !== 'active') {
+    throw new RuleViolation(`partner ${d.partnerId} is ${command.facts.partnerStatus}: only an active partner may request MDF`, { partnerStatus: command.facts.partnerStatus });
+  }
+  if (state.status === 'none') {
+    throw new RuleViolation(`no MDF is allocated to partner ${d.partnerId} for ${d.period}: nothing is available`, { availableMinor: 0 }, [
+      { path: 'amount.amountMinor', message: 'must not exceed the 0 available' },
+    ]);
+  }
+  if (state.requests.has(d.requestId)) throw new AlreadyExists(`MDF request ${d.requestId} already exists`, { requestId: d.requestId });
+  requireFundCurrency(state, amount, 'amount');
+  requireAvailable(state, amount.amountMinor);
+  return {
+    type: 'MdfRequested',
+    data: { partnerId: state.partnerId, period: state.period, requestId: d.requestId, activity, amount, requestedAt: at },
+  };
+}
+
+function approve(command: ApproveRequest, state: FundState, at: string): MdfApproved {
+  const { fund, request: r } = requestOf(state, command.data.requestId);
+  const amount = command.data.amount === undefined ? { amountMinor: r.requestedMinor, currency: fund.currency } : requireAmount(command.data.amount, 'amount');
+  if (r.status !== 'requested') throw new RuleViolation(`request ${r.requestId} is ${r.status}: only a pending request can be approved`, { requestStatus: r.status });
+  requireFundCurrency(fund, amount, 'amount');
+  if (amount.amountMinor > r.requestedMinor) {
+    throw new RuleViolation(`cannot approve ${amount.amountMinor}: request ${r.requestId} asked for ${r.requestedMinor}`, { requestedMinor: r.requestedMinor }, [
+      { path: 'amount.amountMinor', message: `must not exceed the ${r.requestedMinor} requested` },
+    ]);
+  }
+  requireAvailable(fund, amount.amountMinor);
+  return {
+    type: 'MdfApproved',
+    data: { partnerId: fund.partnerId, period: fund.period, requestId: r.requestId, amount, approvedAt: at },
+  };
+}
+
+function submitClaim(command: SubmitClaim, state: FundState, at: string): MdfClaimSubmitted {
+  const d = command.data;
+  requireId(d.claimId, 'claimId');
+  const amount = requireAmount(d.amount, 'amount');
+  const proofOfPerformance = requireProofs(d.proofOfPerformance);
+  const { fund, request: r } = requestOf(state, d.requestId);
+  if (fund.claims.has(d.claimId)) throw new AlreadyExists(`MDF claim ${d.claimId} already exists`, { claimId: d.claimId });
+  if (r.status !== 'approved') throw new RuleViolation(`request ${r.requestId} is ${r.status}: claims need an approved request`, { requestStatus: r.status });
+  requireFundCurrency(fund, amount, 'amount');
+  const claimable = r.approvedMinor - r.claimedMinor;
+  if (amount.amountMinor > claimable) {
+    throw new RuleViolation(
+      `cannot claim ${amount.amountMinor}: request ${r.requestId} has ${r.approvedMinor} approved, ${r.claimedMinor} already claimed`,
+      { approvedMinor: r.approvedMinor, claimedMinor: r.claimedMinor, claimableMinor: claimable },
+      [{ path: 'amount.amountMinor', message: `must not exceed the ${claimable} still claimable` }],
+    );
+  }
+  return {
+    type: 'MdfClaimSubmitted',
+    data: { partnerId: fund.partnerId, period: fund.period, requestId: r.requestId, claimId: d.claimId, amount, proofOfPerformance, submittedAt: at },
+  };
+}
+
+function approveClaim(command: ApproveClaim, state: FundState, at: string): MdfClaimApproved {
+  const { fund, claim } = claimOf(state, command.data.claimId);
+  const amount = command.data.amount === undefined ? { amountMinor: claim.claimedMinor, currency: fund.currency } : requireAmount(command.data.amount, 'amount');
+  if (claim.status !== 'submitted') throw new RuleViolation(`claim ${claim.claimId} is ${claim.status}: only a submitted claim can be approved`, { claimStatus: claim.status });
+  requireFundCurrency(fund, amount, 'amount');
+  if (amount.amountMinor > claim.claimedMinor) {
+    throw new RuleViolation(`cannot approve ${amount.amountMinor}: claim ${claim.claimId} is for ${claim.claimedMinor}`, { claimedMinor: claim.claimedMinor }, [
+      { path: 'amount.amountMinor', message: `must not exceed the ${claim.claimedMinor} claimed` },
+    ]);
+  }
+  return {
+    type: 'MdfClaimApproved',
+    data: { partnerId: fund.partnerId, period: fund.period, requestId: claim.requestId, claimId: claim.claimId, amount, approvedAt: at },
+  };
+}
+
+function pay(command: PayClaim, state: FundState): MdfClaimPaid {
+  const paidAt = instant(command.data.paidAt, 'paidAt');
+  const reference = requireText(command.data.reference, 'reference');
+  const { fund, claim } = claimOf(state, command.data.claimId);
+  if (claim.status !== 'approved') throw new RuleViolation(`claim ${claim.claimId} is ${claim.status}: only an approved claim can be paid`, { claimStatus: claim.status });
+  return {
+    type: 'MdfClaimPaid',
+    data: {
+      partnerId: fund.partnerId,
+      period: fund.period,
+      requestId: claim.requestId,
+      claimId: claim.claimId,
+      amount: { amountMinor: subMinor(claim.approvedMinor, claim.paidMinor), currency: fund.currency },
+      paidAt,
+      reference,
+    },
+  };
+}
+
+function requestOf(state: FundState, requestId: string): { fund: OpenFund; request: MdfRequestState } {
+  const r = state.status === 'open' ? state.requests.get(requestId) : undefined;
+  if (state.status !== 'open' || r === undefined) throw new NotFound(`MDF request ${requestId} not found`);
+  return { fund: state, request: r };
+}
+
+function claimOf(state: FundState, claimId: string): { fund: OpenFund; claim: MdfClaimState } {
+  const c = state.status === 'open' ? state.claims.get(claimId) : undefined;
+  if (state.status !== 'open' || c === undefined) throw new NotFound(`MDF claim ${claimId} not found`);
+  return { fund: state, claim: c };
+}
+
+function requireAvailable(fund: OpenFund, amountMinor: number): void {
+  const available = availableMinor(fund);
+  if (amountMinor > available) {
+    throw new RuleViolation(`${amountMinor} is more than the ${available} ${fund.currency} minor units available in fund ${fund.partnerId} ${fund.period}`, { availableMinor: available }, [
+      { path: 'amount.amountMinor', message: `must not exceed the ${available} available` },
+    ]);
+  }
+}
+
+function requireFundCurrency(fund: OpenFund, amount: Money, path: string): void {
+  if (amount.currency !== fund.currency) {
+    throw new RuleViolation(`fund ${fund.partnerId} ${fund.period} is in ${fund.currency}, not ${amount.currency}`, { currency: fund.currency }, [
+      { path: `${path}.currency`, message: `must be ${fund.currency}, the fund's currency` },
+    ]);
+  }
+}
+
+function requireAmount(value: Money, path: string): Money {
+  const problem = moneyProblem(value);
+  if (problem !== undefined) throw invalid(path, `${path}: ${problem}`);
+  if (value.amountMinor === 0) throw invalid(`${path}.amountMinor`, `${path}.amountMinor must be greater than zero`);
+  return { amountMinor: value.amountMinor, currency: value.currency };
+}
+
+function requireProofs(value: readonly string[]): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_PROOFS) {
+    throw invalid('proofOfPerformance', `proofOfPerformance must list 1 to ${MAX_PROOFS} URLs or document references`);
+  }
+  value.forEach((p, i) => {
+    if (typeof p !== 'string' || p.trim() === '' || p.length > MAX_PROOF_LENGTH) {
+      throw invalid(`proofOfPerformance.${i}`, `proofOfPerformance.${i} must be a non-empty string of at most ${MAX_PROOF_LENGTH} characters`);
+    }
+  });
+  return [...value];
+}
+
+function requireId(value: string, path: string): void {
+  if (typeof value !== 'string' || !ID_PATTERN.test(value)) throw invalid(path, `${path} must match ${ID_PATTERN.source}`);
+}
+
+function requirePeriod(value: string): void {
+  if (typeof value !== 'string' || !PERIOD_PATTERN.test(value)) throw invalid('period', 'period must be a quarter, YYYY-Qn (e.g. 2026-Q1)');
+}
+
+function requireText(value: string, path: string): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TEXT) {
+    throw invalid(path, `${path} must be a non-empty string of at most ${MAX_TEXT} characters`);
+  }
+  return value;
+}
+
+function instant(value: string, path: string): string {
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms) || new Date(ms).toISOString() !== value) {
+    throw invalid(path, `${path} must be a canonical UTC ISO 8601 instant (e.g. 2026-03-31T00:00:00.000Z)`);
+  }
+  return value;
+}
+
+function partnerUnknown(partnerId: string): RuleViolation {
+  return new RuleViolation(`partner ${partnerId} is not enrolled`, { partnerId }, [{ path: 'partnerId', message: 'no such partner' }]);
+}
+
+function invalid(path: string, message: string): InvalidInput {
+  return new InvalidInput(message, {}, [{ path, message }]);
+}

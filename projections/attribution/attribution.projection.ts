@@ -1,0 +1,120 @@
+import type Database from 'better-sqlite3';
+import type { AttributionAllocation, AttributionEvent } from '../../events/attribution.js';
+import type { RecordedEvent } from '../../events/envelope.js';
+import type { Projection } from '../runner/projection.js';
+
+/**
+ * The finance read model behind `GET /v1/attribution`: one line per allocation of every attribution and of
+ * every reversal, dated by business time (`recognizedAt`, `reversedAt`) with its month and quarter, so that
+ * any range and grouping is a GROUP BY. Amounts are kept exactly as the events carry them (integer minor
+ * units); sums are read back as bigint (see attribution.queries.ts).
+ */
+const HANDLED = ['RevenueAttributed', 'RevenueAttributionReversed'] as const satisfies readonly AttributionEvent['type'][];
+
+const statements = new WeakMap<Database.Database, Database.Statement>();
+
+function insertStatement(db: Database.Database): Database.Statement {
+  let s = statements.get(db);
+  if (s === undefined) {
+    // (position, line) identifies a line: a re-delivered event cannot count twice.
+    s = db.prepare(`INSERT INTO attribution_lines (position, line, attribution_id, partner_id, credit_type, kind, currency, amount_minor,
+        reporting_currency, reporting_amount_minor, business_at, month, quarter)
+      VALUES (@position, @line, @attributionId, @partnerId, @creditType, @kind, @currency, @amountMinor,
+        @reportingCurrency, @reportingAmountMinor, @businessAt, @month, @quarter)
+      ON CONFLICT(position, line) DO NOTHING`);
+    statements.set(db, s);
+  }
+  return s;
+}
+
+/** `YYYY-MM` and `YYYY-Qn` of a canonical UTC instant. */
+export function periodsOf(instant: string): { month: string; quarter: string } {
+  const d = new Date(instant);
+  const year = String(d.getUTCFullYear()).padStart(4, '0');
+  const month = d.getUTCMonth() + 1;
+  return { month: `${year}-${String(month).padStart(2, '0')}`, quarter: `${year}-Q${Math.ceil(month / 3)}` };
+}
+
+function insertLines(
+  db: Database.Database,
+  position: bigint,
+  kind: 'attributed' | 'reversed',
+  attributionId: string,
+  currency: string,
+  reportingCurrency: string,
+  businessAt: string,
+  allocations: readonly AttributionAllocation[],
+): void {
+  const insert = insertStatement(db);
+  const canonical = new Date(businessAt).toISOString();
+  const { month, quarter } = periodsOf(canonical);
+  allocations.forEach((a, line) => {
+    insert.run({
+      position,
+      line,
+      attributionId,
+      partnerId: a.partnerId,
+      creditType: a.type,
+      kind,
+      currency,
+      amountMinor: a.amountMinor,
+      reportingCurrency,
+      // In the reporting currency already when the event carries no conversion.
+      reportingAmountMinor: a.reportingAmountMinor ?? a.amountMinor,
+      businessAt: canonical,
+      month,
+      quarter,
+    });
+  });
+}
+
+export const attributionProjection: Projection = {
+  name: 'attribution',
+  version: 1,
+  canHandle: HANDLED,
+  migrate(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS attribution_lines (
+        position INTEGER NOT NULL,
+        line INTEGER NOT NULL,
+        attribution_id TEXT NOT NULL,
+        partner_id TEXT NOT NULL,
+        credit_type TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL,
+        reporting_currency TEXT NOT NULL,
+        reporting_amount_minor INTEGER NOT NULL,
+        business_at TEXT NOT NULL,
+        month TEXT NOT NULL,
+        quarter TEXT NOT NULL,
+        PRIMARY KEY (position, line)
+      );
+      CREATE INDEX IF NOT EXISTS attribution_lines_partner ON attribution_lines (partner_id, business_at);
+      CREATE INDEX IF NOT EXISTS attribution_lines_time ON attribution_lines (business_at);`);
+  },
+  reset(db) {
+    statements.delete(db);
+    db.exec('DROP TABLE IF EXISTS attribution_lines;');
+  },
+  evolve(db, event: RecordedEvent) {
+    if (!(HANDLED as readonly string[]).includes(event.type)) return;
+    const e = { type: event.type, data: event.data } as AttributionEvent;
+    switch (e.type) {
+      case 'RevenueAttributed': {
+        const d = e.data;
+        insertLines(db, event.position, 'attributed', d.attributionId, d.amount.currency, d.reportingCurrency, d.recognizedAt, d.allocations);
+        return;
+      }
+      case 'RevenueAttributionReversed': {
+        const d = e.data;
+        insertLines(db, event.position, 'reversed', d.attributionId, d.currency, d.reportingCurrency, d.reversedAt, d.allocations);
+        return;
+      }
+      default: {
+        const _exhaustive: never = e;
+        return;
+      }
+    }
+  },
+};

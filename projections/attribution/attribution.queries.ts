@@ -1,0 +1,206 @@
+import type Database from 'better-sqlite3';
+import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
+import { InvalidInput } from '../../libs/kernel/src/errors.js';
+
+/**
+ * `GET /v1/attribution`: attributed and reversed revenue per partner, business period and currency.
+ * Sourced and influenced are reported side by side and never added together (each is the whole amount
+ * split among its partners, see docs/money.md). Sums are taken by SQLite in 64-bit integers (an overflow is
+ * an error, never a wrong number) and read back as bigint; an amount beyond 2^53 − 1 is refused rather than
+ * rounded into a JSON number.
+ */
+export type GroupBy = 'month' | 'quarter';
+export const GROUP_BY: readonly GroupBy[] = ['month', 'quarter'];
+
+export interface AttributionReportParams {
+  /** Canonical UTC instants; both ends included. Absent = unbounded. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly partnerId?: string;
+  readonly groupBy?: GroupBy;
+  /** Items per page; totals always cover the whole filtered range. Absent: every item (CSV) — see `DEFAULT_LIMIT`. */
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface AmountColumns {
+  readonly sourcedMinor: number;
+  readonly influencedMinor: number;
+  readonly reversedSourcedMinor: number;
+  readonly reversedInfluencedMinor: number;
+  readonly netSourcedMinor: number;
+  readonly netInfluencedMinor: number;
+}
+
+export interface AttributionReportItem extends AmountColumns {
+  readonly partnerId: string;
+  /** `YYYY-MM` or `YYYY-Qn` of the business time. */
+  readonly period: string;
+  readonly currency: string;
+}
+
+export interface CurrencyTotal extends AmountColumns {
+  readonly currency: string;
+}
+
+export interface AttributionReport {
+  readonly items: readonly AttributionReportItem[];
+  readonly nextCursor: string | null;
+  /** One per currency of the filtered lines, in that currency. */
+  readonly totals: readonly CurrencyTotal[];
+  /**
+   * The same lines in the reporting currency (the conversion each attribution recorded at close), one per
+   * reporting currency they were recorded with: one entry unless the program's reporting currency changed.
+   */
+  readonly reportingTotals: readonly CurrencyTotal[];
+}
+
+/** The item columns, in order: the CSV header and the JSON fields are the same list. */
+export const REPORT_COLUMNS = [
+  'partnerId',
+  'period',
+  'currency',
+  'sourcedMinor',
+  'influencedMinor',
+  'reversedSourcedMinor',
+  'reversedInfluencedMinor',
+  'netSourcedMinor',
+  'netInfluencedMinor',
+] as const satisfies readonly (keyof AttributionReportItem)[];
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+const SUMS = (amount: string) => `
+  COALESCE(SUM(CASE WHEN kind = 'attributed' AND credit_type = 'sourced' THEN ${amount} END), 0) AS sourced,
+  COALESCE(SUM(CASE WHEN kind = 'attributed' AND credit_type = 'influenced' THEN ${amount} END), 0) AS influenced,
+  COALESCE(SUM(CASE WHEN kind = 'reversed' AND credit_type = 'sourced' THEN ${amount} END), 0) AS reversed_sourced,
+  COALESCE(SUM(CASE WHEN kind = 'reversed' AND credit_type = 'influenced' THEN ${amount} END), 0) AS reversed_influenced`;
+
+interface SumRow {
+  sourced: bigint;
+  influenced: bigint;
+  reversed_sourced: bigint;
+  reversed_influenced: bigint;
+}
+
+function exact(value: bigint, what: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(`${what} is beyond the exact range of a JSON number`);
+  }
+  return Number(value);
+}
+
+function columns(r: SumRow, what: string): AmountColumns {
+  return {
+    sourcedMinor: exact(r.sourced, what),
+    influencedMinor: exact(r.influenced, what),
+    reversedSourcedMinor: exact(r.reversed_sourced, what),
+    reversedInfluencedMinor: exact(r.reversed_influenced, what),
+    netSourcedMinor: exact(r.sourced - r.reversed_sourced, what),
+    netInfluencedMinor: exact(r.influenced - r.reversed_influenced, what),
+  };
+}
+
+export function attributionReport(db: Database.Database, params: AttributionReportParams, _now?: Date): AttributionReport {
+  const groupBy = params.groupBy ?? 'month';
+  if (!GROUP_BY.includes(groupBy)) throw invalid('groupBy', `groupBy must be one of ${GROUP_BY.join(', ')}`);
+  const limit = params.limit;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT)) {
+    throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+  if (params.from !== undefined && params.to !== undefined && params.from > params.to) {
+    throw invalid('from', 'from must not be after to');
+  }
+  const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor);
+
+  const where: string[] = [];
+  const args: Record<string, string | number> = {};
+  if (params.from !== undefined) {
+    where.push('business_at >= @from');
+    args.from = params.from;
+  }
+  if (params.to !== undefined) {
+    where.push('business_at <= @to');
+    args.to = params.to;
+  }
+  if (params.partnerId !== undefined) {
+    where.push('partner_id = @partnerId');
+    args.partnerId = params.partnerId;
+  }
+  const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const period = groupBy === 'month' ? 'month' : 'quarter';
+
+  const itemArgs: Record<string, string | number> = { ...args };
+  let having = '';
+  if (after !== undefined) {
+    having = 'HAVING (partner_id, period, currency) > (@afterPartner, @afterPeriod, @afterCurrency)';
+    Object.assign(itemArgs, { afterPartner: after[0], afterPeriod: after[1], afterCurrency: after[2] });
+  }
+  let take = '';
+  if (limit !== undefined) {
+    take = 'LIMIT @take';
+    itemArgs.take = limit + 1;
+  }
+  const rows = db
+    .prepare<Record<string, string | number>, SumRow & { partner_id: string; period: string; currency: string }>(
+      `SELECT partner_id, ${period} AS period, currency, ${SUMS('amount_minor')}
+       FROM attribution_lines ${filter}
+       GROUP BY partner_id, period, currency ${having}
+       ORDER BY partner_id, period, currency ${take}`,
+    )
+    .safeIntegers(true)
+    .all(itemArgs);
+  const more = limit !== undefined && rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const items = page.map((r) => ({ partnerId: r.partner_id, period: r.period, currency: r.currency, ...columns(r, `${r.partner_id} ${r.period} ${r.currency}`) }));
+
+  const totals = db
+    .prepare<Record<string, string | number>, SumRow & { currency: string }>(
+      `SELECT currency, ${SUMS('amount_minor')} FROM attribution_lines ${filter} GROUP BY currency ORDER BY currency`,
+    )
+    .safeIntegers(true)
+    .all(args)
+    .map((r) => ({ currency: r.currency, ...columns(r, `the ${r.currency} total`) }));
+  const reportingTotals = db
+    .prepare<Record<string, string | number>, SumRow & { currency: string }>(
+      `SELECT reporting_currency AS currency, ${SUMS('reporting_amount_minor')} FROM attribution_lines ${filter}
+       GROUP BY reporting_currency ORDER BY reporting_currency`,
+    )
+    .safeIntegers(true)
+    .all(args)
+    .map((r) => ({ currency: r.currency, ...columns(r, `the ${r.currency} reporting total`) }));
+
+  const last = page[page.length - 1];
+  return { items, nextCursor: more && last ? encodeCursor([last.partner_id, last.period, last.currency]) : null, totals, reportingTotals };
+}
+
+export function encodeCursor(key: readonly [string, string, string]): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string, string] {
+  let key: unknown;
+  try {
+    key = /^[A-Za-z0-9_-]{1,400}$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    key = undefined;
+  }
+  if (
+    !Array.isArray(key) ||
+    key.length !== 3 ||
+    typeof key[0] !== 'string' ||
+    !ID_PATTERN.test(key[0]) ||
+    typeof key[1] !== 'string' ||
+    !/^\d{4}-(\d{2}|Q[1-4])$/.test(key[1]) ||
+    typeof key[2] !== 'string' ||
+    !/^[A-Z]{3}$/.test(key[2])
+  ) {
+    throw invalid('cursor', 'cursor is not one this report returned');
+  }
+  return [key[0], key[1], key[2]];
+}
+
+function invalid(path: string, message: string): InvalidInput {
+  return new InvalidInput(message, {}, [{ path, message }]);
+}

@@ -1,0 +1,114 @@
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '../../events/envelope.js';
+import type { MdfEvent } from '../../events/mdf.js';
+import type { Projection } from '../runner/projection.js';
+
+/**
+ * What `GET /v1/mdf/funds` shows: per fund (partner, period), the money allocated, approved, claimed and
+ * paid. It follows the fund decider's arithmetic (libs/mdf/src/fund.ts): "claimed" counts the claims not
+ * rejected, so each claim's amount is kept to give it back when the claim is rejected.
+ */
+const HANDLED = ['MdfFundsAllocated', 'MdfApproved', 'MdfClaimSubmitted', 'MdfClaimRejected', 'MdfClaimPaid'] as const satisfies readonly MdfEvent['type'][];
+
+type Handled = Extract<MdfEvent, { type: (typeof HANDLED)[number] }>;
+
+interface Statements {
+  readonly allocate: Database.Statement;
+  readonly approve: Database.Statement;
+  readonly claim: Database.Statement;
+  readonly claimRow: Database.Statement;
+  readonly rejectClaim: Database.Statement;
+  readonly claimAmount: Database.Statement<[string], { partner_id: string; period: string; amount_minor: number; status: string }>;
+  readonly pay: Database.Statement;
+}
+
+const statements = new WeakMap<Database.Database, Statements>();
+
+function prepared(db: Database.Database): Statements {
+  let s = statements.get(db);
+  if (s === undefined) {
+    s = {
+      // The first allocation fixes the currency (the decider refuses any other afterwards).
+      allocate: db.prepare(`INSERT INTO mdf_funds (partner_id, period, currency, allocated_minor, approved_minor, claimed_minor, paid_minor, updated_position)
+        VALUES (@partnerId, @period, @currency, @amount, 0, 0, 0, @position)
+        ON CONFLICT(partner_id, period) DO UPDATE SET allocated_minor = allocated_minor + excluded.allocated_minor, updated_position = excluded.updated_position`),
+      approve: db.prepare('UPDATE mdf_funds SET approved_minor = approved_minor + @amount, updated_position = @position WHERE partner_id = @partnerId AND period = @period'),
+      claim: db.prepare('UPDATE mdf_funds SET claimed_minor = claimed_minor + @amount, updated_position = @position WHERE partner_id = @partnerId AND period = @period'),
+      claimRow: db.prepare(`INSERT INTO mdf_fund_claims (claim_id, partner_id, period, amount_minor, status) VALUES (@claimId, @partnerId, @period, @amount, 'submitted')
+        ON CONFLICT(claim_id) DO NOTHING`),
+      rejectClaim: db.prepare("UPDATE mdf_fund_claims SET status = 'rejected' WHERE claim_id = ?"),
+      claimAmount: db.prepare('SELECT partner_id, period, amount_minor, status FROM mdf_fund_claims WHERE claim_id = ?'),
+      pay: db.prepare('UPDATE mdf_funds SET paid_minor = paid_minor + @amount, updated_position = @position WHERE partner_id = @partnerId AND period = @period'),
+    };
+    statements.set(db, s);
+  }
+  return s;
+}
+
+function apply(db: Database.Database, e: Handled, position: bigint): void {
+  const s = prepared(db);
+  const fund = { partnerId: e.data.partnerId, period: e.data.period, position };
+  switch (e.type) {
+    case 'MdfFundsAllocated':
+      s.allocate.run({ ...fund, currency: e.data.amount.currency, amount: e.data.amount.amountMinor });
+      return;
+    case 'MdfApproved':
+      s.approve.run({ ...fund, amount: e.data.amount.amountMinor });
+      return;
+    case 'MdfClaimSubmitted': {
+      const inserted = s.claimRow.run({ claimId: e.data.claimId, partnerId: fund.partnerId, period: fund.period, amount: e.data.amount.amountMinor });
+      if (inserted.changes === 1) s.claim.run({ ...fund, amount: e.data.amount.amountMinor });
+      return;
+    }
+    case 'MdfClaimRejected': {
+      const c = s.claimAmount.get(e.data.claimId);
+      if (c === undefined || c.status === 'rejected') return;
+      s.rejectClaim.run(e.data.claimId);
+      s.claim.run({ partnerId: c.partner_id, period: c.period, position, amount: -c.amount_minor });
+      return;
+    }
+    case 'MdfClaimPaid':
+      s.pay.run({ ...fund, amount: e.data.amount.amountMinor });
+      return;
+    default: {
+      const _exhaustive: never = e;
+      return;
+    }
+  }
+}
+
+export const mdfFundsProjection: Projection = {
+  name: 'mdf-funds',
+  version: 1,
+  canHandle: HANDLED,
+  migrate(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS mdf_funds (
+        partner_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        allocated_minor INTEGER NOT NULL,
+        approved_minor INTEGER NOT NULL,
+        claimed_minor INTEGER NOT NULL,
+        paid_minor INTEGER NOT NULL,
+        updated_position INTEGER NOT NULL,
+        PRIMARY KEY (partner_id, period)
+      );
+      CREATE INDEX IF NOT EXISTS mdf_funds_period ON mdf_funds (period, partner_id);
+      CREATE TABLE IF NOT EXISTS mdf_fund_claims (
+        claim_id TEXT PRIMARY KEY,
+        partner_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL,
+        status TEXT NOT NULL
+      );`);
+  },
+  reset(db) {
+    statements.delete(db);
+    db.exec('DROP TABLE IF EXISTS mdf_fund_claims; DROP TABLE IF EXISTS mdf_funds;');
+  },
+  evolve(db, event: RecordedEvent) {
+    if (!(HANDLED as readonly string[]).includes(event.type)) return;
+    apply(db, { type: event.type, data: event.data } as Handled, event.position);
+  },
+};

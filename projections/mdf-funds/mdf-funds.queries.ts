@@ -1,0 +1,107 @@
+import type Database from 'better-sqlite3';
+import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
+import { InvalidInput } from '../../libs/kernel/src/errors.js';
+
+export interface FundView {
+  readonly partnerId: string;
+  readonly period: string;
+  readonly currency: string;
+  readonly allocatedMinor: number;
+  readonly approvedMinor: number;
+  /** Claims submitted and not rejected. */
+  readonly claimedMinor: number;
+  readonly paidMinor: number;
+  /** allocated − approved. */
+  readonly availableMinor: number;
+}
+
+export interface FundFilter {
+  /** A partner key sees its own funds only: the controller sets this to its partnerId. */
+  readonly partnerId?: string;
+  readonly period?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface FundPage {
+  readonly items: readonly FundView[];
+  readonly nextCursor: string | null;
+}
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+const PERIOD = /^\d{4}-Q[1-4]$/;
+
+interface Row {
+  partner_id: string;
+  period: string;
+  currency: string;
+  allocated_minor: number;
+  approved_minor: number;
+  claimed_minor: number;
+  paid_minor: number;
+}
+
+const toView = (r: Row): FundView => ({
+  partnerId: r.partner_id,
+  period: r.period,
+  currency: r.currency,
+  allocatedMinor: r.allocated_minor,
+  approvedMinor: r.approved_minor,
+  claimedMinor: r.claimed_minor,
+  paidMinor: r.paid_minor,
+  availableMinor: r.allocated_minor - r.approved_minor,
+});
+
+/** Keyset paging on (partnerId, period), stable while funds are added. */
+export function listFunds(db: Database.Database, filter: FundFilter, _now?: Date): FundPage {
+  const limit = filter.limit ?? DEFAULT_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  if (filter.period !== undefined && !PERIOD.test(filter.period)) throw invalid('period', 'period must be a quarter, YYYY-Qn');
+  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+  const where: string[] = [];
+  const args: Record<string, string | number> = { take: limit + 1 };
+  if (filter.partnerId !== undefined) {
+    where.push('partner_id = @partnerId');
+    args.partnerId = filter.partnerId;
+  }
+  if (filter.period !== undefined) {
+    where.push('period = @period');
+    args.period = filter.period;
+  }
+  if (after !== undefined) {
+    where.push('(partner_id, period) > (@afterPartner, @afterPeriod)');
+    Object.assign(args, { afterPartner: after[0], afterPeriod: after[1] });
+  }
+  const rows = db
+    .prepare<Record<string, string | number>, Row>(
+      `SELECT partner_id, period, currency, allocated_minor, approved_minor, claimed_minor, paid_minor FROM mdf_funds
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY partner_id, period LIMIT @take`,
+    )
+    .all(args);
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const last = page[page.length - 1];
+  return { items: page.map(toView), nextCursor: more && last ? encodeCursor([last.partner_id, last.period]) : null };
+}
+
+export function encodeCursor(key: readonly [string, string]): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  let key: unknown;
+  try {
+    key = /^[A-Za-z0-9_-]{1,400}$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    key = undefined;
+  }
+  if (!Array.isArray(key) || key.length !== 2 || typeof key[0] !== 'string' || !ID_PATTERN.test(key[0]) || typeof key[1] !== 'string' || !PERIOD.test(key[1])) {
+    throw invalid('cursor', 'cursor is not one this list returned');
+  }
+  return [key[0], key[1]];
+}
+
+function invalid(path: string, message: string): InvalidInput {
+  return new InvalidInput(message, {}, [{ path, message }]);
+}
