@@ -128,6 +128,23 @@ export function listDeals(db: Database.Database, filter: DealFilter): DealPage {
 }
 
 /**
+ * A deal as a partner key may see it: the other registrations it names (`conflictsWith`, `winnerDealId`) only
+ * where they are that partner's own. Another partner's deal ids are its data (API.md: never leaked).
+ */
+export function dealAsSeenBy(db: Database.Database, view: DealView, partnerId: string): DealView {
+  const named = [...view.conflictsWith, ...(view.winnerDealId !== undefined ? [view.winnerDealId] : [])];
+  if (named.length === 0) return view;
+  const own = new Set(
+    db
+      .prepare<string[], { deal_id: string }>(`SELECT deal_id FROM deals WHERE partner_id = ? AND deal_id IN (${named.map(() => '?').join(', ')})`)
+      .all(partnerId, ...named)
+      .map((r) => r.deal_id),
+  );
+  const { winnerDealId, ...rest } = view;
+  return { ...rest, conflictsWith: view.conflictsWith.filter((id) => own.has(id)), ...(winnerDealId !== undefined && own.has(winnerDealId) ? { winnerDealId } : {}) };
+}
+
+/**
  * Approved registrations whose protection ended before `asOf`, by customer: what an expiry run must look at.
  * The customer stream decides again; this only finds the streams.
  */

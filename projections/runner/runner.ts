@@ -34,6 +34,10 @@ export function openReadModels(file: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
+  // Checkpoint the WAL every 10,000 pages (40 MiB) rather than SQLite's 1,000: a rebuild's batch dirties more
+  // than 1,000 pages once the tables are large, so every commit also copied its pages into the database file;
+  // profiled on a 1M-event rebuild, commits took 29% of the time at 1,000 pages and 16% at 10,000.
+  db.pragma('wal_autocheckpoint = 10000');
   db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
     name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)`);
   return db;

@@ -9,6 +9,7 @@ import { openEventStore, readModelsFile } from '../../api/src/ledger/open-store.
 import { registerBackupCommand } from './backup.js';
 import { registerExportCommand } from './export.js';
 import { registerImportCommand } from './import.js';
+import { registerSimulateCommand } from './simulate.js';
 import { progress } from './progress.js';
 
 function position(value: string): bigint {
@@ -86,5 +87,6 @@ program
 registerBackupCommand(program);
 registerExportCommand(program);
 registerImportCommand(program);
+registerSimulateCommand(program);
 
 await program.parseAsync(process.argv);

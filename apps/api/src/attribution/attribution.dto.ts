@@ -6,7 +6,6 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsNotEmpty,
   IsOptional,
   IsString,
   Max,
@@ -25,7 +24,7 @@ import { FULL_SHARE_BPS } from '../../../../libs/money/src/allocation.js';
 import { minorAmountProblem } from '../../../../libs/money/src/money.js';
 import { GROUP_BY, MAX_LIMIT, type GroupBy } from '../../../../projections/attribution/attribution.queries.js';
 import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
-import { IsLedgerId, IsLedgerTime } from '../ledger/validation.js';
+import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
 import { PositionQueryDto } from '../partners/partners.dto.js';
 
 /** A bare amount of minor units (no currency): an integer, never a float or a string, ≥ 0, safe. */
@@ -49,7 +48,7 @@ export class CreditDto {
   @IsIn(CREDIT_TYPES)
   type!: CreditType;
 
-  @ApiProperty({ example: 10000, minimum: 1, maximum: FULL_SHARE_BPS, description: 'Basis points of its type; the shares of each type present sum to exactly 10,000.' })
+  @ApiProperty({ type: 'integer', example: 10000, minimum: 1, maximum: FULL_SHARE_BPS, description: 'Basis points of its type; the shares of each type present sum to exactly 10,000.' })
   @IsInt()
   @Min(1)
   @Max(FULL_SHARE_BPS)
@@ -61,8 +60,8 @@ export class AttributeRevenueDto {
   @IsLedgerId()
   attributionId!: string;
 
-  @ApiPropertyOptional({ example: 'D-2026-0042', description: 'A sourced credit naming a deal must go to the partner that registered it, approved or won.' })
-  @IsOptional()
+  @ApiPropertyOptional({ example: 'D-2026-0042', pattern: ID_PATTERN.source, description: 'A sourced credit naming a deal must go to the partner that registered it, approved or won.' })
+  @OptionalMember()
   @IsLedgerId()
   dealId?: string;
 
@@ -75,7 +74,7 @@ export class AttributeRevenueDto {
     minimum: 0,
     description: "The amount in the program's reporting currency (its conversion at close): required when `amount.currency` is another currency.",
   })
-  @IsOptional()
+  @OptionalMember()
   @IsMinorUnits()
   reportingAmountMinor?: number;
 
@@ -93,14 +92,16 @@ export class AttributeRevenueDto {
 }
 
 export class ReverseAttributionDto {
-  @ApiPropertyOptional({ example: 25000, minimum: 1, description: 'Minor units of the attribution currency; absent = everything that remains.' })
-  @IsOptional()
+  @ApiPropertyOptional({ type: 'integer', example: 25000, minimum: 1, description: 'Minor units of the attribution currency; absent = everything that remains.' })
+  @OptionalMember()
   @IsMinorUnits()
+  // Zero takes back nothing: refused here, whatever the attribution (the decider agrees).
+  @Min(1)
   amountMinor?: number;
 
   @ApiProperty({ example: 'refund', maxLength: 500 })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   reason!: string;
 
@@ -131,7 +132,7 @@ export class AttributionReportQueryDto extends PositionQueryDto {
   @IsIn(GROUP_BY)
   groupBy?: GroupBy;
 
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: MAX_LIMIT, description: 'Items per page (JSON; a CSV without `limit` has every row).' })
+  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: MAX_LIMIT, description: 'Items per page (JSON; a CSV without `limit` has every row).' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -189,6 +189,7 @@ export class GetAttributionHandler implements IQueryHandler<GetAttributionQuery,
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ReadModels) private readonly readModels: ReadModels,
+    @Inject(DEAL_DIRECTORY) private readonly deals: DealDirectory,
   ) {}
 
   async execute(q: GetAttributionQuery): Promise<{ position: bigint; value: AttributionView }> {
@@ -198,6 +199,12 @@ export class GetAttributionHandler implements IQueryHandler<GetAttributionQuery,
     const position = await this.store.headPosition();
     const view = attributionView(await this.store.readStream(attributionStreamId(q.attributionId)), q.actor);
     if (view === undefined) throw new NotFound(`attribution ${q.attributionId} not found`);
+    // An attribution may name another partner's deal (an influenced credit on a deal someone else sourced):
+    // a partner key sees the deal id only when the deal is its own.
+    if (q.actor?.role === 'partner' && view.dealId !== undefined && (await this.deals.find(view.dealId))?.partnerId !== q.actor.partnerId) {
+      const { dealId: _hidden, ...rest } = view;
+      return { position, value: rest };
+    }
     return { position, value: view };
   }
 }

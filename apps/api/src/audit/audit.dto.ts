@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { POSITION_PATTERN } from '../ledger/validation.js';
+import { POSITION_PATTERN, OptionalMember } from '../ledger/validation.js';
 
 export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;
@@ -18,7 +18,7 @@ export class AuditEventsQueryDto {
   @Matches(POSITION_PATTERN, { message: 'fromPosition must be a decimal position' })
   fromPosition?: string;
 
-  @ApiPropertyOptional({ default: DEFAULT_PAGE, minimum: 1, maximum: MAX_PAGE })
+  @ApiPropertyOptional({ type: 'integer', default: DEFAULT_PAGE, minimum: 1, maximum: MAX_PAGE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -38,7 +38,7 @@ export class AuditEventsQueryDto {
 }
 
 export class AuditStreamQueryDto {
-  @ApiPropertyOptional({ default: DEFAULT_PAGE, minimum: 1, maximum: MAX_PAGE })
+  @ApiPropertyOptional({ type: 'integer', default: DEFAULT_PAGE, minimum: 1, maximum: MAX_PAGE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -60,14 +60,14 @@ export class DigestQueryDto {
 }
 
 export class VerifyDto {
-  @ApiPropertyOptional({ description: 'Verify up to this position (the head by default).', example: '1200' })
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'Verify up to this position (the head by default).', example: '1200', pattern: POSITION_PATTERN.source })
+  @OptionalMember()
   @IsString()
   @Matches(POSITION_PATTERN, { message: 'position must be a decimal position' })
   position?: string;
 
-  @ApiPropertyOptional({ description: 'A digest kept outside the ledger, compared with the one recomputed at `position`.', example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' })
-  @IsOptional()
+  @ApiPropertyOptional({ pattern: '^[0-9a-f]{64}$', description: 'A digest kept outside the ledger, compared with the one recomputed at `position`.', example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' })
+  @OptionalMember()
   @IsString()
   @MaxLength(64)
   @Matches(/^[0-9a-f]{64}$/, { message: 'digest must be 64 lowercase hex digits (SHA-256)' })

@@ -16,6 +16,7 @@ import type { ConflictPage } from '../../../../projections/registration-conflict
 import type { CommandOutcome } from '../ledger/command-executor.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';
+import { DEAL_DIRECTORY, type DealDirectory } from '../ledger/lookups.js';
 import { commandResponse } from '../ledger/responses.js';
 import { parseLedgerTime } from '../ledger/validation.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
@@ -47,6 +48,11 @@ function eventOf<T extends { type: string; data: unknown }>(outcome: CommandOutc
   return e?.data as T['data'] | undefined;
 }
 
+/** The partnerId whose view of other registrations applies: a partner key's own, none for staff. */
+function partnerViewer(actor: Actor): string | undefined {
+  return actor.role === 'partner' ? actor.partnerId : undefined;
+}
+
 function customerKeyOf(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const key = registrableDomain(value);
@@ -68,6 +74,7 @@ export class DealsController {
   constructor(
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(QueryBus) private readonly queries: QueryBus,
+    @Inject(DEAL_DIRECTORY) private readonly directory: DealDirectory,
   ) {}
 
   @Post()
@@ -87,12 +94,20 @@ export class DealsController {
     };
     const outcome: CommandOutcome = await this.commands.execute(new RegisterDealCommand(contextOf(req, actor), data));
     const registered = eventOf<DealRegistered>(outcome, 'DealRegistered', body.dealId);
+    let conflictsWith = registered?.conflictsWith ?? [];
+    let conflictIds = registered?.conflicts.map((c) => c.conflictId) ?? [];
+    if (actor.role === 'partner' && conflictsWith.length > 0) {
+      // A partner key learns that its registration is conflicted, not whose registrations it collides with.
+      const owners = await Promise.all(conflictsWith.map(async (dealId) => ((await this.directory.find(dealId))?.partnerId === actor.partnerId ? dealId : undefined)));
+      conflictsWith = owners.filter((id): id is string => id !== undefined);
+      conflictIds = [];
+    }
     return commandResponse(outcome, {
       dealId: body.dealId,
       status: registered?.status,
       customerKey: registered?.customerKey,
-      conflictsWith: registered?.conflictsWith ?? [],
-      conflictIds: registered?.conflicts.map((c) => c.conflictId) ?? [],
+      conflictsWith,
+      conflictIds,
     });
   }
 
@@ -155,7 +170,7 @@ export class DealsController {
   @PartnerScoped()
   @ApiOperation({ summary: 'A deal registration as its read model stands (a partner key sees only its own)' })
   async get(@Param('id', LedgerIdPipe) id: string, @Query() query: PositionQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<DealView> {
-    const r: { position: bigint; value: DealView } = await this.queries.execute(new GetDealQuery(id, minPositionOf(query.minPosition)));
+    const r: { position: bigint; value: DealView } = await this.queries.execute(new GetDealQuery(id, minPositionOf(query.minPosition), partnerViewer(actor)));
     // Another partner's deal is invisible, not forbidden: its existence is not disclosed.
     if (actor.role === 'partner' && r.value.partnerId !== actor.partnerId) throw ProblemException.notFound(`deal ${id} not found`);
     void reply.header('Ledger-Position', r.position.toString());
@@ -176,7 +191,7 @@ export class DealsController {
       ...(query.limit !== undefined ? { limit: query.limit } : {}),
       ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
     };
-    const r: { position: bigint; value: DealPage } = await this.queries.execute(new ListDealsQuery(filter, minPositionOf(query.minPosition)));
+    const r: { position: bigint; value: DealPage } = await this.queries.execute(new ListDealsQuery(filter, minPositionOf(query.minPosition), partnerViewer(actor)));
     void reply.header('Ledger-Position', r.position.toString());
     return r.value;
   }

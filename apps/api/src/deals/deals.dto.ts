@@ -8,7 +8,6 @@ import {
   IsIn,
   IsInt,
   IsISO31661Alpha2,
-  IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
@@ -24,24 +23,24 @@ import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
 import { MAX_PRODUCTS } from '../../../../libs/deals/src/customer-account.js';
 import { CONFLICT_STATUSES } from '../../../../projections/registration-conflicts/registration-conflicts.queries.js';
 import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
-import { IsLedgerId, IsLedgerTime } from '../ledger/validation.js';
+import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
 import { PositionQueryDto } from '../partners/partners.dto.js';
 
 export class DealCustomerDto {
   @ApiProperty({ example: 'Acme Ltd', maxLength: 500 })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   name!: string;
 
   @ApiProperty({ example: 'https://EU.Acme.co.uk/x', description: 'Any spelling: folded to its registrable domain (acme.co.uk), the customer key.' })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   domain!: string;
 
   @ApiPropertyOptional({ example: 'GB', description: 'ISO 3166-1 alpha-2' })
-  @IsOptional()
+  @OptionalMember()
   @IsISO31661Alpha2()
   country?: string;
 }
@@ -81,7 +80,7 @@ export class RegisterDealDto {
 }
 
 export class ExtendDealDto {
-  @ApiProperty({ example: 30, minimum: 1, maximum: 3660, description: 'At most the program’s maxExtensionDays (422 beyond); one extension per registration.' })
+  @ApiProperty({ type: 'integer', example: 30, minimum: 1, maximum: 3660, description: 'At most the program’s maxExtensionDays (422 beyond); one extension per registration.' })
   @IsInt()
   @Min(1)
   @Max(3660)
@@ -105,7 +104,7 @@ export class ExpireDealsDto {
 }
 
 class PagedQueryDto extends PositionQueryDto {
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
+  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 1000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -134,7 +133,7 @@ export class ListDealsQueryDto extends PagedQueryDto {
   @ApiPropertyOptional({ example: 'www.acme.co.uk', description: 'Any spelling of the customer domain; folded to its registrable domain.' })
   @IsOptional()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   customer?: string;
 }
@@ -148,7 +147,7 @@ export class ListConflictsQueryDto extends PagedQueryDto {
   @ApiPropertyOptional({ example: 'acme.co.uk', description: 'Any spelling of the customer domain.' })
   @IsOptional()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   customer?: string;
 

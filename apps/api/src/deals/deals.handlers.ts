@@ -10,7 +10,7 @@ import { customerAccountDecider, customerStreamId, type CustomerAccount, type De
 import { dealIdStreamId, decideDealIdClaim, foldDealIdClaims } from '../../../../libs/deals/src/deal-id-claim.js';
 import { registrableDomain } from '../../../../libs/partners/src/domain-name.js';
 import { evolvePartner, initialPartnerState, partnerStreamId } from '../../../../libs/partners/src/partner.js';
-import { getDeal, listDeals, customersWithDueProtection, type DealFilter, type DealPage, type DealView } from '../../../../projections/deals/deals.queries.js';
+import { dealAsSeenBy, getDeal, listDeals, customersWithDueProtection, type DealFilter, type DealPage, type DealView } from '../../../../projections/deals/deals.queries.js';
 import { listConflicts, type ConflictFilter, type ConflictPage } from '../../../../projections/registration-conflicts/registration-conflicts.queries.js';
 import { CommandExecutor, ConcurrencyConflictError, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
 import { ReadModels } from '../ledger/read-models.js';
@@ -48,12 +48,13 @@ export class ExpireDealsCommand {
   constructor(readonly ctx: CommandContext, readonly asOf: string) {}
 }
 
+/** `viewer`: the partnerId of a partner key, whose answers name no other partner's deals. */
 export class GetDealQuery {
-  constructor(readonly dealId: string, readonly minPosition?: bigint) {}
+  constructor(readonly dealId: string, readonly minPosition?: bigint, readonly viewer?: string) {}
 }
 
 export class ListDealsQuery {
-  constructor(readonly filter: DealFilter, readonly minPosition?: bigint) {}
+  constructor(readonly filter: DealFilter, readonly minPosition?: bigint, readonly viewer?: string) {}
 }
 
 export class ListConflictsQuery {
@@ -114,9 +115,24 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
       ]);
     }
     await this.requireActivePartner(data.partnerId);
+    const command: DealCommand = { type: 'RegisterDeal', data: { ...data, customerKey } };
+    await this.refusalsBeforeClaim(ctx, customerKey, command);
     const claim = await this.claimDealId(ctx, data.dealId, data.partnerId, customerKey);
-    const outcome = await executeOnAccount(this.executor, ctx, customerKey, { type: 'RegisterDeal', data: { ...data, customerKey } }, { isComplete: registered });
+    const outcome = await executeOnAccount(this.executor, ctx, customerKey, command, { isComplete: registered });
     return { ...outcome, events: [...claim, ...outcome.events.filter((e) => !claim.some((c) => c.eventId === e.eventId))] };
+  }
+
+  /**
+   * The registration decided against the customer account as it stands, without appending: what the account
+   * refuses (invalid data, a deal id it already holds) is refused before the deal id is claimed, so a refused
+   * registration appends nothing. A run that already wrote to the account (its own events are there) is
+   * finished by the append step instead.
+   */
+  private async refusalsBeforeClaim(ctx: CommandContext, customerKey: string, command: DealCommand): Promise<void> {
+    const events = await this.store.readStream(customerStreamId(customerKey));
+    if (events.some((e) => e.metadata.commandId === ctx.commandId)) return;
+    const account = fold(customerAccountDecider.evolve, customerAccountDecider.initialState(), events as unknown as DealEvent[]);
+    customerAccountDecider.decide(command, account, this.clock.now());
   }
 
   /**
@@ -231,7 +247,10 @@ export class GetDealHandler implements IQueryHandler<GetDealQuery, { position: b
   constructor(@Inject(ReadModels) private readonly readModels: ReadModels) {}
 
   async execute(q: GetDealQuery): Promise<{ position: bigint; value: DealView }> {
-    const r = await this.readModels.read(q.minPosition, (db) => getDeal(db, q.dealId));
+    const r = await this.readModels.read(q.minPosition, (db) => {
+      const view = getDeal(db, q.dealId);
+      return view !== undefined && q.viewer !== undefined ? dealAsSeenBy(db, view, q.viewer) : view;
+    });
     if (!r.value) throw new NotFound(`deal ${q.dealId} not found`);
     return { position: r.position, value: r.value };
   }
@@ -242,7 +261,11 @@ export class ListDealsHandler implements IQueryHandler<ListDealsQuery, { positio
   constructor(@Inject(ReadModels) private readonly readModels: ReadModels) {}
 
   execute(q: ListDealsQuery): Promise<{ position: bigint; value: DealPage }> {
-    return this.readModels.read(q.minPosition, (db) => listDeals(db, q.filter));
+    return this.readModels.read(q.minPosition, (db) => {
+      const page = listDeals(db, q.filter);
+      const viewer = q.viewer;
+      return viewer === undefined ? page : { ...page, items: page.items.map((d) => dealAsSeenBy(db, d, viewer)) };
+    });
   }
 }
 

@@ -4,7 +4,7 @@ import { moneyProblem } from '../../../../libs/money/src/money.js';
 
 /** For OpenAPI only: bodies validate Money with `@IsMoney()`, which checks the whole object at once. */
 export class MoneyDto {
-  @ApiProperty({ example: 1250000, description: 'Integer minor units (cents; JPY has none). Never a float or a string.', minimum: 0 })
+  @ApiProperty({ type: 'integer', example: 1250000, description: 'Integer minor units (cents; JPY has none). Never a float or a string.', minimum: 0 })
   amountMinor!: number;
 
   @ApiProperty({ example: 'USD', description: 'ISO 4217 code' })

@@ -1,4 +1,4 @@
-import { registerDecorator, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import { registerDecorator, ValidateIf, type ValidationArguments, type ValidationOptions } from 'class-validator';
 import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -45,3 +45,29 @@ export function IsLedgerId(options?: ValidationOptions): PropertyDecorator {
 
 /** `minPosition`, `fromPosition`: decimal strings of non-negative integers. */
 export const POSITION_PATTERN = /^\d{1,20}$/;
+
+/**
+ * An optional member of a JSON body. class-validator's `@IsOptional()` also skips `null`, which would let
+ * `{ "amount": null }` through to a command as if it were a value (and `{ ...null }` is `{}`): here only an
+ * absent member is "not given", and `null` is checked (and refused) by the member's own rules. Query
+ * parameters are strings or absent, so their DTOs keep `@IsOptional()`.
+ */
+export function OptionalMember(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
+
+/**
+ * API.md: free-text fields (names, reasons, activities, references) are non-empty; text of blanks only is as
+ * empty as "" (the deciders agree, and would otherwise refuse it later, after reading state). Non-strings
+ * pass here: `@IsString()` reports them.
+ */
+export function IsNotBlank(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isNotBlank',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: (a: ValidationArguments) => `${a.property} must not be empty or blank`, ...options },
+      validator: { validate: (v: unknown) => typeof v !== 'string' || v.trim() !== '' },
+    });
+}

@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
 import { MAX_PROOFS, PERIOD_PATTERN } from '../../../../libs/mdf/src/fund.js';
 import { MAX_LIMIT } from '../../../../projections/mdf-funds/mdf-funds.queries.js';
 import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
-import { IsLedgerId, IsLedgerTime } from '../ledger/validation.js';
+import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
 import { PositionQueryDto } from '../partners/partners.dto.js';
 
 const PERIOD_MESSAGE = 'period must be a quarter, YYYY-Qn (e.g. 2026-Q1)';
@@ -41,7 +41,7 @@ export class RequestMdfDto {
 
   @ApiProperty({ example: 'Joint webinar series', maxLength: 500 })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   activity!: string;
 
@@ -52,7 +52,7 @@ export class RequestMdfDto {
 
 export class OptionalAmountDto {
   @ApiPropertyOptional({ type: MoneyDto, description: 'Part of it; absent = all of it.' })
-  @IsOptional()
+  @OptionalMember()
   @IsMoney()
   amount?: MoneyDto;
 }
@@ -71,7 +71,7 @@ export class SubmitClaimDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_PROOFS)
   @IsString({ each: true })
-  @IsNotEmpty({ each: true })
+  @IsNotBlank({ each: true })
   @MaxLength(2000, { each: true })
   proofOfPerformance!: string[];
 }
@@ -83,7 +83,7 @@ export class PayClaimDto {
 
   @ApiProperty({ example: 'WIRE-2026-05-15-0042', maxLength: 500 })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   reference!: string;
 }
@@ -101,7 +101,7 @@ export class ListFundsQueryDto extends PositionQueryDto {
   @Matches(PERIOD_PATTERN, { message: PERIOD_MESSAGE })
   period?: string;
 
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: MAX_LIMIT })
+  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: MAX_LIMIT })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO31661Alpha2, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PARTNER_STATUSES, PARTNER_TYPES, type PartnerType } from '../../../../events/partners.js';
-import { IsLedgerId, IsLedgerTime, POSITION_PATTERN } from '../ledger/validation.js';
+import { IsLedgerId, IsLedgerTime, POSITION_PATTERN, OptionalMember, IsNotBlank } from '../ledger/validation.js';
 
 export class EnrollPartnerDto {
   @ApiProperty({ example: 'P-1001', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' })
@@ -11,7 +11,7 @@ export class EnrollPartnerDto {
 
   @ApiProperty({ example: 'Northwind Resellers', maxLength: 500 })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   name!: string;
 
@@ -21,12 +21,12 @@ export class EnrollPartnerDto {
 
   @ApiProperty({ example: 'northwind.example.com', description: 'Folded to its registrable domain: unique among partners that are not terminated.' })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   domain!: string;
 
   @ApiPropertyOptional({ example: 'DE', description: 'ISO 3166-1 alpha-2' })
-  @IsOptional()
+  @OptionalMember()
   @IsISO31661Alpha2()
   country?: string;
 }
@@ -34,16 +34,16 @@ export class EnrollPartnerDto {
 export class ReasonDto {
   @ApiProperty({ maxLength: 500 })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   reason!: string;
 }
 
 export class OptionalReasonDto {
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @OptionalMember()
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   reason?: string;
 }
@@ -57,7 +57,7 @@ export class CertifySellerDto {
 
   @ApiProperty({ example: 'Solutions Architect', maxLength: 500 })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(500)
   certification!: string;
 
@@ -66,7 +66,7 @@ export class CertifySellerDto {
   earnedAt!: string;
 
   @ApiPropertyOptional({ example: '2027-03-31' })
-  @IsOptional()
+  @OptionalMember()
   @IsLedgerTime()
   expiresAt?: string;
 }
@@ -95,7 +95,7 @@ export class ListPartnersQueryDto extends PositionQueryDto {
   @MaxLength(100)
   tier?: string;
 
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
+  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 1000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

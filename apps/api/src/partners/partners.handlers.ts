@@ -80,6 +80,9 @@ export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerComman
     if (existing.length && !existing.some((e) => e.metadata.commandId === ctx.commandId)) {
       throw new AlreadyExists(`partner ${data.partnerId} already exists`, { partnerId: data.partnerId });
     }
+    // Every other refusal of the enrollment, before the claim is appended: a refused command appends nothing
+    // (a claim without its enrollment would also hold the domain against others until it is abandoned).
+    if (existing.length === 0) decidePartner(enroll, initialPartnerState(), this.clock.now());
     const claim = await this.claimDomain(ctx, data.partnerId, domain);
     const outcome = await this.executor.execute(ctx, partnerCommand(ctx, enroll), { isComplete: enrolled });
     return { ...outcome, events: [...claim, ...outcome.events.filter((e) => !claim.some((c) => c.eventId === e.eventId))] };

@@ -22,6 +22,9 @@ describe('loadConfig', () => {
       logLevel: 'info',
       readyMaxLagEvents: 1000,
       readyMaxLagSeconds: 60,
+      rateLimit: 6000,
+      rateLimitWindowMs: 60000,
+      sseMaxPerKey: 5,
     });
   });
 
@@ -38,6 +41,9 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'DEBUG',
         LEDGER_READY_MAX_LAG_EVENTS: '0',
         LEDGER_READY_MAX_LAG_SECONDS: '0',
+        LEDGER_RATE_LIMIT: '0',
+        LEDGER_RATE_LIMIT_WINDOW_MS: '60000',
+        LEDGER_SSE_MAX_PER_KEY: '2',
       }),
     ).toEqual({
       port: 8080,
@@ -50,6 +56,9 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       readyMaxLagEvents: 0,
       readyMaxLagSeconds: 0,
+      rateLimit: 0,
+      rateLimitWindowMs: 60000,
+      sseMaxPerKey: 2,
     });
   });
 
@@ -69,13 +78,19 @@ describe('loadConfig', () => {
       LEDGER_CONSISTENCY_TIMEOUT_MS: '-5',
       LOG_LEVEL: 'loud',
       LEDGER_READY_MAX_LAG_EVENTS: '1.5',
+      LEDGER_RATE_LIMIT: '-1',
+      LEDGER_RATE_LIMIT_WINDOW_MS: '10',
+      LEDGER_SSE_MAX_PER_KEY: '0',
     });
-    expect(problems).toHaveLength(5);
+    expect(problems).toHaveLength(8);
     expect(problems.join('\n')).toMatch(/PORT must be an integer from 0 to 65535 \(got "http"\)/);
     expect(problems.join('\n')).toMatch(/LEDGER_STORE must be "sqlite" or "esdb"/);
     expect(problems.join('\n')).toMatch(/LEDGER_CONSISTENCY_TIMEOUT_MS/);
     expect(problems.join('\n')).toMatch(/LOG_LEVEL must be one of/);
     expect(problems.join('\n')).toMatch(/LEDGER_READY_MAX_LAG_EVENTS/);
+    expect(problems.join('\n')).toMatch(/LEDGER_RATE_LIMIT must be an integer from 0/);
+    expect(problems.join('\n')).toMatch(/LEDGER_RATE_LIMIT_WINDOW_MS must be an integer from 100/);
+    expect(problems.join('\n')).toMatch(/LEDGER_SSE_MAX_PER_KEY must be an integer from 1/);
   });
 
   it('refuses an out-of-range port and two key sources', () => {

@@ -18,7 +18,17 @@ export interface LedgerConfig {
   readonly readyMaxLagEvents: number;
   /** ... and while a projection's oldest unapplied event has waited longer than this many seconds (0: no time bound). */
   readonly readyMaxLagSeconds: number;
+  /** Requests one caller (an API key's actor, or an address without a valid key) may make per window; 0 turns the limit off. */
+  readonly rateLimit: number;
+  readonly rateLimitWindowMs: number;
+  /** Open `/v1/events/stream` connections one API key may hold at once. */
+  readonly sseMaxPerKey: number;
 }
+
+/** Generous: 100 requests per second sustained over a minute, in bursts of up to 6000; far above what a well-behaved client (or a test suite) sends, low enough to stop a runaway loop within a minute. */
+export const DEFAULT_RATE_LIMIT = 6000;
+export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000;
+export const DEFAULT_SSE_MAX_PER_KEY = 5;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -57,6 +67,9 @@ export function loadConfig(env: Env = process.env): LedgerConfig {
   const consistencyTimeoutMs = integer('LEDGER_CONSISTENCY_TIMEOUT_MS', 5000, 0, 3_600_000);
   const readyMaxLagEvents = integer('LEDGER_READY_MAX_LAG_EVENTS', 1000, 0, Number.MAX_SAFE_INTEGER);
   const readyMaxLagSeconds = integer('LEDGER_READY_MAX_LAG_SECONDS', 60, 0, 86_400);
+  const rateLimit = integer('LEDGER_RATE_LIMIT', DEFAULT_RATE_LIMIT, 0, 1_000_000_000);
+  const rateLimitWindowMs = integer('LEDGER_RATE_LIMIT_WINDOW_MS', DEFAULT_RATE_LIMIT_WINDOW_MS, 100, 86_400_000);
+  const sseMaxPerKey = integer('LEDGER_SSE_MAX_PER_KEY', DEFAULT_SSE_MAX_PER_KEY, 1, 10_000);
 
   const storeRaw = get('LEDGER_STORE') ?? 'sqlite';
   let store: LedgerConfig['store'] = 'sqlite';
@@ -93,5 +106,8 @@ export function loadConfig(env: Env = process.env): LedgerConfig {
     logLevel,
     readyMaxLagEvents,
     readyMaxLagSeconds,
+    rateLimit,
+    rateLimitWindowMs,
+    sseMaxPerKey,
   };
 }

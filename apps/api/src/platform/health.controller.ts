@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from './auth/access.js';
 import { ProblemDetailsDto, ProblemException } from './problem.js';
 
@@ -47,6 +48,8 @@ export async function runReadinessChecks(checks: readonly ReadinessCheck[], time
 
 @ApiTags('operations')
 @Public()
+// Probes come often and from the orchestrator: never rate limited.
+@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(@Inject(READINESS_CHECKS) private readonly checks: readonly ReadinessCheck[]) {}

@@ -6,7 +6,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { LedgerConfig } from './config.js';
-import { ProblemFilter, validationProblem } from './problem.filter.js';
+import { PROBLEM_CONTENT_TYPE, ProblemFilter, toProblem, validationProblem } from './problem.filter.js';
 import { ProblemException } from './problem.js';
 import { installSwagger, type SwaggerOptions } from './swagger.js';
 
@@ -21,6 +21,13 @@ export const MAX_BODY_DEPTH = 32;
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
+/**
+ * Longest path parameter the router accepts: above the longest valid one (stream ids, 300 characters; ids
+ * are 128), so that every invalid one reaches validation and gets its 400. find-my-way's default (100) would
+ * answer a valid 128-character id with a 414.
+ */
+export const MAX_PARAM_LENGTH = 512;
+
 export function createFastifyAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
@@ -30,6 +37,13 @@ export function createFastifyAdapter(): FastifyAdapter {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     requestIdHeader: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A malformed URL (`%E0%A4%A`) or an overlong parameter is refused by the router before any route, filter or
+    // hook: without this, Fastify answers it with its own JSON instead of a problem.
+    frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      const { body, headers } = toProblem(error);
+      void reply.code(body.status).header('Content-Type', PROBLEM_CONTENT_TYPE).headers(headers).send(JSON.stringify(body));
+    },
     genReqId: (req: IncomingMessage) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -113,6 +127,14 @@ function installBodyParsing(app: NestFastifyApplication): void {
 }
 
 /**
+ * Member names no body may have: those that reach an object's prototype (`__proto__`, `constructor`,
+ * `prototype`), and every other name of `Object.prototype` (`toString`, `hasOwnProperty`, ...), which
+ * class-transformer drops without a word when it builds a DTO (the instance already "has" them), so the
+ * whitelist would never see them and an unknown member would pass instead of being a 400.
+ */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
+
+/**
  * Strict JSON object bodies. An empty body is `{}` (clients that always send `Content-Type: application/json`
  * send it on body-less commands too); keys that could reach an object's prototype are refused, as are
  * bodies nested deeper than any DTO, which validation would otherwise recurse through.
@@ -141,7 +163,7 @@ export function parseJsonBody(body: Buffer | string): Record<string, unknown> {
     }
     for (const key of Object.keys(node)) {
       const child = Array.isArray(node) ? `${path}${path ? '.' : ''}${key}` : path ? `${path}.${key}` : key;
-      if (key === '__proto__' || key === 'constructor') {
+      if (FORBIDDEN_KEYS.has(key)) {
         throw ProblemException.validationFailed(`The request body contains the forbidden key "${key}".`, [
           { path: child, message: `property ${key} is not allowed` },
         ]);

@@ -1,11 +1,13 @@
 import { type DynamicModule, type ModuleMetadata, Module, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import type { DestinationStream } from 'pino';
-import { AuthGuard } from './auth/access.js';
+import { AccessGuard, AuthenticationGuard } from './auth/access.js';
 import { API_KEYS, type ApiKeyRecord, loadApiKeys } from './auth/api-keys.js';
 import { LEDGER_CONFIG, type LedgerConfig } from './config.js';
 import { HealthController, READINESS_CHECKS } from './health.controller.js';
 import { createLoggerModule } from './logging.js';
+import { RateLimitGuard, rateLimitOptions } from './rate-limit.js';
 
 export interface PlatformOptions {
   /** Keys already loaded (tests, or a caller that loaded them itself); by default `loadApiKeys(config)` runs. */
@@ -24,7 +26,7 @@ export interface PlatformOptions {
 }
 
 /**
- * The HTTP platform: configuration, API keys and the deny-by-default guard, structured logging, health.
+ * The HTTP platform: configuration, API keys, the global guards, structured logging, health.
  *
  *   imports: [
  *     PlatformModule.forRoot(config, {
@@ -36,6 +38,10 @@ export interface PlatformOptions {
  * then `configureApp(app, config)` (http.ts) before `listen()`. The checks come in through `forRoot` rather
  * than being looked up across the app, so a missing or misnamed provider fails the start instead of
  * silently making readiness mean liveness.
+ *
+ * The global guards run in the order they are listed here: who is calling (`AuthenticationGuard`, never
+ * refuses), the rate limit per caller (`RateLimitGuard`, 429; absent with `LEDGER_RATE_LIMIT=0`), then the
+ * access rules (`AccessGuard`, 401/403).
  */
 @Module({})
 export class PlatformModule {
@@ -49,12 +55,14 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       global: true,
-      imports: [createLoggerModule(config, options.logDestination), ...(options.imports ?? [])],
+      imports: [createLoggerModule(config, options.logDestination), ThrottlerModule.forRoot(rateLimitOptions(config)), ...(options.imports ?? [])],
       controllers: [HealthController],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: API_KEYS, useValue: keys },
-        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
+        ...(config.rateLimit > 0 ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : []),
+        { provide: APP_GUARD, useClass: AccessGuard },
         readiness,
       ],
       exports: [LEDGER_CONFIG, API_KEYS],

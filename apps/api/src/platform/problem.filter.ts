@@ -41,6 +41,7 @@ const FASTIFY_CODES: Readonly<Record<string, { slug: ProblemSlug; detail: string
   FST_ERR_CTP_INVALID_JSON_BODY: { slug: 'validation-failed', detail: 'The request body is not valid JSON.' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { slug: 'validation-failed', detail: 'The request body does not match its Content-Length.' },
   FST_ERR_BAD_URL: { slug: 'validation-failed', detail: 'The request URL is malformed.' },
+  FST_ERR_MAX_PARAM_LENGTH: { slug: 'validation-failed', detail: 'A path parameter is longer than any valid one.' },
   FST_ERR_ASYNC_CONSTRAINT: { slug: 'validation-failed', detail: 'The request could not be routed.' },
   FST_ERR_ROUTE_MISSING_CONTENT_TYPE: { slug: 'unsupported-media-type', detail: 'Request bodies must be application/json.' },
 };

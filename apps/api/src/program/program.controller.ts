@@ -10,6 +10,7 @@ import { DEFAULT_PROGRAM, type TierProgram } from '../../../../libs/program/src/
 import { CommandExecutor, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { commandResponse } from '../ledger/responses.js';
+import { ReadModels } from '../ledger/read-models.js';
 import { EVENT_STORE } from '../ledger/tokens.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { PositionQueryDto } from '../partners/partners.dto.js';
@@ -42,6 +43,7 @@ export class ProgramController {
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(ProgramService) private readonly programs: ProgramService,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ReadModels) private readonly readModels: ReadModels,
   ) {}
 
   @Put()
@@ -59,7 +61,10 @@ export class ProgramController {
   @Allow('channel-ops', 'finance', 'auditor')
   @ApiOperation({ summary: 'The tier program in force (the default one until a program is defined)' })
   async get(@Query() query: PositionQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<TierProgram & { definedAt?: string }> {
-    minPositionOf(query.minPosition);
+    // Read-your-writes like every query: the answer waits (bounded by the consistency timeout) until the ledger
+    // has reached minPosition, rather than answering at once from a log that has not.
+    const minPosition = minPositionOf(query.minPosition);
+    if (minPosition !== undefined) await this.readModels.read(minPosition, () => undefined);
     // Read from the stream itself: always current, so the position announced is the log's head.
     const [events, head] = await Promise.all([this.store.readStream(PROGRAM_STREAM_ID), this.store.headPosition()]);
     void reply.header('Ledger-Position', head.toString());

@@ -1,39 +1,40 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsDefined } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsDefined } from 'class-validator';
+import { IsNotBlank } from '../ledger/validation.js';
 
 export class TierDto {
   @ApiProperty({ example: 'Gold' })
   @IsString()
-  @IsNotEmpty()
+  @IsNotBlank()
   @MaxLength(100)
   name!: string;
 
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 100, example: 2 })
   @IsInt()
   @Min(0)
   @Max(100)
   rank!: number;
 
-  @ApiProperty({ example: 50000000, description: 'minor units of the reporting currency' })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 50000000, description: 'minor units of the reporting currency' })
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
   minSourcedRevenueMinor!: number;
 
-  @ApiProperty({ example: 5 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 1_000_000, example: 5 })
   @IsInt()
   @Min(0)
   @Max(1_000_000)
   minCertifiedSellers!: number;
 
-  @ApiProperty({ example: 5 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 1_000_000, example: 5 })
   @IsInt()
   @Min(0)
   @Max(1_000_000)
   minWonDeals!: number;
 
-  @ApiProperty({ example: 2000 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 10_000, example: 2000 })
   @IsInt()
   @Min(0)
   @Max(10_000)
@@ -50,31 +51,31 @@ export class DefineProgramDto {
   @Matches(/^[A-Z]{3}$/)
   reportingCurrency!: string;
 
-  @ApiProperty({ example: 365 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 3660, example: 365 })
   @IsInt()
   @Min(1)
   @Max(3660)
   lookbackDays!: number;
 
-  @ApiProperty({ example: 90 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 3660, example: 90 })
   @IsInt()
   @Min(0)
   @Max(3660)
   downgradeGraceDays!: number;
 
-  @ApiProperty({ example: 90 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 3660, example: 90 })
   @IsInt()
   @Min(1)
   @Max(3660)
   protectionDays!: number;
 
-  @ApiProperty({ example: 60 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 3660, example: 60 })
   @IsInt()
   @Min(0)
   @Max(3660)
   maxExtensionDays!: number;
 
-  @ApiProperty({ example: 1000 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 10_000, example: 1000 })
   @IsInt()
   @Min(0)
   @Max(10_000)

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../platform/auth/access.js';
 
 /** From the sources (tests) and from `dist/` (the built service), the document lives in the repository's `events/`. */
@@ -27,6 +28,7 @@ export function asyncApiDocumentText(): string {
  */
 @ApiExcludeController()
 @Public()
+@SkipThrottle()
 @Controller('docs')
 export class AsyncApiController {
   @Get('events')

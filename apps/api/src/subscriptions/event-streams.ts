@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { toWire, type RecordedEvent } from '../../../../events/envelope.js';
 import type { Subscription } from '../../../../libs/event-store/src/port.js';
+import { DEFAULT_SSE_MAX_PER_KEY, LEDGER_CONFIG, type LedgerConfig } from '../platform/config.js';
+import { ProblemException } from '../platform/problem.js';
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
@@ -51,6 +53,8 @@ class EventStreamConnection {
 
   constructor(
     readonly id: number,
+    /** The actor id of the key that opened it (connections per key are capped). */
+    readonly owner: string,
     private readonly raw: ServerResponse,
     private readonly subscription: Subscription,
     private readonly heartbeatMs: number,
@@ -136,19 +140,55 @@ class EventStreamConnection {
 export class EventStreams implements BeforeApplicationShutdown {
   private readonly logger = new Logger('EventStreams');
   private readonly open = new Map<EventStreamConnection, Promise<void>>();
+  private readonly perOwner = new Map<string, number>();
   private nextId = 1;
   private closing = false;
   /** `LEDGER_SSE_HEARTBEAT_MS`, 15 s by default (API.md); tests shorten it. */
   heartbeatMs = heartbeatFromEnv(process.env.LEDGER_SSE_HEARTBEAT_MS);
+  /**
+   * `LEDGER_SSE_MAX_PER_KEY`: each stream holds a socket, a store subscription and a heartbeat timer for as long
+   * as the client likes, so one key (a leaked one, a client reconnecting in a loop without closing) may not
+   * hold more than this many at once.
+   */
+  readonly maxPerKey: number;
+
+  constructor(@Optional() @Inject(LEDGER_CONFIG) config?: LedgerConfig) {
+    this.maxPerKey = config?.sseMaxPerKey ?? DEFAULT_SSE_MAX_PER_KEY;
+  }
 
   get shuttingDown(): boolean {
     return this.closing;
   }
 
+  /** Open streams of one key's actor. */
+  openFor(owner: string): number {
+    return this.perOwner.get(owner) ?? 0;
+  }
+
+  /**
+   * Refuses a new stream for a key that already holds `maxPerKey` (429 `too-many-requests`). Call it right
+   * before `start`, with no `await` between: the count is taken and raised in the same turn of the event loop.
+   */
+  admit(owner: string): void {
+    const open = this.openFor(owner);
+    if (open >= this.maxPerKey) {
+      throw new ProblemException('too-many-requests', `This API key already has ${open} open event streams (at most ${this.maxPerKey}); close one first.`, {
+        headers: { 'Retry-After': '5' },
+        extensions: { openStreams: open, maxStreamsPerKey: this.maxPerKey },
+      });
+    }
+  }
+
   /** Takes over the raw response (already hijacked from Fastify) and streams `subscription` into it. */
-  start(raw: ServerResponse, subscription: Subscription): void {
-    const connection = new EventStreamConnection(this.nextId++, raw, subscription, this.heartbeatMs, this.logger);
-    const done = connection.run().finally(() => this.open.delete(connection));
+  start(raw: ServerResponse, subscription: Subscription, owner: string): void {
+    const connection = new EventStreamConnection(this.nextId++, owner, raw, subscription, this.heartbeatMs, this.logger);
+    this.perOwner.set(owner, this.openFor(owner) + 1);
+    const done = connection.run().finally(() => {
+      this.open.delete(connection);
+      const left = this.openFor(owner) - 1;
+      if (left > 0) this.perOwner.set(owner, left);
+      else this.perOwner.delete(owner);
+    });
     this.open.set(connection, done);
   }
 

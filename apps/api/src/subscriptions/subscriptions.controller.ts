@@ -1,10 +1,11 @@
 import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import type { Actor } from '../../../../events/envelope.js';
 import type { EventStore, ReadFilter } from '../../../../libs/event-store/src/port.js';
 import { EVENT_STORE } from '../ledger/tokens.js';
 import { POSITION_PATTERN } from '../ledger/validation.js';
-import { Allow } from '../platform/auth/access.js';
+import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
 import { EventStreams } from './event-streams.js';
 import { EventStreamQueryDto } from './subscriptions.dto.js';
@@ -23,18 +24,20 @@ export class SubscriptionsController {
    * with no back-pressure: here an event is read from the store only once the socket has taken the last.
    */
   @Get('stream')
-  @Allow('subscriber')
+  // API.md: subscribers, and auditors ("GET anything"); admin always passes.
+  @Allow('subscriber', 'auditor')
   @ApiOperation({
     summary: 'Server-Sent Events: the log from a position, then live',
     description:
       'Each message: `id: <position>`, `event: <type>`, `data: <envelope JSON>` (AsyncAPI document at `/docs/events`). ' +
       'Catches up after `fromPosition` or the `Last-Event-ID` header (both exclusive), then follows the log; a comment heartbeat every 15 s. ' +
-      'Log order; nothing skipped or repeated within one connection, and a reconnect with Last-Event-ID resumes right after the last event received.',
+      'Log order; nothing skipped or repeated within one connection, and a reconnect with Last-Event-ID resumes right after the last event received. ' +
+      'One API key may hold at most `LEDGER_SSE_MAX_PER_KEY` (default 5) open streams; another is refused with 429 `too-many-requests`.',
   })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The last position received (exclusive); wins over fromPosition.' })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
-  stream(@Query() query: EventStreamQueryDto, @Headers('last-event-id') lastEventId: string | undefined, @Res() reply: FastifyReply): void {
+  stream(@Query() query: EventStreamQueryDto, @Headers('last-event-id') lastEventId: string | undefined, @CurrentActor() actor: Actor, @Res() reply: FastifyReply): void {
     let from = BigInt(query.fromPosition ?? '0');
     if (lastEventId !== undefined && lastEventId.trim() !== '') {
       if (!POSITION_PATTERN.test(lastEventId.trim())) {
@@ -49,8 +52,9 @@ export class SubscriptionsController {
       // Category `partner` is every stream id starting `partner-` (and never `partnerdomain-`).
       ...(categories ? { streamPrefixes: categories.map((c) => `${c}-`) } : {}),
     };
+    this.streams.admit(actor.id);
     const subscription = this.store.subscribe(from, filter);
     reply.hijack();
-    this.streams.start(reply.raw, subscription);
+    this.streams.start(reply.raw, subscription, actor.id);
   }
 }

@@ -33,7 +33,7 @@ export class ListStandingsQueryDto extends StandingQueryDto {
   @IsLedgerId()
   partnerId?: string;
 
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
+  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 1000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

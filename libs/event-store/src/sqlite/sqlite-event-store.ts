@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import type { EventMetadata, RecordedEvent } from '../../../../events/envelope.js';
 import { eventHash, GENESIS_HASH } from '../hashing.js';
@@ -72,12 +73,61 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
   /** Poll interval for subscriptions, to see commits made by other processes. */
   readonly pollMs?: number;
+  /**
+   * Most events one group commit writes; appends queued beyond it go into the next transaction, so one
+   * burst cannot hold every caller behind a single huge commit. An append larger than this still commits whole.
+   */
+  readonly maxBatchEvents?: number;
+  /** Called after each group commit (instrumentation); must not throw. */
+  readonly onCommit?: (commit: GroupCommit) => void;
 }
+
+/** One transaction of the group commit, as instrumentation sees it. */
+export interface GroupCommit {
+  /** Appends that shared the transaction (succeeded or refused). */
+  readonly appends: number;
+  /** Of them, the ones refused (wrong expected revision, duplicate event id, any other error). */
+  readonly failed: number;
+  /** Events written. */
+  readonly events: number;
+  /** From BEGIN IMMEDIATE to the return of the FULL-synced COMMIT. */
+  readonly seconds: number;
+}
+
+/** Totals since the store was opened: `appends / commits` is the average group size. */
+export interface GroupCommitStats {
+  readonly commits: number;
+  readonly appends: number;
+  readonly failed: number;
+  readonly events: number;
+  readonly largestCommit: number;
+}
+
+interface PendingAppend {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly expected: ExpectedRevision;
+  readonly resolve: (r: AppendResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+type Outcome = { ok: true; result: AppendResult; fresh: boolean } | { ok: false; error: unknown };
+
+const DEFAULT_MAX_BATCH_EVENTS = 5000;
 
 /**
  * The embedded default store. One file, WAL with synchronous=FULL (an acknowledged append survives power
  * loss), append-only by trigger, positions from an AUTOINCREMENT rowid: SQLite serialises writers, so
  * positions are monotonic and commit-ordered.
+ *
+ * Group commit: a FULL-synced commit costs an fsync (milliseconds), the inserts only microseconds, so
+ * appends are not committed one by one. `append` queues its request; the queue is written at the next turn
+ * of the event loop (`setImmediate`: after the I/O callbacks that arrived meanwhile, e.g. while the previous
+ * commit blocked the loop) in ONE `BEGIN IMMEDIATE … COMMIT`. Inside it every append runs in a SAVEPOINT of
+ * its own, in call order, and is checked against its own expected revision, seeing the appends before it: a
+ * refused or failing append is rolled back alone and the others commit. Every promise settles only after the
+ * COMMIT returned (or failed, which fails the whole group: nothing of it was written). Durability is that
+ * of a single append: nothing is acknowledged before the fsync that covers it.
  */
 export class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite' as const;
@@ -85,6 +135,12 @@ export class SqliteEventStore implements EventStore {
   private readonly notifier = new Notifier();
   private closed = false;
   private readonly stmts;
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  private readonly maxBatchEvents: number;
+  private readonly appendOne: (p: PendingAppend) => { result: AppendResult; fresh: boolean };
+  private readonly commitGroup: { immediate: (group: readonly PendingAppend[]) => Outcome[] };
+  private stats = { commits: 0, appends: 0, failed: 0, events: 0, largestCommit: 0 };
 
   constructor(readonly file: string, private readonly options: SqliteEventStoreOptions = {}) {
     this.db = new Database(file);
@@ -107,6 +163,25 @@ export class SqliteEventStore implements EventStore {
       headPosition: q<{ p: bigint | null }>('SELECT MAX(position) AS p FROM events'),
       byCommand: q<Row>(`SELECT ${COLUMNS} FROM events WHERE command_id = ? ORDER BY position`),
     };
+    this.maxBatchEvents = Math.max(1, options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS);
+    // Called inside the group's transaction, better-sqlite3 turns this one into a SAVEPOINT: a throw rolls
+    // back this append's rows only.
+    this.appendOne = this.db.transaction((p: PendingAppend) => this.appendInTransaction(p.streamId, p.events, p.expected));
+    this.commitGroup = this.db.transaction((group: readonly PendingAppend[]) => {
+      const outcomes: Outcome[] = [];
+      for (const p of group) {
+        try {
+          const { result, fresh } = this.appendOne(p);
+          outcomes.push({ ok: true, result, fresh });
+        } catch (error) {
+          // SQLite rolls the whole transaction back by itself on some errors (I/O, full disk): then the
+          // appends before this one are gone too, and the group must fail as one.
+          if (!this.db.inTransaction) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+      return outcomes;
+    });
   }
 
   static open(file: string, options?: SqliteEventStoreOptions): SqliteEventStore {
@@ -118,12 +193,88 @@ export class SqliteEventStore implements EventStore {
     return this.db;
   }
 
-  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    this.assertOpen();
-    if (events.length === 0) throw new RangeError('append needs at least one event');
-    const result = this.db.transaction(() => this.appendInTransaction(streamId, events, expected)).immediate();
-    if (result.fresh) this.notifier.notify();
-    return result.result;
+  append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.assertOpen();
+      if (events.length === 0) throw new RangeError('append needs at least one event');
+      this.queue.push({ streamId, events, expected, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  /** Group-commit totals since the store was opened (tests, metrics). */
+  get groupCommits(): GroupCommitStats {
+    return { ...this.stats };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Commits the queue's head (up to `maxBatchEvents`) in one transaction and settles its promises. */
+  private flush(): void {
+    if (this.queue.length === 0 || this.closed) return;
+    let take = 0;
+    let events = 0;
+    while (take < this.queue.length && (take === 0 || events + this.queue[take]!.events.length <= this.maxBatchEvents)) {
+      events += this.queue[take]!.events.length;
+      take += 1;
+    }
+    const group = this.queue.slice(0, take);
+    this.queue = this.queue.slice(take);
+    if (this.queue.length > 0) this.scheduleFlush();
+    this.commit(group);
+  }
+
+  private commit(group: readonly PendingAppend[]): void {
+    const started = performance.now();
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.commitGroup.immediate(group);
+    } catch (error) {
+      // BEGIN or COMMIT failed, or SQLite aborted the transaction: nothing of the group was written.
+      this.stats.commits += 1;
+      this.stats.appends += group.length;
+      this.stats.failed += group.length;
+      for (const p of group) p.reject(error);
+      this.observe(group.length, group.length, 0, started);
+      return;
+    }
+    let written = 0;
+    let failed = 0;
+    let fresh = false;
+    for (const o of outcomes) {
+      if (!o.ok) failed += 1;
+      else if (o.fresh) {
+        fresh = true;
+        written += o.result.events.length;
+      }
+    }
+    this.stats.commits += 1;
+    this.stats.appends += group.length;
+    this.stats.failed += failed;
+    this.stats.events += written;
+    this.stats.largestCommit = Math.max(this.stats.largestCommit, group.length);
+    if (fresh) this.notifier.notify();
+    group.forEach((p, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) p.resolve(o.result);
+      else p.reject(o.error);
+    });
+    this.observe(group.length, failed, written, started);
+  }
+
+  private observe(appends: number, failed: number, events: number, started: number): void {
+    try {
+      this.options.onCommit?.({ appends, failed, events, seconds: (performance.now() - started) / 1000 });
+    } catch {
+      // Instrumentation must not take the writer down: this runs outside any caller's promise.
+    }
   }
 
   private appendInTransaction(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): { result: AppendResult; fresh: boolean } {
@@ -232,6 +383,8 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Appends already accepted are committed (and answered) before the connection goes.
+    while (this.queue.length > 0) this.flush();
     this.closed = true;
     this.notifier.notify();
     this.db.close();

@@ -26,9 +26,11 @@ export const Allow = (...roles: StaffRole[]): MethodDecorator & ClassDecorator =
  */
 export const PartnerScoped = (): MethodDecorator & ClassDecorator => SetMetadata(PARTNER_SCOPED, true);
 
-/** The request as the guard leaves it. */
+/** The request as the guards leave it. */
 export interface RequestWithActor {
   actor?: Actor;
+  /** Set by `AuthenticationGuard` when the request carried no usable key: why (for the 401's wording). */
+  credentialProblem?: 'missing' | 'invalid';
   headers: Record<string, string | string[] | undefined>;
 }
 
@@ -41,43 +43,53 @@ const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 const CHALLENGE = 'Bearer realm="channel-ledger"';
 
 /**
- * Deny by default (API.md, "Who may do what"): registered as APP_GUARD, so a route nobody thought about is
- * admin-only rather than open.
+ * First of the global guards: who is calling. It never refuses, so that the rate limit that runs next can
+ * count a caller by its actor id, and count requests without a valid key by their address (a key-guessing
+ * loop is slowed down like any other flood); `AccessGuard` answers 401/403 after both.
  */
 @Injectable()
-export class AuthGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(API_KEYS) private readonly keys: readonly ApiKeyRecord[],
-  ) {}
+export class AuthenticationGuard implements CanActivate {
+  constructor(@Inject(API_KEYS) private readonly keys: readonly ApiKeyRecord[]) {}
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
     const request = context.switchToHttp().getRequest<RequestWithActor>();
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC, targets) === true;
-
     const header = request.headers.authorization;
     const value = Array.isArray(header) ? undefined : header;
     const token = value === undefined ? undefined : BEARER.exec(value)?.[1];
     const record = token === undefined ? undefined : findKey(this.keys, token);
     if (record) request.actor = actorOf(record);
-    if (isPublic) return true;
+    else request.credentialProblem = value === undefined || value.trim() === '' ? 'missing' : 'invalid';
+    return true;
+  }
+}
 
-    if (value === undefined || value.trim() === '') {
+/**
+ * Last of the global guards, deny by default (API.md, "Who may do what"): a route nobody thought about is
+ * admin-only rather than open.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(@Inject(Reflector) private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC, targets) === true) return true;
+    const request = context.switchToHttp().getRequest<RequestWithActor>();
+    const actor = request.actor;
+    if (actor === undefined) {
+      if (request.credentialProblem === 'invalid') throw ProblemException.unauthorized('The API key is not valid.', `${CHALLENGE}, error="invalid_token"`);
       throw ProblemException.unauthorized('This request needs an API key: send it as "Authorization: Bearer <key>".', CHALLENGE);
     }
-    if (!record) {
-      throw ProblemException.unauthorized('The API key is not valid.', `${CHALLENGE}, error="invalid_token"`);
-    }
-    if (record.role === 'admin') return true;
-    if (record.role === 'partner') {
+    if (actor.role === 'admin') return true;
+    if (actor.role === 'partner') {
       if (this.reflector.getAllAndOverride<boolean | undefined>(PARTNER_SCOPED, targets) === true) return true;
       throw ProblemException.forbidden('A partner key may not call this operation.');
     }
     const allowed = this.reflector.getAllAndOverride<StaffRole[] | undefined>(ALLOW, targets) ?? [];
-    if (allowed.includes(record.role)) return true;
-    throw ProblemException.forbidden(`The ${record.role} role may not call this operation.`);
+    if (allowed.includes(actor.role)) return true;
+    throw ProblemException.forbidden(`The ${actor.role} role may not call this operation.`);
   }
 }
 

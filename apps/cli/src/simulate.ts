@@ -1,0 +1,156 @@
+import { performance } from 'node:perf_hooks';
+import { CommandBus } from '@nestjs/cqrs';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { EventStore } from '../../../libs/event-store/src/port.js';
+import { ProjectionRunner } from '../../../projections/runner/runner.js';
+import { createApp } from '../../api/src/bootstrap.js';
+import { EVENT_STORE } from '../../api/src/ledger/tokens.js';
+import { loadConfig, type LedgerConfig } from '../../api/src/platform/config.js';
+import { progress } from './progress.js';
+import { Simulation, SimulationClock, type SimulationResult } from './simulation/scenario.js';
+
+export interface SimulateOptions {
+  readonly seed: number;
+  readonly partners: number;
+  readonly deals: number;
+  readonly months: number;
+  /** 00:00 UTC of the first day; by default the first of the month `months` months ago (see `defaultStart`). */
+  readonly start?: Date;
+  readonly config?: LedgerConfig;
+  readonly onProgress?: (day: number, days: number) => void;
+}
+
+export interface SimulateSummary extends SimulationResult {
+  readonly store: string;
+  readonly dataDir: string;
+  /** The log's head after the run. */
+  readonly position: string;
+  /** Wall-clock time of the simulation proper (the commands and the read models they needed), not the start-up. */
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+}
+
+/** A store that already has events: the simulation writes a history from its beginning, so it needs an empty one. */
+export class NonEmptyStoreError extends Error {
+  override readonly name = 'NonEmptyStoreError';
+}
+
+/**
+ * The history ends where the current month begins, so that every record time is in the past and a service
+ * started on it right away sees a program with a trailing year behind it. Pass `--start` to pin a log: the same
+ * seed, sizes and start give the same log, byte for byte.
+ */
+export function defaultStart(months: number, now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months, 1));
+}
+
+/**
+ * Builds the application on the configured store and data directory (not listening), and drives a simulated
+ * program history through its CommandBus with a clock that walks business time. Read models follow in batches:
+ * the projection runner is stopped and caught up before the month-end runs that read them, and at the end.
+ */
+export async function simulate(options: SimulateOptions): Promise<SimulateSummary> {
+  const loaded = options.config ?? loadConfig();
+  // Command-by-command log lines would drown the progress bar; LOG_LEVEL still wins when it is set.
+  const config: LedgerConfig = { ...loaded, logLevel: options.config !== undefined || process.env.LOG_LEVEL ? loaded.logLevel : 'warn' };
+  const start = options.start ?? defaultStart(options.months, new Date());
+  const clock = new SimulationClock(start.getTime());
+  // No API keys: nothing is served, and the first `npm start` on this data directory creates the admin key as usual.
+  const app = await createApp({ config, core: { clock }, platform: { apiKeys: [] } });
+  await app.init();
+  try {
+    const store = app.get<EventStore>(EVENT_STORE);
+    const head = await store.headPosition();
+    if (head > 0n) {
+      throw new NonEmptyStoreError(`the store already has events (up to position ${head}): simulate writes a program's history from its beginning; point LEDGER_DATA_DIR at a new directory`);
+    }
+    const runner = app.get(ProjectionRunner);
+    await runner.stop();
+    const started = performance.now();
+    const simulation = new Simulation(
+      { seed: options.seed, partners: options.partners, deals: options.deals, months: options.months, start, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
+      { commands: app.get(CommandBus), clock, catchUp: () => runner.catchUp() },
+    );
+    const result = await simulation.run();
+    const seconds = (performance.now() - started) / 1000;
+    await runner.catchUp();
+    return {
+      ...result,
+      store: config.store,
+      dataDir: config.dataDir,
+      position: (await store.headPosition()).toString(),
+      seconds: Math.round(seconds * 1000) / 1000,
+      eventsPerSecond: Math.round(result.eventsWritten / Math.max(seconds, 0.001)),
+    };
+  } finally {
+    await app.close();
+  }
+}
+
+function formatSummary(s: SimulateSummary): string {
+  const lines: string[] = [];
+  const total = Object.values(s.commands).reduce((a, t) => ({ issued: a.issued + t.issued, refused: a.refused + t.refused }), { issued: 0, refused: 0 });
+  const list = (counts: Readonly<Record<string, number>>) =>
+    Object.entries(counts)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
+  lines.push(`Simulated ${s.months} months of a channel program (seed ${s.seed}, ${s.partners} partners, ${s.deals} deal registrations), business time ${s.from.slice(0, 10)} to ${s.to.slice(0, 10)}`);
+  lines.push(`into ${s.store} at ${s.dataDir}; reproduce with: ledger simulate --seed ${s.seed} --partners ${s.partners} --deals ${s.deals} --months ${s.months} --start ${s.from.slice(0, 10)}`);
+  lines.push('');
+  lines.push(`Commands: ${total.issued} issued, ${total.issued - total.refused} recorded, ${total.refused} refused`);
+  const width = Math.max(...Object.keys(s.commands).map((k) => k.length));
+  for (const [kind, t] of Object.entries(s.commands)) lines.push(`  ${kind.padEnd(width)} ${String(t.issued).padStart(7)}${t.refused ? `  (${t.refused} refused)` : ''}`);
+  lines.push('');
+  lines.push(`Refused, by reason (${total.refused}):`);
+  for (const [reason, n] of Object.entries(s.refusals)) lines.push(`  ${String(n).padStart(6)}  ${reason}`);
+  lines.push('');
+  lines.push(`Events written: ${s.eventsWritten} (${s.eventsPerSecond} events/s over ${s.seconds.toFixed(1)} s); final position ${s.position}`);
+  lines.push(`Partners: ${list(s.partnersByStatus)}; tiers: ${list(s.partnersByTier)}`);
+  lines.push(`Deals: ${list(s.dealsByStatus)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function count(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return Number(value);
+  };
+}
+
+function firstDay(value: string): Date {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+  if (!d || d.toISOString().slice(0, 10) !== value || d.getUTCFullYear() < 1971) throw new InvalidArgumentError('a date like 2025-01-01');
+  return d;
+}
+
+/** `ledger simulate`: a deterministic, realistic program history through the command handlers. */
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description('write a deterministic, realistic channel program history into an empty store (a populated demo, a benchmark workload)')
+    .option('--seed <n>', 'seed of every random choice', count('--seed', 0, 0xffffffff), 42)
+    .option('--partners <n>', 'partners enrolled', count('--partners', 1, 100_000), 20)
+    .option('--deals <n>', 'deal registrations attempted', count('--deals', 0, 10_000_000), 200)
+    .option('--months <n>', 'calendar months of business time', count('--months', 1, 240), 12)
+    .option('--start <date>', 'first simulated day (default: the first of the month, <months> months ago)', firstDay)
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: { seed: number; partners: number; deals: number; months: number; start?: Date; json?: boolean }) => {
+      const start = opts.start ?? defaultStart(opts.months, new Date());
+      const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + opts.months, start.getUTCDate()));
+      if (end.getTime() > Date.now()) process.stderr.write(`note: the history runs until ${end.toISOString().slice(0, 10)}, after today: record times will be in the future\n`);
+      const bar = progress('simulate (days)');
+      let summary: SimulateSummary;
+      try {
+        summary = await simulate({ ...opts, start, onProgress: (day, days) => bar.update(day, days) });
+      } catch (error) {
+        if (error instanceof NonEmptyStoreError) program.error(error.message);
+        throw error;
+      }
+      const refused = Object.values(summary.commands).reduce((n, t) => n + t.refused, 0);
+      const issued = Object.values(summary.commands).reduce((n, t) => n + t.issued, 0);
+      bar.finish(`${summary.eventsWritten} events from ${issued} commands (${refused} refused), position ${summary.position}`);
+      process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    });
+}

@@ -1,0 +1,142 @@
+import autocannon, { type Result } from 'autocannon';
+import { figure, unmeasured, type Figure } from '../report.js';
+import { BENCH_KEYS } from '../service.js';
+import { startServiceChild, waitFor200 } from '../spawn.js';
+
+/**
+ * A command of item 2, driven by autocannon: `body(i)` is the i-th request's body (unique ids, so every
+ * request is a new command). A command whose route does not answer 2xx to a probe is reported `pending`:
+ * the extension point for capabilities other engineers are still adding.
+ */
+export interface CommandScenario {
+  readonly id: string;
+  readonly name: string;
+  readonly path: string;
+  readonly body: (i: number) => unknown;
+  /** Whether the issue sets targets on it (deal registration) or it is informative only. */
+  readonly targeted: boolean;
+}
+
+const PRODUCTS = ['SKU-001', 'SKU-002', 'SKU-003', 'SKU-004', 'SKU-005', 'SKU-006', 'SKU-007', 'SKU-008'];
+
+export function commandScenarios(partners: readonly string[], run: string): CommandScenario[] {
+  const partner = (i: number) => partners[i % partners.length]!;
+  return [
+    {
+      id: 'deal-registration',
+      name: 'HTTP deal registrations',
+      path: '/v1/deals',
+      targeted: true,
+      body: (i) => ({
+        dealId: `HB${run}-${i}`,
+        partnerId: partner(i * 7),
+        // 5,000 customers: registrations of one customer meet now and then (conflicts, revision retries).
+        customer: { name: `Bench customer ${i % 5000}`, domain: `bench-customer-${i % 5000}.com`, country: 'US' },
+        products: [PRODUCTS[i % PRODUCTS.length]!, PRODUCTS[(i * 3 + 1) % PRODUCTS.length]!].filter((p, k, a) => a.indexOf(p) === k),
+        estimatedValue: { amountMinor: 1_000_000 + (i % 1000) * 1000, currency: 'USD' },
+        expectedCloseDate: '2031-06-30T00:00:00.000Z',
+      }),
+    },
+    {
+      id: 'partner-enrollment',
+      name: 'HTTP partner enrollments (interim)',
+      path: '/v1/partners',
+      targeted: false,
+      body: (i) => ({ partnerId: `HB${run}-P${i}`, name: `Bench partner ${i}`, type: 'reseller', domain: `bench-${run}-partner-${i}.com`, country: 'DE' }),
+    },
+  ];
+}
+
+/** The partners the seeded log left active (commands for the others are refused). */
+async function activePartners(url: string): Promise<string[]> {
+  const res = await fetch(`${url}/v1/partners?status=active&limit=1000`, { headers: { authorization: `Bearer ${BENCH_KEYS.admin}` } });
+  const body = (await res.json()) as { items?: { partnerId: string }[] };
+  const ids = (body.items ?? []).map((p) => p.partnerId);
+  if (ids.length === 0) throw new Error(`no active partner in the seeded log (GET /v1/partners answered ${res.status})`);
+  return ids;
+}
+
+async function load(url: string, path: string, body: (i: number) => unknown, connections: number, duration: number): Promise<Result> {
+  let i = 0;
+  return autocannon({
+    url,
+    connections,
+    duration,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path,
+        headers: { authorization: `Bearer ${BENCH_KEYS.ops}`, 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: JSON.stringify(body(i++)) }),
+      },
+    ],
+  });
+}
+
+function summary(r: Result) {
+  return {
+    okPerSecond: r['2xx'] / r.duration,
+    ok: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([k, v]) => [k, v.count])),
+    p50: r.latency.p50,
+    p90: r.latency.p90,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    seconds: r.duration,
+  };
+}
+
+/**
+ * Item 2: commands/s and p50/p99 at `connections` concurrent connections (autocannon in this process, the
+ * service in a child: one core each on a two-core machine), against `POST /bench/noop` on the same app.
+ */
+export async function measureHttp(dataDir: string, o: { connections: number; duration: number; warmup: number }): Promise<Figure[]> {
+  const child = startServiceChild(dataDir, { noop: true });
+  const run = Date.now().toString(36);
+  try {
+    const url = await child.url;
+    await waitFor200(`${url}/health/ready`, 120_000);
+    const scenarios = commandScenarios(await activePartners(url), run);
+    process.stderr.write(`http: POST /bench/noop, ${o.connections} connections, ${o.warmup}+${o.duration} s\n`);
+    const noopBody = scenarios[0]!.body;
+    await load(url, '/bench/noop', noopBody, o.connections, o.warmup);
+    const noop = summary(await load(url, '/bench/noop', noopBody, o.connections, o.duration));
+    const figures: Figure[] = [];
+    for (const s of scenarios) {
+      const rows = {
+        rate: { id: `http.${s.id}.rate`, item: 2 as const, name: `${s.name}, ${o.connections} connections`, unit: 'commands/s', target: s.targeted ? { ratioAtLeast: 0.4, text: '≥ 0.4× baseline' } : undefined },
+        p99: { id: `http.${s.id}.p99`, item: 2 as const, name: `${s.name}, p99 latency`, unit: 'ms', target: s.targeted ? { valueBelow: 50, text: '< 50 ms' } : undefined },
+        p50: { id: `http.${s.id}.p50`, item: 2 as const, name: `${s.name}, p50 latency`, unit: 'ms', target: undefined },
+      };
+      const probe = await fetch(`${url}${s.path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${BENCH_KEYS.ops}`, 'content-type': 'application/json' },
+        body: JSON.stringify(s.body(2_000_000_000)),
+      });
+      const probeText = await probe.text();
+      if (probe.status >= 300) {
+        const missing = probe.status === 404 || probe.status === 405;
+        const note = `POST ${s.path} answered ${probe.status} (${probeText.slice(0, 160)})${missing ? ': the capability is not there yet' : ''}`;
+        for (const r of Object.values(rows)) figures.push(unmeasured(r, missing ? 'pending' : 'failed', note));
+        continue;
+      }
+      process.stderr.write(`http: POST ${s.path}, ${o.connections} connections, ${o.warmup}+${o.duration} s\n`);
+      // Warm-up commands get ids of their own, so the measured ones are all new commands too.
+      await load(url, s.path, (i) => s.body(1_000_000 + i), o.connections, o.warmup);
+      const r = summary(await load(url, s.path, s.body, o.connections, o.duration));
+      const note = r.non2xx || r.errors ? `${r.non2xx} non-2xx, ${r.errors} errors (${JSON.stringify(r.statusCodes)}); only 2xx counted` : undefined;
+      figures.push(
+        figure({ ...rows.rate, value: r.okPerSecond, baseline: { name: 'POST /bench/noop', value: noop.okPerSecond, unit: 'requests/s' }, ...(note ? { note } : {}), details: { command: r, noop } }),
+        figure({ ...rows.p99, value: r.p99, baseline: { name: 'noop p99', value: noop.p99, unit: 'ms' } }),
+        figure({ ...rows.p50, value: r.p50, baseline: { name: 'noop p50', value: noop.p50, unit: 'ms' } }),
+      );
+    }
+    return figures;
+  } finally {
+    await child.stop();
+  }
+}
