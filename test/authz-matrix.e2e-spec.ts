@@ -361,6 +361,13 @@ describe('authorization matrix: every route × every role, from API.md', () => {
     }
     // Its own, whole lists: nothing of the other partner (also not named in a deal's conflicts or as its winner).
     for (const path of ['/v1/partners', '/v1/deals', '/v1/mdf/funds', '/v1/attribution', '/v1/tier-standings']) await expectOwnOnly(path);
+    // Its own price waterfall naming the other partner's approved deal: no deal-registration layer, and the
+    // same answer as for a deal that does not exist.
+    checks += 1;
+    const waterfall = await call('GET', `/v1/partners/${OWN}/price-waterfall?listPriceMinor=100000&currency=USD&dealId=D-${MARKER}-1`, KEYS.p1);
+    const noDeal = await call('GET', `/v1/partners/${OWN}/price-waterfall?listPriceMinor=100000&currency=USD&dealId=D-NOPE`, KEYS.p1);
+    expect(waterfall.status).toBe(200);
+    expect(waterfall.body).toEqual(noDeal.body);
     checks += 1;
     const shared = await call('GET', '/v1/revenue-attributions/ATT-SHARED', KEYS.p1);
     expect(shared.status).toBe(200);

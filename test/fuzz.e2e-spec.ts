@@ -56,8 +56,15 @@ interface Schema {
   readonly example?: unknown;
 }
 
+interface Parameter {
+  readonly name: string;
+  readonly in: string;
+  readonly required?: boolean;
+  readonly schema?: Schema;
+}
+
 interface OpenApi {
-  readonly paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> } }>>;
+  readonly paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> }; parameters?: readonly Parameter[] }>>;
   readonly components: { readonly schemas: Record<string, Schema> };
 }
 
@@ -499,6 +506,83 @@ function validPath(route: Route): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Queries: hostile query strings (and path ids) on every GET route of the API.
+
+interface QueryRoute {
+  readonly route: Route;
+  readonly params: readonly Parameter[];
+  /** The required parameters, with valid values. */
+  readonly base: Readonly<Record<string, string>>;
+}
+
+function queryRoutes(routes: readonly Route[], doc: OpenApi): QueryRoute[] {
+  return routes
+    .filter((r) => r.method === 'GET' && r.path.startsWith('/v1/'))
+    .map((route) => {
+      const params = (doc.paths[route.openApiPath]?.get?.parameters ?? []).filter((p) => p.in === 'query');
+      const base = Object.fromEntries(params.filter((p) => p.required).map((p) => [p.name, String(p.schema?.example ?? p.schema?.enum?.[0] ?? 'x')]));
+      return { route, params, base };
+    });
+}
+
+/** Values each query parameter must refuse, by what the parameter is. */
+function badQueryValue(p: Parameter): fc.Arbitrary<string> {
+  const huge = fc.integer({ min: 5001, max: 8000 }).map((n) => 'q'.repeat(n));
+  const name = p.name;
+  if (/^(minPosition|fromPosition|position)$/.test(name)) return fc.constantFrom('-1', '1.5', 'x', '', '1e3', '0x10', '123456789012345678901', '+1', '1 ');
+  if (name === 'limit') return fc.constantFrom('0', '1001', '-1', '1.5', 'x', '', 'Infinity', '100000000000000000000');
+  if (name === 'listPriceMinor') return fc.constantFrom('-1', '1.5', 'x', '', '99999999999999999', '1e3');
+  if (name === 'currency') return fc.constantFrom('usd', 'ZZZ', 'XXX', 'US', '', 'EURO');
+  if (name === 'period') return fc.constantFrom('2026-Q5', '2026-Q0', '2026Q1', '', '26-Q1');
+  if (/^(from|to|asOf|standingAsOf)$/.test(name)) return fc.constantFrom(...IMPOSSIBLE_TIMES.filter((v) => v.trim() === v || v === ''));
+  if (/Id$/.test(name) && name !== 'streamId') return fc.oneof(fc.string({ minLength: 1, maxLength: 30 }).filter((v) => !ID_PATTERN.test(v)), fc.constant('a'.repeat(129)));
+  if (p.schema?.enum) return fc.oneof(fc.string({ maxLength: 12 }).filter((v) => !p.schema!.enum!.includes(v)), fc.constantFrom(...p.schema.enum.map((v) => String(v).toUpperCase())));
+  return huge;
+}
+
+function fuzzedQuery(q: QueryRoute): fc.Arbitrary<Fuzzed> {
+  const { route, params, base } = q;
+  const request = (kind: string, query: [string, string][], note: string, path = validPath(route)): Fuzzed => ({
+    kind,
+    method: 'GET',
+    path: `${path}?${new URLSearchParams(query).toString()}`,
+    headers: {},
+    body: undefined,
+    expect: kind === 'path id' ? [400, 404] : [400],
+    note,
+  });
+  const known = new Set(params.map((p) => p.name));
+  const arbs: { weight: number; arbitrary: fc.Arbitrary<Fuzzed> }[] = [
+    {
+      weight: 3,
+      arbitrary: fc
+        .oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'role', 'isAdmin'), fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,15}$/))
+        .filter((name) => !known.has(name) && !(name in base))
+        .map((name) => request('unknown parameter', [...Object.entries(base), [name, '1']], `unknown parameter ${name}`)),
+    },
+  ];
+  if (params.length > 0) {
+    arbs.push({
+      weight: 6,
+      arbitrary: fc.oneof(...params.map((p) => badQueryValue(p).map((v) => request('bad parameter', [...Object.entries({ ...base, [p.name]: v })], `${p.name}=${v.slice(0, 30)}`)))),
+    });
+    arbs.push({
+      weight: 1,
+      arbitrary: fc.constantFrom(...params).map((p) => request('repeated parameter', [...Object.entries(base), [p.name, base[p.name] ?? '1'], [p.name, base[p.name] ?? '2']], `${p.name} twice`)),
+    });
+  }
+  if (route.path.includes(':')) {
+    arbs.push({
+      weight: 2,
+      arbitrary: fc
+        .oneof(fc.string({ minLength: 1, maxLength: 60, unit: 'binary' }).filter((v) => !/^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,299}$/.test(v)).map(encodeURIComponent), fc.constantFrom('%zz', '%E0%A4%A', '-x', 'x%20y'))
+        .map((id) => request('path id', Object.entries(base), `path id ${id.slice(0, 30)}`, route.path.replace(/:[A-Za-z0-9_]+/g, id))),
+    });
+  }
+  return fc.oneof(...arbs);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 
 describe(`fuzzing every command route with hostile input (FUZZ_SEED=${SEED})`, () => {
   let t: TestApp;
@@ -521,44 +605,69 @@ describe(`fuzzing every command route with hostile input (FUZZ_SEED=${SEED})`, (
     for (const c of commands) expect({ route: c.route.key, schema: c.schema.type }).toEqual({ route: c.route.key, schema: 'object' });
   });
 
+  const byStatus = new Map<number, number>();
+  const byKind = new Map<string, number>();
+
+  /** One hostile request: refused as expected, a documented problem, and the log has not moved. */
+  async function check(r: Fuzzed, head: bigint): Promise<void> {
+    const res = await fetch(`${t.url}${r.path}`, { method: r.method, headers: { authorization: `Bearer ${KEYS.admin}`, ...r.headers }, body: r.body });
+    const text = await res.text();
+    byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
+    byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);
+    const what = `${r.method} ${r.path.slice(0, 160)} [${r.note}] → ${res.status} ${text.slice(0, 300)}`;
+    expect({ what, status: res.status < 500 }).toEqual({ what, status: true });
+    expect({ what, refused: r.expect.includes(res.status) }).toEqual({ what, refused: true });
+    expect({ what, type: res.headers.get('content-type') }).toEqual({ what, type: expect.stringMatching(/^application\/problem\+json/) });
+    const problem = JSON.parse(text) as { type: unknown; title: unknown; status: unknown; detail: unknown; errors?: unknown };
+    expect({ what, shape: shapeProblems(problem, res.status) }).toEqual({ what, shape: [] });
+    if (r.field !== undefined && problem.type === 'validation-failed' && Array.isArray(problem.errors)) {
+      // The rest of the body was valid: every complaint is about the field that was made invalid.
+      const others = (problem.errors as { path: string }[]).filter((e) => e.path !== r.field && !e.path.startsWith(`${r.field}.`));
+      expect({ what, others }).toEqual({ what, others: [] });
+    }
+    const now = await t.store.headPosition();
+    expect({ what, appended: now !== head }).toEqual({ what, appended: false });
+  }
+
   it('refuses every hostile request with a problem+json 4xx, never a 5xx, and appends nothing', async () => {
     const head = await t.store.headPosition();
-    const byStatus = new Map<number, number>();
-    const byKind = new Map<string, number>();
     let sent = 0;
     process.stdout.write(`fuzz: seed ${SEED}, ${RUNS} runs over ${commands.length} command routes (replay with FUZZ_SEED=${SEED})\n`);
 
-    const property = fc.asyncProperty(
-      fc.oneof(...commands.map((c) => fuzzedRequest(c))),
-      async (r) => {
-        const res = await fetch(`${t.url}${r.path}`, { method: r.method, headers: { authorization: `Bearer ${KEYS.admin}`, ...r.headers }, body: r.body });
-        const text = await res.text();
-        sent += 1;
-        byStatus.set(res.status, (byStatus.get(res.status) ?? 0) + 1);
-        byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);
-        const what = `${r.method} ${r.path.slice(0, 120)} [${r.note}] → ${res.status} ${text.slice(0, 300)}`;
-        expect({ what, status: res.status < 500 }).toEqual({ what, status: true });
-        expect({ what, refused: r.expect.includes(res.status) }).toEqual({ what, refused: true });
-        expect({ what, type: res.headers.get('content-type') }).toEqual({ what, type: expect.stringMatching(/^application\/problem\+json/) });
-        const problem = JSON.parse(text) as { type: unknown; title: unknown; status: unknown; detail: unknown; errors?: unknown };
-        expect({ what, shape: shapeProblems(problem, res.status) }).toEqual({ what, shape: [] });
-        if (r.field !== undefined && problem.type === 'validation-failed' && Array.isArray(problem.errors)) {
-          // The rest of the body was valid: every complaint is about the field that was made invalid.
-          const others = (problem.errors as { path: string }[]).filter((e) => e.path !== r.field && !e.path.startsWith(`${r.field}.`));
-          expect({ what, others }).toEqual({ what, others: [] });
-        }
-        const now = await t.store.headPosition();
-        expect({ what, appended: now !== head }).toEqual({ what, appended: false });
-      },
-    );
-    await fc.assert(property, { seed: SEED, numRuns: RUNS, endOnFailure: false, interruptAfterTimeLimit: 600_000 });
+    const property = fc.asyncProperty(fc.oneof(...commands.map((c) => fuzzedRequest(c))), async (r) => {
+      await check(r, head);
+      sent += 1;
+    });
+    await fc.assert(property, { seed: SEED, numRuns: RUNS, interruptAfterTimeLimit: 600_000 });
 
     expect(await t.store.headPosition()).toBe(head);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    process.stdout.write(`fuzz: ${sent} command requests fuzzed (seed ${SEED}); ${tally()}\n`);
+  }, 600_000);
+
+  it('refuses hostile query strings and path ids on every query route the same way', async () => {
+    byStatus.clear();
+    byKind.clear();
+    const queries = queryRoutes(routeTable(t.app), (await t.request<OpenApi>('GET', '/docs-json', { key: null })).body);
+    expect(queries.length).toBeGreaterThanOrEqual(18);
+    const head = await t.store.headPosition();
+    let sent = 0;
+    const runs = Math.ceil(RUNS / 4);
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(...queries.map((q) => fuzzedQuery(q))), async (r) => {
+        await check(r, head);
+        sent += 1;
+      }),
+      { seed: SEED, numRuns: runs, interruptAfterTimeLimit: 600_000 },
+    );
+    process.stdout.write(`fuzz: ${sent} query requests fuzzed over ${queries.length} query routes (seed ${SEED}); ${tally()}\n`);
+  }, 600_000);
+
+  function tally(): string {
     const statuses = [...byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
     const kinds = [...byKind].sort(([, a], [, b]) => b - a).map(([k, n]) => `${k} ${n}`).join(', ');
-    process.stdout.write(`fuzz: ${sent} requests fuzzed (seed ${SEED}); by status ${statuses}; by kind ${kinds}\n`);
-  }, 600_000);
+    return `by status ${statuses}; by kind ${kinds}`;
+  }
 });
 
 /** Differences from the documented problem shape (API.md): `{ type, title, status, detail, errors?: [{ path, message }] }`. */

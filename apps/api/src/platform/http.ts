@@ -122,6 +122,18 @@ function installBodyParsing(app: NestFastifyApplication): void {
   // A command without a body (and without a Content-Type) means "no fields", like `{}`.
   fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
     if (request.body === undefined && BODY_METHODS.has(request.method)) request.body = {};
+    // The same names as in bodies, for the same reason: `?toString=1` would otherwise vanish in the query DTO
+    // instead of being the 400 every other unknown parameter is. Read from the URL itself, since `__proto__`
+    // cannot be an own key of the parsed query object.
+    const query = request.url.indexOf('?');
+    if (query >= 0) {
+      for (const name of new URLSearchParams(request.url.slice(query + 1)).keys()) {
+        if (FORBIDDEN_KEYS.has(name)) {
+          done(ProblemException.validationFailed(`The query parameter "${name}" is not allowed.`, [{ path: name, message: `property ${name} should not exist` }]));
+          return;
+        }
+      }
+    }
     done();
   });
 }
