@@ -216,8 +216,8 @@ describe('GET /v1/events/stream', () => {
     const doc = await t.request<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> }>('GET', '/docs-json', { key: null });
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths['/v1/events/stream']!.get!.responses['200']!.content!)).toEqual(['text/event-stream']);
-    for (const path of ['/v1/audit/events', '/v1/audit/streams/{streamId}', '/v1/audit/digest', '/v1/audit/replay', '/v1/audit/export']) expect(doc.body.paths[path]?.get).toBeDefined();
-    expect(doc.body.paths['/v1/audit/verify']?.post).toBeDefined();
+    for (const path of ['/v1/audit/events', '/v1/audit/streams/{streamId}', '/v1/audit/digest', '/v1/audit/replay', '/v1/audit/export']) expect(Object.keys(doc.body.paths[path] ?? {})).toContain('get');
+    expect(Object.keys(doc.body.paths['/v1/audit/verify'] ?? {})).toContain('post');
   });
 
   it('is for subscribers, auditors ("GET anything", API.md) and admin only, and validates its parameters', async () => {

@@ -11,7 +11,7 @@ import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';
 import { commandResponse } from '../ledger/responses.js';
 import { parseLedgerTime } from '../ledger/validation.js';
-import { PositionQueryDto } from '../partners/partners.dto.js';
+import { PositionQueryDto } from '../ledger/query.dto.js';
 import { Allow, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { AttributeRevenueDto, AttributionReportQueryDto, ReverseAttributionDto } from './attribution.dto.js';
 import { AttributeRevenueCommand, AttributionReportQuery, GetAttributionQuery, ReverseAttributionCommand, type AttributionView } from './attribution.handlers.js';

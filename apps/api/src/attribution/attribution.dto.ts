@@ -25,7 +25,7 @@ import { minorAmountProblem } from '../../../../libs/money/src/money.js';
 import { GROUP_BY, MAX_LIMIT, type GroupBy } from '../../../../projections/attribution/attribution.queries.js';
 import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
 import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
-import { PositionQueryDto } from '../partners/partners.dto.js';
+import { PositionQueryDto } from '../ledger/query.dto.js';
 
 /** A bare amount of minor units (no currency): an integer, never a float or a string, ≥ 0, safe. */
 export function IsMinorUnits(options?: ValidationOptions): PropertyDecorator {

@@ -21,7 +21,8 @@ import { commandResponse } from '../ledger/responses.js';
 import { parseLedgerTime } from '../ledger/validation.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
-import { EmptyDto, PositionQueryDto, ReasonDto } from '../partners/partners.dto.js';
+import { EmptyDto, ReasonDto } from '../partners/partners.dto.js';
+import { PositionQueryDto } from '../ledger/query.dto.js';
 import { DealWonDto, ExpireDealsDto, ExtendDealDto, ListConflictsQueryDto, ListDealsQueryDto, RegisterDealDto } from './deals.dto.js';
 import {
   DealActionCommand,

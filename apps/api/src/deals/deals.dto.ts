@@ -24,7 +24,7 @@ import { MAX_PRODUCTS } from '../../../../libs/deals/src/customer-account.js';
 import { CONFLICT_STATUSES } from '../../../../projections/registration-conflicts/registration-conflicts.queries.js';
 import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
 import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
-import { PositionQueryDto } from '../partners/partners.dto.js';
+import { PagedQueryDto } from '../ledger/query.dto.js';
 
 export class DealCustomerDto {
   @ApiProperty({ example: 'Acme Ltd', maxLength: 500 })
@@ -101,22 +101,6 @@ export class ExpireDealsDto {
   @ApiProperty({ example: '2026-07-01', description: 'Approved registrations whose protection ended before this instant expire.' })
   @IsLedgerTime()
   asOf!: string;
-}
-
-class PagedQueryDto extends PositionQueryDto {
-  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(400)
-  cursor?: string;
 }
 
 export class ListDealsQueryDto extends PagedQueryDto {

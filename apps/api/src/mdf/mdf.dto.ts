@@ -1,12 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
 import { MAX_PROOFS, PERIOD_PATTERN } from '../../../../libs/mdf/src/fund.js';
-import { MAX_LIMIT } from '../../../../projections/mdf-funds/mdf-funds.queries.js';
 import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
 import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
-import { PositionQueryDto } from '../partners/partners.dto.js';
+import { PagedQueryDto } from '../ledger/query.dto.js';
 
 const PERIOD_MESSAGE = 'period must be a quarter, YYYY-Qn (e.g. 2026-Q1)';
 
@@ -88,7 +86,7 @@ export class PayClaimDto {
   reference!: string;
 }
 
-export class ListFundsQueryDto extends PositionQueryDto {
+export class ListFundsQueryDto extends PagedQueryDto {
   @ApiPropertyOptional({ example: 'P-1001', description: 'A partner key may only name itself.' })
   @IsOptional()
   @ValidateIf((_o, v) => v !== '')
@@ -101,17 +99,4 @@ export class ListFundsQueryDto extends PositionQueryDto {
   @Matches(PERIOD_PATTERN, { message: PERIOD_MESSAGE })
   period?: string;
 
-  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: MAX_LIMIT })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_LIMIT)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(400)
-  cursor?: string;
 }

@@ -10,7 +10,8 @@ import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { commandResponse } from '../ledger/responses.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';
-import { CertifySellerDto, EmptyDto, EnrollPartnerDto, ListPartnersQueryDto, OptionalReasonDto, PositionQueryDto, ReasonDto } from './partners.dto.js';
+import { CertifySellerDto, EmptyDto, EnrollPartnerDto, ListPartnersQueryDto, OptionalReasonDto, ReasonDto } from './partners.dto.js';
+import { PositionQueryDto } from '../ledger/query.dto.js';
 import { EnrollPartnerCommand, GetPartnerQuery, ListPartnersQuery, PartnerCommandMessage } from './partners.handlers.js';
 import { parseLedgerTime } from '../ledger/validation.js';
 

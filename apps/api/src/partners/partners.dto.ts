@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsISO31661Alpha2, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PARTNER_STATUSES, PARTNER_TYPES, type PartnerType } from '../../../../events/partners.js';
-import { IsLedgerId, IsLedgerTime, POSITION_PATTERN, OptionalMember, IsNotBlank } from '../ledger/validation.js';
+import { PagedQueryDto } from '../ledger/query.dto.js';
+import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
 
 export class EnrollPartnerDto {
   @ApiProperty({ example: 'P-1001', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' })
@@ -71,14 +71,8 @@ export class CertifySellerDto {
   expiresAt?: string;
 }
 
-export class PositionQueryDto {
-  @ApiPropertyOptional({ description: 'Answer only once the read model has reached this position (read-your-writes).' })
-  @IsOptional()
-  @Matches(POSITION_PATTERN)
-  minPosition?: string;
-}
 
-export class ListPartnersQueryDto extends PositionQueryDto {
+export class ListPartnersQueryDto extends PagedQueryDto {
   @ApiPropertyOptional({ enum: PARTNER_STATUSES })
   @IsOptional()
   @IsIn(PARTNER_STATUSES)
@@ -95,17 +89,4 @@ export class ListPartnersQueryDto extends PositionQueryDto {
   @MaxLength(100)
   tier?: string;
 
-  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(400)
-  cursor?: string;
 }

@@ -13,7 +13,7 @@ import { commandResponse } from '../ledger/responses.js';
 import { ReadModels } from '../ledger/read-models.js';
 import { EVENT_STORE } from '../ledger/tokens.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';
-import { PositionQueryDto } from '../partners/partners.dto.js';
+import { PositionQueryDto } from '../ledger/query.dto.js';
 import { DefineProgramDto } from './program.dto.js';
 import { ProgramService } from './program.service.js';
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { PagedQueryDto } from '../ledger/query.dto.js';
 import { IsLedgerId, IsLedgerTime, POSITION_PATTERN } from '../ledger/validation.js';
 
 export class TierEvaluationDto {
@@ -21,7 +21,12 @@ export class StandingQueryDto {
   minPosition?: string;
 }
 
-export class ListStandingsQueryDto extends StandingQueryDto {
+export class ListStandingsQueryDto extends PagedQueryDto {
+  @ApiPropertyOptional({ description: 'Business time of the standings (default: now)' })
+  @IsOptional()
+  @IsLedgerTime()
+  asOf?: string;
+
   @ApiPropertyOptional({ example: 'Gold' })
   @IsOptional()
   @IsString()
@@ -33,19 +38,6 @@ export class ListStandingsQueryDto extends StandingQueryDto {
   @IsLedgerId()
   partnerId?: string;
 
-  @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(400)
-  cursor?: string;
 }
 
 export class WaterfallQueryDto {
