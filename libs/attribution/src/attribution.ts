@@ -1,3 +1,4 @@
+import { invalidField, requireInstant, requireText } from '../../kernel/src/input.js';
 import type {
   AttributionAllocation,
   AttributionCredit,
@@ -191,17 +192,17 @@ export function allocateCredits(
 function attribute(command: AttributeRevenue, state: AttributionState): RevenueAttributed {
   const d = command.data;
   const facts = command.facts;
-  if (!ID_PATTERN.test(d.attributionId)) throw invalid('attributionId', `attributionId must match ${ID_PATTERN.source}`);
+  if (!ID_PATTERN.test(d.attributionId)) throw invalidField('attributionId', `attributionId must match ${ID_PATTERN.source}`);
   if (state.status !== 'none') throw new AlreadyExists(`attribution ${d.attributionId} already exists`, { attributionId: d.attributionId });
-  if (d.dealId !== undefined && !ID_PATTERN.test(d.dealId)) throw invalid('dealId', `dealId must match ${ID_PATTERN.source}`);
+  if (d.dealId !== undefined && !ID_PATTERN.test(d.dealId)) throw invalidField('dealId', `dealId must match ${ID_PATTERN.source}`);
   const moneyIssue = moneyProblem(d.amount);
-  if (moneyIssue !== undefined) throw invalid('amount', `amount: ${moneyIssue}`);
-  if (d.amount.amountMinor === 0) throw invalid('amount.amountMinor', 'amount.amountMinor must be greater than zero: there is nothing to attribute');
-  const recognizedAt = instant(d.recognizedAt, 'recognizedAt');
+  if (moneyIssue !== undefined) throw invalidField('amount', `amount: ${moneyIssue}`);
+  if (d.amount.amountMinor === 0) throw invalidField('amount.amountMinor', 'amount.amountMinor must be greater than zero: there is nothing to attribute');
+  const recognizedAt = requireInstant(d.recognizedAt, 'recognizedAt');
   validateCredits(d.credits);
   if (d.reportingAmountMinor !== undefined) {
     const issue = minorAmountProblem(d.reportingAmountMinor);
-    if (issue !== undefined) throw invalid('reportingAmountMinor', `reportingAmountMinor ${issue}`);
+    if (issue !== undefined) throw invalidField('reportingAmountMinor', `reportingAmountMinor ${issue}`);
   }
 
   // Rules that depend on the state of the ledger (the program in force, partners, the deal): 422.
@@ -257,8 +258,8 @@ function reportingAmountFor(amount: Money, given: number | undefined, reportingC
 }
 
 function validateCredits(credits: readonly AttributionCredit[]): void {
-  if (!Array.isArray(credits) || credits.length === 0) throw invalid('credits', 'credits must name at least one partner');
-  if (credits.length > MAX_CREDITS) throw invalid('credits', `credits may name at most ${MAX_CREDITS} partners`);
+  if (!Array.isArray(credits) || credits.length === 0) throw invalidField('credits', 'credits must name at least one partner');
+  if (credits.length > MAX_CREDITS) throw invalidField('credits', `credits may name at most ${MAX_CREDITS} partners`);
   const errors: FieldError[] = [];
   const seen = new Set<string>();
   credits.forEach((c, i) => {
@@ -275,7 +276,7 @@ function validateCredits(credits: readonly AttributionCredit[]): void {
   for (const type of creditTypesOf(credits)) {
     const sum = credits.filter((c) => c.type === type).reduce((s, c) => s + c.shareBps, 0);
     if (sum !== FULL_SHARE_BPS) {
-      throw invalid('credits', `the ${type} shares sum to ${sum} basis points: each credit type present must sum to exactly ${FULL_SHARE_BPS}`);
+      throw invalidField('credits', `the ${type} shares sum to ${sum} basis points: each credit type present must sum to exactly ${FULL_SHARE_BPS}`);
     }
   }
 }
@@ -303,11 +304,11 @@ function reverse(command: ReverseAttribution, state: AttributionState): RevenueA
   const d = command.data;
   if (state.status === 'none') throw new NotFound(`attribution ${d.attributionId} not found`);
   const reason = requireText(d.reason, 'reason');
-  const reversedAt = instant(d.reversedAt, 'reversedAt');
+  const reversedAt = requireInstant(d.reversedAt, 'reversedAt');
   if (d.amountMinor !== undefined) {
     const issue = minorAmountProblem(d.amountMinor);
-    if (issue !== undefined) throw invalid('amountMinor', `amountMinor ${issue}`);
-    if (d.amountMinor === 0) throw invalid('amountMinor', 'amountMinor must be greater than zero (leave it out to reverse everything that remains)');
+    if (issue !== undefined) throw invalidField('amountMinor', `amountMinor ${issue}`);
+    if (d.amountMinor === 0) throw invalidField('amountMinor', 'amountMinor must be greater than zero (leave it out to reverse everything that remains)');
   }
   if (reversedAt < state.recognizedAt) {
     throw new RuleViolation(`a reversal cannot precede the revenue it reverses (recognized at ${state.recognizedAt})`, { recognizedAt: state.recognizedAt }, [
@@ -365,24 +366,3 @@ function reverse(command: ReverseAttribution, state: AttributionState): RevenueA
   };
 }
 
-const MAX_TEXT = 500;
-
-function requireText(value: string, path: string): string {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TEXT) {
-    throw invalid(path, `${path} must be a non-empty string of at most ${MAX_TEXT} characters`);
-  }
-  return value;
-}
-
-/** A canonical UTC instant (`toISOString`), as the HTTP layer's `parseLedgerTime` produces. */
-function instant(value: string, path: string): string {
-  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms) || new Date(ms).toISOString() !== value) {
-    throw invalid(path, `${path} must be a canonical UTC ISO 8601 instant (e.g. 2026-03-31T00:00:00.000Z)`);
-  }
-  return value;
-}
-
-function invalid(path: string, message: string): InvalidInput {
-  return new InvalidInput(message, {}, [{ path, message }]);
-}

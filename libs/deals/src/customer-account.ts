@@ -1,3 +1,4 @@
+import { invalidField, MAX_TEXT, requireText } from '../../kernel/src/input.js';
 import type {
   ConflictChange,
   ConflictResolution,
@@ -27,7 +28,6 @@ import { registrableDomain } from '../../partners/src/domain-name.js';
 export const customerStreamId = (customerKey: string): string => `${CUSTOMER_STREAM_PREFIX}${customerKey}`;
 
 export const MAX_PRODUCTS = 50;
-const MAX_TEXT = 500;
 const DAY_MS = 86_400_000;
 
 // --- commands: already shaped by the HTTP layer; the decider still checks what its rules rely on ---
@@ -348,7 +348,7 @@ function approve(command: ApproveDeal, state: CustomerAccount, now: Date): reado
 
 function extend(command: ExtendDeal, state: CustomerAccount, at: string): DealRegistrationExtended {
   const { days, maxExtensionDays, programVersion } = command.data;
-  if (!Number.isSafeInteger(days) || days < 1) throw invalid('days', 'days must be a positive integer');
+  if (!Number.isSafeInteger(days) || days < 1) throw invalidField('days', 'days must be a positive integer');
   const r = existing(state, command.data.dealId);
   requireStatus(r, 'extend', new Set(['approved']));
   if (r.extended) throw new RuleViolation(`deal ${r.dealId} was already extended: one extension per registration`, { dealId: r.dealId });
@@ -410,7 +410,7 @@ function win(command: WinDeal, state: CustomerAccount, at: string): DealWon {
 
 function expire(command: ExpireDeals, state: CustomerAccount, at: string): readonly DealEvent[] {
   const { asOf } = command.data;
-  if (!isInstant(asOf)) throw invalid('asOf', 'asOf must be a canonical UTC instant');
+  if (!isInstant(asOf)) throw invalidField('asOf', 'asOf must be a canonical UTC instant');
   const due = state.registrations.filter((r) => r.status === 'approved' && r.protectedUntil! < asOf);
   const events: DealRegistrationExpired[] = due.map((r) => ({
     type: 'DealRegistrationExpired',
@@ -478,11 +478,6 @@ function isText(v: unknown): v is string {
   return typeof v === 'string' && v.trim() !== '' && v.length <= MAX_TEXT;
 }
 
-function requireText(value: string, path: string): string {
-  if (!isText(value)) throw invalid(path, `${path} must be a non-empty string of at most ${MAX_TEXT} characters`);
-  return value;
-}
-
 /** The canonical `toISOString()` form, which compares correctly as a string. */
 export function isInstant(v: unknown): v is string {
   if (typeof v !== 'string') return false;
@@ -490,6 +485,3 @@ export function isInstant(v: unknown): v is string {
   return Number.isFinite(t) && new Date(t).toISOString() === v;
 }
 
-function invalid(path: string, message: string): InvalidInput {
-  return new InvalidInput(message, {}, [{ path, message }]);
-}

@@ -1,3 +1,4 @@
+import { invalidField, requireInstant, requireText } from '../../kernel/src/input.js';
 import type {
   MdfApproved,
   MdfClaimApproved,
@@ -10,7 +11,7 @@ import type {
   MdfRequestRejected,
 } from '../../../events/mdf.js';
 import { assertNever, ID_PATTERN, type Decider } from '../../kernel/src/decider.js';
-import { AlreadyExists, InvalidInput, NotFound, RuleViolation } from '../../kernel/src/errors.js';
+import { AlreadyExists, NotFound, RuleViolation } from '../../kernel/src/errors.js';
 import { moneyProblem, subMinor, type Money } from '../../money/src/money.js';
 
 /**
@@ -37,7 +38,6 @@ export function parseFundStreamId(streamId: string): { partnerId: string; period
 }
 
 export const MAX_PROOFS = 20;
-const MAX_TEXT = 500;
 const MAX_PROOF_LENGTH = 2000;
 
 export type AllocateFunds = {
@@ -288,7 +288,7 @@ function allocate(command: AllocateFunds, state: FundState, at: string): MdfFund
   }
   if (state.status === 'open') {
     requireFundCurrency(state, amount, 'amount');
-    if (!Number.isSafeInteger(state.allocatedMinor + amount.amountMinor)) throw invalid('amount.amountMinor', 'the fund would exceed the safe integer range');
+    if (!Number.isSafeInteger(state.allocatedMinor + amount.amountMinor)) throw invalidField('amount.amountMinor', 'the fund would exceed the safe integer range');
   }
   return {
     type: 'MdfFundsAllocated',
@@ -378,7 +378,7 @@ function approveClaim(command: ApproveClaim, state: FundState, at: string): MdfC
 }
 
 function pay(command: PayClaim, state: FundState): MdfClaimPaid {
-  const paidAt = instant(command.data.paidAt, 'paidAt');
+  const paidAt = requireInstant(command.data.paidAt, 'paidAt');
   const reference = requireText(command.data.reference, 'reference');
   const { fund, claim } = claimOf(state, command.data.claimId);
   if (claim.status !== 'approved') throw new RuleViolation(`claim ${claim.claimId} is ${claim.status}: only an approved claim can be paid`, { claimStatus: claim.status });
@@ -427,50 +427,32 @@ function requireFundCurrency(fund: OpenFund, amount: Money, path: string): void 
 
 function requireAmount(value: Money, path: string): Money {
   const problem = moneyProblem(value);
-  if (problem !== undefined) throw invalid(path, `${path}: ${problem}`);
-  if (value.amountMinor === 0) throw invalid(`${path}.amountMinor`, `${path}.amountMinor must be greater than zero`);
+  if (problem !== undefined) throw invalidField(path, `${path}: ${problem}`);
+  if (value.amountMinor === 0) throw invalidField(`${path}.amountMinor`, `${path}.amountMinor must be greater than zero`);
   return { amountMinor: value.amountMinor, currency: value.currency };
 }
 
 function requireProofs(value: readonly string[]): string[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_PROOFS) {
-    throw invalid('proofOfPerformance', `proofOfPerformance must list 1 to ${MAX_PROOFS} URLs or document references`);
+    throw invalidField('proofOfPerformance', `proofOfPerformance must list 1 to ${MAX_PROOFS} URLs or document references`);
   }
   value.forEach((p, i) => {
     if (typeof p !== 'string' || p.trim() === '' || p.length > MAX_PROOF_LENGTH) {
-      throw invalid(`proofOfPerformance.${i}`, `proofOfPerformance.${i} must be a non-empty string of at most ${MAX_PROOF_LENGTH} characters`);
+      throw invalidField(`proofOfPerformance.${i}`, `proofOfPerformance.${i} must be a non-empty string of at most ${MAX_PROOF_LENGTH} characters`);
     }
   });
   return [...value];
 }
 
 function requireId(value: string, path: string): void {
-  if (typeof value !== 'string' || !ID_PATTERN.test(value)) throw invalid(path, `${path} must match ${ID_PATTERN.source}`);
+  if (typeof value !== 'string' || !ID_PATTERN.test(value)) throw invalidField(path, `${path} must match ${ID_PATTERN.source}`);
 }
 
 function requirePeriod(value: string): void {
-  if (typeof value !== 'string' || !PERIOD_PATTERN.test(value)) throw invalid('period', 'period must be a quarter, YYYY-Qn (e.g. 2026-Q1)');
-}
-
-function requireText(value: string, path: string): string {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TEXT) {
-    throw invalid(path, `${path} must be a non-empty string of at most ${MAX_TEXT} characters`);
-  }
-  return value;
-}
-
-function instant(value: string, path: string): string {
-  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms) || new Date(ms).toISOString() !== value) {
-    throw invalid(path, `${path} must be a canonical UTC ISO 8601 instant (e.g. 2026-03-31T00:00:00.000Z)`);
-  }
-  return value;
+  if (typeof value !== 'string' || !PERIOD_PATTERN.test(value)) throw invalidField('period', 'period must be a quarter, YYYY-Qn (e.g. 2026-Q1)');
 }
 
 function partnerUnknown(partnerId: string): RuleViolation {
   return new RuleViolation(`partner ${partnerId} is not enrolled`, { partnerId }, [{ path: 'partnerId', message: 'no such partner' }]);
 }
 
-function invalid(path: string, message: string): InvalidInput {
-  return new InvalidInput(message, {}, [{ path, message }]);
-}

@@ -1,3 +1,4 @@
+import { invalidField, requireText } from '../../kernel/src/input.js';
 import type {
   PartnerActivated,
   PartnerEnrolled,
@@ -11,7 +12,7 @@ import type {
 } from '../../../events/partners.js';
 import { PARTNER_TYPES } from '../../../events/partners.js';
 import { assertNever, ID_PATTERN, type Decider } from '../../kernel/src/decider.js';
-import { AlreadyExists, InvalidInput, NotFound, RuleViolation } from '../../kernel/src/errors.js';
+import { AlreadyExists, NotFound, RuleViolation } from '../../kernel/src/errors.js';
 import { registrableDomain } from './domain-name.js';
 
 // Commands are `{ type, data }` because `EnrollPartner` has a field of its own called `type`.
@@ -215,19 +216,19 @@ export function certifiedSellersAt(state: PartnerState, at: Date): number {
 function enroll(command: EnrollPartner, state: PartnerState, at: string): readonly PartnerEnrolled[] {
   const d = command.data;
   if (!ID_PATTERN.test(d.partnerId)) {
-    throw invalid('partnerId', `partnerId must match ${ID_PATTERN.source}`);
+    throw invalidField('partnerId', `partnerId must match ${ID_PATTERN.source}`);
   }
   if (state.status !== 'none') throw new AlreadyExists(`partner ${d.partnerId} already exists`);
   const name = requireText(d.name, 'name');
-  if (!PARTNER_TYPES.includes(d.type)) throw invalid('type', `type must be one of ${PARTNER_TYPES.join(', ')}`);
+  if (!PARTNER_TYPES.includes(d.type)) throw invalidField('type', `type must be one of ${PARTNER_TYPES.join(', ')}`);
   // The claim stream is keyed by this string: an unnormalized one would dodge the uniqueness rule.
   if (registrableDomain(d.domain) !== d.domain) {
-    throw invalid('domain', `domain ${JSON.stringify(d.domain)} is not a normalized registrable domain`);
+    throw invalidField('domain', `domain ${JSON.stringify(d.domain)} is not a normalized registrable domain`);
   }
   const country = d.country === undefined ? undefined : requireText(d.country, 'country');
   const tier = requireText(d.tier, 'tier');
   if (!Number.isSafeInteger(d.programVersion) || d.programVersion < 0) {
-    throw invalid('programVersion', 'programVersion must be a non-negative integer');
+    throw invalidField('programVersion', 'programVersion must be a non-negative integer');
   }
   return [
     {
@@ -248,12 +249,12 @@ function enroll(command: EnrollPartner, state: PartnerState, at: string): readon
 
 function certify(command: CertifySeller, state: ExistingPartner): readonly SellerCertified[] {
   const d = command.data;
-  if (!ID_PATTERN.test(d.sellerId)) throw invalid('sellerId', `sellerId must match ${ID_PATTERN.source}`);
+  if (!ID_PATTERN.test(d.sellerId)) throw invalidField('sellerId', `sellerId must match ${ID_PATTERN.source}`);
   const certification = requireText(d.certification, 'certification');
   const earnedAt = instant(d.earnedAt, 'earnedAt');
   const expiresAt = d.expiresAt === undefined ? undefined : instant(d.expiresAt, 'expiresAt');
   if (expiresAt !== undefined && expiresAt <= earnedAt) {
-    throw invalid('expiresAt', `expiresAt (${expiresAt}) must be after earnedAt (${earnedAt})`);
+    throw invalidField('expiresAt', `expiresAt (${expiresAt}) must be after earnedAt (${earnedAt})`);
   }
   if (state.status === 'terminated') {
     throw new RuleViolation(`cannot certify a seller of partner ${state.partnerId}: it is terminated`);
@@ -292,15 +293,6 @@ function requireStatus(state: ExistingPartner, action: string, allowed: readonly
   }
 }
 
-const MAX_TEXT = 500;
-
-function requireText(value: string, path: string): string {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TEXT) {
-    throw invalid(path, `${path} must be a non-empty string of at most ${MAX_TEXT} characters`);
-  }
-  return value;
-}
-
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 /**
@@ -319,11 +311,8 @@ function instant(value: string, path: string): string {
     calendar.getUTCMonth() !== Number(m[2]) - 1 ||
     calendar.getUTCDate() !== Number(m[3])
   ) {
-    throw invalid(path, `${path} must be an ISO 8601 date or UTC date-time`);
+    throw invalidField(path, `${path} must be an ISO 8601 date or UTC date-time`);
   }
   return new Date(ms).toISOString();
 }
 
-function invalid(path: string, message: string): InvalidInput {
-  return new InvalidInput(message, {}, [{ path, message }]);
-}
