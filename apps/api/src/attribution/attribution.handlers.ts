@@ -56,7 +56,7 @@ function attributionCommand(command: AttributionCommand) {
   return {
     streamId: attributionStreamId(command.data.attributionId),
     initialState: initialAttributionState,
-    evolve: (s: AttributionState, e: AttributionEvent) => evolveAttribution(s, e),
+    evolve: evolveAttribution,
     decide: (s: AttributionState, now: Date) => decideAttribution(command, s, now),
   };
 }

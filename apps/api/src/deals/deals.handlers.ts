@@ -2,7 +2,6 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { DealCustomer, DealEvent, DealMoney } from '../../../../events/deals.js';
 import type { RecordedEvent } from '../../../../events/envelope.js';
-import type { PartnerEvent } from '../../../../events/partners.js';
 import { WrongExpectedVersionError, type EventStore } from '../../../../libs/event-store/src/port.js';
 import { fold } from '../../../../libs/kernel/src/decider.js';
 import { InvalidInput, NotFound, RuleViolation } from '../../../../libs/kernel/src/errors.js';
@@ -78,7 +77,7 @@ async function executeOnAccount(
   const stream = {
     streamId: customerStreamId(customerKey),
     initialState: customerAccountDecider.initialState,
-    evolve: (s: CustomerAccount, e: DealEvent) => customerAccountDecider.evolve(s, e),
+    evolve: customerAccountDecider.evolve,
     decide: (s: CustomerAccount, now: Date) => customerAccountDecider.decide(command, s, now),
   };
   for (let round = 1; ; round++) {
@@ -129,10 +128,9 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
    * finished by the append step instead.
    */
   private async refusalsBeforeClaim(ctx: CommandContext, customerKey: string, command: DealCommand): Promise<void> {
-    const events = await this.store.readStream(customerStreamId(customerKey));
-    if (events.some((e) => e.metadata.commandId === ctx.commandId)) return;
-    const account = fold(customerAccountDecider.evolve, customerAccountDecider.initialState(), events as unknown as DealEvent[]);
-    customerAccountDecider.decide(command, account, this.clock.now());
+    const { state, mine } = await this.executor.load(ctx, customerStreamId(customerKey), customerAccountDecider.initialState, customerAccountDecider.evolve);
+    if (mine.length) return;
+    customerAccountDecider.decide(command, state, this.clock.now());
   }
 
   /**
@@ -140,7 +138,7 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
    * registration through (docs/deals.md).
    */
   private async requireActivePartner(partnerId: string): Promise<void> {
-    const partner = fold(evolvePartner, initialPartnerState(), (await this.store.readStream(partnerStreamId(partnerId))) as unknown as PartnerEvent[]);
+    const { state: partner } = await this.executor.states.fold(partnerStreamId(partnerId), initialPartnerState, evolvePartner);
     if (partner.status === 'none') throw new RuleViolation(`partner ${partnerId} is not enrolled`, { partnerId });
     if (partner.status !== 'active') {
       throw new RuleViolation(`partner ${partnerId} is ${partner.status}: only active partners register deals`, { partnerId, partnerStatus: partner.status });

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Actor, DomainEventShape, EventMetadata, RecordedEvent } from '../../../../events/envelope.js';
-import { fold } from '../../../../libs/kernel/src/decider.js';
 import { WrongExpectedVersionError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent } from '../../../../libs/event-store/src/port.js';
 import { canonicalJson } from '../../../../libs/event-store/src/hashing.js';
 import { ProblemException } from '../platform/problem.js';
+import { StreamStates, type FoldedStream } from './stream-states.js';
 
 export const SCHEMA_VERSION = 1;
 const MAX_ATTEMPTS = 8;
@@ -90,6 +90,10 @@ export function eventIdFor(commandId: string, streamId: string, index: number): 
 export interface StreamCommand<S, E extends DomainEventShape> {
   readonly streamId: string;
   readonly initialState: () => S;
+  /**
+   * Pure, and a module-level function rather than a closure made per command: folded states are cached per
+   * stream and `evolve` function (StreamStates), so a new closure each time would never reuse one.
+   */
   readonly evolve: (state: S, event: E) => S;
   /** Pure: the events to append for this state, [] for a no-op; throws a DomainError to refuse. */
   readonly decide: (state: S, now: Date) => readonly E[];
@@ -100,11 +104,29 @@ export interface StreamCommand<S, E extends DomainEventShape> {
  * revision that was read; on a concurrency conflict read again and decide again, a bounded number of times.
  */
 export class CommandExecutor {
+  /** Folded stream states reused between commands (see StreamStates). */
+  readonly states: StreamStates;
+
   constructor(
     private readonly store: EventStore,
     private readonly clock: { now(): Date },
     private readonly observer: CommandObserver = {},
-  ) {}
+    states?: StreamStates,
+  ) {
+    this.states = states ?? new StreamStates(store);
+  }
+
+  /**
+   * A stream's current state for this command, and this command's own events in it. A command sent with an
+   * `Idempotency-Key` may have run before (or be running twice): its stream is read in full, so those events
+   * are found exactly as the log has them. Any other command has a fresh id that no stored event carries, and
+   * reuses the cached fold, reading only what was appended since.
+   */
+  async load<S, E>(ctx: CommandContext, streamId: string, initialState: () => S, evolve: (state: S, event: E) => S): Promise<FoldedStream<S> & { mine: readonly RecordedEvent[] }> {
+    if (ctx.requestHash === undefined) return { ...(await this.states.fold(streamId, initialState, evolve)), mine: [] };
+    const events = await this.store.readStream(streamId);
+    return { ...this.states.learn(streamId, events, initialState, evolve), mine: events.filter((e) => e.metadata.commandId === ctx.commandId) };
+  }
 
   /**
    * The earlier run of this command, if the log has one. A command that writes several streams passes
@@ -129,20 +151,16 @@ export class CommandExecutor {
     const found = await this.findEarlier(ctx, options.isComplete);
     if (found) return found;
     for (let attempt = 1; ; attempt++) {
-      const events = await this.store.readStream(command.streamId);
-      if (ctx.requestHash !== undefined) {
-        const mine = events.filter((e) => e.metadata.commandId === ctx.commandId);
-        if (mine.length) {
-          const replayed = this.replay(ctx, mine);
-          this.observer.replayed?.(ctx, replayed);
-          return replayed;
-        }
+      const { state, revision, mine } = await this.load(ctx, command.streamId, command.initialState, command.evolve);
+      if (mine.length) {
+        const replayed = this.replay(ctx, mine);
+        this.observer.replayed?.(ctx, replayed);
+        return replayed;
       }
-      const state = fold(command.evolve, command.initialState(), events as unknown as E[]);
       const now = this.clock.now();
       const decided = command.decide(state, now);
       if (decided.length === 0) return { position: await this.store.headPosition(), events: [], replayed: false };
-      const expected: ExpectedRevision = events.length ? events[events.length - 1]!.revision : 'no_stream';
+      const expected: ExpectedRevision = revision ?? 'no_stream';
       const metadata = this.metadata(ctx, now);
       try {
         const r = await this.append(
@@ -150,6 +168,7 @@ export class CommandExecutor {
           decided.map((e, i) => ({ eventId: eventIdFor(ctx.commandId, command.streamId, i), type: e.type, data: e.data, metadata })),
           expected,
         );
+        this.states.appended(command.streamId, state, revision, r.events, command.evolve);
         return { position: r.position, events: r.events, replayed: false };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;

@@ -110,7 +110,7 @@ export class MdfStreams {
         {
           streamId,
           initialState: initialFundState,
-          evolve: (s: FundState, e: MdfEvent) => evolveFund(s, e),
+          evolve: evolveFund,
           decide: (s: FundState, now: Date) => decideFund(command, s, now),
         },
         isComplete ? { isComplete } : {},

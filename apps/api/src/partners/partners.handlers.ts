@@ -43,7 +43,7 @@ function partnerCommand(ctx: CommandContext, command: PartnerCommand) {
   return {
     streamId: partnerStreamId(command.data.partnerId),
     initialState: initialPartnerState,
-    evolve: (s: PartnerState, e: PartnerEvent) => evolvePartner(s, e),
+    evolve: evolvePartner,
     decide: (s: PartnerState, now: Date) => decidePartner(command, s, now),
   };
 }

@@ -3,7 +3,7 @@ import { CommandHandler, CommandBus, type ICommandHandler } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../../../events/envelope.js';
-import { PROGRAM_STREAM_ID, type ProgramEvent, type TierProgramDefined } from '../../../../events/program.js';
+import { PROGRAM_STREAM_ID, type TierProgramDefined } from '../../../../events/program.js';
 import type { EventStore } from '../../../../libs/event-store/src/port.js';
 import { decideProgram, evolveProgram, type DefineProgram } from '../../../../libs/program/src/program-decider.js';
 import { DEFAULT_PROGRAM, type TierProgram } from '../../../../libs/program/src/program.js';
@@ -29,7 +29,7 @@ export class DefineProgramHandler implements ICommandHandler<DefineProgramComman
     return this.executor.execute(ctx, {
       streamId: PROGRAM_STREAM_ID,
       initialState: (): TierProgram => DEFAULT_PROGRAM,
-      evolve: (s: TierProgram, e: ProgramEvent) => evolveProgram(s, e),
+      evolve: evolveProgram,
       decide: (s: TierProgram, now: Date) => decideProgram(program, s, now),
     });
   }

@@ -71,7 +71,7 @@ export class EvaluateTiersHandler implements ICommandHandler<EvaluateTiersComman
         {
           streamId: partnerStreamId(partnerId),
           initialState: initialPartnerState,
-          evolve: (s: PartnerState, e: PartnerEvent) => evolvePartner(s, e),
+          evolve: evolvePartner,
           decide: (s: PartnerState, now: Date) => {
             void now;
             return evaluateTier(s, inputs, asOf, program);
