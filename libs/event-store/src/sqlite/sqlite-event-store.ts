@@ -166,7 +166,20 @@ export class SqliteEventStore implements EventStore {
     this.maxBatchEvents = Math.max(1, options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS);
     // Called inside the group's transaction, better-sqlite3 turns this one into a SAVEPOINT: a throw rolls
     // back this append's rows only.
-    this.appendOne = this.db.transaction((p: PendingAppend) => this.appendInTransaction(p.streamId, p.events, p.expected));
+    const write = this.db.transaction((p: PendingAppend) => this.appendInTransaction(p.streamId, p.events, p.expected));
+    this.appendOne = (p) => {
+      try {
+        return { result: write(p), fresh: true };
+      } catch (error) {
+        // Only a write that failed can be a resend of events already stored (EventStoreDB semantics: answered
+        // as the first time, whatever revision it expected). Looking for them only then spares every other
+        // append an index probe per event. Its savepoint is rolled back: nothing of this attempt remains.
+        if (!(error instanceof WrongExpectedVersionError) && !isEventIdTaken(error)) throw error;
+        const repeat = this.idempotentRepeat(p.streamId, p.events);
+        if (repeat) return { result: repeat, fresh: false };
+        throw error;
+      }
+    };
     this.commitGroup = this.db.transaction((group: readonly PendingAppend[]) => {
       const outcomes: Outcome[] = [];
       for (const p of group) {
@@ -277,9 +290,7 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  private appendInTransaction(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): { result: AppendResult; fresh: boolean } {
-    const repeat = this.idempotentRepeat(streamId, events);
-    if (repeat) return { result: repeat, fresh: false };
+  private appendInTransaction(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult {
     const head = this.stmts.head.get(streamId);
     checkExpected(streamId, expected, head?.revision);
     let revision = head ? head.revision : -1n;
@@ -293,7 +304,7 @@ export class SqliteEventStore implements EventStore {
       prevHash = hash;
     }
     const last = recorded[recorded.length - 1]!;
-    return { result: { nextRevision: last.revision, position: last.position, events: recorded }, fresh: true };
+    return { nextRevision: last.revision, position: last.position, events: recorded };
   }
 
   /** EventStoreDB semantics: resending an append whose event ids are already stored is a no-op that answers the same. */
@@ -403,6 +414,14 @@ export function checkExpected(streamId: string, expected: ExpectedRevision, head
     (expected === 'stream_exists' && head !== undefined) ||
     (typeof expected === 'bigint' && head === expected);
   if (!ok) throw new WrongExpectedVersionError(streamId, expected, actual);
+}
+
+/** The UNIQUE constraint on `event_id` refused an insert: the id is stored already (or twice in one append). */
+function isEventIdTaken(error: unknown): boolean {
+  // By shape, not `instanceof`: the native addon keeps the SqliteError class (and so the Error) of the first
+  // module instance and realm that loaded it, which another one (Jest's per-file contexts) does not share.
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof e.message === 'string' && e.message.includes('events.event_id');
 }
 
 function appendFilterSql(filter: ReadFilter | undefined, where: string[], params: unknown[]): void {
