@@ -6,7 +6,8 @@ import { SqliteEventStore } from '../libs/event-store/src/sqlite/sqlite-event-st
 import { syntheticLog, type SyntheticSummary } from './synthetic-log.js';
 
 /** Bump when the generator changes what it writes: a data directory from another version is rebuilt. */
-export const GENERATOR_VERSION = 1;
+/** 2: ids as the service makes them (time-ordered command ids, event ids derived from them). */
+export const GENERATOR_VERSION = 2;
 
 export interface Dataset {
   readonly dataDir: string;

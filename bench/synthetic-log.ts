@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { CreditType, AttributionCredit } from '../events/attribution.js';
 import type { DealIdClaimed } from '../events/deals.js';
 import type { Actor, DomainEventShape, EventMetadata } from '../events/envelope.js';
@@ -11,6 +10,7 @@ import type { NewEvent } from '../libs/event-store/src/port.js';
 import { decideFund, evolveFund, fundStreamId, initialFundState, type FundState, type MdfCommand } from '../libs/mdf/src/fund.js';
 import { claimIdStreamId, requestIdStreamId } from '../libs/mdf/src/ids.js';
 import { domainClaimStreamId } from '../libs/partners/src/domain-claim.js';
+import { eventIdFor, newCommandId } from '../libs/event-store/src/ids.js';
 import { certifiedSellersAt, decidePartner, evolvePartner, initialPartnerState, partnerStreamId, type PartnerCommand, type PartnerState } from '../libs/partners/src/partner.js';
 import { DEFAULT_PROGRAM, lowestTier } from '../libs/program/src/program.js';
 import { evaluateTier } from '../libs/tiers/src/evaluation.js';
@@ -145,8 +145,8 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
   let seq = 0;
   const lowest = lowestTier(DEFAULT_PROGRAM).name;
 
-  const envelope = (actor: Actor, events: readonly DomainEventShape[]): NewEvent[] => {
-    const commandId = randomUUID();
+  const envelope = (actor: Actor, streamId: string, events: readonly DomainEventShape[]): NewEvent[] => {
+    const commandId = newCommandId();
     const metadata: EventMetadata = {
       schemaVersion: 1,
       actor,
@@ -155,12 +155,13 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
       causationId: commandId,
       recordedAt: new Date(now).toISOString(),
     };
-    return events.map((e) => ({ eventId: randomUUID(), type: e.type, data: e.data, metadata }));
+    // Ids as the service makes them for a command without an Idempotency-Key (libs/kernel/src/ids.ts).
+    return events.map((e, i) => ({ eventId: eventIdFor(commandId, streamId, i), type: e.type, data: e.data, metadata }));
   };
   const out: SyntheticAppend[] = [];
   const emit = (streamId: string, actor: Actor, events: readonly DomainEventShape[]): void => {
     if (events.length === 0) return;
-    out.push({ streamId, events: envelope(actor, events) });
+    out.push({ streamId, events: envelope(actor, streamId, events) });
     produced += events.length;
     for (const e of events) sum.byType[e.type] = (sum.byType[e.type] ?? 0) + 1;
   };

@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Actor, DomainEventShape, EventMetadata, RecordedEvent } from '../../../../events/envelope.js';
 import { WrongExpectedVersionError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent } from '../../../../libs/event-store/src/port.js';
 import { canonicalJson } from '../../../../libs/event-store/src/hashing.js';
+import { commandIdForKey, eventIdFor, newCommandId } from '../../../../libs/event-store/src/ids.js';
 import { ProblemException } from '../platform/problem.js';
 import { StreamStates, type FoldedStream } from './stream-states.js';
 
@@ -68,23 +69,12 @@ export class ConcurrencyConflictError extends ProblemException {
  */
 export function commandContext(actor: Actor, request: { idempotencyKey?: string; method: string; path: string; body: unknown; requestId?: string }): CommandContext {
   if (request.idempotencyKey === undefined) {
-    const commandId = randomUUID();
+    const commandId = newCommandId();
     return { actor, commandId, correlationId: request.requestId ?? commandId, causationId: commandId };
   }
-  const commandId = uuidFromHash(`${actor.id}\n${request.idempotencyKey}`);
+  const commandId = commandIdForKey(actor.id, request.idempotencyKey);
   const requestHash = createHash('sha256').update(`${request.method} ${request.path}\n${canonicalJson(request.body ?? {})}`).digest('hex');
   return { actor, commandId, correlationId: request.requestId ?? commandId, causationId: commandId, requestHash };
-}
-
-function uuidFromHash(input: string): string {
-  const h = createHash('sha256').update(input).digest('hex');
-  // RFC 9562 layout, version 8 (custom), so EventStoreDB accepts derived ids as event ids.
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/** Event ids are derived from the command, so two racing runs of one command write the same ids. */
-export function eventIdFor(commandId: string, streamId: string, index: number): string {
-  return uuidFromHash(`${commandId}\n${streamId}\n${index}`);
 }
 
 export interface StreamCommand<S, E extends DomainEventShape> {

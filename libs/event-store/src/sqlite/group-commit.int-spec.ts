@@ -167,6 +167,25 @@ describe('SQLite group commit', () => {
     expect((await store.readStream(b)).map((e) => e.type)).toEqual(['B0-again']);
   });
 
+  it('a one-event append (written without a savepoint) that SQLite refuses fails alone and leaves nothing', async () => {
+    store.database.exec(`CREATE TEMP TRIGGER poison_one BEFORE INSERT ON events WHEN NEW.type = 'PoisonOne'
+      BEGIN SELECT RAISE(ABORT, 'poisoned event'); END`);
+    const [a, b, c] = [uniqueStream(), uniqueStream(), uniqueStream()];
+    const before = await store.headPosition();
+    const results = await settle([
+      store.append(a, [newEvent('A0')], 'no_stream'),
+      store.append(b, [newEvent('PoisonOne')], 'no_stream'),
+      store.append(c, [newEvent('C0')], 'no_stream'),
+      store.append(b, [newEvent('B0')], 'no_stream'),
+    ]);
+    expect(store.groupCommits.commits).toBe(1);
+    expect(rejection(results[1])).toEqual(expect.objectContaining({ message: expect.stringMatching(/poisoned event/) }));
+    expect([value(results[0]).nextRevision, value(results[2]).nextRevision, value(results[3]).nextRevision]).toEqual([0n, 0n, 0n]);
+    expect((await store.readStream(b)).map((e) => e.type)).toEqual(['B0']);
+    expect(await store.headPosition()).toBe(before + 3n);
+    expect((await verifyLog(store)).ok).toBe(true);
+  });
+
   it('keeps idempotent repeats and duplicate event ids inside one group', async () => {
     const s = uniqueStream();
     const events = [newEvent('A'), newEvent('B')];

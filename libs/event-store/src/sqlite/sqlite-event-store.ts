@@ -164,9 +164,14 @@ export class SqliteEventStore implements EventStore {
       byCommand: q<Row>(`SELECT ${COLUMNS} FROM events WHERE command_id = ? ORDER BY position`),
     };
     this.maxBatchEvents = Math.max(1, options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS);
-    // Called inside the group's transaction, better-sqlite3 turns this one into a SAVEPOINT: a throw rolls
-    // back this append's rows only.
-    const write = this.db.transaction((p: PendingAppend) => this.appendInTransaction(p.streamId, p.events, p.expected));
+    // Called inside the group's transaction, better-sqlite3 turns `inSavepoint` into a SAVEPOINT: a throw
+    // rolls back this append's rows only.
+    const inSavepoint = this.db.transaction((p: PendingAppend) => this.appendInTransaction(p.streamId, p.events, p.expected));
+    // A one-event append needs no savepoint of its own (they cost a third of a raw insert, profiled): its
+    // checks write nothing, and its single INSERT is atomic by itself (a failing statement is rolled back
+    // alone, the group's transaction goes on). Several events need one, so that a failure half-way takes
+    // back the ones written before it.
+    const write = (p: PendingAppend) => (p.events.length === 1 ? this.appendInTransaction(p.streamId, p.events, p.expected) : inSavepoint(p));
     this.appendOne = (p) => {
       try {
         return { result: write(p), fresh: true };
