@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { DealCustomer, DealEvent, DealMoney } from '../../../../events/deals.js';
 import type { RecordedEvent } from '../../../../events/envelope.js';
-import { WrongExpectedVersionError, type EventStore } from '../../../../libs/event-store/src/port.js';
+import type { EventStore } from '../../../../libs/event-store/src/port.js';
 import { fold } from '../../../../libs/kernel/src/decider.js';
 import { InvalidInput, NotFound, RuleViolation } from '../../../../libs/kernel/src/errors.js';
 import { customerAccountDecider, customerStreamId, type CustomerAccount, type DealCommand } from '../../../../libs/deals/src/customer-account.js';
@@ -65,7 +65,6 @@ export class ListConflictsQuery {
  * executor's own bounded loop allows; each round re-reads and re-decides, so this is only patience.
  */
 const ROUNDS = 8;
-const CLAIM_ATTEMPTS = 8;
 
 async function executeOnAccount(
   executor: CommandExecutor,
@@ -146,34 +145,27 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
   }
 
   private async claimDealId(ctx: CommandContext, dealId: string, partnerId: string, customerKey: string): Promise<readonly RecordedEvent[]> {
-    const streamId = dealIdStreamId(dealId);
-    for (let attempt = 1; ; attempt++) {
-      const events = await this.store.readStream(streamId);
-      const mine = events.filter((e) => e.metadata.commandId === ctx.commandId);
-      if (mine.length) return mine;
-      const state = foldDealIdClaims(events);
-      let holder = { registered: false, claimedAgoMs: 0 };
-      if (state.status === 'claimed' && state.customerKey !== customerKey) {
-        const account = fold(
-          customerAccountDecider.evolve,
-          customerAccountDecider.initialState(),
-          (await this.store.readStream(customerStreamId(state.customerKey))) as unknown as DealEvent[],
-        );
-        holder = {
-          registered: account.registrations.some((r) => r.dealId === dealId),
-          claimedAgoMs: this.clock.now().getTime() - Date.parse(state.claimedAt),
-        };
-      }
-      const decided = decideDealIdClaim({ dealId, partnerId, customerKey }, state, holder);
-      if (decided.length === 0) return [];
-      try {
-        const expected = events.length ? events[events.length - 1]!.revision : 'no_stream';
-        return (await this.executor.appendDecided(ctx, streamId, decided, expected)).events;
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-        if (attempt >= CLAIM_ATTEMPTS) throw new ConcurrencyConflictError(`deal id ${dealId} is being registered concurrently; retry`);
-      }
-    }
+    return this.executor.claim(
+      ctx,
+      dealIdStreamId(dealId),
+      async (events) => {
+        const state = foldDealIdClaims(events);
+        let holder = { registered: false, claimedAgoMs: 0 };
+        if (state.status === 'claimed' && state.customerKey !== customerKey) {
+          const account = fold(
+            customerAccountDecider.evolve,
+            customerAccountDecider.initialState(),
+            (await this.store.readStream(customerStreamId(state.customerKey))) as unknown as DealEvent[],
+          );
+          holder = {
+            registered: account.registrations.some((r) => r.dealId === dealId),
+            claimedAgoMs: this.clock.now().getTime() - Date.parse(state.claimedAt),
+          };
+        }
+        return decideDealIdClaim({ dealId, partnerId, customerKey }, state, holder);
+      },
+      `deal id ${dealId} is being registered concurrently; retry`,
+    );
   }
 }
 

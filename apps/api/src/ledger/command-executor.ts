@@ -169,6 +169,34 @@ export class CommandExecutor {
     }
   }
 
+  /**
+   * A claim on a small bookkeeping stream (a partner domain, a deal id, an MDF request or claim id): `decide`
+   * sees the stream's events and answers what to append ([] for nothing), which is appended at the revision
+   * read; when another command wrote the stream meanwhile, it is read and decided again, a bounded number of
+   * times, then refused with `busy` as a 409. A command finds its own earlier claim (a retry, or the same
+   * command racing itself) and gets it back instead of claiming again. Returns this command's events there.
+   */
+  async claim(
+    ctx: CommandContext,
+    streamId: string,
+    decide: (events: readonly RecordedEvent[]) => readonly DomainEventShape[] | Promise<readonly DomainEventShape[]>,
+    busy: string,
+  ): Promise<readonly RecordedEvent[]> {
+    for (let attempt = 1; ; attempt++) {
+      const events = await this.store.readStream(streamId);
+      const mine = events.filter((e) => e.metadata.commandId === ctx.commandId);
+      if (mine.length) return mine;
+      const decided = await decide(events);
+      if (decided.length === 0) return [];
+      try {
+        return (await this.appendDecided(ctx, streamId, decided, events.length ? events[events.length - 1]!.revision : 'no_stream')).events;
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        if (attempt >= MAX_ATTEMPTS) throw new ConcurrencyConflictError(busy);
+      }
+    }
+  }
+
   /** Appends without deciding (for steps like a domain claim whose decision the caller made). */
   async appendDecided(ctx: CommandContext, streamId: string, events: readonly DomainEventShape[], expected: ExpectedRevision, indexOffset = 0): Promise<CommandOutcome> {
     this.observer.started?.(ctx);

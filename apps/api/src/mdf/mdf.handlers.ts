@@ -3,7 +3,7 @@ import { CommandHandler, QueryHandler, type ICommandHandler, type IQueryHandler 
 import type { RecordedEvent } from '../../../../events/envelope.js';
 import type { MdfClaimIdReserved, MdfEvent, MdfRequestIdReserved } from '../../../../events/mdf.js';
 import type { PartnerEvent } from '../../../../events/partners.js';
-import { WrongExpectedVersionError, type EventStore } from '../../../../libs/event-store/src/port.js';
+import type { EventStore } from '../../../../libs/event-store/src/port.js';
 import { fold } from '../../../../libs/kernel/src/decider.js';
 import { Forbidden, NotFound } from '../../../../libs/kernel/src/errors.js';
 import {
@@ -25,7 +25,7 @@ import {
 import { claimIdStreamId, decideReservation, foldReservations, requestIdStreamId } from '../../../../libs/mdf/src/ids.js';
 import { evolvePartner, initialPartnerState, partnerStreamId, type PartnerState } from '../../../../libs/partners/src/partner.js';
 import { listFunds, type FundFilter, type FundPage } from '../../../../projections/mdf-funds/mdf-funds.queries.js';
-import { CommandExecutor, ConcurrencyConflictError, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
+import { CommandExecutor, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
 import { ReadModels } from '../ledger/read-models.js';
 import { CLOCK, EVENT_STORE, type Clock } from '../ledger/tokens.js';
 import { ProgramService } from '../program/program.service.js';
@@ -71,8 +71,6 @@ export class ListFundsQuery {
     readonly minPosition?: bigint,
   ) {}
 }
-
-const RESERVE_ATTEMPTS = 8;
 
 const hasType = (type: string) => (events: readonly RecordedEvent[]) => events.some((e) => e.type === type);
 
@@ -164,25 +162,19 @@ export class MdfStreams {
     wanted: R,
     holds: (fund: FundState) => boolean,
   ): Promise<readonly RecordedEvent[]> {
-    for (let attempt = 1; ; attempt++) {
-      const events = await this.store.readStream(streamId);
-      const mine = events.filter((e) => e.metadata.commandId === ctx.commandId);
-      if (mine.length) return mine;
-      const state = foldReservations<R>(events, wanted.type);
-      const holder =
-        state.status === 'free'
-          ? { holdsId: false, reservedAgoMs: 0 }
-          : { holdsId: holds(await this.fund(state.reservation.fundStreamId)), reservedAgoMs: this.clock.now().getTime() - Date.parse(state.reservedAt) };
-      const decided = decideReservation(wanted, state, holder);
-      if (decided.length === 0) return [];
-      try {
-        const expected = events.length ? events[events.length - 1]!.revision : 'no_stream';
-        return (await this.executor.appendDecided(ctx, streamId, decided, expected)).events;
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-        if (attempt >= RESERVE_ATTEMPTS) throw new ConcurrencyConflictError(`${streamId} is being reserved concurrently; retry`);
-      }
-    }
+    return this.executor.claim(
+      ctx,
+      streamId,
+      async (events) => {
+        const state = foldReservations<R>(events, wanted.type);
+        const holder =
+          state.status === 'free'
+            ? { holdsId: false, reservedAgoMs: 0 }
+            : { holdsId: holds(await this.fund(state.reservation.fundStreamId)), reservedAgoMs: this.clock.now().getTime() - Date.parse(state.reservedAt) };
+        return decideReservation(wanted, state, holder);
+      },
+      `${streamId} is being reserved concurrently; retry`,
+    );
   }
 }
 

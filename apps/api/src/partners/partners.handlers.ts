@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { RecordedEvent } from '../../../../events/envelope.js';
 import type { PartnerEvent, PartnerType } from '../../../../events/partners.js';
-import { WrongExpectedVersionError, type EventStore } from '../../../../libs/event-store/src/port.js';
+import type { EventStore } from '../../../../libs/event-store/src/port.js';
 import { AlreadyExists, InvalidInput, NotFound } from '../../../../libs/kernel/src/errors.js';
 import { fold } from '../../../../libs/kernel/src/decider.js';
 import { decideClaim, domainClaimStreamId, foldClaims } from '../../../../libs/partners/src/domain-claim.js';
@@ -11,7 +11,7 @@ import { decidePartner, evolvePartner, initialPartnerState, partnerStreamId, typ
 import { lowestTier } from '../../../../libs/program/src/program.js';
 import { ProgramService } from '../program/program.service.js';
 import { getPartner, listPartners, type PartnerFilter, type PartnerPage, type PartnerView } from '../../../../projections/partners/partners.queries.js';
-import { CommandExecutor, ConcurrencyConflictError, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
+import { CommandExecutor, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
 import { ReadModels } from '../ledger/read-models.js';
 import { CLOCK, EVENT_STORE, type Clock } from '../ledger/tokens.js';
 
@@ -36,8 +36,6 @@ export class GetPartnerQuery {
 export class ListPartnersQuery {
   constructor(readonly filter: PartnerFilter, readonly minPosition?: bigint) {}
 }
-
-const CLAIM_ATTEMPTS = 8;
 
 function partnerCommand(ctx: CommandContext, command: PartnerCommand) {
   return {
@@ -89,29 +87,24 @@ export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerComman
   }
 
   private async claimDomain(ctx: CommandContext, partnerId: string, domain: string): Promise<readonly RecordedEvent[]> {
-    const streamId = domainClaimStreamId(domain);
-    for (let attempt = 1; ; attempt++) {
-      const events = await this.store.readStream(streamId);
-      const state = foldClaims(events);
-      let holder = { exists: false, claimedAgoMs: 0 } as { exists: boolean; status?: string; domain?: string; claimedAgoMs: number };
-      if (state.status === 'claimed' && state.partnerId !== partnerId) {
-        const h = fold(evolvePartner, initialPartnerState(), (await this.store.readStream(partnerStreamId(state.partnerId))) as unknown as PartnerEvent[]);
-        holder = {
-          exists: h.status !== 'none',
-          ...(h.status !== 'none' ? { status: h.status, domain: h.domain } : {}),
-          claimedAgoMs: this.clock.now().getTime() - Date.parse(state.claimedAt),
-        };
-      }
-      const decided = decideClaim({ partnerId, domain }, state, holder);
-      if (decided.length === 0) return events.filter((e) => e.metadata.commandId === ctx.commandId);
-      try {
-        const expected = events.length ? events[events.length - 1]!.revision : 'no_stream';
-        return (await this.executor.appendDecided(ctx, streamId, decided, expected)).events;
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-        if (attempt >= CLAIM_ATTEMPTS) throw new ConcurrencyConflictError(`domain ${domain} is being claimed concurrently; retry`);
-      }
-    }
+    return this.executor.claim(
+      ctx,
+      domainClaimStreamId(domain),
+      async (events) => {
+        const state = foldClaims(events);
+        let holder = { exists: false, claimedAgoMs: 0 } as { exists: boolean; status?: string; domain?: string; claimedAgoMs: number };
+        if (state.status === 'claimed' && state.partnerId !== partnerId) {
+          const h = fold(evolvePartner, initialPartnerState(), (await this.store.readStream(partnerStreamId(state.partnerId))) as unknown as PartnerEvent[]);
+          holder = {
+            exists: h.status !== 'none',
+            ...(h.status !== 'none' ? { status: h.status, domain: h.domain } : {}),
+            claimedAgoMs: this.clock.now().getTime() - Date.parse(state.claimedAt),
+          };
+        }
+        return decideClaim({ partnerId, domain }, state, holder);
+      },
+      `domain ${domain} is being claimed concurrently; retry`,
+    );
   }
 }
 
