@@ -12,6 +12,7 @@ import { evolvePartner, initialPartnerState, partnerStreamId } from '../../../..
 import { dealAsSeenBy, getDeal, listDeals, customersWithDueProtection, type DealFilter, type DealPage, type DealView } from '../../../../projections/deals/deals.queries.js';
 import { listConflicts, type ConflictFilter, type ConflictPage } from '../../../../projections/registration-conflicts/registration-conflicts.queries.js';
 import { CommandExecutor, ConcurrencyConflictError, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
+import type { FoldedStream } from '../ledger/stream-states.js';
 import { ReadModels } from '../ledger/read-models.js';
 import { CLOCK, EVENT_STORE, type Clock } from '../ledger/tokens.js';
 import { ProgramService } from '../program/program.service.js';
@@ -71,7 +72,7 @@ async function executeOnAccount(
   ctx: CommandContext,
   customerKey: string,
   command: DealCommand,
-  options: { isComplete?: (events: readonly RecordedEvent[]) => boolean } = {},
+  options: { isComplete?: (events: readonly RecordedEvent[]) => boolean; known?: FoldedStream<CustomerAccount> } = {},
 ): Promise<CommandOutcome> {
   const stream = {
     streamId: customerStreamId(customerKey),
@@ -81,7 +82,8 @@ async function executeOnAccount(
   };
   for (let round = 1; ; round++) {
     try {
-      return await executor.execute(ctx, stream, options);
+      // Only the first round may start from the caller's fold: a later one follows a conflict.
+      return await executor.execute(ctx, stream, round === 1 ? options : { ...options, known: undefined });
     } catch (error) {
       if (!(error instanceof ConcurrencyConflictError) || round >= ROUNDS) throw error;
     }
@@ -114,9 +116,11 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
     }
     await this.requireActivePartner(data.partnerId);
     const command: DealCommand = { type: 'RegisterDeal', data: { ...data, customerKey } };
-    await this.refusalsBeforeClaim(ctx, customerKey, command);
+    const account = await this.refusalsBeforeClaim(ctx, customerKey, command);
     const claim = await this.claimDealId(ctx, data.dealId, data.partnerId, customerKey);
-    const outcome = await executeOnAccount(this.executor, ctx, customerKey, command, { isComplete: registered });
+    // The account as the refusal check folded it: its append is checked against that revision (a registration
+    // of the same customer in between makes it read again), so it need not be read a second time.
+    const outcome = await executeOnAccount(this.executor, ctx, customerKey, command, { isComplete: registered, ...(account ? { known: account } : {}) });
     return { ...outcome, events: [...claim, ...outcome.events.filter((e) => !claim.some((c) => c.eventId === e.eventId))] };
   }
 
@@ -126,10 +130,11 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
    * registration appends nothing. A run that already wrote to the account (its own events are there) is
    * finished by the append step instead.
    */
-  private async refusalsBeforeClaim(ctx: CommandContext, customerKey: string, command: DealCommand): Promise<void> {
-    const { state, mine } = await this.executor.load(ctx, customerStreamId(customerKey), customerAccountDecider.initialState, customerAccountDecider.evolve);
-    if (mine.length) return;
+  private async refusalsBeforeClaim(ctx: CommandContext, customerKey: string, command: DealCommand): Promise<FoldedStream<CustomerAccount> | undefined> {
+    const { state, revision, mine } = await this.executor.load(ctx, customerStreamId(customerKey), customerAccountDecider.initialState, customerAccountDecider.evolve);
+    if (mine.length) return undefined;
     customerAccountDecider.decide(command, state, this.clock.now());
+    return { state, revision };
   }
 
   /**

@@ -136,12 +136,21 @@ export class CommandExecutor {
   async execute<S, E extends DomainEventShape>(
     ctx: CommandContext,
     command: StreamCommand<S, E>,
-    options: { isComplete?: (events: readonly RecordedEvent[]) => boolean } = {},
+    options: {
+      isComplete?: (events: readonly RecordedEvent[]) => boolean;
+      /**
+       * The stream as the caller has just folded it (with `load`): the first attempt decides on it without
+       * reading again. Safe because the append is checked against its revision: if the stream moved since,
+       * the append is refused and the next attempt reads. Ignored for a command with an Idempotency-Key.
+       */
+      known?: FoldedStream<S>;
+    } = {},
   ): Promise<CommandOutcome> {
     const found = await this.findEarlier(ctx, options.isComplete);
     if (found) return found;
     for (let attempt = 1; ; attempt++) {
-      const { state, revision, mine } = await this.load(ctx, command.streamId, command.initialState, command.evolve);
+      const known = attempt === 1 && ctx.requestHash === undefined ? options.known : undefined;
+      const { state, revision, mine } = known ? { ...known, mine: [] } : await this.load(ctx, command.streamId, command.initialState, command.evolve);
       if (mine.length) {
         const replayed = this.replay(ctx, mine);
         this.observer.replayed?.(ctx, replayed);

@@ -123,6 +123,34 @@ describe('StreamStates: folded stream states reused between commands', () => {
     await expect(states.fold('t-5', () => ({ seen: [] as number[] }), mutating)).rejects.toThrow(TypeError);
   });
 
+  it('the executor decides a first attempt on a state the caller folded, and reads again when it was stale', async () => {
+    const s = counting(store);
+    const executor = new CommandExecutor(s, { now: () => new Date('2026-01-01T00:00:00.000Z') });
+    const actor = { id: 'k', role: 'admin' } as const;
+    const command = {
+      streamId: 't-7',
+      initialState: initial,
+      evolve,
+      decide: (state: Tally) => [{ type: 'N', data: { n: state.seen.length } }],
+    };
+    const plain = () => commandContext(actor, { method: 'POST', path: '/x', body: {} });
+    await put('t-7', 0);
+    const known = await executor.states.fold('t-7', initial, evolve);
+    s.reads.length = 0;
+    const first = await executor.execute(plain(), command, { known });
+    expect((first.events[0]!.data as { n: number }).n).toBe(1);
+    expect(s.reads).toEqual([]);
+    // Another writer moves the stream after the caller folded it: the append at the old revision is refused,
+    // and the retry reads and decides on what is there now.
+    const stale = await executor.states.fold('t-7', initial, evolve);
+    await put('t-7', 99);
+    s.reads.length = 0;
+    const second = await executor.execute(plain(), command, { known: stale });
+    expect((second.events[0]!.data as { n: number }).n).toBe(3);
+    expect(s.reads.map((r) => r.from)).toEqual([2n]);
+    expect((await store.readStream('t-7')).map((e) => (e.data as { n: number }).n)).toEqual([0, 1, 99, 3]);
+  });
+
   it('the executor decides on the reused state for a plain command, and reads in full for an idempotent one', async () => {
     const s = counting(store);
     const executor = new CommandExecutor(s, { now: () => new Date('2026-01-01T00:00:00.000Z') });
