@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
 import { InvalidInput } from '../../libs/kernel/src/errors.js';
@@ -112,7 +113,7 @@ export function attributionReport(db: Database.Database, params: AttributionRepo
   if (params.from !== undefined && params.to !== undefined && params.from > params.to) {
     throw invalid('from', 'from must not be after to');
   }
-  const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor);
+  const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor, [ID_PATTERN, /^\d{4}-(\d{2}|Q[1-4])$/, /^[A-Z]{3}$/]);
 
   const where: string[] = [];
   const args: Record<string, string | number> = {};
@@ -173,32 +174,6 @@ export function attributionReport(db: Database.Database, params: AttributionRepo
 
   const last = page[page.length - 1];
   return { items, nextCursor: more && last ? encodeCursor([last.partner_id, last.period, last.currency]) : null, totals, reportingTotals };
-}
-
-export function encodeCursor(key: readonly [string, string, string]): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string, string] {
-  let key: unknown;
-  try {
-    key = /^[A-Za-z0-9_-]{1,400}$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
-  } catch {
-    key = undefined;
-  }
-  if (
-    !Array.isArray(key) ||
-    key.length !== 3 ||
-    typeof key[0] !== 'string' ||
-    !ID_PATTERN.test(key[0]) ||
-    typeof key[1] !== 'string' ||
-    !/^\d{4}-(\d{2}|Q[1-4])$/.test(key[1]) ||
-    typeof key[2] !== 'string' ||
-    !/^[A-Z]{3}$/.test(key[2])
-  ) {
-    throw invalid('cursor', 'cursor is not one this report returned');
-  }
-  return [key[0], key[1], key[2]];
 }
 
 function invalid(path: string, message: string): InvalidInput {

@@ -4,7 +4,8 @@ import type { RecordedEvent } from '../../events/envelope.js';
 import { InvalidInput } from '../../libs/kernel/src/errors.js';
 import { customerAccountDecider, customerStreamId, type CustomerAccount, type DealCommand, type RegisterDeal } from '../../libs/deals/src/customer-account.js';
 import { dealsProjection } from './deals.projection.js';
-import { customersWithDueProtection, encodeCursor, getDeal, listDeals } from './deals.queries.js';
+import { encodeCursor } from '../cursor.js';
+import { customersWithDueProtection, getDeal, listDeals } from './deals.queries.js';
 
 const T0 = new Date('2026-03-02T09:00:00.000Z');
 const DAY = 86_400_000;
@@ -145,7 +146,7 @@ describe('deals projection', () => {
     it('pages with an opaque cursor until nextCursor is null', () => {
       const first = listDeals(db, { limit: 2 });
       expect(ids(first)).toEqual(['D1', 'D2']);
-      expect(first.nextCursor).toBe(encodeCursor('D2'));
+      expect(first.nextCursor).toBe(encodeCursor(['D2']));
       const second = listDeals(db, { limit: 2, cursor: first.nextCursor! });
       expect(ids(second)).toEqual(['D3', 'D4']);
       const third = listDeals(db, { limit: 2, cursor: second.nextCursor! });

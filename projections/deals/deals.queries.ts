@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import type { DealStatus } from '../../events/deals.js';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
@@ -105,7 +106,7 @@ export function getDeal(db: Database.Database, dealId: string): DealView | undef
 export function listDeals(db: Database.Database, filter: DealFilter): DealPage {
   const limit = filter.limit ?? DEFAULT_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
-  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, [ID_PATTERN])[0];
   const where: string[] = [];
   const params: Record<string, string | number> = { take: limit + 1 };
   const eq = (column: string, value: string | undefined): void => {
@@ -124,7 +125,7 @@ export function listDeals(db: Database.Database, filter: DealFilter): DealPage {
   const rows = db.prepare<Record<string, string | number>, Row>(sql).all(params);
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
-  return { items: page.map(toView), nextCursor: more ? encodeCursor(page[page.length - 1]!.deal_id) : null };
+  return { items: page.map(toView), nextCursor: more ? encodeCursor([page[page.length - 1]!.deal_id]) : null };
 }
 
 /**
@@ -155,16 +156,6 @@ export function customersWithDueProtection(db: Database.Database, asOf: string):
     )
     .all(asOf);
   return rows.map((r) => r.customer_key);
-}
-
-export function encodeCursor(dealId: string): string {
-  return Buffer.from(dealId, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const id = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (!ID_PATTERN.test(id)) throw invalid('cursor', 'cursor is not one this list returned');
-  return id;
 }
 
 function invalid(path: string, message: string): InvalidInput {

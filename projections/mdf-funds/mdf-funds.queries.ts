@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
 import { InvalidInput } from '../../libs/kernel/src/errors.js';
@@ -58,7 +59,7 @@ export function listFunds(db: Database.Database, filter: FundFilter, _now?: Date
   const limit = filter.limit ?? DEFAULT_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   if (filter.period !== undefined && !PERIOD.test(filter.period)) throw invalid('period', 'period must be a quarter, YYYY-Qn');
-  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, [ID_PATTERN, PERIOD]);
   const where: string[] = [];
   const args: Record<string, string | number> = { take: limit + 1 };
   if (filter.partnerId !== undefined) {
@@ -83,23 +84,6 @@ export function listFunds(db: Database.Database, filter: FundFilter, _now?: Date
   const page = more ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];
   return { items: page.map(toView), nextCursor: more && last ? encodeCursor([last.partner_id, last.period]) : null };
-}
-
-export function encodeCursor(key: readonly [string, string]): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  let key: unknown;
-  try {
-    key = /^[A-Za-z0-9_-]{1,400}$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
-  } catch {
-    key = undefined;
-  }
-  if (!Array.isArray(key) || key.length !== 2 || typeof key[0] !== 'string' || !ID_PATTERN.test(key[0]) || typeof key[1] !== 'string' || !PERIOD.test(key[1])) {
-    throw invalid('cursor', 'cursor is not one this list returned');
-  }
-  return [key[0], key[1]];
 }
 
 function invalid(path: string, message: string): InvalidInput {

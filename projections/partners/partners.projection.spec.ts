@@ -3,7 +3,8 @@ import type { RecordedEvent } from '../../events/envelope.js';
 import type { PartnerEvent, PartnerType } from '../../events/partners.js';
 import { InvalidInput } from '../../libs/kernel/src/errors.js';
 import { partnersProjection } from './partners.projection.js';
-import { encodeCursor, getPartner, listPartners } from './partners.queries.js';
+import { encodeCursor } from '../cursor.js';
+import { getPartner, listPartners } from './partners.queries.js';
 
 const NOW = new Date('2026-03-31T12:00:00.000Z');
 
@@ -219,7 +220,7 @@ describe('partners projection', () => {
     it('pages with an opaque cursor until nextCursor is null', () => {
       const first = listPartners(db, { limit: 2 }, NOW);
       expect(ids(first)).toEqual(['P1', 'P2']);
-      expect(first.nextCursor).toBe(encodeCursor('P2'));
+      expect(first.nextCursor).toBe(encodeCursor(['P2']));
       const second = listPartners(db, { limit: 2, cursor: first.nextCursor! }, NOW);
       expect(ids(second)).toEqual(['P3', 'P4']);
       const third = listPartners(db, { limit: 2, cursor: second.nextCursor! }, NOW);

@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import type { PartnerStatus, PartnerType } from '../../events/partners.js';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
@@ -81,7 +82,7 @@ export function listPartners(db: Database.Database, filter: PartnerFilter, now: 
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   }
-  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, [ID_PATTERN])[0];
 
   const where: string[] = [];
   const params: Record<string, string | number> = { now: now.toISOString(), take: limit + 1 };
@@ -105,18 +106,8 @@ export function listPartners(db: Database.Database, filter: PartnerFilter, now: 
   const page = more ? rows.slice(0, limit) : rows;
   return {
     items: page.map(toView),
-    nextCursor: more ? encodeCursor(page[page.length - 1]!.partner_id) : null,
+    nextCursor: more ? encodeCursor([page[page.length - 1]!.partner_id]) : null,
   };
-}
-
-export function encodeCursor(partnerId: string): string {
-  return Buffer.from(partnerId, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const id = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (!ID_PATTERN.test(id)) throw invalid('cursor', 'cursor is not one this list returned');
-  return id;
 }
 
 function invalid(path: string, message: string): InvalidInput {

@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import { InvalidInput } from '../../libs/kernel/src/errors.js';
 
@@ -90,7 +91,7 @@ export function listConflicts(db: Database.Database, filter: ConflictFilter): Co
   if (filter.status !== undefined && !(CONFLICT_STATUSES as readonly string[]).includes(filter.status)) {
     throw invalid('status', `status must be one of ${CONFLICT_STATUSES.join(', ')}`);
   }
-  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+  const after = filter.cursor === undefined ? undefined : Number(decodeCursor(filter.cursor, [/^\d{1,15}$/])[0]);
   const where: string[] = [];
   const params: Record<string, string | number> = { take: limit + 1 };
   if (filter.status !== undefined) {
@@ -114,23 +115,12 @@ export function listConflicts(db: Database.Database, filter: ConflictFilter): Co
   const count = more ? limit : rows.length;
   const items: ConflictView[] = new Array(count);
   for (let i = 0; i < count; i++) items[i] = toView(rows[i]!);
-  return { items, nextCursor: more ? encodeCursor(rows[limit - 1]!.opened_position) : null };
+  return { items, nextCursor: more ? encodeCursor([String(rows[limit - 1]!.opened_position)]) : null };
 }
 
 export function getConflict(db: Database.Database, conflictId: string): ConflictView | undefined {
   const row = statement(db, `${SELECT} WHERE c.conflict_id = @conflictId`).get({ conflictId });
   return row === undefined ? undefined : toView(row);
-}
-
-export function encodeCursor(openedPosition: number | bigint): string {
-  return Buffer.from(`c${openedPosition}`, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  const m = /^c(\d{1,15})$/.exec(text);
-  if (!m) throw invalid('cursor', 'cursor is not one this list returned');
-  return Number(m[1]);
 }
 
 function invalid(path: string, message: string): InvalidInput {

@@ -102,6 +102,8 @@ describe('tier standings read model', () => {
     const second = listTierStandings(db, { tier: 'Registered', limit: 1, cursor: first.nextCursor! }, asOf);
     expect(second.items.map((s) => s.partnerId)).toEqual(['B']);
     expect(second.nextCursor).toBeNull();
+    // A cursor this list did not make is refused (it used to be read as a partner id to start after).
+    expect(() => listTierStandings(db, { limit: 1, cursor: 'bm90LWEtY3Vyc29y' }, asOf)).toThrow('cursor is not one this list returned');
     expect(listTierStandings(db, { tier: 'Gold' }, asOf).items).toEqual([]);
   });
 });

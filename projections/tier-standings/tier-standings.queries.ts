@@ -1,3 +1,5 @@
+import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import { DEFAULT_PROGRAM, type TierProgram } from '../../libs/program/src/program.js';
 import { qualifyingTier, shortfallToNext, windowEnding, type TierInputs } from '../../libs/tiers/src/qualification.js';
@@ -75,7 +77,7 @@ export interface TierStandingFilter {
 
 export function listTierStandings(db: Database.Database, filter: TierStandingFilter, asOf: Date): { items: TierStanding[]; nextCursor: string | null } {
   const limit = filter.limit ?? 100;
-  const after = filter.cursor ? Buffer.from(filter.cursor, 'base64url').toString('utf8') : '';
+  const after = filter.cursor === undefined ? '' : decodeCursor(filter.cursor, [ID_PATTERN])[0]!;
   const where = ['terminated = 0', 'partner_id > @after'];
   if (filter.tier !== undefined) where.push('tier = @tier');
   if (filter.partnerId !== undefined) where.push('partner_id = @partnerId');
@@ -86,7 +88,7 @@ export function listTierStandings(db: Database.Database, filter: TierStandingFil
   const page = rows.slice(0, limit);
   return {
     items: page.map((r) => standingOf(db, r, asOf, program)),
-    nextCursor: rows.length > limit ? Buffer.from(page[page.length - 1]!.partner_id, 'utf8').toString('base64url') : null,
+    nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1]!.partner_id]) : null,
   };
 }
 
