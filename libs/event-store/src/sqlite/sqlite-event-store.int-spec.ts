@@ -64,6 +64,41 @@ describe('SQLite adapter specifics', () => {
     await store.close();
   });
 
+  it('remembers stream heads between appends, and forgets them when another connection writes', async () => {
+    const f = tempFile();
+    const a = SqliteEventStore.open(f);
+    const b = SqliteEventStore.open(f);
+    const s = uniqueStream();
+    await a.append(s, [newEvent('A1')], 'no_stream');
+    await a.append(s, [newEvent('A2')], 0n); // A now holds the head (revision 1) in memory
+    await b.append(s, [newEvent('B1')], 1n); // another connection moves it to 2
+    // A must not append on its remembered head: it expects 1 and is told the stream is at 2...
+    await expect(a.append(s, [newEvent('A3')], 1n)).rejects.toMatchObject({ name: 'WrongExpectedVersionError' });
+    // ...and, appending on the real head, continues B's hash, not its own last one.
+    const r = await a.append(s, [newEvent('A3')], 2n);
+    expect(r.events[0]!.revision).toBe(3n);
+    expect((await verifyLog(a)).ok).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
+  it('a refused multi-event append leaves no head behind: the next append sees the stream as it was', async () => {
+    const store = SqliteEventStore.open(tempFile());
+    const s = uniqueStream();
+    const taken = newEvent('Taken');
+    await store.append(uniqueStream(), [taken], 'no_stream');
+    await store.append(s, [newEvent('First')], 'no_stream');
+    // The second event's id is stored already: the savepoint rolls the first one back too.
+    const refused = store.append(s, [newEvent('Second'), { ...newEvent('Dup'), eventId: taken.eventId }], 0n);
+    // Queued behind it in the same group commit, expecting the head as it was before the refused append.
+    const next = store.append(s, [newEvent('Next')], 0n);
+    await expect(refused).rejects.toMatchObject({ name: 'DuplicateEventIdError' });
+    await expect(next).resolves.toMatchObject({ nextRevision: 1n });
+    expect((await store.readStream(s)).map((e) => e.type)).toEqual(['First', 'Next']);
+    expect((await verifyLog(store)).ok).toBe(true);
+    await store.close();
+  });
+
   it('a second process-level handle on the same file sees appends through its subscription', async () => {
     const f = tempFile();
     const writer = SqliteEventStore.open(f);

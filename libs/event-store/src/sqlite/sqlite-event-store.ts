@@ -113,6 +113,14 @@ interface PendingAppend {
 
 type Outcome = { ok: true; result: AppendResult; fresh: boolean } | { ok: false; error: unknown };
 
+interface StreamHead {
+  readonly revision: bigint;
+  readonly hash: string;
+}
+
+/** Stream heads the writer remembers (revision and hash of the last event), so an append need not look them up. */
+const HEAD_CACHE_STREAMS = 10_000;
+
 const DEFAULT_MAX_BATCH_EVENTS = 5000;
 
 /**
@@ -141,6 +149,15 @@ export class SqliteEventStore implements EventStore {
   private readonly appendOne: (p: PendingAppend) => { result: AppendResult; fresh: boolean };
   private readonly commitGroup: { immediate: (group: readonly PendingAppend[]) => Outcome[] };
   private stats = { commits: 0, appends: 0, failed: 0, events: 0, largestCommit: 0 };
+  /**
+   * Heads as of this connection's last commit. Valid only while no other connection has committed since:
+   * `PRAGMA data_version` (which changes exactly then) is checked at the start of every group, under the
+   * write lock, and the cache is dropped when it moved. Heads written by the group being committed live in
+   * `groupHeads` until its COMMIT returns, so a rolled-back group leaves nothing behind.
+   */
+  private readonly heads = new Map<string, StreamHead>();
+  private groupHeads = new Map<string, StreamHead>();
+  private dataVersion: bigint | undefined;
 
   constructor(readonly file: string, private readonly options: SqliteEventStoreOptions = {}) {
     this.db = new Database(file);
@@ -152,6 +169,7 @@ export class SqliteEventStore implements EventStore {
     const q = <T>(sql: string) => this.db.prepare<unknown[], T>(sql).safeIntegers(true);
     this.stmts = {
       head: q<{ revision: bigint; hash: string }>('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
+      dataVersion: this.db.prepare<[], bigint>('PRAGMA data_version').pluck().safeIntegers(true),
       byEventId: q<{ stream_id: string; revision: bigint; position: bigint }>('SELECT stream_id, revision, position FROM events WHERE event_id = ?'),
       insert: q(`INSERT INTO events (event_id, stream_id, revision, type, data, metadata, command_id, prev_hash, hash)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -174,7 +192,10 @@ export class SqliteEventStore implements EventStore {
     const write = (p: PendingAppend) => (p.events.length === 1 ? this.appendInTransaction(p.streamId, p.events, p.expected) : inSavepoint(p));
     this.appendOne = (p) => {
       try {
-        return { result: write(p), fresh: true };
+        const result = write(p);
+        const last = result.events[result.events.length - 1]!;
+        this.groupHeads.set(p.streamId, { revision: last.revision, hash: last.hash });
+        return { result, fresh: true };
       } catch (error) {
         // Only a write that failed can be a resend of events already stored (EventStoreDB semantics: answered
         // as the first time, whatever revision it expected). Looking for them only then spares every other
@@ -186,6 +207,12 @@ export class SqliteEventStore implements EventStore {
       }
     };
     this.commitGroup = this.db.transaction((group: readonly PendingAppend[]) => {
+      const version = this.stmts.dataVersion.get()!;
+      if (version !== this.dataVersion) {
+        // Another connection (process) committed since our last commit: any head may have moved.
+        this.heads.clear();
+        this.dataVersion = version;
+      }
       const outcomes: Outcome[] = [];
       for (const p of group) {
         try {
@@ -252,9 +279,11 @@ export class SqliteEventStore implements EventStore {
   private commit(group: readonly PendingAppend[]): void {
     const started = performance.now();
     let outcomes: Outcome[];
+    this.groupHeads = new Map();
     try {
       outcomes = this.commitGroup.immediate(group);
     } catch (error) {
+      this.heads.clear();
       // BEGIN or COMMIT failed, or SQLite aborted the transaction: nothing of the group was written.
       this.stats.commits += 1;
       this.stats.appends += group.length;
@@ -263,6 +292,7 @@ export class SqliteEventStore implements EventStore {
       this.observe(group.length, group.length, 0, started);
       return;
     }
+    this.rememberHeads(this.groupHeads);
     let written = 0;
     let failed = 0;
     let fresh = false;
@@ -287,6 +317,23 @@ export class SqliteEventStore implements EventStore {
     this.observe(group.length, failed, written, started);
   }
 
+  private rememberHeads(heads: ReadonlyMap<string, StreamHead>): void {
+    for (const [streamId, head] of heads) {
+      this.heads.delete(streamId);
+      this.heads.set(streamId, head);
+    }
+    // Oldest first in a Map's order: forget the streams written longest ago.
+    for (const streamId of this.heads.keys()) {
+      if (this.heads.size <= HEAD_CACHE_STREAMS) break;
+      this.heads.delete(streamId);
+    }
+  }
+
+  /** The stream's last revision and hash, as this group's transaction sees them. */
+  private headOf(streamId: string): StreamHead | undefined {
+    return this.groupHeads.get(streamId) ?? this.heads.get(streamId) ?? this.stmts.head.get(streamId);
+  }
+
   private observe(appends: number, failed: number, events: number, started: number): void {
     try {
       this.options.onCommit?.({ appends, failed, events, seconds: (performance.now() - started) / 1000 });
@@ -296,14 +343,14 @@ export class SqliteEventStore implements EventStore {
   }
 
   private appendInTransaction(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult {
-    const head = this.stmts.head.get(streamId);
+    const head = this.headOf(streamId);
     checkExpected(streamId, expected, head?.revision);
     let revision = head ? head.revision : -1n;
     let prevHash = head ? head.hash : GENESIS_HASH;
     const recorded: RecordedEvent[] = [];
     for (const e of events) {
       revision += 1n;
-      const hash = eventHash(prevHash, { ...e, streamId, revision });
+      const hash = eventHash(prevHash, { eventId: e.eventId, type: e.type, streamId, revision, data: e.data, metadata: e.metadata });
       const info = this.stmts.insert.run(e.eventId, streamId, revision, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata), e.metadata.commandId ?? null, prevHash, hash);
       recorded.push({ eventId: e.eventId, type: e.type, streamId, revision, position: BigInt(info.lastInsertRowid), data: e.data, metadata: e.metadata, prevHash, hash });
       prevHash = hash;
@@ -388,6 +435,7 @@ export class SqliteEventStore implements EventStore {
         return BigInt(info.lastInsertRowid);
       })
       .immediate();
+    this.heads.delete(e.streamId);
     this.notifier.notify();
     return position;
   }
