@@ -158,6 +158,7 @@ export class SqliteEventStore implements EventStore {
   private readonly heads = new Map<string, StreamHead>();
   private groupHeads = new Map<string, StreamHead>();
   private dataVersion: bigint | undefined;
+  private readonly readStatements = new Map<string, Database.Statement<unknown[], Row>>();
 
   constructor(readonly file: string, private readonly options: SqliteEventStoreOptions = {}) {
     this.db = new Database(file);
@@ -176,8 +177,12 @@ export class SqliteEventStore implements EventStore {
       insertAt: q(`INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, command_id, prev_hash, hash)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       byPosition: q<Row>(`SELECT ${COLUMNS} FROM events WHERE position = ?`),
-      streamForward: q<Row>(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`),
-      streamBackward: q<Row>(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`),
+      // Unlimited reads have statements without LIMIT: a LIMIT bound as a parameter costs ~10 µs more per
+      // execution (measured), a third of reading a short stream, and every command reads a few streams.
+      streamForward: q<Row>(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC`),
+      streamForwardLimited: q<Row>(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`),
+      streamBackward: q<Row>(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC`),
+      streamBackwardLimited: q<Row>(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`),
       headPosition: q<{ p: bigint | null }>('SELECT MAX(position) AS p FROM events'),
       byCommand: q<Row>(`SELECT ${COLUMNS} FROM events WHERE command_id = ? ORDER BY position`),
     };
@@ -375,18 +380,22 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
-    const limit = options.limit ?? -1;
-    const rows =
-      options.direction === 'backwards'
-        ? this.stmts.streamBackward.all(streamId, options.fromRevision ?? BigInt(Number.MAX_SAFE_INTEGER), limit)
-        : this.stmts.streamForward.all(streamId, options.fromRevision ?? 0n, limit);
+    const limit = options.limit;
+    let rows: Row[];
+    if (options.direction === 'backwards') {
+      const from = options.fromRevision ?? BigInt(Number.MAX_SAFE_INTEGER);
+      rows = limit === undefined ? this.stmts.streamBackward.all(streamId, from) : this.stmts.streamBackwardLimited.all(streamId, from, limit);
+    } else {
+      const from = options.fromRevision ?? 0n;
+      rows = limit === undefined ? this.stmts.streamForward.all(streamId, from) : this.stmts.streamForwardLimited.all(streamId, from, limit);
+    }
     return rows.map(toRecorded);
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent> {
     this.assertOpen();
     let from = options.fromPosition ?? 0n;
-    let remaining = options.limit ?? Infinity;
+    let remaining = options.limit === undefined ? Infinity : Math.floor(options.limit);
     const where = ['position > ?'];
     const params: unknown[] = [];
     if (options.toPosition !== undefined) {
@@ -394,14 +403,27 @@ export class SqliteEventStore implements EventStore {
       params.push(options.toPosition);
     }
     appendFilterSql(options.filter, where, params);
-    const stmt = this.db.prepare<unknown[], Row>(`SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`).safeIntegers(true);
+    const sql = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT`;
     while (remaining > 0 && !this.closed) {
-      const rows = stmt.all(from, ...params, Math.min(PAGE, remaining));
+      // The page size written into the statement (see streamForward on bound LIMITs): callers use a few sizes.
+      const rows = this.statement(`${sql} ${Math.min(PAGE, remaining)}`).all(from, ...params);
       for (const r of rows) yield toRecorded(r);
       if (rows.length < PAGE) return;
       from = rows[rows.length - 1]!.position;
       remaining -= rows.length;
     }
+  }
+
+  /** A statement prepared once per connection: subscriptions read the log's tail after every commit. */
+  private statement(sql: string): Database.Statement<unknown[], Row> {
+    let stmt = this.readStatements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare<unknown[], Row>(sql).safeIntegers(true);
+      // Filters make the SQL vary; a caller inventing new ones must not grow the cache without end.
+      if (this.readStatements.size >= 100) this.readStatements.clear();
+      this.readStatements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   subscribe(fromPosition = 0n, filter?: ReadFilter): Subscription {
