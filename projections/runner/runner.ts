@@ -36,11 +36,17 @@ const CATCH_UP_BATCH = 50_000;
  */
 const CATCH_UP_CACHE_KIB = 64 * 1024;
 
-/** Opens (creating) the read-model database: WAL, FULL sync, like the log, so checkpoints are as durable. */
+/**
+ * Opens (creating) the read-model database: WAL with `synchronous = NORMAL`. Every commit is still atomic with
+ * the checkpoints it moves (WAL is consistent at NORMAL), but not fsynced one by one: a power loss can take the
+ * read models back to an earlier checkpoint, never to a state that does not match one, and the runner re-applies
+ * the log from there (nothing here is the only copy of anything; the log is FULL). Following the log, a FULL
+ * commit per batch blocked the event loop for an fsync that bought nothing.
+ */
 export function openReadModels(file: string): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   // Checkpoint the WAL every 10,000 pages (40 MiB) rather than SQLite's 1,000: a rebuild's batch dirties more
   // than 1,000 pages once the tables are large, so every commit also copied its pages into the database file;
@@ -188,18 +194,12 @@ export class ProjectionRunner {
    * indexes, which are never deferred, could change what a statement does), so each commit leaves the read
    * model exactly at its checkpoint, as before. A crash in between leaves the indexes missing until the next
    * start, where `migrate` (run for every projection before anything else) creates them again.
-   *
-   * While catching up, commits are `synchronous = NORMAL` (WAL): each batch still commits atomically with its
-   * checkpoint, but is not fsynced one by one; a power loss can only take the read models back to an earlier
-   * checkpoint, from which the runner re-applies the log. The last commit is FULL again, which syncs them all.
    */
   async catchUp(onProgress?: (position: bigint, head: bigint) => void): Promise<void> {
     const head = await this.store.headPosition();
     const fromZero = this.projections.filter((p) => this.checkpoints.get(p.name) === 0n);
     const deferred = head > 0n ? this.dropDeferrableIndexes(fromZero) : [];
-    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
     const cacheSize = this.db.pragma('cache_size', { simple: true }) as number;
-    this.db.pragma('synchronous = NORMAL');
     this.db.pragma(`cache_size = -${CATCH_UP_CACHE_KIB}`);
     const size = this.options.batchSize ?? CATCH_UP_BATCH;
     // Fixed for the whole run: an event is applied where it is past the checkpoint the projection started from.
@@ -230,10 +230,8 @@ export class ProjectionRunner {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw error;
     } finally {
-      this.db.pragma(`synchronous = ${synchronous}`);
       this.db.pragma(`cache_size = ${cacheSize}`);
-      // Also after a failure: the read models must not be left without the indexes their queries need. This
-      // transaction always writes (the checkpoints at least), so its FULL commit syncs the NORMAL ones before it.
+      // Also after a failure: the read models must not be left without the indexes their queries need.
       this.db.transaction(() => {
         for (const p of deferred) p.migrate(this.db);
         // Positions up to the head are covered even where the tail held no events for a projection.
@@ -299,11 +297,13 @@ export class ProjectionRunner {
       pending = undefined;
       if (first.done || this.stopped) return;
       const batch: RecordedEvent[] = [first.value];
-      // Drain what is already available without waiting, so catch-up commits large batches.
+      // Drain what is already available without waiting, so catch-up commits large batches: whatever resolves
+      // before the loop's next check phase (one timer for the batch, not one per event).
+      const idle = new Promise<typeof IDLE>((r) => setImmediate(() => r(IDLE)));
       let done = false;
       while (batch.length < size) {
         pending = it.next();
-        const next = await Promise.race([pending, new Promise<typeof IDLE>((r) => setImmediate(() => r(IDLE)))]);
+        const next = await Promise.race([pending, idle]);
         if (next === IDLE) break;
         pending = undefined;
         if (next.done) {
