@@ -80,4 +80,12 @@ describe('registrableDomain', () => {
       }),
     );
   });
+
+  it('answers a remembered spelling as it answered the first time, and the same for a long-padded one', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(registrableDomain('https://EU.Acme.co.uk/x')).toBe('acme.co.uk');
+      expect(registrableDomain('localhost')).toBeUndefined();
+      expect(registrableDomain(`${' '.repeat(5000)}acme.com`)).toBe('acme.com');
+    }
+  });
 });
