@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 
 /**
@@ -12,8 +12,31 @@ import { v7 as uuidv7 } from 'uuid';
  * A command with a key keeps an id derived from the key alone, so its retry finds it.
  */
 export function newCommandId(): string {
-  return uuidv7();
+  if (taken + 16 > pool.length) {
+    randomFillSync(pool);
+    taken = 0;
+  }
+  const random = pool.subarray(taken, (taken += 16));
+  // The library's own monotonic state, kept here because options bypass it: within one millisecond the
+  // sequence counts up from a random start, so ids made in a burst still sort in the order they were made.
+  const now = Date.now();
+  if (now > clock.msecs) {
+    clock.seq = ((random[6]! & 0x7f) << 24) | (random[7]! << 16) | (random[8]! << 8) | random[9]!;
+    clock.msecs = now;
+  } else {
+    clock.seq = (clock.seq + 1) | 0;
+    if (clock.seq === 0) clock.msecs++;
+  }
+  return uuidv7({ random, msecs: clock.msecs, seq: clock.seq });
 }
+
+/**
+ * Random bytes for command ids, 256 ids to a refill: the library draws 16 bytes through WebCrypto's
+ * getRandomValues for every id, ~30 µs here (profiled: 3% of a deal registration).
+ */
+const pool = new Uint8Array(4096);
+let taken = pool.length;
+const clock = { msecs: -Infinity, seq: 0 };
 
 /** The command id of a request sent with an Idempotency-Key: the same for every retry by the same actor. */
 export function commandIdForKey(actorId: string, idempotencyKey: string): string {
