@@ -124,7 +124,7 @@ if (wants(2)) {
     await ensureCheckpointed(httpDir);
     figures.push(
       ...(await item([{ id: 'http', item: 2, name: 'HTTP commands', unit: 'commands/s' }], () =>
-        measureHttp(httpDir, { connections: options.concurrency, duration: options.duration, warmup: options.warmup }),
+        measureHttp(httpDir, { connections: options.concurrency, duration: options.duration, warmup: options.warmup, repeats: options.repeats }),
       )),
     );
   } finally {

@@ -90,48 +90,86 @@ function summary(r: Result) {
   };
 }
 
+type Summary = ReturnType<typeof summary>;
+
+/** The repetition with the median rate, and the median of each latency percentile over the repetitions. */
+function medianOf(runs: readonly Summary[]): Summary {
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const byRate = [...runs].sort((a, b) => a.okPerSecond - b.okPerSecond)[Math.floor(runs.length / 2)]!;
+  return { ...byRate, p50: mid(runs.map((r) => r.p50)), p90: mid(runs.map((r) => r.p90)), p99: mid(runs.map((r) => r.p99)) };
+}
+
 /**
  * Item 2: commands/s and p50/p99 at `connections` concurrent connections (autocannon in this process, the
  * service in a child: one core each on a two-core machine), against `POST /bench/noop` on the same app.
+ * The no-op route and every command are measured `repeats` times, taking turns, and the medians reported: a
+ * burst of other work on the machine then weighs on a figure and its baseline alike.
  */
-export async function measureHttp(dataDir: string, o: { connections: number; duration: number; warmup: number }): Promise<Figure[]> {
+export async function measureHttp(dataDir: string, o: { connections: number; duration: number; warmup: number; repeats: number }): Promise<Figure[]> {
   const child = startServiceChild(dataDir, { noop: true });
   const run = Date.now().toString(36);
   try {
     const url = await child.url;
     await waitFor200(`${url}/health/ready`, 120_000);
     const scenarios = commandScenarios(await activePartners(url), run);
-    process.stderr.write(`http: POST /bench/noop, ${o.connections} connections, ${o.warmup}+${o.duration} s\n`);
-    const noopBody = scenarios[0]!.body;
-    await load(url, '/bench/noop', noopBody, o.connections, o.warmup);
-    const noop = summary(await load(url, '/bench/noop', noopBody, o.connections, o.duration));
     const figures: Figure[] = [];
+    const rowsOf = (s: CommandScenario) => ({
+      rate: { id: `http.${s.id}.rate`, item: 2 as const, name: `${s.name}, ${o.connections} connections`, unit: 'commands/s', target: s.targeted ? { ratioAtLeast: 0.4, text: '≥ 0.4× baseline' } : undefined },
+      p99: { id: `http.${s.id}.p99`, item: 2 as const, name: `${s.name}, p99 latency`, unit: 'ms', target: s.targeted ? { valueBelow: 50, text: '< 50 ms' } : undefined },
+      p50: { id: `http.${s.id}.p50`, item: 2 as const, name: `${s.name}, p50 latency`, unit: 'ms', target: undefined },
+    });
+    const runnable: CommandScenario[] = [];
     for (const s of scenarios) {
-      const rows = {
-        rate: { id: `http.${s.id}.rate`, item: 2 as const, name: `${s.name}, ${o.connections} connections`, unit: 'commands/s', target: s.targeted ? { ratioAtLeast: 0.4, text: '≥ 0.4× baseline' } : undefined },
-        p99: { id: `http.${s.id}.p99`, item: 2 as const, name: `${s.name}, p99 latency`, unit: 'ms', target: s.targeted ? { valueBelow: 50, text: '< 50 ms' } : undefined },
-        p50: { id: `http.${s.id}.p50`, item: 2 as const, name: `${s.name}, p50 latency`, unit: 'ms', target: undefined },
-      };
       const probe = await fetch(`${url}${s.path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${BENCH_KEYS.ops}`, 'content-type': 'application/json' },
         body: JSON.stringify(s.body(2_000_000_000)),
       });
       const probeText = await probe.text();
-      if (probe.status >= 300) {
-        const missing = probe.status === 404 || probe.status === 405;
-        const note = `POST ${s.path} answered ${probe.status} (${probeText.slice(0, 160)})${missing ? ': the capability is not there yet' : ''}`;
-        for (const r of Object.values(rows)) figures.push(unmeasured(r, missing ? 'pending' : 'failed', note));
+      if (probe.status < 300) {
+        runnable.push(s);
         continue;
       }
-      process.stderr.write(`http: POST ${s.path}, ${o.connections} connections, ${o.warmup}+${o.duration} s\n`);
-      // Warm-up commands get ids of their own, so the measured ones are all new commands too.
-      await load(url, s.path, (i) => s.body(1_000_000 + i), o.connections, o.warmup);
-      const r = summary(await load(url, s.path, s.body, o.connections, o.duration));
-      const note = r.non2xx || r.errors ? `${r.non2xx} non-2xx, ${r.errors} errors (${JSON.stringify(r.statusCodes)}); only 2xx counted` : undefined;
+      const missing = probe.status === 404 || probe.status === 405;
+      const note = `POST ${s.path} answered ${probe.status} (${probeText.slice(0, 160)})${missing ? ': the capability is not there yet' : ''}`;
+      for (const r of Object.values(rowsOf(s))) figures.push(unmeasured(r, missing ? 'pending' : 'failed', note));
+    }
+    const noopBody = scenarios[0]!.body;
+    // Warm-up commands get ids of their own, so the measured ones are all new commands too.
+    process.stderr.write(`http: warm-up, ${o.warmup} s per route\n`);
+    await load(url, '/bench/noop', noopBody, o.connections, o.warmup);
+    for (const s of runnable) await load(url, s.path, (i) => s.body(1_000_000 + i), o.connections, o.warmup);
+    const noopRuns: Summary[] = [];
+    const commandRuns = new Map<CommandScenario, Summary[]>(runnable.map((s) => [s, []]));
+    for (let r = 1; r <= o.repeats; r++) {
+      const tag = o.repeats > 1 ? ` (${r}/${o.repeats})` : '';
+      process.stderr.write(`http: POST /bench/noop, ${o.connections} connections, ${o.duration} s${tag}\n`);
+      noopRuns.push(summary(await load(url, '/bench/noop', noopBody, o.connections, o.duration)));
+      for (const s of runnable) {
+        process.stderr.write(`http: POST ${s.path}, ${o.connections} connections, ${o.duration} s${tag}\n`);
+        // Each repetition's commands are new ones too: ids from a range of their own.
+        commandRuns.get(s)!.push(summary(await load(url, s.path, (i) => s.body(r * 10_000_000 + i), o.connections, o.duration)));
+      }
+    }
+    const noop = medianOf(noopRuns);
+    const rates = (runs: readonly Summary[]) => runs.map((x) => Math.round(x.okPerSecond));
+    for (const s of runnable) {
+      const runs = commandRuns.get(s)!;
+      const r = medianOf(runs);
+      const rows = rowsOf(s);
+      const failures = runs.filter((x) => x.non2xx || x.errors);
+      const note = failures.length
+        ? failures.map((x) => `${x.non2xx} non-2xx, ${x.errors} errors (${JSON.stringify(x.statusCodes)})`).join('; ') + '; only 2xx counted'
+        : undefined;
       figures.push(
-        figure({ ...rows.rate, value: r.okPerSecond, baseline: { name: 'POST /bench/noop', value: noop.okPerSecond, unit: 'requests/s' }, ...(note ? { note } : {}), details: { command: r, noop } }),
-        figure({ ...rows.p99, value: r.p99, baseline: { name: 'noop p99', value: noop.p99, unit: 'ms' } }),
+        figure({
+          ...rows.rate,
+          value: r.okPerSecond,
+          baseline: { name: 'POST /bench/noop', value: noop.okPerSecond, unit: 'requests/s' },
+          ...(note ? { note } : {}),
+          details: { command: r, noop, repeats: rates(runs), noopRepeats: rates(noopRuns) },
+        }),
+        figure({ ...rows.p99, value: r.p99, baseline: { name: 'noop p99', value: noop.p99, unit: 'ms' }, details: { repeats: runs.map((x) => x.p99), noopRepeats: noopRuns.map((x) => x.p99) } }),
         figure({ ...rows.p50, value: r.p50, baseline: { name: 'noop p50', value: noop.p50, unit: 'ms' } }),
       );
     }
