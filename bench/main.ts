@@ -97,7 +97,7 @@ if (wants(3) || wants(4) || wants(5)) {
 }
 
 if (dataset && wants(3)) {
-  figures.push(...(await item([{ id: 'rebuild', item: 3, name: 'projection rebuild', unit: 'events/s' }], () => measureRebuild(dataDir))));
+  figures.push(...(await item([{ id: 'rebuild', item: 3, name: 'projection rebuild', unit: 'events/s' }], () => measureRebuild(dataDir, options.repeats))));
 } else if (dataset) {
   await ensureCheckpointed(dataDir);
 }
