@@ -2,6 +2,7 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
 import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { statement } from '../statements.js';
 
 /**
  * `GET /v1/attribution`: attributed and reversed revenue per partner, business period and currency.
@@ -143,32 +144,31 @@ export function attributionReport(db: Database.Database, params: AttributionRepo
     take = 'LIMIT @take';
     itemArgs.take = limit + 1;
   }
-  const rows = db
-    .prepare<Record<string, string | number>, SumRow & { partner_id: string; period: string; currency: string }>(
-      `SELECT partner_id, ${period} AS period, currency, ${SUMS('amount_minor')}
+  const rows = statement<Record<string, string | number>, SumRow & { partner_id: string; period: string; currency: string }>(
+    db,
+    `SELECT partner_id, ${period} AS period, currency, ${SUMS('amount_minor')}
        FROM attribution_lines ${filter}
        GROUP BY partner_id, period, currency ${having}
        ORDER BY partner_id, period, currency ${take}`,
-    )
-    .safeIntegers(true)
-    .all(itemArgs);
+    { safeIntegers: true },
+  ).all(itemArgs);
   const more = limit !== undefined && rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   const items = page.map((r) => ({ partnerId: r.partner_id, period: r.period, currency: r.currency, ...columns(r, `${r.partner_id} ${r.period} ${r.currency}`) }));
 
-  const totals = db
-    .prepare<Record<string, string | number>, SumRow & { currency: string }>(
-      `SELECT currency, ${SUMS('amount_minor')} FROM attribution_lines ${filter} GROUP BY currency ORDER BY currency`,
-    )
-    .safeIntegers(true)
+  const totals = statement<Record<string, string | number>, SumRow & { currency: string }>(
+    db,
+    `SELECT currency, ${SUMS('amount_minor')} FROM attribution_lines ${filter} GROUP BY currency ORDER BY currency`,
+    { safeIntegers: true },
+  )
     .all(args)
     .map((r) => ({ currency: r.currency, ...columns(r, `the ${r.currency} total`) }));
-  const reportingTotals = db
-    .prepare<Record<string, string | number>, SumRow & { currency: string }>(
-      `SELECT reporting_currency AS currency, ${SUMS('reporting_amount_minor')} FROM attribution_lines ${filter}
+  const reportingTotals = statement<Record<string, string | number>, SumRow & { currency: string }>(
+    db,
+    `SELECT reporting_currency AS currency, ${SUMS('reporting_amount_minor')} FROM attribution_lines ${filter}
        GROUP BY reporting_currency ORDER BY reporting_currency`,
-    )
-    .safeIntegers(true)
+    { safeIntegers: true },
+  )
     .all(args)
     .map((r) => ({ currency: r.currency, ...columns(r, `the ${r.currency} reporting total`) }));
 

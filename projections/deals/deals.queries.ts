@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { DealStatus } from '../../events/deals.js';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
 import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { statement } from '../statements.js';
 
 export interface DealView {
   readonly dealId: string;
@@ -98,7 +99,7 @@ function toView(r: Row): DealView {
 }
 
 export function getDeal(db: Database.Database, dealId: string): DealView | undefined {
-  const row = db.prepare<[string], Row>('SELECT * FROM deals WHERE deal_id = ?').get(dealId);
+  const row = statement<[string], Row>(db, 'SELECT * FROM deals WHERE deal_id = ?').get(dealId);
   return row === undefined ? undefined : toView(row);
 }
 
@@ -122,7 +123,7 @@ export function listDeals(db: Database.Database, filter: DealFilter): DealPage {
     params.after = after;
   }
   const sql = `SELECT * FROM deals${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY deal_id LIMIT @take`;
-  const rows = db.prepare<Record<string, string | number>, Row>(sql).all(params);
+  const rows = statement<Record<string, string | number>, Row>(db, sql).all(params);
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   return { items: page.map(toView), nextCursor: more ? encodeCursor([page[page.length - 1]!.deal_id]) : null };
@@ -136,8 +137,7 @@ export function dealAsSeenBy(db: Database.Database, view: DealView, partnerId: s
   const named = [...view.conflictsWith, ...(view.winnerDealId !== undefined ? [view.winnerDealId] : [])];
   if (named.length === 0) return view;
   const own = new Set(
-    db
-      .prepare<string[], { deal_id: string }>(`SELECT deal_id FROM deals WHERE partner_id = ? AND deal_id IN (${named.map(() => '?').join(', ')})`)
+    statement<string[], { deal_id: string }>(db, `SELECT deal_id FROM deals WHERE partner_id = ? AND deal_id IN (${named.map(() => '?').join(', ')})`)
       .all(partnerId, ...named)
       .map((r) => r.deal_id),
   );
@@ -150,11 +150,10 @@ export function dealAsSeenBy(db: Database.Database, view: DealView, partnerId: s
  * The customer stream decides again; this only finds the streams.
  */
 export function customersWithDueProtection(db: Database.Database, asOf: string): readonly string[] {
-  const rows = db
-    .prepare<[string], { customer_key: string }>(
-      `SELECT DISTINCT customer_key FROM deals WHERE status = 'approved' AND protected_until < ? ORDER BY customer_key`,
-    )
-    .all(asOf);
+  const rows = statement<[string], { customer_key: string }>(
+    db,
+    `SELECT DISTINCT customer_key FROM deals WHERE status = 'approved' AND protected_until < ? ORDER BY customer_key`,
+  ).all(asOf);
   return rows.map((r) => r.customer_key);
 }
 

@@ -2,6 +2,7 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
 import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { statement } from '../statements.js';
 
 export interface FundView {
   readonly partnerId: string;
@@ -74,12 +75,11 @@ export function listFunds(db: Database.Database, filter: FundFilter, _now?: Date
     where.push('(partner_id, period) > (@afterPartner, @afterPeriod)');
     Object.assign(args, { afterPartner: after[0], afterPeriod: after[1] });
   }
-  const rows = db
-    .prepare<Record<string, string | number>, Row>(
-      `SELECT partner_id, period, currency, allocated_minor, approved_minor, claimed_minor, paid_minor FROM mdf_funds
+  const rows = statement<Record<string, string | number>, Row>(
+    db,
+    `SELECT partner_id, period, currency, allocated_minor, approved_minor, claimed_minor, paid_minor FROM mdf_funds
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY partner_id, period LIMIT @take`,
-    )
-    .all(args);
+  ).all(args);
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];

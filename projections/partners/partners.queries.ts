@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { PartnerStatus, PartnerType } from '../../events/partners.js';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
 import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { statement } from '../statements.js';
 
 export interface PartnerView {
   readonly partnerId: string;
@@ -69,7 +70,7 @@ function toView(r: Row): PartnerView {
 }
 
 export function getPartner(db: Database.Database, partnerId: string, now: Date): PartnerView | undefined {
-  const row = db.prepare<{ now: string; partnerId: string }, Row>(`${SELECT} WHERE p.partner_id = @partnerId`).get({
+  const row = statement<{ now: string; partnerId: string }, Row>(db, `${SELECT} WHERE p.partner_id = @partnerId`).get({
     now: now.toISOString(),
     partnerId,
   });
@@ -100,7 +101,7 @@ export function listPartners(db: Database.Database, filter: PartnerFilter, now: 
     params.after = after;
   }
   const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY p.partner_id LIMIT @take`;
-  const rows = db.prepare<Record<string, string | number>, Row>(sql).all(params);
+  const rows = statement<Record<string, string | number>, Row>(db, sql).all(params);
 
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;

@@ -1,6 +1,7 @@
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { statement } from '../statements.js';
 
 export type ConflictStatus = 'open' | 'resolved';
 export const CONFLICT_STATUSES: readonly ConflictStatus[] = ['open', 'resolved'];
@@ -55,20 +56,6 @@ const SELECT = `SELECT c.conflict_id, c.customer_key, c.products, c.status, c.wi
   (SELECT json_group_array(deal_id) FROM (SELECT deal_id FROM registration_conflict_members m WHERE m.conflict_id = c.conflict_id ORDER BY seq)) AS deal_ids
   FROM registration_conflicts c`;
 
-/**
- * Statements prepared once per connection and SQL text (a filter combination is one of 16 texts):
- * `db.prepare` on every call cost as much as running the query.
- */
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement<Record<string, string | number>, Row>>>();
-
-function statement(db: Database.Database, sql: string): Database.Statement<Record<string, string | number>, Row> {
-  let cache = statements.get(db);
-  if (cache === undefined) statements.set(db, (cache = new Map()));
-  let s = cache.get(sql);
-  if (s === undefined) cache.set(sql, (s = db.prepare<Record<string, string | number>, Row>(sql)));
-  return s;
-}
-
 function toView(r: Row): ConflictView {
   // Members in the order an answer lists them, optional ones only when set (no spread of temporary objects).
   const view: { -readonly [K in keyof ConflictView]: ConflictView[K] } = {
@@ -110,7 +97,7 @@ export function listConflicts(db: Database.Database, filter: ConflictFilter): Co
     where.push('c.opened_position > @after');
     params.after = after;
   }
-  const rows = statement(db, `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY c.opened_position LIMIT @take`).all(params);
+  const rows = statement<Record<string, string | number>, Row>(db, `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY c.opened_position LIMIT @take`).all(params);
   const more = rows.length > limit;
   const count = more ? limit : rows.length;
   const items: ConflictView[] = new Array(count);
@@ -119,7 +106,7 @@ export function listConflicts(db: Database.Database, filter: ConflictFilter): Co
 }
 
 export function getConflict(db: Database.Database, conflictId: string): ConflictView | undefined {
-  const row = statement(db, `${SELECT} WHERE c.conflict_id = @conflictId`).get({ conflictId });
+  const row = statement<{ conflictId: string }, Row>(db, `${SELECT} WHERE c.conflict_id = @conflictId`).get({ conflictId });
   return row === undefined ? undefined : toView(row);
 }
 

@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import { DEFAULT_PROGRAM, type TierProgram } from '../../libs/program/src/program.js';
 import { qualifyingTier, shortfallToNext, windowEnding, type TierInputs } from '../../libs/tiers/src/qualification.js';
+import { statement } from '../statements.js';
 
 export interface TierStanding {
   readonly partnerId: string;
@@ -21,7 +22,7 @@ export interface TierStanding {
 
 /** The program as the read model last saw it defined (the default until then). */
 export function programOf(db: Database.Database): TierProgram {
-  const row = db.prepare('SELECT version, program FROM tier_program WHERE id = 1').get() as { version: number; program: string } | undefined;
+  const row = statement(db, 'SELECT version, program FROM tier_program WHERE id = 1').get() as { version: number; program: string } | undefined;
   return row ? { ...(JSON.parse(row.program) as Omit<TierProgram, 'version'>), version: row.version } : DEFAULT_PROGRAM;
 }
 
@@ -30,11 +31,13 @@ export function tierInputs(db: Database.Database, partnerId: string, asOf: Date,
   const w = windowEnding(asOf, program);
   const from = w.from.getTime();
   const to = w.to.getTime();
-  const revenue = db.prepare('SELECT COALESCE(SUM(amount_minor), 0) AS s FROM tier_revenue WHERE partner_id = ? AND at_ms >= ? AND at_ms <= ?').get(partnerId, from, to) as { s: number };
-  const won = db.prepare('SELECT COUNT(*) AS c FROM tier_won_deals WHERE partner_id = ? AND closed_ms >= ? AND closed_ms <= ?').get(partnerId, from, to) as { c: number };
-  const sellers = db
-    .prepare('SELECT COUNT(DISTINCT seller_id) AS c FROM tier_certifications WHERE partner_id = ? AND earned_ms <= ? AND (expires_ms IS NULL OR expires_ms > ?)')
-    .get(partnerId, to, to) as { c: number };
+  const revenue = statement(db, 'SELECT COALESCE(SUM(amount_minor), 0) AS s FROM tier_revenue WHERE partner_id = ? AND at_ms >= ? AND at_ms <= ?').get(partnerId, from, to) as { s: number };
+  const won = statement(db, 'SELECT COUNT(*) AS c FROM tier_won_deals WHERE partner_id = ? AND closed_ms >= ? AND closed_ms <= ?').get(partnerId, from, to) as { c: number };
+  const sellers = statement(db, 'SELECT COUNT(DISTINCT seller_id) AS c FROM tier_certifications WHERE partner_id = ? AND earned_ms <= ? AND (expires_ms IS NULL OR expires_ms > ?)').get(
+    partnerId,
+    to,
+    to,
+  ) as { c: number };
   return { netSourcedRevenueMinor: revenue.s, certifiedSellers: sellers.c, wonDeals: won.c };
 }
 
@@ -64,7 +67,7 @@ function standingOf(db: Database.Database, row: PartnerRow, asOf: Date, program:
 }
 
 export function getTierStanding(db: Database.Database, partnerId: string, asOf: Date): TierStanding | undefined {
-  const row = db.prepare('SELECT partner_id, tier, downgrade_to, downgrade_effective_at FROM tier_partners WHERE partner_id = ?').get(partnerId) as PartnerRow | undefined;
+  const row = statement(db, 'SELECT partner_id, tier, downgrade_to, downgrade_effective_at FROM tier_partners WHERE partner_id = ?').get(partnerId) as PartnerRow | undefined;
   return row ? standingOf(db, row, asOf, programOf(db)) : undefined;
 }
 
@@ -81,9 +84,7 @@ export function listTierStandings(db: Database.Database, filter: TierStandingFil
   const where = ['terminated = 0', 'partner_id > @after'];
   if (filter.tier !== undefined) where.push('tier = @tier');
   if (filter.partnerId !== undefined) where.push('partner_id = @partnerId');
-  const rows = db
-    .prepare(`SELECT partner_id, tier, downgrade_to, downgrade_effective_at FROM tier_partners WHERE ${where.join(' AND ')} ORDER BY partner_id LIMIT @limit`)
-    .all({ after, tier: filter.tier ?? null, partnerId: filter.partnerId ?? null, limit: limit + 1 }) as PartnerRow[];
+  const rows = statement(db, `SELECT partner_id, tier, downgrade_to, downgrade_effective_at FROM tier_partners WHERE ${where.join(' AND ')} ORDER BY partner_id LIMIT @limit`).all({ after, tier: filter.tier ?? null, partnerId: filter.partnerId ?? null, limit: limit + 1 }) as PartnerRow[];
   const program = programOf(db);
   const page = rows.slice(0, limit);
   return {
@@ -94,5 +95,5 @@ export function listTierStandings(db: Database.Database, filter: TierStandingFil
 
 /** Every partner an evaluation covers: all that are not terminated. */
 export function evaluablePartners(db: Database.Database): string[] {
-  return (db.prepare('SELECT partner_id FROM tier_partners WHERE terminated = 0 ORDER BY partner_id').all() as { partner_id: string }[]).map((r) => r.partner_id);
+  return (statement(db, 'SELECT partner_id FROM tier_partners WHERE terminated = 0 ORDER BY partner_id').all() as { partner_id: string }[]).map((r) => r.partner_id);
 }
