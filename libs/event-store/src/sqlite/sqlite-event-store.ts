@@ -156,7 +156,7 @@ export class SqliteEventStore implements EventStore {
    * `groupHeads` until its COMMIT returns, so a rolled-back group leaves nothing behind.
    */
   private readonly heads = new Map<string, StreamHead>();
-  private groupHeads = new Map<string, StreamHead>();
+  private readonly groupHeads = new Map<string, StreamHead>();
   private dataVersion: bigint | undefined;
   private readonly readStatements = new Map<string, Database.Statement<unknown[], Row>>();
 
@@ -284,7 +284,7 @@ export class SqliteEventStore implements EventStore {
   private commit(group: readonly PendingAppend[]): void {
     const started = performance.now();
     let outcomes: Outcome[];
-    this.groupHeads = new Map();
+    this.groupHeads.clear();
     try {
       outcomes = this.commitGroup.immediate(group);
     } catch (error) {
