@@ -73,6 +73,30 @@ describe('projection runner', () => {
     await store.close();
   });
 
+  it('catching up reads only the types a projection handles, and still ends at the head', async () => {
+    const store = SqliteEventStore.open(join(dir, 'types.sqlite'));
+    const db = openReadModels(join(dir, 'types-read.sqlite'));
+    const expected = await seed(store, 120);
+    // The tail holds only events no projection handles.
+    await store.append('bookkeeping-1', [newEvent('Claimed'), newEvent('Reserved')], 'no_stream');
+    const head = await store.headPosition();
+    const asked: unknown[] = [];
+    const watched = Object.assign(Object.create(store) as SqliteEventStore, {
+      readAll: (options: Parameters<SqliteEventStore['readAll']>[0]) => {
+        asked.push(options);
+        return store.readAll(options);
+      },
+    });
+    const runner = new ProjectionRunner(watched, db, [counting]);
+    await runner.catchUp();
+    expect(asked).toEqual([expect.objectContaining({ filter: { eventTypes: ['Counted'] }, scan: true })]);
+    expect(totals(db)).toEqual({ rows: 120, total: expected });
+    expect(runner.position()).toBe(head);
+    expect(db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').pluck().get('counting')).toBe(Number(head));
+    db.close();
+    await store.close();
+  });
+
   it('a failure inside a batch rolls the batch back with its checkpoint; a restart applies each event once', async () => {
     const store = SqliteEventStore.open(join(dir, 'fail.sqlite'));
     const readFile = join(dir, 'fail-read.sqlite');

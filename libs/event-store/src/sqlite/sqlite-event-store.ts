@@ -402,7 +402,7 @@ export class SqliteEventStore implements EventStore {
       where.push('position <= ?');
       params.push(options.toPosition);
     }
-    appendFilterSql(options.filter, where, params);
+    appendFilterSql(options.filter, where, params, options.scan === true);
     const sql = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT`;
     while (remaining > 0 && !this.closed) {
       // The page size written into the statement (see streamForward on bound LIMITs): callers use a few sizes.
@@ -499,9 +499,12 @@ function isEventIdTaken(error: unknown): boolean {
   return typeof e === 'object' && e !== null && e.code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof e.message === 'string' && e.message.includes('events.event_id');
 }
 
-function appendFilterSql(filter: ReadFilter | undefined, where: string[], params: unknown[]): void {
+function appendFilterSql(filter: ReadFilter | undefined, where: string[], params: unknown[], scan: boolean): void {
   if (filter?.eventTypes?.length) {
-    where.push(`type IN (${filter.eventTypes.map(() => '?').join(',')})`);
+    // `+type` keeps SQLite from the type index: the rows are then read in position order and the types tested
+    // as they come, without materialising the rows left out (measured: 25 types over 1M events, a page went
+    // from a sort of ~700,000 index entries to a plain range read).
+    where.push(`${scan ? '+type' : 'type'} IN (${filter.eventTypes.map(() => '?').join(',')})`);
     params.push(...filter.eventTypes);
   }
   if (filter?.streamPrefixes?.length) {

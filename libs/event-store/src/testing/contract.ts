@@ -137,6 +137,18 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
         expect(r2.position).toBeGreaterThan(r1.position);
       });
 
+      it('readAll with the scan hint answers the same events as without it', async () => {
+        const cat = `scan${randomUUID().slice(0, 8)}`;
+        const start = await store.headPosition();
+        await store.append(`${cat}-1`, [newEvent('A'), newEvent('B'), newEvent('C')], 'no_stream');
+        await store.append(`${cat}-2`, [newEvent('C'), newEvent('A')], 'no_stream');
+        const filter = { eventTypes: ['A', 'C'], streamPrefixes: [`${cat}-`] };
+        const indexed = await collect(store.readAll({ fromPosition: start, filter }));
+        const scanned = await collect(store.readAll({ fromPosition: start, filter, scan: true }));
+        expect(scanned.map((e) => `${e.streamId}:${e.type}`)).toEqual([`${cat}-1:A`, `${cat}-1:C`, `${cat}-2:C`, `${cat}-2:A`]);
+        expect(scanned).toEqual(indexed);
+      });
+
       it('readAll pages through more events than one page', async () => {
         const s = uniqueStream('paged');
         const start = await store.headPosition();
