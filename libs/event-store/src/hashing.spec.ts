@@ -58,6 +58,13 @@ describe('canonical encoding and hashes', () => {
       }),
       { numRuns: 1000 },
     );
+    // Members absent at run time (a malformed import) are left out, as the original form left them out.
+    const sparse = { eventId: 'e', type: 'T', streamId: 's', revision: 3n, data: undefined, metadata } as const;
+    const noId = { ...sparse, data: { x: 1 }, eventId: undefined as unknown as string };
+    for (const e of [sparse, noId]) {
+      const { revision, ...rest } = e;
+      expect(eventHash(GENESIS_HASH, e)).toBe(hex(`${GENESIS_HASH}\n${original({ ...rest, revision: revision.toString() })}`));
+    }
   });
 
   it('refuses non-finite numbers, which JSON cannot carry', () => {

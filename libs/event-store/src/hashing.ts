@@ -112,7 +112,8 @@ export function eventHash(prevHash: string, e: HashedFields): string {
 
 /** `canonicalJson` of the hashed envelope, its six keys written in their sorted order directly. */
 function envelopeJson(e: HashedFields): string {
-  if (e.data === undefined || (e.metadata as unknown) === undefined) {
+  const loose = e as { readonly [K in keyof HashedFields]: unknown };
+  if (loose.data === undefined || loose.eventId === undefined || loose.metadata === undefined || loose.streamId === undefined || loose.type === undefined) {
     // An absent member is left out, as canonicalJson leaves it out.
     return canonicalJson({ eventId: e.eventId, type: e.type, streamId: e.streamId, revision: e.revision.toString(), data: e.data, metadata: e.metadata });
   }
