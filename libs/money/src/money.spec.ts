@@ -13,6 +13,14 @@ describe('currencies', () => {
     for (const c of ['usd', 'US', 'USDD', 'ABC', 'XXX', 'XTS', 'XAU', '', ' USD']) expect(isCurrency(c)).toBe(false);
     expect(isCurrency('XOF')).toBe(true);
   });
+
+  it('answers a code asked again (remembered) as the first time, known or not', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(currencyExponent('KWD')).toBe(3);
+      expect(currencyExponent('ABC')).toBeUndefined();
+      expect(isCurrency('ABC')).toBe(false);
+    }
+  });
 });
 
 describe('money at the edge', () => {
