@@ -5,7 +5,7 @@ const MIB = 2 ** 20;
 
 /**
  * Item 3: a rebuild of every read model from zero through the real ProjectionRunner and projections, in a
- * process of its own (peak RSS is the rebuild's alone), against reading and parsing the same rows raw.
+ * process of its own (peak RSS is the rebuild's alone), against reading and parsing every row of the log raw.
  * `repeats` times, each pair back to back (a burst of other work then weighs on both), the median of each
  * reported; peak RSS is the largest of the rebuilds. Leaves the read models checkpointed at the head (what
  * item 5 starts from).
