@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -53,6 +53,28 @@ function totals(db: Database.Database): { rows: number; total: number } {
   const rows = (db.prepare('SELECT COUNT(*) AS c FROM counted').get() as { c: number }).c;
   const total = (db.prepare('SELECT total FROM counted_total').get() as { total: number }).total;
   return { rows, total };
+}
+
+/** Lets the child print `lines` batch lines, then kills it with SIGKILL; resolves once it has exited. */
+function killAfterBatches(child: ChildProcess, lines: number): Promise<void> {
+  let batches = 0;
+  return new Promise<void>((done) => {
+    createInterface({ input: child.stdout! }).on('line', () => {
+      if (++batches === lines) child.kill('SIGKILL');
+    });
+    child.on('exit', () => done());
+  });
+}
+
+/** The read model is exactly at its checkpoint (every event up to it once, none after it), part way through `of`. */
+function expectAtCheckpoint(db: Database.Database, runner: ProjectionRunner, of: number): { at: bigint; before: { rows: number; total: number } } {
+  const at = runner.position('counting');
+  const before = totals(db);
+  const upTo = db.prepare('SELECT COUNT(*) AS c FROM counted WHERE position <= ?').get(at) as { c: number };
+  expect(upTo.c).toBe(before.rows);
+  expect(before.rows).toBeGreaterThan(0);
+  expect(before.rows).toBeLessThan(of);
+  return { at, before };
 }
 
 describe('projection runner', () => {
@@ -148,22 +170,10 @@ describe('projection runner', () => {
     const store = SqliteEventStore.open(eventsFile);
     const expected = await seed(store, 5000);
     const child = spawn(process.execPath, [resolve('test/support/project-loop.mjs'), eventsFile, readFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let batches = 0;
-    await new Promise<void>((done) => {
-      createInterface({ input: child.stdout! }).on('line', () => {
-        if (++batches === 40) child.kill('SIGKILL');
-      });
-      child.on('exit', () => done());
-    });
+    await killAfterBatches(child, 40);
     const db = openReadModels(readFile);
     const runner = new ProjectionRunner(store, db, [counting]);
-    const at = runner.position('counting');
-    const before = totals(db);
-    // The read model is exactly at its checkpoint: every event up to it once, none after it.
-    const upTo = db.prepare('SELECT COUNT(*) AS c FROM counted WHERE position <= ?').get(at) as { c: number };
-    expect(upTo.c).toBe(before.rows);
-    expect(before.rows).toBeGreaterThan(0);
-    expect(before.rows).toBeLessThan(5000);
+    const { at, before } = expectAtCheckpoint(db, runner, 5000);
     await runner.catchUp();
     expect(totals(db)).toEqual({ rows: 5000, total: expected });
     process.stdout.write(`projection crash: killed at checkpoint ${at} with ${before.rows} applied; after restart 5000 applied once\n`);
@@ -254,23 +264,12 @@ describe('projection runner', () => {
       });
       await runner.catchUp();`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, eventsFile, readFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let batches = 0;
-    await new Promise<void>((done) => {
-      createInterface({ input: child.stdout! }).on('line', () => {
-        if (++batches === 40) child.kill('SIGKILL');
-      });
-      child.on('exit', () => done());
-    });
+    await killAfterBatches(child, 40);
     const db = openReadModels(readFile);
     const runner = new ProjectionRunner(store, db, [indexed]);
     // Created again by migrate at the start, before anything reads the read model.
     expect(indexes(db)).toEqual(['counted_by_position', 'counted_unique']);
-    const at = runner.position('counting');
-    const before = totals(db);
-    const upTo = db.prepare('SELECT COUNT(*) AS c FROM counted WHERE position <= ?').get(at) as { c: number };
-    expect(upTo.c).toBe(before.rows);
-    expect(before.rows).toBeGreaterThan(0);
-    expect(before.rows).toBeLessThan(5000);
+    expectAtCheckpoint(db, runner, 5000);
     await runner.catchUp();
     expect(totals(db)).toEqual({ rows: 5000, total: expected });
     expect(indexes(db)).toEqual(['counted_by_position', 'counted_unique']);
