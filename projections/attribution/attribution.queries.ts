@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
-import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { invalidField } from '../../libs/kernel/src/input.js';
 import { statement } from '../statements.js';
 
 /**
@@ -106,13 +106,13 @@ function columns(r: SumRow, what: string): AmountColumns {
 
 export function attributionReport(db: Database.Database, params: AttributionReportParams, _now?: Date): AttributionReport {
   const groupBy = params.groupBy ?? 'month';
-  if (!GROUP_BY.includes(groupBy)) throw invalid('groupBy', `groupBy must be one of ${GROUP_BY.join(', ')}`);
+  if (!GROUP_BY.includes(groupBy)) throw invalidField('groupBy', `groupBy must be one of ${GROUP_BY.join(', ')}`);
   const limit = params.limit;
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT)) {
-    throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+    throw invalidField('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   }
   if (params.from !== undefined && params.to !== undefined && params.from > params.to) {
-    throw invalid('from', 'from must not be after to');
+    throw invalidField('from', 'from must not be after to');
   }
   const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor, [ID_PATTERN, /^\d{4}-(\d{2}|Q[1-4])$/, /^[A-Z]{3}$/]);
 
@@ -174,8 +174,4 @@ export function attributionReport(db: Database.Database, params: AttributionRepo
 
   const last = page[page.length - 1];
   return { items, nextCursor: more && last ? encodeCursor([last.partner_id, last.period, last.currency]) : null, totals, reportingTotals };
-}
-
-function invalid(path: string, message: string): InvalidInput {
-  return new InvalidInput(message, {}, [{ path, message }]);
 }

@@ -2,7 +2,7 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import type { DealStatus } from '../../events/deals.js';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
-import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { invalidField } from '../../libs/kernel/src/input.js';
 import { statement } from '../statements.js';
 
 export interface DealView {
@@ -106,7 +106,7 @@ export function getDeal(db: Database.Database, dealId: string): DealView | undef
 /** Keyset paging on dealId: stable while deals are added, unlike an offset. */
 export function listDeals(db: Database.Database, filter: DealFilter): DealPage {
   const limit = filter.limit ?? DEFAULT_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalidField('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, [ID_PATTERN])[0];
   const where: string[] = [];
   const params: Record<string, string | number> = { take: limit + 1 };
@@ -155,8 +155,4 @@ export function customersWithDueProtection(db: Database.Database, asOf: string):
     `SELECT DISTINCT customer_key FROM deals WHERE status = 'approved' AND protected_until < ? ORDER BY customer_key`,
   ).all(asOf);
   return rows.map((r) => r.customer_key);
-}
-
-function invalid(path: string, message: string): InvalidInput {
-  return new InvalidInput(message, {}, [{ path, message }]);
 }

@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
-import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { invalidField } from '../../libs/kernel/src/input.js';
 import { statement } from '../statements.js';
 
 export interface FundView {
@@ -58,8 +58,8 @@ const toView = (r: Row): FundView => ({
 /** Keyset paging on (partnerId, period), stable while funds are added. */
 export function listFunds(db: Database.Database, filter: FundFilter, _now?: Date): FundPage {
   const limit = filter.limit ?? DEFAULT_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
-  if (filter.period !== undefined && !PERIOD.test(filter.period)) throw invalid('period', 'period must be a quarter, YYYY-Qn');
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalidField('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  if (filter.period !== undefined && !PERIOD.test(filter.period)) throw invalidField('period', 'period must be a quarter, YYYY-Qn');
   const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, [ID_PATTERN, PERIOD]);
   const where: string[] = [];
   const args: Record<string, string | number> = { take: limit + 1 };
@@ -84,8 +84,4 @@ export function listFunds(db: Database.Database, filter: FundFilter, _now?: Date
   const page = more ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];
   return { items: page.map(toView), nextCursor: more && last ? encodeCursor([last.partner_id, last.period]) : null };
-}
-
-function invalid(path: string, message: string): InvalidInput {
-  return new InvalidInput(message, {}, [{ path, message }]);
 }

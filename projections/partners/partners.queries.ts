@@ -2,7 +2,7 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
 import type { PartnerStatus, PartnerType } from '../../events/partners.js';
 import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
-import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { invalidField } from '../../libs/kernel/src/input.js';
 import { statement } from '../statements.js';
 
 export interface PartnerView {
@@ -81,7 +81,7 @@ export function getPartner(db: Database.Database, partnerId: string, now: Date):
 export function listPartners(db: Database.Database, filter: PartnerFilter, now: Date): PartnerPage {
   const limit = filter.limit ?? DEFAULT_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+    throw invalidField('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   }
   const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, [ID_PATTERN])[0];
 
@@ -109,8 +109,4 @@ export function listPartners(db: Database.Database, filter: PartnerFilter, now: 
     items: page.map(toView),
     nextCursor: more ? encodeCursor([page[page.length - 1]!.partner_id]) : null,
   };
-}
-
-function invalid(path: string, message: string): InvalidInput {
-  return new InvalidInput(message, {}, [{ path, message }]);
 }

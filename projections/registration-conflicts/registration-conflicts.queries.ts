@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
-import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import { invalidField } from '../../libs/kernel/src/input.js';
 import { statement } from '../statements.js';
 
 export type ConflictStatus = 'open' | 'resolved';
@@ -74,9 +74,9 @@ function toView(r: Row): ConflictView {
 /** Oldest first; keyset paging on the position of the registration that opened each conflict. */
 export function listConflicts(db: Database.Database, filter: ConflictFilter): ConflictPage {
   const limit = filter.limit ?? DEFAULT_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalidField('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   if (filter.status !== undefined && !(CONFLICT_STATUSES as readonly string[]).includes(filter.status)) {
-    throw invalid('status', `status must be one of ${CONFLICT_STATUSES.join(', ')}`);
+    throw invalidField('status', `status must be one of ${CONFLICT_STATUSES.join(', ')}`);
   }
   const after = filter.cursor === undefined ? undefined : Number(decodeCursor(filter.cursor, [/^\d{1,15}$/])[0]);
   const where: string[] = [];
@@ -108,8 +108,4 @@ export function listConflicts(db: Database.Database, filter: ConflictFilter): Co
 export function getConflict(db: Database.Database, conflictId: string): ConflictView | undefined {
   const row = statement<{ conflictId: string }, Row>(db, `${SELECT} WHERE c.conflict_id = @conflictId`).get({ conflictId });
   return row === undefined ? undefined : toView(row);
-}
-
-function invalid(path: string, message: string): InvalidInput {
-  return new InvalidInput(message, {}, [{ path, message }]);
 }

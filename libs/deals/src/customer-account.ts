@@ -1,4 +1,4 @@
-import { invalidField, MAX_TEXT, requireText } from '../../kernel/src/input.js';
+import { invalidField, isInstant, isText, MAX_TEXT, requireText } from '../../kernel/src/input.js';
 import type {
   ConflictChange,
   ConflictResolution,
@@ -473,15 +473,3 @@ function requireStatus(r: Registration, action: string, allowed: ReadonlySet<Dea
     throw new RuleViolation(`cannot ${action} deal ${r.dealId}: it is ${r.status}`, { dealId: r.dealId, currentStatus: r.status });
   }
 }
-
-function isText(v: unknown): v is string {
-  return typeof v === 'string' && v.trim() !== '' && v.length <= MAX_TEXT;
-}
-
-/** The canonical `toISOString()` form, which compares correctly as a string. */
-export function isInstant(v: unknown): v is string {
-  if (typeof v !== 'string') return false;
-  const t = Date.parse(v);
-  return Number.isFinite(t) && new Date(t).toISOString() === v;
-}
-

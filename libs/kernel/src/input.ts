@@ -8,8 +8,20 @@ export function invalidField(path: string, message: string): InvalidInput {
   return new InvalidInput(message, {}, [{ path, message }]);
 }
 
+/** Free text as API.md allows it: a string, not blank, at most MAX_TEXT characters. */
+export function isText(v: unknown): v is string {
+  return typeof v === 'string' && v.trim() !== '' && v.length <= MAX_TEXT;
+}
+
+/** The canonical `toISOString()` form of a UTC instant, which compares correctly as a string. */
+export function isInstant(v: unknown): v is string {
+  if (typeof v !== 'string') return false;
+  const t = Date.parse(v);
+  return Number.isFinite(t) && new Date(t).toISOString() === v;
+}
+
 export function requireText(value: string, path: string): string {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TEXT) {
+  if (!isText(value)) {
     throw invalidField(path, `${path} must be a non-empty string of at most ${MAX_TEXT} characters`);
   }
   return value;
@@ -17,8 +29,7 @@ export function requireText(value: string, path: string): string {
 
 /** A canonical UTC instant (`toISOString`), as the HTTP layer's `parseLedgerTime` produces. */
 export function requireInstant(value: string, path: string): string {
-  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms) || new Date(ms).toISOString() !== value) {
+  if (!isInstant(value)) {
     throw invalidField(path, `${path} must be a canonical UTC ISO 8601 instant (e.g. 2026-03-31T00:00:00.000Z)`);
   }
   return value;
