@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { parse } from 'tldts';
+import { RecentMap } from '../../kernel/src/recent-map.js';
 
 /**
  * Hostnames that are loopback or unresolvable by definition (RFC 6761): no organisation owns them.
@@ -25,14 +26,13 @@ export function registrableDomain(input: string): string | undefined {
   const known = remembered.get(input);
   if (known !== undefined) return known === null ? undefined : known;
   const domain = computeRegistrableDomain(input);
-  if (remembered.size >= REMEMBERED_SPELLINGS) remembered.delete(remembered.keys().next().value!);
   remembered.set(input, domain ?? null);
   return domain;
 }
 
 const REMEMBERED_SPELLINGS = 10_000;
-/** Spelling → registrable domain (null: none), oldest first; at most 4 KiB a spelling. */
-const remembered = new Map<string, string | null>();
+/** Spelling → registrable domain (null: none), the most recently answered; at most 4 KiB a spelling. */
+const remembered = new RecentMap<string, string | null>(REMEMBERED_SPELLINGS);
 
 function computeRegistrableDomain(input: string): string | undefined {
   const trimmed = input.trim();

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../../../../events/envelope.js';
 import type { EventStore } from '../../../../libs/event-store/src/port.js';
+import { RecentMap } from '../../../../libs/kernel/src/recent-map.js';
 
 /** A stream's state as of `revision` (undefined: the stream has no events). */
 export interface FoldedStream<S> {
@@ -28,15 +29,17 @@ export const DEFAULT_STREAM_STATE_CAPACITY = 10_000;
  * objects; under NODE_ENV=test cached states are frozen, so a mutation fails the tests loudly).
  */
 export class StreamStates {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: RecentMap<string, Entry>;
   private readonly freeze = process.env.NODE_ENV === 'test';
   private hits = 0;
   private misses = 0;
 
   constructor(
     private readonly store: EventStore,
-    private readonly capacity = DEFAULT_STREAM_STATE_CAPACITY,
-  ) {}
+    capacity = DEFAULT_STREAM_STATE_CAPACITY,
+  ) {
+    this.entries = new RecentMap(capacity);
+  }
 
   async fold<S, E>(streamId: string, initialState: () => S, evolve: (state: S, event: E) => S): Promise<FoldedStream<S>> {
     const cached = this.entries.get(streamId);
@@ -83,13 +86,11 @@ export class StreamStates {
     // Two folds of one stream can finish out of order: never replace a later state with an earlier one.
     if (current !== undefined && current.evolve === entry.evolve && current.revision >= entry.revision) return this.touch(streamId, current);
     if (this.freeze) deepFreeze(entry.state);
-    this.entries.delete(streamId);
     this.entries.set(streamId, entry);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
 
+  /** Marks the entry as just used (RecentMap keeps the most recently set). */
   private touch(streamId: string, entry: Entry): void {
-    this.entries.delete(streamId);
     this.entries.set(streamId, entry);
   }
 }

@@ -16,6 +16,7 @@ import {
   type Subscription,
 } from '../port.js';
 import { pollingSubscription } from '../subscription.js';
+import { RecentMap } from '../../../kernel/src/recent-map.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -155,10 +156,11 @@ export class SqliteEventStore implements EventStore {
    * write lock, and the cache is dropped when it moved. Heads written by the group being committed live in
    * `groupHeads` until its COMMIT returns, so a rolled-back group leaves nothing behind.
    */
-  private readonly heads = new Map<string, StreamHead>();
+  private readonly heads = new RecentMap<string, StreamHead>(HEAD_CACHE_STREAMS);
   private readonly groupHeads = new Map<string, StreamHead>();
   private dataVersion: bigint | undefined;
-  private readonly readStatements = new Map<string, Database.Statement<unknown[], Row>>();
+  // Filters make the SQL vary: a caller inventing new ones must not grow this without end.
+  private readonly readStatements = new RecentMap<string, Database.Statement<unknown[], Row>>(100);
 
   constructor(readonly file: string, private readonly options: SqliteEventStoreOptions = {}) {
     this.db = new Database(file);
@@ -323,15 +325,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private rememberHeads(heads: ReadonlyMap<string, StreamHead>): void {
-    for (const [streamId, head] of heads) {
-      this.heads.delete(streamId);
-      this.heads.set(streamId, head);
-    }
-    // Oldest first in a Map's order: forget the streams written longest ago.
-    for (const streamId of this.heads.keys()) {
-      if (this.heads.size <= HEAD_CACHE_STREAMS) break;
-      this.heads.delete(streamId);
-    }
+    for (const [streamId, head] of heads) this.heads.set(streamId, head);
   }
 
   /** The stream's last revision and hash, as this group's transaction sees them. */
@@ -419,8 +413,6 @@ export class SqliteEventStore implements EventStore {
     let stmt = this.readStatements.get(sql);
     if (!stmt) {
       stmt = this.db.prepare<unknown[], Row>(sql).safeIntegers(true);
-      // Filters make the SQL vary; a caller inventing new ones must not grow the cache without end.
-      if (this.readStatements.size >= 100) this.readStatements.clear();
       this.readStatements.set(sql, stmt);
     }
     return stmt;
