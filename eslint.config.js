@@ -1,6 +1,27 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The dependency direction of ARCHITECTURE.md, as import restrictions: events → libs → projections → apps, and
+ * neither app imports the other (bench and test may import anything). Imports across folders go through the
+ * package.json `imports` aliases; none climbs more than two levels.
+ */
+const climb = { regex: '^(\\.\\./){3,}', message: 'climbs more than two levels: import through a package.json alias (#events/…, #libs/…, #projections/…)' };
+const upward = (names, message) => ({ regex: `^#(${names.join('|')})/`, message });
+const relativeInto = (dirs, message) => ({ regex: `^(\\.\\./)+(${dirs.join('|')})/`, message });
+
+// The domain and the event contracts are pure: no framework, no database, no clock, no randomness.
+const impure = { group: ['@nestjs/*', 'better-sqlite3', '@eventstore/*', 'node:crypto', 'crypto'], message: 'domain code is pure: no framework, database or randomness' };
+
+const layers = {
+  events: [upward(['libs', 'projections', 'api', 'cli'], 'events are contracts: they import nothing of the project'), relativeInto(['libs', 'projections', 'apps'], 'events import nothing of the project')],
+  libs: [upward(['projections', 'api', 'cli'], 'libs may import events and other libs only'), relativeInto(['projections', 'apps'], 'libs may import events and other libs only')],
+  projections: [upward(['api', 'cli'], 'projections may not import the apps'), relativeInto(['apps'], 'projections may not import the apps')],
+  api: [upward(['cli'], 'apps/api may not import apps/cli'), relativeInto(['cli'], 'apps/api may not import apps/cli')],
+  cli: [upward(['api'], 'apps/cli may not import apps/api: share code through libs/'), relativeInto(['api'], 'apps/cli may not import apps/api')],
+};
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns: [climb, ...patterns] }] });
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**'] },
   js.configs.recommended,
@@ -11,15 +32,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-restricted-syntax': 'off',
+      ...restrict(),
     },
   },
+  { files: ['events/**/*.ts'], rules: restrict(...layers.events, impure) },
+  { files: ['libs/**/*.ts'], rules: restrict(...layers.libs) },
+  { files: ['libs/*/src/**/*.ts'], ignores: ['libs/event-store/**', 'libs/ledger/**', '**/*.spec.ts', '**/*.int-spec.ts'], rules: restrict(...layers.libs, impure) },
+  { files: ['projections/**/*.ts'], rules: restrict(...layers.projections) },
+  { files: ['apps/api/**/*.ts'], rules: restrict(...layers.api) },
+  // TODO(#15): apps/cli still imports apps/api until the command pipeline moves to libs/ledger.
+  { files: ['apps/cli/**/*.ts'], rules: restrict() },
   {
-    // The domain and the event contracts are pure: no framework, no database, no clock, no randomness.
     files: ['libs/*/src/**/*.ts', 'events/**/*.ts'],
-    ignores: ['libs/event-store/**', 'libs/platform/**', '**/*.spec.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'better-sqlite3', '@eventstore/*', 'node:crypto', 'crypto'] }],
-      'no-restricted-properties': ['error', { object: 'Date', property: 'now' }, { object: 'Math', property: 'random' }],
-    },
+    ignores: ['libs/event-store/**', 'libs/ledger/**', '**/*.spec.ts', '**/*.int-spec.ts'],
+    rules: { 'no-restricted-properties': ['error', { object: 'Date', property: 'now' }, { object: 'Math', property: 'random' }] },
   },
 );

@@ -13,11 +13,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { eventsFile, readModelsFile } from '../apps/api/src/ledger/open-store.js';
-import { progress } from '../apps/cli/src/progress.js';
-import { SqliteEventStore } from '../libs/event-store/src/sqlite/sqlite-event-store.js';
-import { ALL_PROJECTIONS } from '../projections/index.js';
-import { openReadModels, ProjectionRunner } from '../projections/runner/runner.js';
+import { eventsFile, readModelsFile } from '#api/ledger/open-store.js';
+import { progress } from '#cli/progress.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { ALL_PROJECTIONS } from '#projections/index.js';
+import { openReadModels, ProjectionRunner } from '#projections/runner/runner.js';
 import { removeReadModels } from './dataset.js';
 
 const [mode, dataDir, ...flags] = process.argv.slice(2);

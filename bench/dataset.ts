@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventsFile, readModelsFile } from '../apps/api/src/ledger/open-store.js';
-import { progress } from '../apps/cli/src/progress.js';
-import { SqliteEventStore } from '../libs/event-store/src/sqlite/sqlite-event-store.js';
+import { eventsFile, readModelsFile } from '#api/ledger/open-store.js';
+import { progress } from '#cli/progress.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { syntheticLog, type SyntheticSummary } from './synthetic-log.js';
 
 /** Bump when the generator changes what it writes: a data directory from another version is rebuilt. */

@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Module, Post, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppModule } from '../apps/api/src/app.module.js';
-import { createApp } from '../apps/api/src/bootstrap.js';
-import { Allow, PartnerScoped } from '../apps/api/src/platform/auth/access.js';
-import { loadConfig, type LedgerConfig } from '../apps/api/src/platform/config.js';
-import { configureApp, createFastifyAdapter } from '../apps/api/src/platform/http.js';
+import { AppModule } from '#api/app.module.js';
+import { createApp } from '#api/bootstrap.js';
+import { Allow, PartnerScoped } from '#api/platform/auth/access.js';
+import { loadConfig, type LedgerConfig } from '#api/platform/config.js';
+import { configureApp, createFastifyAdapter } from '#api/platform/http.js';
 
 /** Keys of the bench's service instances (never used outside a bench data directory). */
 export const BENCH_KEYS = {

@@ -1,19 +1,19 @@
-import type { CreditType, AttributionCredit } from '../events/attribution.js';
-import type { DealIdClaimed } from '../events/deals.js';
-import type { Actor, DomainEventShape, EventMetadata } from '../events/envelope.js';
-import type { MdfClaimIdReserved, MdfRequestIdReserved } from '../events/mdf.js';
-import type { PartnerDomainClaimed, PartnerType } from '../events/partners.js';
-import { attributionStreamId, decideAttribution, evolveAttribution, initialAttributionState, type AttributionCommand, type AttributionState } from '../libs/attribution/src/attribution.js';
-import { customerStreamId, decideCustomerAccount, evolveCustomerAccount, initialCustomerAccount, type CustomerAccount, type DealCommand } from '../libs/deals/src/customer-account.js';
-import { dealIdStreamId } from '../libs/deals/src/deal-id-claim.js';
-import type { NewEvent } from '../libs/event-store/src/port.js';
-import { decideFund, evolveFund, fundStreamId, initialFundState, type FundState, type MdfCommand } from '../libs/mdf/src/fund.js';
-import { claimIdStreamId, requestIdStreamId } from '../libs/mdf/src/ids.js';
-import { domainClaimStreamId } from '../libs/partners/src/domain-claim.js';
-import { eventIdFor, newCommandId } from '../libs/event-store/src/ids.js';
-import { certifiedSellersAt, decidePartner, evolvePartner, initialPartnerState, partnerStreamId, type PartnerCommand, type PartnerState } from '../libs/partners/src/partner.js';
-import { DEFAULT_PROGRAM, lowestTier } from '../libs/program/src/program.js';
-import { evaluateTier } from '../libs/tiers/src/evaluation.js';
+import type { CreditType, AttributionCredit } from '#events/attribution.js';
+import type { DealIdClaimed } from '#events/deals.js';
+import type { Actor, DomainEventShape, EventMetadata } from '#events/envelope.js';
+import type { MdfClaimIdReserved, MdfRequestIdReserved } from '#events/mdf.js';
+import type { PartnerDomainClaimed, PartnerType } from '#events/partners.js';
+import { attributionStreamId, decideAttribution, evolveAttribution, initialAttributionState, type AttributionCommand, type AttributionState } from '#libs/attribution/attribution.js';
+import { customerStreamId, decideCustomerAccount, evolveCustomerAccount, initialCustomerAccount, type CustomerAccount, type DealCommand } from '#libs/deals/customer-account.js';
+import { dealIdStreamId } from '#libs/deals/deal-id-claim.js';
+import type { NewEvent } from '#libs/event-store/port.js';
+import { decideFund, evolveFund, fundStreamId, initialFundState, type FundState, type MdfCommand } from '#libs/mdf/fund.js';
+import { claimIdStreamId, requestIdStreamId } from '#libs/mdf/ids.js';
+import { domainClaimStreamId } from '#libs/partners/domain-claim.js';
+import { eventIdFor, newCommandId } from '#libs/event-store/ids.js';
+import { certifiedSellersAt, decidePartner, evolvePartner, initialPartnerState, partnerStreamId, type PartnerCommand, type PartnerState } from '#libs/partners/partner.js';
+import { DEFAULT_PROGRAM, lowestTier } from '#libs/program/program.js';
+import { evaluateTier } from '#libs/tiers/evaluation.js';
 
 /**
  * A realistic synthetic log: partners enrolling, getting certified and changing tier; deal registrations

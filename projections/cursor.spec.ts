@@ -1,4 +1,4 @@
-import { InvalidInput } from '../libs/kernel/src/errors.js';
+import { InvalidInput } from '#libs/kernel/errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;

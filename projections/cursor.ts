@@ -1,4 +1,4 @@
-import { InvalidInput } from '../libs/kernel/src/errors.js';
+import { InvalidInput } from '#libs/kernel/errors.js';
 
 /**
  * Keyset paging for every list: a cursor is the sort key of the last row a page returned, as base64url JSON.

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { RecentMap } from '../libs/kernel/src/recent-map.js';
+import { RecentMap } from '#libs/kernel/recent-map.js';
 
 /** Statements one connection keeps; a filter combination or an IN list of another length is another text. */
 const PER_CONNECTION = 256;

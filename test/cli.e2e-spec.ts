@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { eventsFile, readModelsFile } from '../apps/api/src/ledger/open-store.js';
-import { digestAt } from '../libs/event-store/src/integrity.js';
-import { SqliteEventStore } from '../libs/event-store/src/sqlite/sqlite-event-store.js';
-import { REPLAYABLE_READ_MODELS } from '../projections/replay/read-models.js';
+import { eventsFile, readModelsFile } from '#api/ledger/open-store.js';
+import { digestAt } from '#libs/event-store/integrity.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { REPLAYABLE_READ_MODELS } from '#projections/replay/read-models.js';
 import { KEYS, removeDir, startApp, TestClock } from './support/app.js';
 
 /** `ledger` as users run it: the compiled CLI in dist/, as a child process. */

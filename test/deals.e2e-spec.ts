@@ -1,4 +1,4 @@
-import { DEAL_DIRECTORY, type DealDirectory } from '../apps/api/src/ledger/lookups.js';
+import { DEAL_DIRECTORY, type DealDirectory } from '#api/ledger/lookups.js';
 import { KEYS, removeDir, startApp, TestClock, type Response, type TestApp } from './support/app.js';
 
 type Body = Record<string, unknown>;

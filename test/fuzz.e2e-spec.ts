@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { ID_PATTERN } from '../libs/kernel/src/decider.js';
-import { isCurrency } from '../libs/money/src/currency.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
+import { isCurrency } from '#libs/money/currency.js';
 import { KEYS, removeDir, startApp, type TestApp } from './support/app.js';
 import { routeTable, type Route } from './support/routes.js';
 

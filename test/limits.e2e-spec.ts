@@ -1,5 +1,5 @@
-import { EventStreams } from '../apps/api/src/subscriptions/event-streams.js';
-import { REPLAYABLE_READ_MODELS } from '../projections/replay/read-models.js';
+import { EventStreams } from '#api/subscriptions/event-streams.js';
+import { REPLAYABLE_READ_MODELS } from '#projections/replay/read-models.js';
 import { KEYS, removeDir, startApp, type TestApp } from './support/app.js';
 import { routeTable, type Route } from './support/routes.js';
 

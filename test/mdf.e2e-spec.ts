@@ -1,7 +1,7 @@
-import { CommandExecutor, commandContext } from '../apps/api/src/ledger/command-executor.js';
-import type { MdfEvent } from '../events/mdf.js';
-import { DomainError } from '../libs/kernel/src/errors.js';
-import { decideFund, evolveFund, initialFundState, type FundState } from '../libs/mdf/src/fund.js';
+import { CommandExecutor, commandContext } from '#api/ledger/command-executor.js';
+import type { MdfEvent } from '#events/mdf.js';
+import { DomainError } from '#libs/kernel/errors.js';
+import { decideFund, evolveFund, initialFundState, type FundState } from '#libs/mdf/fund.js';
 import { KEYS, removeDir, startApp, TestClock, type TestApp } from './support/app.js';
 
 type Body = Record<string, unknown>;

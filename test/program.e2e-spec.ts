@@ -1,4 +1,4 @@
-import { DEFAULT_PROGRAM } from '../libs/program/src/program.js';
+import { DEFAULT_PROGRAM } from '#libs/program/program.js';
 import { KEYS, removeDir, startApp, type TestApp } from './support/app.js';
 
 const { version: _v, ...defaults } = DEFAULT_PROGRAM;

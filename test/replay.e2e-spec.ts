@@ -1,4 +1,4 @@
-import { DEFAULT_PROGRAM } from '../libs/program/src/program.js';
+import { DEFAULT_PROGRAM } from '#libs/program/program.js';
 import { KEYS, removeDir, startApp, TestClock, type TestApp } from './support/app.js';
 
 type Body = Record<string, unknown>;

@@ -2,15 +2,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { toWire, type RecordedEvent } from '../events/envelope.js';
-import type { RevenueAttributed, RevenueAttributionReversed } from '../events/attribution.js';
-import { eventsFile } from '../apps/api/src/ledger/open-store.js';
-import { loadConfig } from '../apps/api/src/platform/config.js';
-import { NonEmptyStoreError, simulate, type SimulateSummary } from '../apps/cli/src/simulate.js';
-import { verifyLog } from '../libs/event-store/src/integrity.js';
-import { SqliteEventStore } from '../libs/event-store/src/sqlite/sqlite-event-store.js';
-import type { AttributionReport } from '../projections/attribution/attribution.queries.js';
-import type { FundPage } from '../projections/mdf-funds/mdf-funds.queries.js';
+import { toWire, type RecordedEvent } from '#events/envelope.js';
+import type { RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
+import { eventsFile } from '#api/ledger/open-store.js';
+import { loadConfig } from '#api/platform/config.js';
+import { NonEmptyStoreError, simulate, type SimulateSummary } from '#cli/simulate.js';
+import { verifyLog } from '#libs/event-store/integrity.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import type { AttributionReport } from '#projections/attribution/attribution.queries.js';
+import type { FundPage } from '#projections/mdf-funds/mdf-funds.queries.js';
 import { removeDir, startApp } from './support/app.js';
 
 /** Small, but large enough for every fate: pending, suspended and terminated partners, a policy change, MDF cycles. */

@@ -1,7 +1,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { EventStreams } from '../apps/api/src/subscriptions/event-streams.js';
-import type { WireEvent } from '../events/envelope.js';
-import { newEvent } from '../libs/event-store/src/testing/fixtures.js';
+import { EventStreams } from '#api/subscriptions/event-streams.js';
+import type { WireEvent } from '#events/envelope.js';
+import { newEvent } from '#libs/event-store/testing/fixtures.js';
 import { KEYS, removeDir, startApp, type TestApp } from './support/app.js';
 
 type Body = Record<string, unknown>;

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { progress } from '../../apps/cli/src/progress.js';
-import type { NewEvent } from '../../libs/event-store/src/port.js';
-import { SqliteEventStore } from '../../libs/event-store/src/sqlite/sqlite-event-store.js';
+import { progress } from '#cli/progress.js';
+import type { NewEvent } from '#libs/event-store/port.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { figure, type Figure } from '../report.js';
 import { syntheticLog } from '../synthetic-log.js';
 

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import type { AttributionAllocation, AttributionEvent } from '../../events/attribution.js';
-import type { RecordedEvent } from '../../events/envelope.js';
-import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import type { AttributionAllocation, AttributionEvent } from '#events/attribution.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import { InvalidInput } from '#libs/kernel/errors.js';
 import { attributionProjection, periodsOf } from './attribution.projection.js';
 import { attributionReport, REPORT_COLUMNS } from './attribution.queries.js';
 

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
-import type { DealEvent } from '../../events/deals.js';
-import type { RecordedEvent } from '../../events/envelope.js';
-import { InvalidInput } from '../../libs/kernel/src/errors.js';
-import { customerAccountDecider, customerStreamId, type CustomerAccount, type DealCommand, type RegisterDeal } from '../../libs/deals/src/customer-account.js';
+import type { DealEvent } from '#events/deals.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import { InvalidInput } from '#libs/kernel/errors.js';
+import { customerAccountDecider, customerStreamId, type CustomerAccount, type DealCommand, type RegisterDeal } from '#libs/deals/customer-account.js';
 import { dealsProjection } from './deals.projection.js';
 import { encodeCursor } from '../cursor.js';
 import { customersWithDueProtection, getDeal, listDeals } from './deals.queries.js';

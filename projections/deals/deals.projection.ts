@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { DealEvent } from '../../events/deals.js';
-import { DEAL_EVENT_TYPES } from '../../events/deals.js';
-import type { RecordedEvent } from '../../events/envelope.js';
+import type { DealEvent } from '#events/deals.js';
+import { DEAL_EVENT_TYPES } from '#events/deals.js';
+import type { RecordedEvent } from '#events/envelope.js';
 import type { Projection } from '../runner/projection.js';
 
 /** What `GET /v1/deals/{id}` and `GET /v1/deals` show: one row per registration. */

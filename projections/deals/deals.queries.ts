@@ -1,8 +1,8 @@
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
-import type { DealStatus } from '../../events/deals.js';
-import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
-import { invalidField } from '../../libs/kernel/src/input.js';
+import type { DealStatus } from '#events/deals.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
+import { invalidField } from '#libs/kernel/input.js';
 import { statement } from '../statements.js';
 
 export interface DealView {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import type { RecordedEvent } from '../../events/envelope.js';
-import type { MdfEvent } from '../../events/mdf.js';
-import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import type { MdfEvent } from '#events/mdf.js';
+import { InvalidInput } from '#libs/kernel/errors.js';
 import { mdfFundsProjection } from './mdf-funds.projection.js';
 import { listFunds } from './mdf-funds.queries.js';
 

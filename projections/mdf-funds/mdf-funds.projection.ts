@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { RecordedEvent } from '../../events/envelope.js';
-import type { MdfEvent } from '../../events/mdf.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import type { MdfEvent } from '#events/mdf.js';
 import type { Projection } from '../runner/projection.js';
 
 /**

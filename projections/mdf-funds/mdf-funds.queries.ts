@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
-import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
-import { invalidField } from '../../libs/kernel/src/input.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
+import { invalidField } from '#libs/kernel/input.js';
 import { statement } from '../statements.js';
 
 export interface FundView {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import type { RecordedEvent } from '../../events/envelope.js';
-import type { PartnerEvent, PartnerType } from '../../events/partners.js';
-import { InvalidInput } from '../../libs/kernel/src/errors.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import type { PartnerEvent, PartnerType } from '#events/partners.js';
+import { InvalidInput } from '#libs/kernel/errors.js';
 import { partnersProjection } from './partners.projection.js';
 import { encodeCursor } from '../cursor.js';
 import { getPartner, listPartners } from './partners.queries.js';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { ConflictResolution, DealEvent } from '../../events/deals.js';
-import type { RecordedEvent } from '../../events/envelope.js';
+import type { ConflictResolution, DealEvent } from '#events/deals.js';
+import type { RecordedEvent } from '#events/envelope.js';
 import type { Projection } from '../runner/projection.js';
 
 /**

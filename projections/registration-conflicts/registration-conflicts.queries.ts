@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
-import { invalidField } from '../../libs/kernel/src/input.js';
+import { invalidField } from '#libs/kernel/input.js';
 import { statement } from '../statements.js';
 
 export type ConflictStatus = 'open' | 'resolved';

@@ -1,7 +1,7 @@
-import { DEAL_STATUSES } from '../../events/deals.js';
-import { PARTNER_STATUSES, PARTNER_TYPES } from '../../events/partners.js';
-import { InvalidInput, NotFound } from '../../libs/kernel/src/errors.js';
-import { registrableDomain } from '../../libs/partners/src/domain-name.js';
+import { DEAL_STATUSES } from '#events/deals.js';
+import { PARTNER_STATUSES, PARTNER_TYPES } from '#events/partners.js';
+import { InvalidInput, NotFound } from '#libs/kernel/errors.js';
+import { registrableDomain } from '#libs/partners/domain-name.js';
 import { dealsProjection } from '../deals/deals.projection.js';
 import { getDeal, listDeals } from '../deals/deals.queries.js';
 import { partnersProjection } from '../partners/partners.projection.js';

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { Actor, Role } from '../../events/envelope.js';
-import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
-import { Forbidden, InvalidInput } from '../../libs/kernel/src/errors.js';
+import type { Actor, Role } from '#events/envelope.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
+import { Forbidden, InvalidInput } from '#libs/kernel/errors.js';
 import type { Projection } from '../runner/projection.js';
 
 /**

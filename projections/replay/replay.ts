@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import type { RecordedEvent } from '../../events/envelope.js';
-import type { EventStore } from '../../libs/event-store/src/port.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import type { EventStore } from '#libs/event-store/port.js';
 import type { Projection } from '../runner/projection.js';
 
 export interface ReplayOptions {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { RecordedEvent } from '../../events/envelope.js';
+import type { RecordedEvent } from '#events/envelope.js';
 
 /**
  * A read model: its tables, the event types it reads, and `evolve` applying one event with parameterised

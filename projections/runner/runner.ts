@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import type { RecordedEvent } from '../../events/envelope.js';
-import type { EventStore, Subscription } from '../../libs/event-store/src/port.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import type { EventStore, Subscription } from '#libs/event-store/port.js';
 import type { Projection } from './projection.js';
 
 export interface RunnerOptions {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import type { RecordedEvent } from '../../events/envelope.js';
-import { DEFAULT_PROGRAM } from '../../libs/program/src/program.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import { DEFAULT_PROGRAM } from '#libs/program/program.js';
 import { tierStandingsProjection as projection } from './tier-standings.projection.js';
 import { evaluablePartners, getTierStanding, listTierStandings } from './tier-standings.queries.js';
 

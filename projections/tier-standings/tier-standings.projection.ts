@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { AttributionAllocation, RevenueAttributed, RevenueAttributionReversed } from '../../events/attribution.js';
-import type { DealWon } from '../../events/deals.js';
-import type { RecordedEvent } from '../../events/envelope.js';
-import type { PartnerEnrolled, PartnerTerminated, PartnerTierChanged, SellerCertified, TierDowngradeCancelled, TierDowngradeScheduled } from '../../events/partners.js';
-import type { TierProgramDefined } from '../../events/program.js';
+import type { AttributionAllocation, RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
+import type { DealWon } from '#events/deals.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import type { PartnerEnrolled, PartnerTerminated, PartnerTierChanged, SellerCertified, TierDowngradeCancelled, TierDowngradeScheduled } from '#events/partners.js';
+import type { TierProgramDefined } from '#events/program.js';
 import type { Projection } from '../runner/projection.js';
 
 /**

@@ -1,8 +1,8 @@
-import { ID_PATTERN } from '../../libs/kernel/src/decider.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
-import { DEFAULT_PROGRAM, type TierProgram } from '../../libs/program/src/program.js';
-import { qualifyingTier, shortfallToNext, windowEnding, type TierInputs } from '../../libs/tiers/src/qualification.js';
+import { DEFAULT_PROGRAM, type TierProgram } from '#libs/program/program.js';
+import { qualifyingTier, shortfallToNext, windowEnding, type TierInputs } from '#libs/tiers/qualification.js';
 import { statement } from '../statements.js';
 
 export interface TierStanding {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp } from '../../apps/api/src/bootstrap.js';
-import { EVENT_STORE, type Clock } from '../../apps/api/src/ledger/tokens.js';
-import { loadConfig } from '../../apps/api/src/platform/config.js';
-import type { EventStore } from '../../libs/event-store/src/port.js';
+import { createApp } from '#api/bootstrap.js';
+import { EVENT_STORE, type Clock } from '#api/ledger/tokens.js';
+import { loadConfig } from '#api/platform/config.js';
+import type { EventStore } from '#libs/event-store/port.js';
 
 export const KEYS = {
   admin: 'admin-key-0123456789abcdef',

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ALL_PROJECTIONS } from '../../../projections/index.js';
+import { ALL_PROJECTIONS } from '#projections/index.js';
 import { LedgerModule, type LedgerCoreOptions } from './ledger/ledger.module.js';
 import { PartnersModule } from './partners/partners.module.js';
 import { DealsModule } from './deals/deals.module.js';

@@ -2,10 +2,10 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSy
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
-import { verifyLog } from '../../../libs/event-store/src/integrity.js';
-import { SqliteEventStore } from '../../../libs/event-store/src/sqlite/sqlite-event-store.js';
-import { eventsFile, readModelsFile } from '../../api/src/ledger/open-store.js';
-import { loadConfig } from '../../api/src/platform/config.js';
+import { verifyLog } from '#libs/event-store/integrity.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { eventsFile, readModelsFile } from '#api/ledger/open-store.js';
+import { loadConfig } from '#api/platform/config.js';
 import { progress } from './progress.js';
 
 export const BACKUP_FORMAT = 'channel-ledger-backup/1';

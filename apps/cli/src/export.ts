@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { InvalidArgumentError, type Command } from 'commander';
-import { toWire } from '../../../events/envelope.js';
-import type { EventStore } from '../../../libs/event-store/src/port.js';
-import { openEventStore } from '../../api/src/ledger/open-store.js';
-import { loadConfig } from '../../api/src/platform/config.js';
+import { toWire } from '#events/envelope.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { openEventStore } from '#api/ledger/open-store.js';
+import { loadConfig } from '#api/platform/config.js';
 import { progress } from './progress.js';
 
 export interface ExportSummary {

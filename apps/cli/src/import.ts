@@ -3,11 +3,11 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
-import { fromWire, type RecordedEvent, type WireEvent } from '../../../events/envelope.js';
-import type { EventStore } from '../../../libs/event-store/src/port.js';
-import { SqliteEventStore } from '../../../libs/event-store/src/sqlite/sqlite-event-store.js';
-import { openEventStore, readModelsFile } from '../../api/src/ledger/open-store.js';
-import { loadConfig } from '../../api/src/platform/config.js';
+import { fromWire, type RecordedEvent, type WireEvent } from '#events/envelope.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { openEventStore, readModelsFile } from '#api/ledger/open-store.js';
+import { loadConfig } from '#api/platform/config.js';
 import { progress } from './progress.js';
 
 export class ImportError extends Error {

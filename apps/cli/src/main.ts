@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
-import { digestAt, verifyLog } from '../../../libs/event-store/src/integrity.js';
-import { ALL_PROJECTIONS } from '../../../projections/index.js';
-import { openReadModels, ProjectionRunner } from '../../../projections/runner/runner.js';
-import { loadConfig } from '../../api/src/platform/config.js';
-import { openEventStore, readModelsFile } from '../../api/src/ledger/open-store.js';
+import { digestAt, verifyLog } from '#libs/event-store/integrity.js';
+import { ALL_PROJECTIONS } from '#projections/index.js';
+import { openReadModels, ProjectionRunner } from '#projections/runner/runner.js';
+import { loadConfig } from '#api/platform/config.js';
+import { openEventStore, readModelsFile } from '#api/ledger/open-store.js';
 import { registerBackupCommand } from './backup.js';
 import { registerExportCommand } from './export.js';
 import { registerImportCommand } from './import.js';
@@ -23,7 +23,7 @@ program
   .command('serve')
   .description('start the HTTP service (the same as `npm start`)')
   .action(async () => {
-    const { bootstrap } = await import('../../api/src/bootstrap.js');
+    const { bootstrap } = await import('#api/bootstrap.js');
     await bootstrap();
   });
 

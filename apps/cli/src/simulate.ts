@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { CommandBus } from '@nestjs/cqrs';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { EventStore } from '../../../libs/event-store/src/port.js';
-import { ProjectionRunner } from '../../../projections/runner/runner.js';
-import { createApp } from '../../api/src/bootstrap.js';
-import { EVENT_STORE } from '../../api/src/ledger/tokens.js';
-import { loadConfig, type LedgerConfig } from '../../api/src/platform/config.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { ProjectionRunner } from '#projections/runner/runner.js';
+import { createApp } from '#api/bootstrap.js';
+import { EVENT_STORE } from '#api/ledger/tokens.js';
+import { loadConfig, type LedgerConfig } from '#api/platform/config.js';
 import { progress } from './progress.js';
 import { Simulation, SimulationClock, type SimulationResult } from './simulation/scenario.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import type { AttributionCredit, AttributionEvent, RevenueAttributed, RevenueAttributionReversed } from '../../../events/attribution.js';
-import { fold } from '../../kernel/src/decider.js';
-import { AlreadyExists, InvalidInput, NotFound, RuleViolation } from '../../kernel/src/errors.js';
+import type { AttributionCredit, AttributionEvent, RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
+import { fold } from '#libs/kernel/decider.js';
+import { AlreadyExists, InvalidInput, NotFound, RuleViolation } from '#libs/kernel/errors.js';
 import {
   allocateCredits,
   attributionDecider,

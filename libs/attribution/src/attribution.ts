@@ -1,4 +1,4 @@
-import { invalidField, requireInstant, requireText } from '../../kernel/src/input.js';
+import { invalidField, requireInstant, requireText } from '#libs/kernel/input.js';
 import type {
   AttributionAllocation,
   AttributionCredit,
@@ -6,12 +6,12 @@ import type {
   CreditType,
   RevenueAttributed,
   RevenueAttributionReversed,
-} from '../../../events/attribution.js';
-import { CREDIT_TYPES } from '../../../events/attribution.js';
-import { assertNever, ID_PATTERN, type Decider } from '../../kernel/src/decider.js';
-import { AlreadyExists, InvalidInput, NotFound, RuleViolation, type FieldError } from '../../kernel/src/errors.js';
-import { allocateLargestRemainder, FULL_SHARE_BPS, mulDivRoundHalfUp, splitByBps } from '../../money/src/allocation.js';
-import { minorAmountProblem, moneyProblem, type Money } from '../../money/src/money.js';
+} from '#events/attribution.js';
+import { CREDIT_TYPES } from '#events/attribution.js';
+import { assertNever, ID_PATTERN, type Decider } from '#libs/kernel/decider.js';
+import { AlreadyExists, InvalidInput, NotFound, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
+import { allocateLargestRemainder, FULL_SHARE_BPS, mulDivRoundHalfUp, splitByBps } from '#libs/money/allocation.js';
+import { minorAmountProblem, moneyProblem, type Money } from '#libs/money/money.js';
 
 /**
  * One attribution is one consistency boundary (`attribution-<attributionId>`): it is created once and then

@@ -1,6 +1,6 @@
-import type { DealEvent, DealRegistered, DealRegistrationApproved, DealRegistrationRejected } from '../../../events/deals.js';
-import { fold } from '../../kernel/src/decider.js';
-import { AlreadyExists, InvalidInput, NotFound, RegistrationConflict, RuleViolation } from '../../kernel/src/errors.js';
+import type { DealEvent, DealRegistered, DealRegistrationApproved, DealRegistrationRejected } from '#events/deals.js';
+import { fold } from '#libs/kernel/decider.js';
+import { AlreadyExists, InvalidInput, NotFound, RegistrationConflict, RuleViolation } from '#libs/kernel/errors.js';
 import {
   customerAccountDecider,
   customerStreamId,

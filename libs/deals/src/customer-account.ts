@@ -1,4 +1,4 @@
-import { invalidField, isInstant, isText, MAX_TEXT, requireText } from '../../kernel/src/input.js';
+import { invalidField, isInstant, isText, MAX_TEXT, requireText } from '#libs/kernel/input.js';
 import type {
   ConflictChange,
   ConflictResolution,
@@ -13,12 +13,12 @@ import type {
   DealRegistrationRejected,
   DealStatus,
   DealWon,
-} from '../../../events/deals.js';
-import { CONFLICT_LOST, CUSTOMER_STREAM_PREFIX } from '../../../events/deals.js';
-import { assertNever, ID_PATTERN, type Decider } from '../../kernel/src/decider.js';
-import { AlreadyExists, InvalidInput, NotFound, RegistrationConflict, RuleViolation, type FieldError } from '../../kernel/src/errors.js';
-import { moneyProblem } from '../../money/src/money.js';
-import { registrableDomain } from '../../partners/src/domain-name.js';
+} from '#events/deals.js';
+import { CONFLICT_LOST, CUSTOMER_STREAM_PREFIX } from '#events/deals.js';
+import { assertNever, ID_PATTERN, type Decider } from '#libs/kernel/decider.js';
+import { AlreadyExists, InvalidInput, NotFound, RegistrationConflict, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
+import { moneyProblem } from '#libs/money/money.js';
+import { registrableDomain } from '#libs/partners/domain-name.js';
 
 /**
  * The customer account: every deal registration of one customer (its registrable domain), the consistency

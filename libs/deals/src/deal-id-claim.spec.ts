@@ -1,4 +1,4 @@
-import { AlreadyExists } from '../../kernel/src/errors.js';
+import { AlreadyExists } from '#libs/kernel/errors.js';
 import { ABANDONED_DEAL_CLAIM_AFTER_MS, dealIdStreamId, decideDealIdClaim, foldDealIdClaims, initialDealIdClaim } from './deal-id-claim.js';
 
 const claimEvent = (customerKey: string, recordedAt = '2026-03-02T09:00:00.000Z') => ({

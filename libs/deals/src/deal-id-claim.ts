@@ -1,5 +1,5 @@
-import type { DealIdClaimed } from '../../../events/deals.js';
-import { AlreadyExists } from '../../kernel/src/errors.js';
+import type { DealIdClaimed } from '#events/deals.js';
+import { AlreadyExists } from '#libs/kernel/errors.js';
 
 /**
  * "A deal id that exists is a 409, never an overwrite", across customers, on a store that only guarantees

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventMetadata } from '../../../events/envelope.js';
+import type { EventMetadata } from '#events/envelope.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 

@@ -1,4 +1,4 @@
-import type { EventMetadata, RecordedEvent } from '../../../events/envelope.js';
+import type { EventMetadata, RecordedEvent } from '#events/envelope.js';
 
 /** EventStoreDB's expected-revision vocabulary, shared by both adapters. */
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;

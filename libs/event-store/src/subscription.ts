@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../../../events/envelope.js';
+import type { RecordedEvent } from '#events/envelope.js';
 import { matchesFilter, type ReadAllOptions, type ReadFilter, type Subscription } from './port.js';
 import type { Notifier } from './notifier.js';
 

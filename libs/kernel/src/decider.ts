@@ -1,4 +1,4 @@
-import type { DomainEventShape } from '../../../events/envelope.js';
+import type { DomainEventShape } from '#events/envelope.js';
 
 /**
  * One consistency boundary: a stream's state is the left fold of `evolve` over its events, and `decide`

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import type { MdfEvent } from '../../../events/mdf.js';
-import { fold } from '../../kernel/src/decider.js';
-import { AlreadyExists, DomainError, InvalidInput, NotFound, RuleViolation } from '../../kernel/src/errors.js';
+import type { MdfEvent } from '#events/mdf.js';
+import { fold } from '#libs/kernel/decider.js';
+import { AlreadyExists, DomainError, InvalidInput, NotFound, RuleViolation } from '#libs/kernel/errors.js';
 import {
   availableMinor,
   fundDecider,

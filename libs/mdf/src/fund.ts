@@ -1,4 +1,4 @@
-import { invalidField, requireInstant, requireText } from '../../kernel/src/input.js';
+import { invalidField, requireInstant, requireText } from '#libs/kernel/input.js';
 import type {
   MdfApproved,
   MdfClaimApproved,
@@ -9,10 +9,10 @@ import type {
   MdfFundsAllocated,
   MdfRequested,
   MdfRequestRejected,
-} from '../../../events/mdf.js';
-import { assertNever, ID_PATTERN, type Decider } from '../../kernel/src/decider.js';
-import { AlreadyExists, NotFound, RuleViolation } from '../../kernel/src/errors.js';
-import { moneyProblem, subMinor, type Money } from '../../money/src/money.js';
+} from '#events/mdf.js';
+import { assertNever, ID_PATTERN, type Decider } from '#libs/kernel/decider.js';
+import { AlreadyExists, NotFound, RuleViolation } from '#libs/kernel/errors.js';
+import { moneyProblem, subMinor, type Money } from '#libs/money/money.js';
 
 /**
  * One market development fund is one consistency boundary: `mdf-<partnerId>.<period>`. Every decision is

@@ -1,5 +1,5 @@
-import type { MdfClaimIdReserved, MdfRequestIdReserved } from '../../../events/mdf.js';
-import { AlreadyExists } from '../../kernel/src/errors.js';
+import type { MdfClaimIdReserved, MdfRequestIdReserved } from '#events/mdf.js';
+import { AlreadyExists } from '#libs/kernel/errors.js';
 import { ABANDONED_RESERVATION_AFTER_MS, claimIdStreamId, decideReservation, foldReservations, requestIdStreamId, type ReservationState } from './ids.js';
 
 const reserve = (fundStreamId = 'mdf-P1.2026-Q1', partnerId = 'P1', period = '2026-Q1'): MdfRequestIdReserved => ({

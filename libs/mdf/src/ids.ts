@@ -1,6 +1,6 @@
-import type { MdfClaimIdReserved, MdfIdReservation, MdfRequestIdReserved } from '../../../events/mdf.js';
-import { canonicalEqual } from '../../kernel/src/equality.js';
-import { AlreadyExists } from '../../kernel/src/errors.js';
+import type { MdfClaimIdReserved, MdfIdReservation, MdfRequestIdReserved } from '#events/mdf.js';
+import { canonicalEqual } from '#libs/kernel/equality.js';
+import { AlreadyExists } from '#libs/kernel/errors.js';
 
 /**
  * Request and claim ids are unique across every fund (DOMAIN.md: creating something whose id exists is a

@@ -1,5 +1,5 @@
-import type { PartnerDomainClaimed } from '../../../events/partners.js';
-import { AlreadyExists } from '../../kernel/src/errors.js';
+import type { PartnerDomainClaimed } from '#events/partners.js';
+import { AlreadyExists } from '#libs/kernel/errors.js';
 import {
   ABANDONED_CLAIM_AFTER_MS,
   decideClaim,

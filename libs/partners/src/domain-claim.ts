@@ -1,5 +1,5 @@
-import type { PartnerDomainClaimed } from '../../../events/partners.js';
-import { AlreadyExists } from '../../kernel/src/errors.js';
+import type { PartnerDomainClaimed } from '#events/partners.js';
+import { AlreadyExists } from '#libs/kernel/errors.js';
 
 /**
  * "A partner's domain is unique among partners that are not terminated", on a store that only

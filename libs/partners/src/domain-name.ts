@@ -1,6 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { parse } from 'tldts';
-import { RecentMap } from '../../kernel/src/recent-map.js';
+import { RecentMap } from '#libs/kernel/recent-map.js';
 
 /**
  * Hostnames that are loopback or unresolvable by definition (RFC 6761): no organisation owns them.

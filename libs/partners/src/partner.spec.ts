@@ -1,7 +1,7 @@
-import type { PartnerEvent, SellerCertified } from '../../../events/partners.js';
-import { fold } from '../../kernel/src/decider.js';
-import { AlreadyExists, InvalidInput, NotFound, RuleViolation } from '../../kernel/src/errors.js';
-import { DEFAULT_PROGRAM, lowestTier } from '../../program/src/program.js';
+import type { PartnerEvent, SellerCertified } from '#events/partners.js';
+import { fold } from '#libs/kernel/decider.js';
+import { AlreadyExists, InvalidInput, NotFound, RuleViolation } from '#libs/kernel/errors.js';
+import { DEFAULT_PROGRAM, lowestTier } from '#libs/program/program.js';
 import {
   certifiedSellersAt,
   partnerDecider,

@@ -1,4 +1,4 @@
-import { invalidField, requireText } from '../../kernel/src/input.js';
+import { invalidField, requireText } from '#libs/kernel/input.js';
 import type {
   PartnerActivated,
   PartnerEnrolled,
@@ -9,10 +9,10 @@ import type {
   PartnerTerminated,
   PartnerType,
   SellerCertified,
-} from '../../../events/partners.js';
-import { PARTNER_TYPES } from '../../../events/partners.js';
-import { assertNever, ID_PATTERN, type Decider } from '../../kernel/src/decider.js';
-import { AlreadyExists, NotFound, RuleViolation } from '../../kernel/src/errors.js';
+} from '#events/partners.js';
+import { PARTNER_TYPES } from '#events/partners.js';
+import { assertNever, ID_PATTERN, type Decider } from '#libs/kernel/decider.js';
+import { AlreadyExists, NotFound, RuleViolation } from '#libs/kernel/errors.js';
 import { registrableDomain } from './domain-name.js';
 
 // Commands are `{ type, data }` because `EnrollPartner` has a field of its own called `type`.

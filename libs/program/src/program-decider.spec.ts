@@ -1,4 +1,4 @@
-import { InvalidInput, RuleViolation } from '../../kernel/src/errors.js';
+import { InvalidInput, RuleViolation } from '#libs/kernel/errors.js';
 import { decideProgram, programInForce, type DefineProgram } from './program-decider.js';
 import { DEFAULT_PROGRAM } from './program.js';
 

@@ -1,7 +1,7 @@
-import type { ProgramEvent, TierProgramDefined } from '../../../events/program.js';
-import { canonicalEqual } from '../../kernel/src/equality.js';
-import { InvalidInput, RuleViolation, type FieldError } from '../../kernel/src/errors.js';
-import { isCurrency } from '../../money/src/currency.js';
+import type { ProgramEvent, TierProgramDefined } from '#events/program.js';
+import { canonicalEqual } from '#libs/kernel/equality.js';
+import { InvalidInput, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
+import { isCurrency } from '#libs/money/currency.js';
 import { DEFAULT_PROGRAM, type TierProgram } from './program.js';
 
 export type DefineProgram = Omit<TierProgram, 'version'>;

@@ -1,4 +1,4 @@
-import { InvalidInput } from '../../kernel/src/errors.js';
+import { InvalidInput } from '#libs/kernel/errors.js';
 
 /** One tier's requirements and benefits (DOMAIN.md, "Tier program"). Money is in the reporting currency. */
 export interface TierDefinition {

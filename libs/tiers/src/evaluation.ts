@@ -1,6 +1,6 @@
-import type { PartnerTierChanged, TierDowngradeCancelled, TierDowngradeScheduled } from '../../../events/partners.js';
-import type { PartnerState } from '../../partners/src/partner.js';
-import type { TierProgram } from '../../program/src/program.js';
+import type { PartnerTierChanged, TierDowngradeCancelled, TierDowngradeScheduled } from '#events/partners.js';
+import type { PartnerState } from '#libs/partners/partner.js';
+import type { TierProgram } from '#libs/program/program.js';
 import { qualifyingTier, rankOf, type TierInputs } from './qualification.js';
 
 const DAY_MS = 86_400_000;

@@ -1,4 +1,4 @@
-import type { TierDefinition, TierProgram } from '../../program/src/program.js';
+import type { TierDefinition, TierProgram } from '#libs/program/program.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import type { PartnerState } from '../../partners/src/partner.js';
-import { DEFAULT_PROGRAM } from '../../program/src/program.js';
+import type { PartnerState } from '#libs/partners/partner.js';
+import { DEFAULT_PROGRAM } from '#libs/program/program.js';
 import { evaluateTier } from './evaluation.js';
 import { inWindow, qualifyingTier, shortfallToNext, windowEnding } from './qualification.js';
 import { bpsOf, priceWaterfall } from './waterfall.js';

@@ -17,12 +17,12 @@ import {
   type ValidationArguments,
   type ValidationOptions,
 } from 'class-validator';
-import { CREDIT_TYPES, type CreditType } from '../../../../events/attribution.js';
-import { MAX_CREDITS } from '../../../../libs/attribution/src/attribution.js';
-import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
-import { FULL_SHARE_BPS } from '../../../../libs/money/src/allocation.js';
-import { minorAmountProblem } from '../../../../libs/money/src/money.js';
-import { GROUP_BY, MAX_LIMIT, type GroupBy } from '../../../../projections/attribution/attribution.queries.js';
+import { CREDIT_TYPES, type CreditType } from '#events/attribution.js';
+import { MAX_CREDITS } from '#libs/attribution/attribution.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
+import { FULL_SHARE_BPS } from '#libs/money/allocation.js';
+import { minorAmountProblem } from '#libs/money/money.js';
+import { GROUP_BY, MAX_LIMIT, type GroupBy } from '#projections/attribution/attribution.queries.js';
 import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
 import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
 import { PositionQueryDto } from '../ledger/query.dto.js';

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { AttributionAllocation, AttributionCredit, AttributionEvent, RevenueAttributed, RevenueAttributionReversed } from '../../../../events/attribution.js';
-import type { Actor, RecordedEvent } from '../../../../events/envelope.js';
+import type { AttributionAllocation, AttributionCredit, AttributionEvent, RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
+import type { Actor, RecordedEvent } from '#events/envelope.js';
 import {
   attributionStreamId,
   decideAttribution,
@@ -11,12 +11,12 @@ import {
   type AttributionCommand,
   type AttributionState,
   type ReverseAttribution,
-} from '../../../../libs/attribution/src/attribution.js';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
-import { NotFound } from '../../../../libs/kernel/src/errors.js';
-import { partnerStreamId } from '../../../../libs/partners/src/partner.js';
-import { attributionReport, type AttributionReport, type AttributionReportParams } from '../../../../projections/attribution/attribution.queries.js';
+} from '#libs/attribution/attribution.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
+import { NotFound } from '#libs/kernel/errors.js';
+import { partnerStreamId } from '#libs/partners/partner.js';
+import { attributionReport, type AttributionReport, type AttributionReportParams } from '#projections/attribution/attribution.queries.js';
 import { CommandExecutor, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
 import { DEAL_DIRECTORY, type DealDirectory } from '../ledger/lookups.js';
 import { ReadModels } from '../ledger/read-models.js';

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { Actor } from '../../../../events/envelope.js';
-import { REPLAYABLE_READ_MODELS } from '../../../../projections/replay/read-models.js';
+import type { Actor } from '#events/envelope.js';
+import { REPLAYABLE_READ_MODELS } from '#projections/replay/read-models.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
 import {

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import { toWire, type Actor, type WireEvent } from '../../../../events/envelope.js';
-import { digestAt, verifyLog, type VerifyResult } from '../../../../libs/event-store/src/integrity.js';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import { findReplayable, REPLAYABLE_READ_MODELS } from '../../../../projections/replay/read-models.js';
-import { assertMayReplay } from '../../../../projections/replay/registry.js';
-import { replayAsOf } from '../../../../projections/replay/replay.js';
+import { toWire, type Actor, type WireEvent } from '#events/envelope.js';
+import { digestAt, verifyLog, type VerifyResult } from '#libs/event-store/integrity.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { findReplayable, REPLAYABLE_READ_MODELS } from '#projections/replay/read-models.js';
+import { assertMayReplay } from '#projections/replay/registry.js';
+import { replayAsOf } from '#projections/replay/replay.js';
 import { parseLedgerTime } from '../ledger/validation.js';
 import { EVENT_STORE } from '../ledger/tokens.js';
 import { ProblemException } from '../platform/problem.js';

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DealEvent } from '../../../../events/deals.js';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import { fold, ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
-import { customerAccountDecider, customerStreamId, findRegistration } from '../../../../libs/deals/src/customer-account.js';
-import { dealIdStreamId, foldDealIdClaims } from '../../../../libs/deals/src/deal-id-claim.js';
+import type { DealEvent } from '#events/deals.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { fold, ID_PATTERN } from '#libs/kernel/decider.js';
+import { customerAccountDecider, customerStreamId, findRegistration } from '#libs/deals/customer-account.js';
+import { dealIdStreamId, foldDealIdClaims } from '#libs/deals/deal-id-claim.js';
 import type { DealDirectory, DealRecord } from '../ledger/lookups.js';
 import { EVENT_STORE } from '../ledger/tokens.js';
 

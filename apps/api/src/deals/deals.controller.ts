@@ -8,11 +8,11 @@ import type {
   DealRegistrationExtended,
   DealRegistrationRejected,
   DealStatus,
-} from '../../../../events/deals.js';
-import type { Actor, RecordedEvent } from '../../../../events/envelope.js';
-import { registrableDomain } from '../../../../libs/partners/src/domain-name.js';
-import type { DealPage, DealView } from '../../../../projections/deals/deals.queries.js';
-import type { ConflictPage } from '../../../../projections/registration-conflicts/registration-conflicts.queries.js';
+} from '#events/deals.js';
+import type { Actor, RecordedEvent } from '#events/envelope.js';
+import { registrableDomain } from '#libs/partners/domain-name.js';
+import type { DealPage, DealView } from '#projections/deals/deals.queries.js';
+import type { ConflictPage } from '#projections/registration-conflicts/registration-conflicts.queries.js';
 import type { CommandOutcome } from '../ledger/command-executor.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';

@@ -18,10 +18,10 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { DEAL_STATUSES } from '../../../../events/deals.js';
-import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
-import { MAX_PRODUCTS } from '../../../../libs/deals/src/customer-account.js';
-import { CONFLICT_STATUSES } from '../../../../projections/registration-conflicts/registration-conflicts.queries.js';
+import { DEAL_STATUSES } from '#events/deals.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
+import { MAX_PRODUCTS } from '#libs/deals/customer-account.js';
+import { CONFLICT_STATUSES } from '#projections/registration-conflicts/registration-conflicts.queries.js';
 import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
 import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
 import { PagedQueryDto } from '../ledger/query.dto.js';

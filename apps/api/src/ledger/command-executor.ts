@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Actor, DomainEventShape, EventMetadata, RecordedEvent } from '../../../../events/envelope.js';
-import { WrongExpectedVersionError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent } from '../../../../libs/event-store/src/port.js';
-import { canonicalJson } from '../../../../libs/event-store/src/hashing.js';
-import { commandIdForKey, eventIdFor, newCommandId } from '../../../../libs/event-store/src/ids.js';
+import type { Actor, DomainEventShape, EventMetadata, RecordedEvent } from '#events/envelope.js';
+import { WrongExpectedVersionError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent } from '#libs/event-store/port.js';
+import { canonicalJson } from '#libs/event-store/hashing.js';
+import { commandIdForKey, eventIdFor, newCommandId } from '#libs/event-store/ids.js';
 import { ProblemException } from '../platform/problem.js';
 import { StreamStates, type FoldedStream } from './stream-states.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Actor } from '../../../../events/envelope.js';
+import type { Actor } from '#events/envelope.js';
 import { ProblemException } from '../platform/problem.js';
 import { commandContext, type CommandContext } from './command-executor.js';
 import { POSITION_PATTERN } from './validation.js';

@@ -1,5 +1,5 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
-import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { ProblemException } from '../platform/problem.js';
 
 /** Path ids follow the same pattern as ids in bodies (DOMAIN.md, "Money, time, identity"). */

@@ -1,8 +1,8 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import type { Projection } from '../../../../projections/runner/projection.js';
-import { openReadModels, ProjectionRunner, type ProjectionObserver } from '../../../../projections/runner/runner.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import type { Projection } from '#projections/runner/projection.js';
+import { openReadModels, ProjectionRunner, type ProjectionObserver } from '#projections/runner/runner.js';
 import { CommandExecutor, type CommandObserver } from './command-executor.js';
 import { openEventStore, readModelsFile, type StoreSettings } from './open-store.js';
 import { ReadModels } from './read-models.js';

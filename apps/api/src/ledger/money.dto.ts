@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { registerDecorator, type ValidationArguments, type ValidationOptions } from 'class-validator';
-import { moneyProblem } from '../../../../libs/money/src/money.js';
+import { moneyProblem } from '#libs/money/money.js';
 
 /** For OpenAPI only: bodies validate Money with `@IsMoney()`, which checks the whole object at once. */
 export class MoneyDto {

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import { SqliteEventStore } from '../../../../libs/event-store/src/sqlite/sqlite-event-store.js';
-import { EsdbEventStore } from '../../../../libs/event-store/src/esdb/esdb-event-store.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { EsdbEventStore } from '#libs/event-store/esdb/esdb-event-store.js';
 
 export interface StoreSettings {
   readonly store: 'sqlite' | 'esdb';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ProblemException } from '../platform/problem.js';
-import type { ProjectionRunner } from '../../../../projections/runner/runner.js';
+import type { ProjectionRunner } from '#projections/runner/runner.js';
 
 export class NotCaughtUpError extends ProblemException {
   constructor(readonly wanted: bigint, readonly reached: bigint) {

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../../../../events/envelope.js';
+import type { RecordedEvent } from '#events/envelope.js';
 import type { CommandOutcome } from './command-executor.js';
 
 export interface CommandResponse {

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RecordedEvent } from '../../../../events/envelope.js';
-import type { EventStore, ReadStreamOptions } from '../../../../libs/event-store/src/port.js';
-import { SqliteEventStore } from '../../../../libs/event-store/src/sqlite/sqlite-event-store.js';
-import { newEvent } from '../../../../libs/event-store/src/testing/fixtures.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import type { EventStore, ReadStreamOptions } from '#libs/event-store/port.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { newEvent } from '#libs/event-store/testing/fixtures.js';
 import { CommandExecutor, commandContext } from './command-executor.js';
 import { StreamStates } from './stream-states.js';
 

@@ -1,6 +1,6 @@
-import type { RecordedEvent } from '../../../../events/envelope.js';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import { RecentMap } from '../../../../libs/kernel/src/recent-map.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { RecentMap } from '#libs/kernel/recent-map.js';
 
 /** A stream's state as of `revision` (undefined: the stream has no events). */
 export interface FoldedStream<S> {

@@ -1,5 +1,5 @@
 import { registerDecorator, ValidateIf, type ValidationArguments, type ValidationOptions } from 'class-validator';
-import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z$/;

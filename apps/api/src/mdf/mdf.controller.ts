@@ -2,10 +2,10 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res }
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor, RecordedEvent } from '../../../../events/envelope.js';
-import type { MdfEvent } from '../../../../events/mdf.js';
-import type { ApproveClaim, ApproveRequest, PayClaim, RejectClaim, RejectRequest } from '../../../../libs/mdf/src/fund.js';
-import type { FundPage } from '../../../../projections/mdf-funds/mdf-funds.queries.js';
+import type { Actor, RecordedEvent } from '#events/envelope.js';
+import type { MdfEvent } from '#events/mdf.js';
+import type { ApproveClaim, ApproveRequest, PayClaim, RejectClaim, RejectRequest } from '#libs/mdf/fund.js';
+import type { FundPage } from '#projections/mdf-funds/mdf-funds.queries.js';
 import type { CommandOutcome } from '../ledger/command-executor.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';

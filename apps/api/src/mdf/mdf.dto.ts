@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { ID_PATTERN } from '../../../../libs/kernel/src/decider.js';
-import { MAX_PROOFS, PERIOD_PATTERN } from '../../../../libs/mdf/src/fund.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
+import { MAX_PROOFS, PERIOD_PATTERN } from '#libs/mdf/fund.js';
 import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
 import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
 import { PagedQueryDto } from '../ledger/query.dto.js';

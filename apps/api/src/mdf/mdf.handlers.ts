@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { RecordedEvent } from '../../../../events/envelope.js';
-import type { MdfClaimIdReserved, MdfEvent, MdfRequestIdReserved } from '../../../../events/mdf.js';
-import type { PartnerEvent } from '../../../../events/partners.js';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import { fold } from '../../../../libs/kernel/src/decider.js';
-import { Forbidden, NotFound } from '../../../../libs/kernel/src/errors.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import type { MdfClaimIdReserved, MdfEvent, MdfRequestIdReserved } from '#events/mdf.js';
+import type { PartnerEvent } from '#events/partners.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { fold } from '#libs/kernel/decider.js';
+import { Forbidden, NotFound } from '#libs/kernel/errors.js';
 import {
   decideFund,
   evolveFund,
@@ -21,10 +21,10 @@ import {
   type RejectRequest,
   type RequestFunds,
   type SubmitClaim,
-} from '../../../../libs/mdf/src/fund.js';
-import { claimIdStreamId, decideReservation, foldReservations, requestIdStreamId } from '../../../../libs/mdf/src/ids.js';
-import { evolvePartner, initialPartnerState, partnerStreamId, type PartnerState } from '../../../../libs/partners/src/partner.js';
-import { listFunds, type FundFilter, type FundPage } from '../../../../projections/mdf-funds/mdf-funds.queries.js';
+} from '#libs/mdf/fund.js';
+import { claimIdStreamId, decideReservation, foldReservations, requestIdStreamId } from '#libs/mdf/ids.js';
+import { evolvePartner, initialPartnerState, partnerStreamId, type PartnerState } from '#libs/partners/partner.js';
+import { listFunds, type FundFilter, type FundPage } from '#projections/mdf-funds/mdf-funds.queries.js';
 import { CommandExecutor, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
 import { ReadModels } from '../ledger/read-models.js';
 import { CLOCK, EVENT_STORE, type Clock } from '../ledger/tokens.js';

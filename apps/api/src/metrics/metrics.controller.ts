@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import { ProjectionRunner } from '../../../../projections/runner/runner.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { ProjectionRunner } from '#projections/runner/runner.js';
 import { measureLag } from '../ledger/readiness.js';
 import { CLOCK, EVENT_STORE, type Clock } from '../ledger/tokens.js';
 import { Metrics } from './metrics.service.js';

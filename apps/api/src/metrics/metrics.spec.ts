@@ -1,5 +1,5 @@
-import { WrongExpectedVersionError } from '../../../../libs/event-store/src/port.js';
-import { NotFound, RuleViolation } from '../../../../libs/kernel/src/errors.js';
+import { WrongExpectedVersionError } from '#libs/event-store/port.js';
+import { NotFound, RuleViolation } from '#libs/kernel/errors.js';
 import { ProblemException } from '../platform/problem.js';
 import { outcomeOf } from './command-telemetry.js';
 import { Metrics } from './metrics.service.js';

@@ -2,9 +2,9 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res }
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor } from '../../../../events/envelope.js';
-import type { PartnerCommand } from '../../../../libs/partners/src/partner.js';
-import type { PartnerPage, PartnerView } from '../../../../projections/partners/partners.queries.js';
+import type { Actor } from '#events/envelope.js';
+import type { PartnerCommand } from '#libs/partners/partner.js';
+import type { PartnerPage, PartnerView } from '#projections/partners/partners.queries.js';
 import type { CommandOutcome } from '../ledger/command-executor.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { commandResponse } from '../ledger/responses.js';

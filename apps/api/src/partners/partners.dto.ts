@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO31661Alpha2, IsOptional, IsString, MaxLength } from 'class-validator';
-import { PARTNER_STATUSES, PARTNER_TYPES, type PartnerType } from '../../../../events/partners.js';
+import { PARTNER_STATUSES, PARTNER_TYPES, type PartnerType } from '#events/partners.js';
 import { PagedQueryDto } from '../ledger/query.dto.js';
 import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
 

@@ -1,5 +1,5 @@
 import { BadRequestException, ConflictException, HttpException, InternalServerErrorException, NotFoundException, type ValidationError } from '@nestjs/common';
-import { InvalidInput, RuleViolation } from '../../../../libs/kernel/src/errors.js';
+import { InvalidInput, RuleViolation } from '#libs/kernel/errors.js';
 import { toProblem, validationProblem } from './problem.filter.js';
 import { ProblemException } from './problem.js';
 

@@ -1,8 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, type ValidationError } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { DomainError, type DomainErrorSlug } from '../../../../libs/kernel/src/errors.js';
-import { StoreUnavailableError, WrongExpectedVersionError } from '../../../../libs/event-store/src/port.js';
+import { DomainError, type DomainErrorSlug } from '#libs/kernel/errors.js';
+import { StoreUnavailableError, WrongExpectedVersionError } from '#libs/event-store/port.js';
 import { type ProblemBody, ProblemException, type ProblemFieldError, type ProblemSlug, problemBody, PROBLEM_SLUGS, PROBLEM_STATUS } from './problem.js';
 
 const DOMAIN_STATUS: Record<DomainErrorSlug, number> = {

@@ -2,11 +2,11 @@ import { Body, Controller, Get, HttpCode, Inject, Put, Query, Req, Res } from '@
 import { CommandHandler, CommandBus, type ICommandHandler } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor } from '../../../../events/envelope.js';
-import { PROGRAM_STREAM_ID, type TierProgramDefined } from '../../../../events/program.js';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import { decideProgram, evolveProgram, type DefineProgram } from '../../../../libs/program/src/program-decider.js';
-import { DEFAULT_PROGRAM, type TierProgram } from '../../../../libs/program/src/program.js';
+import type { Actor } from '#events/envelope.js';
+import { PROGRAM_STREAM_ID, type TierProgramDefined } from '#events/program.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { decideProgram, evolveProgram, type DefineProgram } from '#libs/program/program-decider.js';
+import { DEFAULT_PROGRAM, type TierProgram } from '#libs/program/program.js';
 import { CommandExecutor, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { commandResponse } from '../ledger/responses.js';

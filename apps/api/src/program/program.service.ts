@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ProgramEvent } from '../../../../events/program.js';
-import { PROGRAM_STREAM_ID } from '../../../../events/program.js';
-import type { EventStore } from '../../../../libs/event-store/src/port.js';
-import { programInForce } from '../../../../libs/program/src/program-decider.js';
-import type { TierProgram } from '../../../../libs/program/src/program.js';
+import type { ProgramEvent } from '#events/program.js';
+import { PROGRAM_STREAM_ID } from '#events/program.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { programInForce } from '#libs/program/program-decider.js';
+import type { TierProgram } from '#libs/program/program.js';
 import { EVENT_STORE } from '../ledger/tokens.js';
 
 /**

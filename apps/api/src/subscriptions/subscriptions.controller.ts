@@ -1,8 +1,8 @@
 import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { Actor } from '../../../../events/envelope.js';
-import type { EventStore, ReadFilter } from '../../../../libs/event-store/src/port.js';
+import type { Actor } from '#events/envelope.js';
+import type { EventStore, ReadFilter } from '#libs/event-store/port.js';
 import { EVENT_STORE } from '../ledger/tokens.js';
 import { POSITION_PATTERN } from '../ledger/validation.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';

@@ -2,12 +2,12 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res }
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor } from '../../../../events/envelope.js';
-import { NotFound } from '../../../../libs/kernel/src/errors.js';
-import { isCurrency } from '../../../../libs/money/src/currency.js';
-import { priceWaterfall, type Waterfall } from '../../../../libs/tiers/src/waterfall.js';
-import { getPartner } from '../../../../projections/partners/partners.queries.js';
-import { getTierStanding, listTierStandings, type TierStanding } from '../../../../projections/tier-standings/tier-standings.queries.js';
+import type { Actor } from '#events/envelope.js';
+import { NotFound } from '#libs/kernel/errors.js';
+import { isCurrency } from '#libs/money/currency.js';
+import { priceWaterfall, type Waterfall } from '#libs/tiers/waterfall.js';
+import { getPartner } from '#projections/partners/partners.queries.js';
+import { getTierStanding, listTierStandings, type TierStanding } from '#projections/tier-standings/tier-standings.queries.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';
 import { DEAL_DIRECTORY, type DealDirectory } from '../ledger/lookups.js';

@@ -1,5 +1,5 @@
-import type { PartnerType } from '../../../../events/partners.js';
-import { currencyExponent } from '../../../../libs/money/src/currency.js';
+import type { PartnerType } from '#events/partners.js';
+import { currencyExponent } from '#libs/money/currency.js';
 import type { Random } from './random.js';
 
 /**

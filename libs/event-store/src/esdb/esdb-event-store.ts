@@ -14,7 +14,7 @@ import {
   type ReadRevision,
   type ResolvedEvent,
 } from '@eventstore/db-client';
-import type { RecordedEvent } from '../../../../events/envelope.js';
+import type { RecordedEvent } from '#events/envelope.js';
 import { eventHash, GENESIS_HASH } from '../hashing.js';
 import {
   matchesFilter,

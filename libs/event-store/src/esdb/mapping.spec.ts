@@ -10,7 +10,7 @@ import {
   WrongExpectedVersionError as EsdbWrongExpectedVersionError,
 } from '@eventstore/db-client';
 import fc from 'fast-check';
-import type { EventMetadata, RecordedEvent } from '../../../../events/envelope.js';
+import type { EventMetadata, RecordedEvent } from '#events/envelope.js';
 import { eventHash, GENESIS_HASH } from '../hashing.js';
 import { DuplicateEventIdError, StoreUnavailableError, WrongExpectedVersionError } from '../port.js';
 import { newEvent } from '../testing/fixtures.js';

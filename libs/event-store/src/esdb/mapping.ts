@@ -23,7 +23,7 @@ import {
   type Position,
   type ReadPosition,
 } from '@eventstore/db-client';
-import type { EventMetadata, RecordedEvent } from '../../../../events/envelope.js';
+import type { EventMetadata, RecordedEvent } from '#events/envelope.js';
 import { eventHash, GENESIS_HASH } from '../hashing.js';
 import {
   DuplicateEventIdError,

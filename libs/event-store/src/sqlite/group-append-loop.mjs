@@ -4,7 +4,7 @@
 // append with the exact revision they last got; writers 48-63 share four streams with 'any'.
 // Runs the compiled adapter from dist/, so `npm run build` must have run.
 import { randomUUID } from 'node:crypto';
-import { SqliteEventStore } from '../../../../dist/libs/event-store/src/sqlite/sqlite-event-store.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 
 const [file, writersArg = '64'] = process.argv.slice(2);
 const store = SqliteEventStore.open(file);

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import type { EventMetadata, RecordedEvent } from '../../../../events/envelope.js';
+import type { EventMetadata, RecordedEvent } from '#events/envelope.js';
 import { eventHash, GENESIS_HASH } from '../hashing.js';
 import { Notifier } from '../notifier.js';
 import {
@@ -16,7 +16,7 @@ import {
   type Subscription,
 } from '../port.js';
 import { pollingSubscription } from '../subscription.js';
-import { RecentMap } from '../../../kernel/src/recent-map.js';
+import { RecentMap } from '#libs/kernel/recent-map.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EventMetadata } from '../../../../events/envelope.js';
+import type { EventMetadata } from '#events/envelope.js';
 import type { NewEvent } from '../port.js';
 
 export function metadata(overrides: Partial<EventMetadata> = {}): EventMetadata {

@@ -1,6 +1,6 @@
 import { type CanActivate, createParamDecorator, type ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Actor, Role } from '../../../../../events/envelope.js';
+import type { Actor, Role } from '#events/envelope.js';
 import { ProblemException } from '../problem.js';
 import { API_KEYS, type ApiKeyRecord, findKey } from './api-keys.js';
 
