@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { eventsFile, readModelsFile } from '#api/ledger/open-store.js';
+import { eventsFile, readModelsFile } from '#libs/event-store/open.js';
 import { progress } from '#cli/progress.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { ALL_PROJECTIONS } from '#projections/index.js';

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventsFile, readModelsFile } from '#api/ledger/open-store.js';
+import { eventsFile, readModelsFile } from '#libs/event-store/open.js';
 import { progress } from '#cli/progress.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { syntheticLog, type SyntheticSummary } from './synthetic-log.js';

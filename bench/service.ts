@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '#api/app.module.js';
 import { createApp } from '#api/bootstrap.js';
 import { Allow, PartnerScoped } from '#api/platform/auth/access.js';
-import { loadConfig, type LedgerConfig } from '#api/platform/config.js';
+import { loadConfig, type LedgerConfig } from '#libs/ledger/config.js';
 import { configureApp, createFastifyAdapter } from '#api/platform/http.js';
 
 /** Keys of the bench's service instances (never used outside a bench data directory). */

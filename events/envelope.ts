@@ -44,6 +44,15 @@ export interface RecordedEvent<E extends DomainEventShape = DomainEventShape> {
   readonly hash: string;
 }
 
+/** What the store adds to an event it records. */
+export type RecordedMembers = Omit<RecordedEvent, 'type' | 'data'>;
+
+/**
+ * A stored event of the union `E`, still discriminated by `type` (narrowing on `type` types `data`; RecordedEvent
+ * of a union keeps `type` and `data` independent), and usable wherever an `E` is. What `readStream<E>` answers.
+ */
+export type Recorded<E extends DomainEventShape = DomainEventShape> = E & RecordedMembers;
+
 export interface WireEvent {
   readonly eventId: string;
   readonly type: string;

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { AuditService } from '#api/audit/audit.service.js';
 import { importLog } from '#cli/import.js';
 import type { RecordedEvent } from '#events/envelope.js';
-import { eventsFile, readModelsFile } from '#api/ledger/open-store.js';
+import { eventsFile, readModelsFile } from '#libs/event-store/open.js';
 import { digestAt, verifyLog } from '#libs/event-store/integrity.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { newEvent } from '#libs/event-store/testing/fixtures.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { eventsFile, readModelsFile } from '#api/ledger/open-store.js';
+import { eventsFile, readModelsFile } from '#libs/event-store/open.js';
 import { digestAt } from '#libs/event-store/integrity.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { REPLAYABLE_READ_MODELS } from '#projections/replay/read-models.js';

@@ -1,4 +1,4 @@
-import { DEAL_DIRECTORY, type DealDirectory } from '#api/ledger/lookups.js';
+import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
 import { KEYS, removeDir, startApp, TestClock, type Response, type TestApp } from './support/app.js';
 
 type Body = Record<string, unknown>;
@@ -170,7 +170,7 @@ describe('deal registration, end to end', () => {
     const win = await action('W1', 'won', { amount: { amountMinor: 4_200_000, currency: 'EUR' }, closedAt: '2026-05-20' });
     expect(win.status).toBe(200);
     expect(win.body).toMatchObject({ dealId: 'W1', status: 'won' });
-    const directory = t.app.get<DealDirectory>(DEAL_DIRECTORY);
+    const directory = t.app.get(StreamDealDirectory);
     expect(await directory.find('W1')).toEqual({
       dealId: 'W1',
       partnerId: 'P1',

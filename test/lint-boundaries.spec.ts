@@ -16,6 +16,7 @@ describe('lint: dependency direction (eslint.config.js)', () => {
     ['projections/deals/x.ts', "import { bootstrap } from '#api/bootstrap.js';\nexport const f = bootstrap;\n"],
     ['apps/api/src/x.ts', "import { progress } from '#cli/progress.js';\nexport const f = progress;\n"],
     ['apps/api/src/deals/x.ts', "import { fold } from '../../../../libs/kernel/src/decider.js';\nexport const f = fold;\n"],
+    ['apps/cli/src/x.ts', "import { createApp } from '#api/bootstrap.js';\nexport const f = createApp;\n"],
   ])('refuses an upward, sideways or deep import in %s: %s', async (file, code) => {
     expect((await problems(file, code)).length).toBeGreaterThan(0);
   });

@@ -1,7 +1,7 @@
-import { CommandExecutor, commandContext } from '#api/ledger/command-executor.js';
-import type { MdfEvent } from '#events/mdf.js';
+import { commandContext } from '#libs/ledger/context.js';
+import { CommandPipeline } from '#libs/ledger/pipeline.js';
 import { DomainError } from '#libs/kernel/errors.js';
-import { decideFund, evolveFund, initialFundState, type FundState } from '#libs/mdf/fund.js';
+import { fundDecider } from '#libs/mdf/fund.js';
 import { KEYS, removeDir, startApp, TestClock, type TestApp } from './support/app.js';
 
 type Body = Record<string, unknown>;
@@ -219,21 +219,20 @@ describe('MDF, end to end', () => {
   });
 
   it('holds the invariant on the revision alone, as between processes (no in-process queue)', async () => {
-    // The executor straight, many writers on one fund: only the expected revision keeps them apart.
+    // One pipeline per command, as if each ran in its own process: only the expected revision keeps them apart.
     await t.request('POST', '/v1/mdf/allocations', { body: { partnerId: 'C1', period: '2026-Q3', amount: usd(1_000) } });
     const ids = Array.from({ length: 30 }, (_, i) => `RV-${i}`);
     for (const id of ids) {
       expect((await t.request('POST', '/v1/mdf/requests', { body: { requestId: id, partnerId: 'C1', period: '2026-Q3', activity: 'x', amount: usd(100) } })).status).toBe(201);
     }
-    const executor = t.app.get(CommandExecutor);
     const results = await Promise.allSettled(
       ids.map((requestId) =>
-        executor.execute(commandContext({ id: 'ops', role: 'channel-ops' }, { method: 'POST', path: `/v1/mdf/requests/${requestId}/approve`, body: {} }), {
-          streamId: 'mdf-C1.2026-Q3',
-          initialState: initialFundState,
-          evolve: (s: FundState, e: MdfEvent) => evolveFund(s, e),
-          decide: (s: FundState, now: Date) => decideFund({ type: 'ApproveRequest', data: { requestId } }, s, now),
-        }),
+        new CommandPipeline(t.store, { now: () => new Date() }).handle(
+          commandContext({ id: 'ops', role: 'channel-ops' }, { method: 'POST', path: `/v1/mdf/requests/${requestId}/approve`, body: {} }),
+          'mdf-C1.2026-Q3',
+          fundDecider,
+          { type: 'ApproveRequest', data: { requestId } },
+        ),
       ),
     );
     const approved = results.filter((r) => r.status === 'fulfilled' && r.value.events.length === 1);

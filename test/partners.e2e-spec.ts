@@ -1,5 +1,5 @@
-import { commandContext } from '#api/ledger/command-executor.js';
-import { EnrollPartnerCommand } from '#api/partners/partners.handlers.js';
+import { commandContext } from '#libs/ledger/context.js';
+import { EnrollPartnerCommand } from '#libs/ledger/partners.commands.js';
 import { CommandBus } from '@nestjs/cqrs';
 import { KEYS, removeDir, startApp, TestClock, type TestApp } from './support/app.js';
 

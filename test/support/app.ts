@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '#api/bootstrap.js';
-import { EVENT_STORE, type Clock } from '#api/ledger/tokens.js';
-import { loadConfig } from '#api/platform/config.js';
+import { EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
+import { loadConfig } from '#libs/ledger/config.js';
 import type { EventStore } from '#libs/event-store/port.js';
 
 export const KEYS = {

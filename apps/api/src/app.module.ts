@@ -8,7 +8,7 @@ import { TiersModule } from './tiers/tiers.module.js';
 import { AttributionModule } from './attribution/attribution.module.js';
 import { MdfModule } from './mdf/mdf.module.js';
 import { ProgramModule } from './program/program.module.js';
-import type { LedgerConfig } from './platform/config.js';
+import type { LedgerConfig } from '#libs/ledger/config.js';
 import { PlatformModule, type PlatformOptions } from './platform/platform.module.js';
 import { readinessChecksProvider } from './ledger/readiness.js';
 import { MetricsModule } from './metrics/metrics.module.js';

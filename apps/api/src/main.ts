@@ -1,5 +1,5 @@
 import { bootstrap } from './bootstrap.js';
-import { ConfigError } from './platform/config.js';
+import { ConfigError } from '#libs/ledger/config.js';
 import { ApiKeyConfigError } from './platform/auth/api-keys.js';
 
 /** A shutdown that cannot finish (a stuck client, a hung store) must not keep a dying process forever. */

@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { verifyLog } from '#libs/event-store/integrity.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
-import { eventsFile, readModelsFile } from '#api/ledger/open-store.js';
-import { loadConfig } from '#api/platform/config.js';
+import { eventsFile, readModelsFile } from '#libs/event-store/open.js';
+import { loadConfig } from '#libs/ledger/config.js';
 import { progress } from './progress.js';
 
 export const BACKUP_FORMAT = 'channel-ledger-backup/1';

@@ -4,8 +4,8 @@ import type { Writable } from 'node:stream';
 import { InvalidArgumentError, type Command } from 'commander';
 import { toWire } from '#events/envelope.js';
 import type { EventStore } from '#libs/event-store/port.js';
-import { openEventStore } from '#api/ledger/open-store.js';
-import { loadConfig } from '#api/platform/config.js';
+import { openEventStore } from '#libs/event-store/open.js';
+import { loadConfig } from '#libs/ledger/config.js';
 import { progress } from './progress.js';
 
 export interface ExportSummary {

@@ -6,8 +6,8 @@ import type { Command } from 'commander';
 import { fromWire, type RecordedEvent, type WireEvent } from '#events/envelope.js';
 import type { EventStore } from '#libs/event-store/port.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
-import { openEventStore, readModelsFile } from '#api/ledger/open-store.js';
-import { loadConfig } from '#api/platform/config.js';
+import { openEventStore, readModelsFile } from '#libs/event-store/open.js';
+import { loadConfig } from '#libs/ledger/config.js';
 import { progress } from './progress.js';
 
 export class ImportError extends Error {

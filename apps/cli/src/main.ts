@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { digestAt, verifyLog } from '#libs/event-store/integrity.js';
 import { ALL_PROJECTIONS } from '#projections/index.js';
 import { openReadModels, ProjectionRunner } from '#projections/runner/runner.js';
-import { loadConfig } from '#api/platform/config.js';
-import { openEventStore, readModelsFile } from '#api/ledger/open-store.js';
+import { loadConfig } from '#libs/ledger/config.js';
+import { openEventStore, readModelsFile } from '#libs/event-store/open.js';
 import { registerBackupCommand } from './backup.js';
 import { registerExportCommand } from './export.js';
 import { registerImportCommand } from './import.js';
@@ -23,8 +25,10 @@ program
   .command('serve')
   .description('start the HTTP service (the same as `npm start`)')
   .action(async () => {
-    const { bootstrap } = await import('#api/bootstrap.js');
-    await bootstrap();
+    // The service is its own program (apps/api): run it as a child with this terminal, passing signals on.
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../api/src/main.js', import.meta.url))], { stdio: 'inherit' });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
   });
 
 program

@@ -1,11 +1,17 @@
 import { performance } from 'node:perf_hooks';
-import { CommandBus } from '@nestjs/cqrs';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { CommandBus, CqrsModule } from '@nestjs/cqrs';
+import type Database from 'better-sqlite3';
 import { InvalidArgumentError, type Command } from 'commander';
+import { openEventStore, readModelsFile } from '#libs/event-store/open.js';
 import type { EventStore } from '#libs/event-store/port.js';
+import { loadConfig, type LedgerConfig } from '#libs/ledger/config.js';
+import { ledgerProviders } from '#libs/ledger/ledger.providers.js';
+import { EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
+import { ALL_PROJECTIONS } from '#projections/index.js';
+import { READ_MODELS_DB, readModelProviders } from '#projections/runner/providers.js';
 import { ProjectionRunner } from '#projections/runner/runner.js';
-import { createApp } from '#api/bootstrap.js';
-import { EVENT_STORE } from '#api/ledger/tokens.js';
-import { loadConfig, type LedgerConfig } from '#api/platform/config.js';
 import { progress } from './progress.js';
 import { Simulation, SimulationClock, type SimulationResult } from './simulation/scenario.js';
 
@@ -44,8 +50,23 @@ export function defaultStart(months: number, now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months, 1));
 }
 
+/** The ledger's command and read sides on the configured store, without HTTP: what the simulation drives. */
+@Module({})
+class SimulationModule {
+  static forRoot(config: LedgerConfig, clock: Clock): DynamicModule {
+    return {
+      module: SimulationModule,
+      imports: [CqrsModule.forRoot()],
+      providers: [
+        ...ledgerProviders({ openStore: () => openEventStore(config), clock }),
+        ...readModelProviders({ file: readModelsFile(config.dataDir), projections: ALL_PROJECTIONS, consistencyTimeoutMs: config.consistencyTimeoutMs }),
+      ],
+    };
+  }
+}
+
 /**
- * Builds the application on the configured store and data directory (not listening), and drives a simulated
+ * Builds the ledger on the configured store and data directory (not listening), and drives a simulated
  * program history through its CommandBus with a clock that walks business time. Read models follow in batches:
  * the projection runner is stopped and caught up before the month-end runs that read them, and at the end.
  */
@@ -55,8 +76,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
   const config: LedgerConfig = { ...loaded, logLevel: options.config !== undefined || process.env.LOG_LEVEL ? loaded.logLevel : 'warn' };
   const start = options.start ?? defaultStart(options.months, new Date());
   const clock = new SimulationClock(start.getTime());
-  // No API keys: nothing is served, and the first `npm start` on this data directory creates the admin key as usual.
-  const app = await createApp({ config, core: { clock }, platform: { apiKeys: [] } });
+  // Nothing is served: the first `npm start` on this data directory creates the admin key as usual.
+  const app = await NestFactory.createApplicationContext(SimulationModule.forRoot(config, clock), { logger: ['error'] });
   await app.init();
   try {
     const store = app.get<EventStore>(EVENT_STORE);
@@ -83,7 +104,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
       eventsPerSecond: Math.round(result.eventsWritten / Math.max(seconds, 0.001)),
     };
   } finally {
+    await app.get(ProjectionRunner).stop();
     await app.close();
+    await app.get<EventStore>(EVENT_STORE).close();
+    app.get<Database.Database>(READ_MODELS_DB).close();
   }
 }
 

@@ -1,4 +1,4 @@
-import type { EventMetadata, RecordedEvent } from '#events/envelope.js';
+import type { DomainEventShape, EventMetadata, Recorded, RecordedEvent } from '#events/envelope.js';
 
 /** EventStoreDB's expected-revision vocabulary, shared by both adapters. */
 export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
@@ -54,8 +54,11 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
 export interface EventStore {
   readonly kind: 'sqlite' | 'esdb';
   append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
-  /** A stream's events; an empty array for a stream that does not exist. */
-  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * A stream's events; an empty array for a stream that does not exist. `E` names the union the stream holds
+   * (the caller's knowledge of its own stream category): the adapter does not check it.
+   */
+  readStream<E extends DomainEventShape = DomainEventShape>(streamId: string, options?: ReadStreamOptions): Promise<Recorded<E>[]>;
   /** The log in position order, paged internally so memory does not grow with the log. */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   subscribe(fromPosition?: bigint, filter?: ReadFilter): Subscription;

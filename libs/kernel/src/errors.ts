@@ -2,7 +2,15 @@
  * Typed refusals of the domain. The HTTP layer maps each slug to its status and problem type in one
  * exception filter (API.md, "Conventions"); deciders only throw these.
  */
-export type DomainErrorSlug = 'not-found' | 'already-exists' | 'rule-violation' | 'registration-conflict' | 'validation-failed' | 'forbidden';
+export type DomainErrorSlug =
+  | 'not-found'
+  | 'already-exists'
+  | 'rule-violation'
+  | 'registration-conflict'
+  | 'validation-failed'
+  | 'forbidden'
+  | 'concurrency-conflict'
+  | 'idempotency-key-reused';
 
 export interface FieldError {
   readonly path: string;
@@ -50,4 +58,16 @@ export class InvalidInput extends DomainError {
 export class Forbidden extends DomainError {
   readonly slug = 'forbidden' as const;
   override readonly name = 'Forbidden';
+}
+
+/** A stream kept changing under a command: it was read and decided again until the retry policy gave up. */
+export class ConcurrencyConflict extends DomainError {
+  readonly slug = 'concurrency-conflict' as const;
+  override readonly name = 'ConcurrencyConflict';
+}
+
+/** An `Idempotency-Key` sent again with a different request. */
+export class IdempotencyKeyReused extends DomainError {
+  readonly slug = 'idempotency-key-reused' as const;
+  override readonly name = 'IdempotencyKeyReused';
 }

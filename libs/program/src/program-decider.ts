@@ -1,4 +1,5 @@
 import type { ProgramEvent, TierProgramDefined } from '#events/program.js';
+import type { Decider } from '#libs/kernel/decider.js';
 import { canonicalEqual } from '#libs/kernel/equality.js';
 import { InvalidInput, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
 import { isCurrency } from '#libs/money/currency.js';
@@ -62,3 +63,9 @@ export function decideProgram(command: DefineProgram, current: TierProgram, now:
   if (current.version > 0 && canonicalEqual(inForce, next)) return [];
   return [{ type: 'TierProgramDefined', data: { version: current.version + 1, ...next, definedAt: now.toISOString() } }];
 }
+
+export const programDecider: Decider<DefineProgram, TierProgram, ProgramEvent> = {
+  initialState: () => DEFAULT_PROGRAM,
+  evolve: evolveProgram,
+  decide: decideProgram,
+};

@@ -1,5 +1,6 @@
-import type { PartnerTierChanged, TierDowngradeCancelled, TierDowngradeScheduled } from '#events/partners.js';
-import type { PartnerState } from '#libs/partners/partner.js';
+import type { PartnerEvent, PartnerTierChanged, TierDowngradeCancelled, TierDowngradeScheduled } from '#events/partners.js';
+import type { Decider } from '#libs/kernel/decider.js';
+import { partnerDecider, type PartnerState } from '#libs/partners/partner.js';
 import type { TierProgram } from '#libs/program/program.js';
 import { qualifyingTier, rankOf, type TierInputs } from './qualification.js';
 
@@ -45,3 +46,16 @@ export function evaluateTier(state: PartnerState, inputs: TierInputs, asOf: Date
   }
   return [];
 }
+
+/** One partner's evaluation, decided against its partner stream: the inputs were read from the tier read model. */
+export interface EvaluateTier {
+  readonly inputs: TierInputs;
+  readonly asOf: Date;
+  readonly program: TierProgram;
+}
+
+export const tierEvaluationDecider: Decider<EvaluateTier, PartnerState, PartnerEvent> = {
+  initialState: partnerDecider.initialState,
+  evolve: partnerDecider.evolve,
+  decide: (c, state) => evaluateTier(state, c.inputs, c.asOf, c.program),
+};

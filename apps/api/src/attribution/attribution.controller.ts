@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
 import type { Actor } from '#events/envelope.js';
 import { DEFAULT_LIMIT, REPORT_COLUMNS, type AttributionReport, type AttributionReportItem } from '#projections/attribution/attribution.queries.js';
-import type { CommandOutcome } from '../ledger/command-executor.js';
+import type { CommandOutcome } from '#libs/ledger/context.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';
 import { commandResponse } from '../ledger/responses.js';
@@ -14,7 +14,8 @@ import { parseLedgerTime } from '../ledger/validation.js';
 import { PositionQueryDto } from '../ledger/query.dto.js';
 import { Allow, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { AttributeRevenueDto, AttributionReportQueryDto, ReverseAttributionDto } from './attribution.dto.js';
-import { AttributeRevenueCommand, AttributionReportQuery, GetAttributionQuery, ReverseAttributionCommand, type AttributionView } from './attribution.handlers.js';
+import { AttributeRevenueCommand, ReverseAttributionCommand } from '#libs/ledger/attribution.commands.js';
+import { AttributionReportQuery, GetAttributionQuery, type AttributionView } from './attribution.handlers.js';
 
 @ApiTags('revenue attribution')
 @ApiBearerAuth()

@@ -1,41 +1,14 @@
 import { Inject } from '@nestjs/common';
-import { CommandHandler, QueryHandler, type ICommandHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { AttributionAllocation, AttributionCredit, AttributionEvent, RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
 import type { Actor, RecordedEvent } from '#events/envelope.js';
-import {
-  attributionStreamId,
-  decideAttribution,
-  evolveAttribution,
-  initialAttributionState,
-  type AttributeRevenue,
-  type AttributionCommand,
-  type AttributionState,
-  type ReverseAttribution,
-} from '#libs/attribution/attribution.js';
+import { attributionStreamId, evolveAttribution, initialAttributionState, type AttributionState } from '#libs/attribution/attribution.js';
 import type { EventStore } from '#libs/event-store/port.js';
-import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { NotFound } from '#libs/kernel/errors.js';
-import { partnerStreamId } from '#libs/partners/partner.js';
+import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
+import { EVENT_STORE } from '#libs/ledger/tokens.js';
 import { attributionReport, type AttributionReport, type AttributionReportParams } from '#projections/attribution/attribution.queries.js';
-import { CommandExecutor, type CommandContext, type CommandOutcome } from '../ledger/command-executor.js';
-import { DEAL_DIRECTORY, type DealDirectory } from '../ledger/lookups.js';
-import { ReadModels } from '../ledger/read-models.js';
-import { EVENT_STORE } from '../ledger/tokens.js';
-import { ProgramService } from '../program/program.service.js';
-
-export class AttributeRevenueCommand {
-  constructor(
-    readonly ctx: CommandContext,
-    readonly data: AttributeRevenue['data'],
-  ) {}
-}
-
-export class ReverseAttributionCommand {
-  constructor(
-    readonly ctx: CommandContext,
-    readonly data: ReverseAttribution['data'],
-  ) {}
-}
+import { ReadModels } from '#projections/runner/read-models.js';
 
 export class GetAttributionQuery {
   constructor(
@@ -50,59 +23,6 @@ export class AttributionReportQuery {
     readonly params: AttributionReportParams,
     readonly minPosition?: bigint,
   ) {}
-}
-
-function attributionCommand(command: AttributionCommand) {
-  return {
-    streamId: attributionStreamId(command.data.attributionId),
-    initialState: initialAttributionState,
-    evolve: evolveAttribution,
-    decide: (s: AttributionState, now: Date) => decideAttribution(command, s, now),
-  };
-}
-
-/**
- * Gathers the facts the rule needs from other streams (the program in force, the credited partners, the
- * deal as the deal directory has it now), then decides against the attribution's own stream.
- */
-@CommandHandler(AttributeRevenueCommand)
-export class AttributeRevenueHandler implements ICommandHandler<AttributeRevenueCommand, CommandOutcome> {
-  constructor(
-    @Inject(CommandExecutor) private readonly executor: CommandExecutor,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(ProgramService) private readonly programs: ProgramService,
-    @Inject(DEAL_DIRECTORY) private readonly deals: DealDirectory,
-  ) {}
-
-  async execute({ ctx, data }: AttributeRevenueCommand): Promise<CommandOutcome> {
-    const earlier = await this.executor.findEarlier(ctx);
-    if (earlier) return earlier;
-    const program = await this.programs.inForce();
-    const ids = [...new Set(data.credits.map((c) => c.partnerId))].filter((id) => ID_PATTERN.test(id));
-    // Partners are never deleted: once enrolled, the fact read here stays true.
-    const enrolled = await Promise.all(ids.map(async (id) => ((await this.store.readStream(partnerStreamId(id), { limit: 1 })).length > 0 ? id : undefined)));
-    const deal = data.dealId === undefined ? undefined : await this.deals.find(data.dealId);
-    const command: AttributeRevenue = {
-      type: 'AttributeRevenue',
-      data,
-      facts: {
-        reportingCurrency: program.reportingCurrency,
-        programVersion: program.version,
-        enrolledPartnerIds: enrolled.filter((id): id is string => id !== undefined),
-        ...(deal !== undefined ? { deal: { dealId: deal.dealId, partnerId: deal.partnerId, status: deal.status } } : {}),
-      },
-    };
-    return this.executor.execute(ctx, attributionCommand(command));
-  }
-}
-
-@CommandHandler(ReverseAttributionCommand)
-export class ReverseAttributionHandler implements ICommandHandler<ReverseAttributionCommand, CommandOutcome> {
-  constructor(@Inject(CommandExecutor) private readonly executor: CommandExecutor) {}
-
-  execute({ ctx, data }: ReverseAttributionCommand): Promise<CommandOutcome> {
-    return this.executor.execute(ctx, attributionCommand({ type: 'ReverseAttribution', data }));
-  }
 }
 
 export interface ReversalView {
@@ -189,7 +109,7 @@ export class GetAttributionHandler implements IQueryHandler<GetAttributionQuery,
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ReadModels) private readonly readModels: ReadModels,
-    @Inject(DEAL_DIRECTORY) private readonly deals: DealDirectory,
+    @Inject(StreamDealDirectory) private readonly deals: StreamDealDirectory,
   ) {}
 
   async execute(q: GetAttributionQuery): Promise<{ position: bigint; value: AttributionView }> {

@@ -7,7 +7,7 @@ import { findReplayable, REPLAYABLE_READ_MODELS } from '#projections/replay/read
 import { assertMayReplay } from '#projections/replay/registry.js';
 import { replayAsOf } from '#projections/replay/replay.js';
 import { parseLedgerTime } from '../ledger/validation.js';
-import { EVENT_STORE } from '../ledger/tokens.js';
+import { EVENT_STORE } from '#libs/ledger/tokens.js';
 import { ProblemException } from '../platform/problem.js';
 
 /** Parameters of `/v1/audit/replay` itself; everything else belongs to the replayed read model's query. */

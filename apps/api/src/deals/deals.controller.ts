@@ -13,10 +13,10 @@ import type { Actor, RecordedEvent } from '#events/envelope.js';
 import { registrableDomain } from '#libs/partners/domain-name.js';
 import type { DealPage, DealView } from '#projections/deals/deals.queries.js';
 import type { ConflictPage } from '#projections/registration-conflicts/registration-conflicts.queries.js';
-import type { CommandOutcome } from '../ledger/command-executor.js';
+import type { CommandOutcome } from '#libs/ledger/context.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';
-import { DEAL_DIRECTORY, type DealDirectory } from '../ledger/lookups.js';
+import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
 import { commandResponse } from '../ledger/responses.js';
 import { parseLedgerTime } from '../ledger/validation.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
@@ -24,15 +24,8 @@ import { ProblemException } from '../platform/problem.js';
 import { EmptyDto, ReasonDto } from '../partners/partners.dto.js';
 import { PositionQueryDto } from '../ledger/query.dto.js';
 import { DealWonDto, ExpireDealsDto, ExtendDealDto, ListConflictsQueryDto, ListDealsQueryDto, RegisterDealDto } from './deals.dto.js';
-import {
-  DealActionCommand,
-  ExpireDealsCommand,
-  GetDealQuery,
-  ListConflictsQuery,
-  ListDealsQuery,
-  RegisterDealCommand,
-  type DealAction,
-} from './deals.handlers.js';
+import { DealActionCommand, ExpireDealsCommand, RegisterDealCommand, type DealAction } from '#libs/ledger/deals.commands.js';
+import { GetDealQuery, ListConflictsQuery, ListDealsQuery } from './deals.handlers.js';
 
 /** The status a deal has after the last event recorded for it. */
 const STATUS_AFTER: Record<string, DealStatus> = {
@@ -75,7 +68,7 @@ export class DealsController {
   constructor(
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(QueryBus) private readonly queries: QueryBus,
-    @Inject(DEAL_DIRECTORY) private readonly directory: DealDirectory,
+    @Inject(StreamDealDirectory) private readonly directory: StreamDealDirectory,
   ) {}
 
   @Post()

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import { ProblemException } from '../platform/problem.js';
-import { commandContext, type CommandContext } from './command-executor.js';
+import { commandContext, type CommandContext } from '#libs/ledger/context.js';
 import { POSITION_PATTERN } from './validation.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

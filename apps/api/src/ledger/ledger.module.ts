@@ -1,12 +1,13 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import type { EventStore } from '#libs/event-store/port.js';
+import { openEventStore, readModelsFile, type StoreSettings } from '#libs/event-store/open.js';
+import { COMMAND_OBSERVER, ledgerProviders, LEDGER_EXPORTS } from '#libs/ledger/ledger.providers.js';
+import type { CommandObserver } from '#libs/ledger/pipeline.js';
+import { EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
 import type { Projection } from '#projections/runner/projection.js';
-import { openReadModels, ProjectionRunner, type ProjectionObserver } from '#projections/runner/runner.js';
-import { CommandExecutor, type CommandObserver } from './command-executor.js';
-import { openEventStore, readModelsFile, type StoreSettings } from './open-store.js';
-import { ReadModels } from './read-models.js';
-import { CLOCK, EVENT_STORE, PROJECTIONS, READ_MODELS_DB, systemClock, type Clock } from './tokens.js';
+import { PROJECTION_OBSERVER, READ_MODELS_DB, READ_MODEL_EXPORTS, readModelProviders } from '#projections/runner/providers.js';
+import { ProjectionRunner, type ProjectionObserver } from '#projections/runner/runner.js';
 
 export interface LedgerCoreOptions extends StoreSettings {
   readonly consistencyTimeoutMs: number;
@@ -18,8 +19,8 @@ export interface LedgerCoreOptions extends StoreSettings {
 }
 
 /**
- * Optional instrumentation of the command pipeline and the projection runner, provided by a global module
- * (the metrics module); without a provider both run uninstrumented.
+ * Optional instrumentation of the command pipeline and the projection runner, provided by the metrics module;
+ * without a provider both run uninstrumented.
  */
 export const LEDGER_OBSERVER = Symbol('LEDGER_OBSERVER');
 export interface LedgerObserver {
@@ -48,39 +49,22 @@ class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 }
 
+/** The service's composition of the command side (libs/ledger) and the read side (projections). */
 @Global()
 @Module({})
 export class LedgerModule {
   static forRoot(options: LedgerCoreOptions): DynamicModule {
+    const observed = (pick: (o: LedgerObserver) => unknown) => ({ inject: [{ token: LEDGER_OBSERVER, optional: true }], useFactory: (o?: LedgerObserver) => (o ? pick(o) : undefined) });
     return {
       module: LedgerModule,
       providers: [
-        { provide: CLOCK, useValue: options.clock ?? systemClock },
-        { provide: EVENT_STORE, useFactory: () => options.eventStore ?? openEventStore(options) },
-        { provide: READ_MODELS_DB, useFactory: () => openReadModels(readModelsFile(options.dataDir)) },
-        { provide: PROJECTIONS, useValue: options.projections },
-        {
-          provide: ProjectionRunner,
-          inject: [EVENT_STORE, READ_MODELS_DB, PROJECTIONS, { token: LEDGER_OBSERVER, optional: true }],
-          useFactory: (store: EventStore, db: Database.Database, projections: Projection[], observer?: LedgerObserver) =>
-            new ProjectionRunner(store, db, projections, {
-              onError: (e) => new Logger('Projections').error(e instanceof Error ? e.stack : String(e)),
-              ...(observer?.projections ? { observer: observer.projections } : {}),
-            }),
-        },
-        {
-          provide: ReadModels,
-          inject: [ProjectionRunner, READ_MODELS_DB],
-          useFactory: (runner: ProjectionRunner, db: Database.Database) => new ReadModels(runner, db, options.consistencyTimeoutMs),
-        },
-        {
-          provide: CommandExecutor,
-          inject: [EVENT_STORE, CLOCK, { token: LEDGER_OBSERVER, optional: true }],
-          useFactory: (store: EventStore, clock: Clock, observer?: LedgerObserver) => new CommandExecutor(store, clock, observer?.commands),
-        },
+        ...ledgerProviders({ openStore: () => options.eventStore ?? openEventStore(options), ...(options.clock ? { clock: options.clock } : {}) }),
+        ...readModelProviders({ file: readModelsFile(options.dataDir), projections: options.projections, consistencyTimeoutMs: options.consistencyTimeoutMs }),
+        { provide: COMMAND_OBSERVER, ...observed((o) => o.commands) },
+        { provide: PROJECTION_OBSERVER, ...observed((o) => o.projections) },
         LedgerLifecycle,
       ],
-      exports: [CLOCK, EVENT_STORE, READ_MODELS_DB, ProjectionRunner, ReadModels, CommandExecutor],
+      exports: [...LEDGER_EXPORTS, ...READ_MODEL_EXPORTS],
     };
   }
 }

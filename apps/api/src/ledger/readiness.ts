@@ -2,9 +2,9 @@ import type { Provider } from '@nestjs/common';
 import type { EventStore } from '#libs/event-store/port.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { ProjectionRunner } from '#projections/runner/runner.js';
-import type { LedgerConfig } from '../platform/config.js';
+import type { LedgerConfig } from '#libs/ledger/config.js';
 import { READINESS_CHECKS, type ReadinessCheck } from '../platform/health.controller.js';
-import { CLOCK, EVENT_STORE, type Clock } from './tokens.js';
+import { CLOCK, EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
 
 /** How far one read model trails the log. */
 export interface ProjectionLag {

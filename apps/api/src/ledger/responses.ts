@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '#events/envelope.js';
-import type { CommandOutcome } from './command-executor.js';
+import type { CommandOutcome } from '#libs/ledger/context.js';
 
 export interface CommandResponse {
   readonly position: string;

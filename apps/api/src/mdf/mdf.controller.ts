@@ -6,7 +6,7 @@ import type { Actor, RecordedEvent } from '#events/envelope.js';
 import type { MdfEvent } from '#events/mdf.js';
 import type { ApproveClaim, ApproveRequest, PayClaim, RejectClaim, RejectRequest } from '#libs/mdf/fund.js';
 import type { FundPage } from '#projections/mdf-funds/mdf-funds.queries.js';
-import type { CommandOutcome } from '../ledger/command-executor.js';
+import type { CommandOutcome } from '#libs/ledger/context.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';
 import { commandResponse } from '../ledger/responses.js';
@@ -14,7 +14,8 @@ import { parseLedgerTime } from '../ledger/validation.js';
 import { ReasonDto } from '../partners/partners.dto.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { AllocateMdfDto, ListFundsQueryDto, OptionalAmountDto, PayClaimDto, RequestMdfDto, SubmitClaimDto } from './mdf.dto.js';
-import { AllocateMdfCommand, ListFundsQuery, MdfClaimActionCommand, MdfRequestActionCommand, RequestMdfCommand, SubmitMdfClaimCommand } from './mdf.handlers.js';
+import { AllocateMdfCommand, MdfClaimActionCommand, MdfRequestActionCommand, RequestMdfCommand, SubmitMdfClaimCommand } from '#libs/ledger/mdf.commands.js';
+import { ListFundsQuery } from './mdf.handlers.js';
 
 const STATUS_AFTER: Readonly<Record<string, string>> = {
   MdfRequested: 'requested',

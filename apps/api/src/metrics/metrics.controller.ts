@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { EventStore } from '#libs/event-store/port.js';
 import { ProjectionRunner } from '#projections/runner/runner.js';
 import { measureLag } from '../ledger/readiness.js';
-import { CLOCK, EVENT_STORE, type Clock } from '../ledger/tokens.js';
+import { CLOCK, EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
 import { Metrics } from './metrics.service.js';
 
 /** Lag counts stop here, so a scrape during a long rebuild stays cheap. */

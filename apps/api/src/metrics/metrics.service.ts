@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AppendObservation } from '../ledger/command-executor.js';
+import type { AppendObservation } from '#libs/ledger/pipeline.js';
 import type { LedgerLag } from '../ledger/readiness.js';
 
 /** Outcome label of `ledger_commands_total`: `ok`, `replayed`, `refused-<problem slug>` (4xx) or `error` (5xx). */

@@ -5,14 +5,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import type { PartnerCommand } from '#libs/partners/partner.js';
 import type { PartnerPage, PartnerView } from '#projections/partners/partners.queries.js';
-import type { CommandOutcome } from '../ledger/command-executor.js';
+import type { CommandOutcome } from '#libs/ledger/context.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { commandResponse } from '../ledger/responses.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';
 import { CertifySellerDto, EmptyDto, EnrollPartnerDto, ListPartnersQueryDto, OptionalReasonDto, ReasonDto } from './partners.dto.js';
 import { PositionQueryDto } from '../ledger/query.dto.js';
-import { EnrollPartnerCommand, GetPartnerQuery, ListPartnersQuery, PartnerCommandMessage } from './partners.handlers.js';
+import { EnrollPartnerCommand, PartnerCommandMessage } from '#libs/ledger/partners.commands.js';
+import { GetPartnerQuery, ListPartnersQuery } from './partners.handlers.js';
 import { parseLedgerTime } from '../ledger/validation.js';
 
 const STATUS_AFTER: Record<string, string> = {

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PartnersController } from './partners.controller.js';
-import { EnrollPartnerHandler, GetPartnerHandler, ListPartnersHandler, PartnerCommandHandler } from './partners.handlers.js';
+import { GetPartnerHandler, ListPartnersHandler } from './partners.handlers.js';
 
 @Module({
   imports: [CqrsModule],
   controllers: [PartnersController],
-  providers: [EnrollPartnerHandler, PartnerCommandHandler, GetPartnerHandler, ListPartnersHandler],
+  providers: [GetPartnerHandler, ListPartnersHandler],
 })
 export class PartnersModule {}

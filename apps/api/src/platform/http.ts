@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
-import type { LedgerConfig } from './config.js';
+import type { LedgerConfig } from '#libs/ledger/config.js';
 import { PROBLEM_CONTENT_TYPE, ProblemFilter, toProblem, validationProblem } from './problem.filter.js';
 import { ProblemException } from './problem.js';
 import { installSwagger, type SwaggerOptions } from './swagger.js';

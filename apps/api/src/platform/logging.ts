@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { type DynamicModule, RequestMethod } from '@nestjs/common';
 import { LoggerModule, type Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import type { LedgerConfig } from './config.js';
+import type { LedgerConfig } from '#libs/ledger/config.js';
 
 /**
  * Keys must never reach a log line: the Authorization header, and any field named like a key in a logged

@@ -9,7 +9,7 @@ import { StoreUnavailableError, WrongExpectedVersionError } from '#libs/event-st
 import { NotFound, RegistrationConflict, RuleViolation } from '#libs/kernel/errors.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, Public, visiblePartnerFilter } from './auth/access.js';
 import { parseApiKeys } from './auth/api-keys.js';
-import { loadConfig } from './config.js';
+import { loadConfig } from '#libs/ledger/config.js';
 import { READINESS_CHECKS, type ReadinessCheck } from './health.controller.js';
 import { BODY_LIMIT, configureApp, createFastifyAdapter } from './http.js';
 import { PlatformModule } from './platform.module.js';

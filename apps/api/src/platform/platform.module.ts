@@ -4,7 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import type { DestinationStream } from 'pino';
 import { AccessGuard, AuthenticationGuard } from './auth/access.js';
 import { API_KEYS, type ApiKeyRecord, loadApiKeys } from './auth/api-keys.js';
-import { LEDGER_CONFIG, type LedgerConfig } from './config.js';
+import { LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
 import { HealthController, READINESS_CHECKS } from './health.controller.js';
 import { createLoggerModule } from './logging.js';
 import { RateLimitGuard, rateLimitOptions } from './rate-limit.js';

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { DomainError, type DomainErrorSlug } from '#libs/kernel/errors.js';
 import { StoreUnavailableError, WrongExpectedVersionError } from '#libs/event-store/port.js';
+import { NotCaughtUpError } from '#projections/runner/read-models.js';
 import { type ProblemBody, ProblemException, type ProblemFieldError, type ProblemSlug, problemBody, PROBLEM_SLUGS, PROBLEM_STATUS } from './problem.js';
 
 const DOMAIN_STATUS: Record<DomainErrorSlug, number> = {
@@ -12,6 +13,8 @@ const DOMAIN_STATUS: Record<DomainErrorSlug, number> = {
   'registration-conflict': 409,
   'validation-failed': 400,
   forbidden: 403,
+  'concurrency-conflict': 409,
+  'idempotency-key-reused': 422,
 };
 
 /** Slugs of Nest's HttpExceptions (thrown by pipes, Nest itself, or code that does not know our slugs). */
@@ -107,6 +110,12 @@ export function toProblem(exception: unknown): ResolvedProblem {
 
   if (exception instanceof DomainError) {
     return { body: problemBody(exception.slug, DOMAIN_STATUS[exception.slug], exception.message, { errors: exception.errors, extensions: exception.extensions }), headers: {} };
+  }
+  if (exception instanceof NotCaughtUpError) {
+    return {
+      body: problemBody('not-caught-up', PROBLEM_STATUS['not-caught-up'], exception.message, { extensions: { minPosition: exception.wanted.toString(), ledgerPosition: exception.reached.toString() } }),
+      headers: { 'Retry-After': '1' },
+    };
   }
   if (exception instanceof WrongExpectedVersionError) {
     return { body: ProblemException.concurrencyConflict().toBody(), headers: {} };

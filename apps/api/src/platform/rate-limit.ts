@@ -1,7 +1,7 @@
 import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { RequestWithActor } from './auth/access.js';
-import type { LedgerConfig } from './config.js';
+import type { LedgerConfig } from '#libs/ledger/config.js';
 import { ProblemException } from './problem.js';
 
 /** The throttler's options from the configuration: one window, one limit, for every caller. */

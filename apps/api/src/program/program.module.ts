@@ -1,14 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { DefineProgramHandler, ProgramController } from './program.controller.js';
-import { ProgramService } from './program.service.js';
+import { ProgramController } from './program.controller.js';
+import { GetProgramHandler } from './program.handlers.js';
 
-/** Global: every capability reads the program in force through ProgramService. */
-@Global()
 @Module({
   imports: [CqrsModule],
   controllers: [ProgramController],
-  providers: [ProgramService, DefineProgramHandler],
-  exports: [ProgramService],
+  providers: [GetProgramHandler],
 })
 export class ProgramModule {}

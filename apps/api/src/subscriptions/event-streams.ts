@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { toWire, type RecordedEvent } from '#events/envelope.js';
 import type { Subscription } from '#libs/event-store/port.js';
-import { DEFAULT_SSE_MAX_PER_KEY, LEDGER_CONFIG, type LedgerConfig } from '../platform/config.js';
+import { DEFAULT_SSE_MAX_PER_KEY, LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
 import { ProblemException } from '../platform/problem.js';
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, Api
 import type { FastifyReply } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import type { EventStore, ReadFilter } from '#libs/event-store/port.js';
-import { EVENT_STORE } from '../ledger/tokens.js';
+import { EVENT_STORE } from '#libs/ledger/tokens.js';
 import { POSITION_PATTERN } from '../ledger/validation.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';

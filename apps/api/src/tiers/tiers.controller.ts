@@ -10,16 +10,16 @@ import { getPartner } from '#projections/partners/partners.queries.js';
 import { getTierStanding, listTierStandings, type TierStanding } from '#projections/tier-standings/tier-standings.queries.js';
 import { contextOf, minPositionOf } from '../ledger/http-context.js';
 import { LedgerIdPipe } from '../ledger/id.pipe.js';
-import { DEAL_DIRECTORY, type DealDirectory } from '../ledger/lookups.js';
-import { ReadModels } from '../ledger/read-models.js';
+import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
+import { ReadModels } from '#projections/runner/read-models.js';
 import { commandResponse } from '../ledger/responses.js';
-import { CLOCK, type Clock } from '../ledger/tokens.js';
+import { CLOCK, type Clock } from '#libs/ledger/tokens.js';
 import { parseLedgerTime } from '../ledger/validation.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
-import { ProgramService } from '../program/program.service.js';
+import { ProgramInForce } from '#libs/ledger/program.commands.js';
 import { ListStandingsQueryDto, StandingQueryDto, TierEvaluationDto, WaterfallQueryDto } from './tiers.dto.js';
-import { changesOf, EvaluateTiersCommand, type EvaluationOutcome } from './tiers.handlers.js';
+import { changesOf, EvaluateTiersCommand, type EvaluationOutcome } from '#libs/ledger/tiers.commands.js';
 
 @ApiTags('tiers')
 @ApiBearerAuth()
@@ -29,8 +29,8 @@ export class TiersController {
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(ReadModels) private readonly readModels: ReadModels,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(ProgramService) private readonly programs: ProgramService,
-    @Inject(DEAL_DIRECTORY) private readonly deals: DealDirectory,
+    @Inject(ProgramInForce) private readonly programs: ProgramInForce,
+    @Inject(StreamDealDirectory) private readonly deals: StreamDealDirectory,
   ) {}
 
   @Post('tier-evaluations')
@@ -82,7 +82,7 @@ export class TiersController {
     const now = this.clock.now();
     const r = await this.readModels.read(minPositionOf(q.minPosition), (db) => ({ partner: getPartner(db, partnerId, now) }));
     if (!r.value.partner) throw new NotFound(`partner ${partnerId} not found`);
-    const program = await this.programs.inForce();
+    const program = await this.programs.get();
     const tier = program.tiers.find((t) => t.name === r.value.partner!.tier);
     const layers: { kind: 'tier-discount' | 'deal-registration'; bps: number }[] = [{ kind: 'tier-discount', bps: tier?.discountBps ?? 0 }];
     if (q.dealId !== undefined) {

@@ -14,7 +14,7 @@ import {
   type ReadRevision,
   type ResolvedEvent,
 } from '@eventstore/db-client';
-import type { RecordedEvent } from '#events/envelope.js';
+import type { DomainEventShape, Recorded, RecordedEvent } from '#events/envelope.js';
 import { eventHash, GENESIS_HASH } from '../hashing.js';
 import {
   matchesFilter,
@@ -125,7 +125,12 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  readStream<E extends DomainEventShape = DomainEventShape>(streamId: string, options: ReadStreamOptions = {}): Promise<Recorded<E>[]> {
+    // The one place a stream's events are typed: the caller names the union its stream holds.
+    return this.readStreamEvents(streamId, options) as Promise<Recorded<E>[]>;
+  }
+
+  private async readStreamEvents(streamId: string, options: ReadStreamOptions): Promise<RecordedEvent[]> {
     this.assertOpen();
     const limit = options.limit;
     if (limit === 0) return [];

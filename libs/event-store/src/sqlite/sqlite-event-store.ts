@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import type { EventMetadata, RecordedEvent } from '#events/envelope.js';
+import type { DomainEventShape, EventMetadata, Recorded, RecordedEvent } from '#events/envelope.js';
 import { eventHash, GENESIS_HASH } from '../hashing.js';
 import { Notifier } from '../notifier.js';
 import {
@@ -372,7 +372,12 @@ export class SqliteEventStore implements EventStore {
     return { nextRevision: last.revision, position: last.position, events: recorded };
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  readStream<E extends DomainEventShape = DomainEventShape>(streamId: string, options: ReadStreamOptions = {}): Promise<Recorded<E>[]> {
+    // The one place a stream's events are typed: the caller names the union its stream holds.
+    return this.readStreamEvents(streamId, options) as Promise<Recorded<E>[]>;
+  }
+
+  private async readStreamEvents(streamId: string, options: ReadStreamOptions): Promise<RecordedEvent[]> {
     this.assertOpen();
     const limit = options.limit;
     let rows: Row[];

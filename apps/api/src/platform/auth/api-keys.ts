@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Role, ROLES } from '#events/envelope.js';
-import type { LedgerConfig } from '../config.js';
+import type { LedgerConfig } from '#libs/ledger/config.js';
 
 /** A configured key. The key itself is never kept: only its SHA-256, so a heap dump does not give it away. */
 export interface ApiKeyRecord {

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '#events/envelope.js';
+import type { DomainEventShape, Recorded } from '#events/envelope.js';
 import type { EventStore } from '#libs/event-store/port.js';
 import { RecentMap } from '#libs/kernel/recent-map.js';
 
@@ -41,14 +41,14 @@ export class StreamStates {
     this.entries = new RecentMap(capacity);
   }
 
-  async fold<S, E>(streamId: string, initialState: () => S, evolve: (state: S, event: E) => S): Promise<FoldedStream<S>> {
+  async fold<S, E extends DomainEventShape>(streamId: string, initialState: () => S, evolve: (state: S, event: E) => S): Promise<FoldedStream<S>> {
     const cached = this.entries.get(streamId);
     const usable = cached !== undefined && cached.evolve === evolve ? cached : undefined;
-    const events = await this.store.readStream(streamId, usable ? { fromRevision: usable.revision + 1n } : {});
+    const events = await this.store.readStream<E>(streamId, usable ? { fromRevision: usable.revision + 1n } : {});
     if (usable) this.hits += 1;
     else this.misses += 1;
     let state = usable ? (usable.state as S) : initialState();
-    for (const e of events) state = evolve(state, e as unknown as E);
+    for (const e of events) state = evolve(state, e);
     const revision = events.length > 0 ? events[events.length - 1]!.revision : usable?.revision;
     if (revision !== undefined && events.length > 0) this.remember(streamId, { evolve, state, revision });
     else if (usable) this.touch(streamId, usable);
@@ -56,9 +56,9 @@ export class StreamStates {
   }
 
   /** The fold of events the caller has already read in full (the cache learns from it too). */
-  learn<S, E>(streamId: string, events: readonly RecordedEvent[], initialState: () => S, evolve: (state: S, event: E) => S): FoldedStream<S> {
+  learn<S, E extends DomainEventShape>(streamId: string, events: readonly Recorded<E>[], initialState: () => S, evolve: (state: S, event: E) => S): FoldedStream<S> {
     let state = initialState();
-    for (const e of events) state = evolve(state, e as unknown as E);
+    for (const e of events) state = evolve(state, e);
     const revision = events.length > 0 ? events[events.length - 1]!.revision : undefined;
     if (revision !== undefined) this.remember(streamId, { evolve, state, revision });
     return { state, revision };
@@ -68,11 +68,11 @@ export class StreamStates {
    * The state after an append of the caller's own: `events` were written right after `revision` (the append
    * was checked against it), so the fold of `state` over them is the stream's state at their last revision.
    */
-  appended<S, E>(streamId: string, state: S, revision: bigint | undefined, events: readonly RecordedEvent[], evolve: (state: S, event: E) => S): void {
+  appended<S, E extends DomainEventShape>(streamId: string, state: S, revision: bigint | undefined, events: readonly Recorded<E>[], evolve: (state: S, event: E) => S): void {
     const last = events[events.length - 1];
     if (last === undefined || events[0]!.revision !== (revision ?? -1n) + 1n) return;
     let next = state;
-    for (const e of events) next = evolve(next, e as unknown as E);
+    for (const e of events) next = evolve(next, e);
     this.remember(streamId, { evolve, state: next, revision: last.revision });
   }
 

@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RecordedEvent } from '#events/envelope.js';
+import type { DomainEventShape, Recorded } from '#events/envelope.js';
 import type { EventStore, ReadStreamOptions } from '#libs/event-store/port.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { newEvent } from '#libs/event-store/testing/fixtures.js';
-import { CommandExecutor, commandContext } from './command-executor.js';
+import type { Decider } from '#libs/kernel/decider.js';
+import { commandContext } from './context.js';
+import { CommandPipeline } from './pipeline.js';
 import { StreamStates } from './stream-states.js';
 
 interface Tally {
@@ -21,8 +23,8 @@ function counting(store: EventStore): EventStore & { reads: { streamId: string; 
   const reads: { streamId: string; from: bigint | undefined; events: number }[] = [];
   return Object.assign(Object.create(store) as EventStore, {
     reads,
-    async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
-      const events = await store.readStream(streamId, options);
+    async readStream<E extends DomainEventShape>(streamId: string, options?: ReadStreamOptions): Promise<Recorded<E>[]> {
+      const events = await store.readStream<E>(streamId, options);
       reads.push({ streamId, from: options?.fromRevision, events: events.length });
       return events;
     },
@@ -104,7 +106,7 @@ describe('StreamStates: folded stream states reused between commands', () => {
     const s = counting(store);
     const states = new StreamStates(s);
     await put('t-4', 1, 2, 3);
-    const all = await store.readStream('t-4');
+    const all = await store.readStream<Ev>('t-4');
     states.learn('t-4', all, initial, evolve);
     states.learn('t-4', all.slice(0, 1), initial, evolve);
     expect((await states.fold('t-4', initial, evolve)).state.seen).toEqual([1, 2, 3]);
@@ -123,57 +125,55 @@ describe('StreamStates: folded stream states reused between commands', () => {
     await expect(states.fold('t-5', () => ({ seen: [] as number[] }), mutating)).rejects.toThrow(TypeError);
   });
 
-  it('the executor decides a first attempt on a state the caller folded, and reads again when it was stale', async () => {
+  it('the pipeline decides once on the cached state, and reads and decides again only when another writer moved the stream in between', async () => {
     const s = counting(store);
-    const executor = new CommandExecutor(s, { now: () => new Date('2026-01-01T00:00:00.000Z') });
+    const pipeline = new CommandPipeline(s, { now: () => new Date('2026-01-01T00:00:00.000Z') });
     const actor = { id: 'k', role: 'admin' } as const;
-    const command = {
-      streamId: 't-7',
+    const plain = () => commandContext(actor, { method: 'POST', path: '/x', body: {} });
+    let decisions = 0;
+    let interfere = false;
+    const decider: Decider<number, Tally, Ev> = {
       initialState: initial,
       evolve,
-      decide: (state: Tally) => [{ type: 'N', data: { n: state.seen.length } }],
+      decide: (n, state) => {
+        decisions += 1;
+        // Another process appends between this decision's read and its append, once.
+        if (interfere) {
+          interfere = false;
+          void put('t-7', 99);
+        }
+        return [{ type: 'N', data: { n: state.seen.length + n } }];
+      },
     };
-    const plain = () => commandContext(actor, { method: 'POST', path: '/x', body: {} });
     await put('t-7', 0);
-    const known = await executor.states.fold('t-7', initial, evolve);
-    s.reads.length = 0;
-    const first = await executor.execute(plain(), command, { known });
-    expect((first.events[0]!.data as { n: number }).n).toBe(1);
-    expect(s.reads).toEqual([]);
-    // Another writer moves the stream after the caller folded it: the append at the old revision is refused,
-    // and the retry reads and decides on what is there now.
-    const stale = await executor.states.fold('t-7', initial, evolve);
-    await put('t-7', 99);
-    s.reads.length = 0;
-    const second = await executor.execute(plain(), command, { known: stale });
+    await pipeline.handle(plain(), 't-7', decider, 0);
+    expect(decisions).toBe(1);
+    interfere = true;
+    decisions = 0;
+    const second = await pipeline.handle(plain(), 't-7', decider, 0);
+    expect(decisions).toBe(2);
     expect((second.events[0]!.data as { n: number }).n).toBe(3);
-    expect(s.reads.map((r) => r.from)).toEqual([2n]);
-    expect((await store.readStream('t-7')).map((e) => (e.data as { n: number }).n)).toEqual([0, 1, 99, 3]);
+    expect((await store.readStream<Ev>('t-7')).map((e) => e.data.n)).toEqual([0, 1, 99, 3]);
   });
 
-  it('the executor decides on the reused state for a plain command, and reads in full for an idempotent one', async () => {
+  it('the pipeline decides on the reused state for a plain command, and reads in full for an idempotent one', async () => {
     const s = counting(store);
-    const executor = new CommandExecutor(s, { now: () => new Date('2026-01-01T00:00:00.000Z') });
+    const pipeline = new CommandPipeline(s, { now: () => new Date('2026-01-01T00:00:00.000Z') });
     const actor = { id: 'k', role: 'admin' } as const;
-    const command = (n: number) => ({
-      streamId: 't-6',
-      initialState: initial,
-      evolve,
-      decide: (state: Tally) => [{ type: 'N', data: { n: state.seen.length + n } }],
-    });
+    const decider: Decider<number, Tally, Ev> = { initialState: initial, evolve, decide: (n, state) => [{ type: 'N', data: { n: state.seen.length + n } }] };
     const plain = () => commandContext(actor, { method: 'POST', path: '/x', body: {} });
-    await executor.execute(plain(), command(0));
-    await executor.execute(plain(), command(0));
+    await pipeline.handle(plain(), 't-6', decider, 0);
+    await pipeline.handle(plain(), 't-6', decider, 0);
     await put('t-6', 100);
-    const third = await executor.execute(plain(), command(0));
+    const third = await pipeline.handle(plain(), 't-6', decider, 0);
     expect((third.events[0]!.data as { n: number }).n).toBe(3);
     expect(s.reads.map((r) => r.from)).toEqual([undefined, 1n, 2n]);
     s.reads.length = 0;
     const keyed = commandContext(actor, { method: 'POST', path: '/x', body: {}, idempotencyKey: 'k-1' });
-    await executor.execute(keyed, command(0));
+    await pipeline.handle(keyed, 't-6', decider, 0);
     expect(s.reads).toEqual([{ streamId: 't-6', from: undefined, events: 4 }]);
     // Its retry finds its own events in the stream and answers them again.
-    const retry = await executor.execute(keyed, command(0));
+    const retry = await pipeline.handle(keyed, 't-6', decider, 0);
     expect(retry.replayed).toBe(true);
     expect((await store.readStream('t-6')).length).toBe(5);
   });

@@ -1,13 +1,11 @@
 import type Database from 'better-sqlite3';
-import { ProblemException } from '../platform/problem.js';
-import type { ProjectionRunner } from '#projections/runner/runner.js';
+import type { ProjectionRunner } from './runner.js';
 
-export class NotCaughtUpError extends ProblemException {
+/** The read models did not reach a position within the consistency timeout (the API answers 503 not-caught-up). */
+export class NotCaughtUpError extends Error {
+  override readonly name = 'NotCaughtUpError';
   constructor(readonly wanted: bigint, readonly reached: bigint) {
-    super('not-caught-up', `the read models reached position ${reached}, not ${wanted}, within the consistency timeout`, {
-      extensions: { minPosition: wanted.toString(), ledgerPosition: reached.toString() },
-      headers: { 'Retry-After': '1' },
-    });
+    super(`the read models reached position ${reached}, not ${wanted}, within the consistency timeout`);
   }
 }
 

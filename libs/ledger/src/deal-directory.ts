@@ -1,19 +1,34 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DealEvent } from '#events/deals.js';
+import type { DealEvent, DealStatus } from '#events/deals.js';
 import type { EventStore } from '#libs/event-store/port.js';
-import { fold, ID_PATTERN } from '#libs/kernel/decider.js';
 import { customerAccountDecider, customerStreamId, findRegistration } from '#libs/deals/customer-account.js';
 import { dealIdStreamId, foldDealIdClaims } from '#libs/deals/deal-id-claim.js';
-import type { DealDirectory, DealRecord } from '../ledger/lookups.js';
-import { EVENT_STORE } from '../ledger/tokens.js';
+import { fold, ID_PATTERN } from '#libs/kernel/decider.js';
+import { EVENT_STORE } from './tokens.js';
 
 /**
- * Deal id → customer account stream, and the deal as it stands there. Both reads are of the log itself
- * (the deal id's claim stream, then the customer stream), so the answer is current without waiting for a
- * read model: what revenue attribution needs for "registered by that partner and approved or won".
+ * A deal as it stands in the log now (not in a lagging read model): what other capabilities ask of deals
+ * (revenue attribution needs "registered by that partner and won", the price waterfall the protection).
+ */
+export interface DealRecord {
+  readonly dealId: string;
+  readonly partnerId: string;
+  readonly customerKey: string;
+  /** The stream holding the deal's events: its customer account. */
+  readonly streamId: string;
+  readonly status: DealStatus;
+  readonly protectedUntil?: string;
+  /** Set once won. */
+  readonly closedAt?: string;
+  readonly wonAmount?: { readonly amountMinor: number; readonly currency: string };
+}
+
+/**
+ * Deal id → customer account stream, and the deal as it stands there. Both reads are of the log itself (the deal
+ * id's claim stream, then the customer stream), so the answer is current without waiting for a read model.
  */
 @Injectable()
-export class StreamDealDirectory implements DealDirectory {
+export class StreamDealDirectory {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   /** The customer key a deal id was claimed for, or undefined for an id never registered. */
@@ -27,8 +42,7 @@ export class StreamDealDirectory implements DealDirectory {
     const customerKey = await this.customerOf(dealId);
     if (customerKey === undefined) return undefined;
     const streamId = customerStreamId(customerKey);
-    const events = (await this.store.readStream(streamId)) as unknown as DealEvent[];
-    const r = findRegistration(fold(customerAccountDecider.evolve, customerAccountDecider.initialState(), events), dealId);
+    const r = findRegistration(fold(customerAccountDecider.evolve, customerAccountDecider.initialState(), await this.store.readStream<DealEvent>(streamId)), dealId);
     if (!r) return undefined;
     return {
       dealId: r.dealId,

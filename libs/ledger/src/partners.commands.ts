@@ -1,0 +1,75 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { PartnerType } from '#events/partners.js';
+import { InvalidInput } from '#libs/kernel/errors.js';
+import { decideClaim, domainClaimStreamId, foldClaims, type ClaimHolder } from '#libs/partners/domain-claim.js';
+import { registrableDomain } from '#libs/partners/domain-name.js';
+import { partnerDecider, partnerStreamId, type PartnerCommand } from '#libs/partners/partner.js';
+import { lowestTier } from '#libs/program/program.js';
+import type { CommandContext, CommandOutcome } from './context.js';
+import { CommandPipeline } from './pipeline.js';
+import { ProgramInForce } from './program.commands.js';
+import { CLOCK, type Clock } from './tokens.js';
+
+export class EnrollPartnerCommand {
+  constructor(
+    readonly ctx: CommandContext,
+    readonly data: { partnerId: string; name: string; type: PartnerType; domain: string; country?: string },
+  ) {}
+}
+
+export class PartnerCommandMessage {
+  constructor(
+    readonly ctx: CommandContext,
+    readonly command: Exclude<PartnerCommand, { type: 'EnrollPartner' }>,
+  ) {}
+}
+
+/**
+ * Enrollment spans two streams: the domain claim (uniqueness among live partners) and the partner's own stream.
+ * The pipeline decides the enrollment once (a taken partner id is refused before any claim), claims, appends.
+ */
+@CommandHandler(EnrollPartnerCommand)
+export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerCommand, CommandOutcome> {
+  constructor(
+    @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ProgramInForce) private readonly programs: ProgramInForce,
+  ) {}
+
+  async execute({ ctx, data }: EnrollPartnerCommand): Promise<CommandOutcome> {
+    const domain = registrableDomain(data.domain);
+    if (domain === undefined) {
+      throw new InvalidInput(`${JSON.stringify(data.domain)} has no registrable domain`, {}, [{ path: 'domain', message: 'must be a domain name under a public suffix, e.g. acme.co.uk' }]);
+    }
+    const program = await this.programs.get();
+    const enroll: PartnerCommand = { type: 'EnrollPartner', data: { ...data, domain, tier: lowestTier(program).name, programVersion: program.version } };
+    return this.pipeline.handleWithClaim(ctx, partnerStreamId(data.partnerId), partnerDecider, enroll, {
+      streamId: domainClaimStreamId(domain),
+      decide: async (events) => {
+        const state = foldClaims(events);
+        let holder: ClaimHolder = { exists: false, claimedAgoMs: 0 };
+        if (state.status === 'claimed' && state.partnerId !== data.partnerId) {
+          const h = await this.pipeline.state(partnerStreamId(state.partnerId), partnerDecider);
+          holder = {
+            exists: h.status !== 'none',
+            ...(h.status !== 'none' ? { status: h.status, domain: h.domain } : {}),
+            claimedAgoMs: this.clock.now().getTime() - Date.parse(state.claimedAt),
+          };
+        }
+        return decideClaim({ partnerId: data.partnerId, domain }, state, holder);
+      },
+    });
+  }
+}
+
+@CommandHandler(PartnerCommandMessage)
+export class PartnerCommandHandler implements ICommandHandler<PartnerCommandMessage, CommandOutcome> {
+  constructor(@Inject(CommandPipeline) private readonly pipeline: CommandPipeline) {}
+
+  execute({ ctx, command }: PartnerCommandMessage): Promise<CommandOutcome> {
+    return this.pipeline.handle(ctx, partnerStreamId(command.data.partnerId), partnerDecider, command);
+  }
+}
+
+export const PARTNER_COMMAND_HANDLERS = [EnrollPartnerHandler, PartnerCommandHandler];

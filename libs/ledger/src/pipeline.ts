@@ -1,0 +1,238 @@
+import { performance } from 'node:perf_hooks';
+import type { DomainEventShape, EventMetadata, Recorded, RecordedEvent } from '#events/envelope.js';
+import { WrongExpectedVersionError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent } from '#libs/event-store/port.js';
+import { eventIdFor } from '#libs/event-store/ids.js';
+import type { Decider } from '#libs/kernel/decider.js';
+import { ConcurrencyConflict, IdempotencyKeyReused } from '#libs/kernel/errors.js';
+import type { CommandContext, CommandOutcome } from './context.js';
+import { StreamStates, type FoldedStream } from './stream-states.js';
+import type { Clock } from './tokens.js';
+
+export const SCHEMA_VERSION = 1;
+
+/**
+ * The one retry policy. Commands of this process on one stream take turns (a queue per stream), so they never
+ * collide with each other; an append can then only be refused because another process wrote the stream, and
+ * such a command reads again and decides again, at most this many times, with jittered back-off.
+ */
+export const MAX_ATTEMPTS = 8;
+
+/** One append of the pipeline to the store, as instrumentation sees it. */
+export interface AppendObservation {
+  readonly streamId: string;
+  /** The types of the events appended (or refused), in order: its length is the batch size. */
+  readonly types: readonly string[];
+  readonly seconds: number;
+  /** `conflict`: the stream had moved past the expected revision (the pipeline reads again and retries). */
+  readonly outcome: 'ok' | 'conflict' | 'error';
+}
+
+/** Instrumentation (metrics, log correlation). Every hook is optional and must not throw. */
+export interface CommandObserver {
+  /** The pipeline started working on this command (once per command). */
+  started?(ctx: CommandContext): void;
+  /** An earlier run of the command was found in the log and is answered again; nothing new is appended. */
+  replayed?(ctx: CommandContext, outcome: CommandOutcome): void;
+  appended?(append: AppendObservation): void;
+}
+
+/**
+ * The claim of a command that spans streams: a small bookkeeping stream (a partner domain, a deal id, an MDF
+ * request or claim id) that makes something unique across consistency boundaries. `decide` sees the claim
+ * stream as it stands and answers the claim events to append, [] to reuse the current claim as it is, or throws
+ * a DomainError to refuse.
+ */
+export interface ClaimStep {
+  readonly streamId: string;
+  readonly decide: (events: readonly RecordedEvent[]) => readonly DomainEventShape[] | Promise<readonly DomainEventShape[]>;
+}
+
+/**
+ * The command pipeline (ARCHITECTURE.md): load a consistency boundary, decide once, append at the revision
+ * read, with idempotency, the folded-state cache and the retry policy inside, so that a handler only names
+ * the stream, the decider and the command.
+ *
+ * Idempotency reads only the streams a command names: a command with an `Idempotency-Key` reads its stream in
+ * full and finds its own events there (its command id is derived from the key), even after a crash between the
+ * append and the answer; it never depends on a log-wide index or a system projection.
+ */
+export class CommandPipeline {
+  readonly states: StreamStates;
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly clock: Clock,
+    private readonly observer: CommandObserver = {},
+    states?: StreamStates,
+  ) {
+    this.states = states ?? new StreamStates(store);
+  }
+
+  /** Load → decide → append on one stream. */
+  handle<C, S, E extends DomainEventShape>(ctx: CommandContext, streamId: string, decider: Decider<C, S, E>, command: C): Promise<CommandOutcome> {
+    this.observer.started?.(ctx);
+    return this.turn(streamId, () => this.decideAndAppend(ctx, streamId, decider, command));
+  }
+
+  /**
+   * Claim-then-decide, for a command whose uniqueness spans streams. The command is decided once against its
+   * own stream (a refusal appends nothing, not even the claim), the claim is appended, then the decided events at
+   * the revision they were decided on; only a concurrent change of that stream makes it read and decide again.
+   *
+   * A retry (same Idempotency-Key) after a crash between the two appends finishes the run only while the claim is
+   * still its own: a claim another command has taken over since is decided again like anyone else's, so the
+   * retry is refused instead of landing beside the new holder.
+   */
+  handleWithClaim<C, S, E extends DomainEventShape>(ctx: CommandContext, streamId: string, decider: Decider<C, S, E>, command: C, claim: ClaimStep): Promise<CommandOutcome> {
+    this.observer.started?.(ctx);
+    return this.turn(streamId, async () => {
+      let claimed: readonly RecordedEvent[] | undefined;
+      const outcome = await this.decideAndAppend(ctx, streamId, decider, command, async () => {
+        claimed ??= await this.claim(ctx, claim);
+      });
+      // The answer names every event of the command, the claim's first (log order).
+      const mine = claimed ?? (outcome.replayed ? (await this.store.readStream(claim.streamId)).filter((e) => e.metadata.commandId === ctx.commandId) : []);
+      return { ...outcome, events: [...mine, ...outcome.events.filter((e) => !mine.some((c) => c.eventId === e.eventId))] };
+    });
+  }
+
+  /**
+   * A stream's current state, folded by a decider (cached between commands, reading only what was appended
+   * since): for facts a command needs from another boundary, such as a partner's status.
+   */
+  async state<S, E extends DomainEventShape>(streamId: string, decider: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>): Promise<S> {
+    return (await this.states.fold(streamId, decider.initialState, decider.evolve)).state;
+  }
+
+  /**
+   * The earlier run of a command that fans out over streams chosen at run time (an expiry run, a tier
+   * evaluation): its events, found by command id. Such a run cannot find them in the streams it names, because
+   * which streams it names depends on the read models when it runs.
+   */
+  async earlierRun(ctx: CommandContext): Promise<CommandOutcome | undefined> {
+    if (ctx.requestHash === undefined) return undefined;
+    const earlier = await this.store.findByCommandId(ctx.commandId);
+    if (earlier.length === 0) return undefined;
+    const replayed = this.replay(ctx, earlier);
+    this.observer.replayed?.(ctx, replayed);
+    return replayed;
+  }
+
+  private async decideAndAppend<C, S, E extends DomainEventShape>(
+    ctx: CommandContext,
+    streamId: string,
+    decider: Decider<C, S, E>,
+    command: C,
+    beforeAppend?: () => Promise<void>,
+  ): Promise<CommandOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, revision, mine } = await this.load(ctx, streamId, decider);
+      if (mine.length) {
+        const replayed = this.replay(ctx, mine);
+        this.observer.replayed?.(ctx, replayed);
+        return replayed;
+      }
+      const now = this.clock.now();
+      const decided = decider.decide(command, state, now);
+      if (decided.length === 0) return { position: await this.store.headPosition(), events: [], replayed: false };
+      await beforeAppend?.();
+      try {
+        const r = await this.append(ctx, streamId, decided, revision ?? 'no_stream', now);
+        this.states.appended(streamId, state, revision, r.events as Recorded<E>[], decider.evolve);
+        return { position: r.position, events: r.events, replayed: false };
+      } catch (error) {
+        await this.afterConflict(error, attempt, `stream ${streamId} kept changing: gave up after ${attempt} attempts`);
+      }
+    }
+  }
+
+  private async claim(ctx: CommandContext, step: ClaimStep): Promise<readonly RecordedEvent[]> {
+    for (let attempt = 1; ; attempt++) {
+      const events = await this.store.readStream(step.streamId);
+      const holder = events[events.length - 1];
+      // Only the current claim counts as this command's: an earlier claim of its own that another command took
+      // over since (the run crashed, the claim was abandoned) is no longer its to reuse.
+      if (holder !== undefined && holder.metadata.commandId === ctx.commandId) {
+        return this.replay(ctx, events.filter((e) => e.metadata.commandId === ctx.commandId)).events;
+      }
+      const decided = await step.decide(events);
+      if (decided.length === 0) return [];
+      try {
+        return (await this.append(ctx, step.streamId, decided, holder?.revision ?? 'no_stream', this.clock.now())).events;
+      } catch (error) {
+        await this.afterConflict(error, attempt, `${step.streamId} is being claimed concurrently; retry`);
+      }
+    }
+  }
+
+  /**
+   * A stream's state for this command, and this command's own events in it. A command sent with an
+   * `Idempotency-Key` may have run before: its stream is read in full, so those events are found exactly as the
+   * log has them. Any other command has a fresh id that no stored event carries, and reuses the cached fold.
+   */
+  private async load<S, E extends DomainEventShape>(ctx: CommandContext, streamId: string, decider: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>): Promise<FoldedStream<S> & { mine: readonly RecordedEvent[] }> {
+    if (ctx.requestHash === undefined) return { ...(await this.states.fold(streamId, decider.initialState, decider.evolve)), mine: [] };
+    const events = await this.store.readStream<E>(streamId);
+    return { ...this.states.learn(streamId, events, decider.initialState, decider.evolve), mine: events.filter((e) => e.metadata.commandId === ctx.commandId) };
+  }
+
+  private async afterConflict(error: unknown, attempt: number, gaveUp: string): Promise<void> {
+    if (!(error instanceof WrongExpectedVersionError)) throw error;
+    if (attempt >= MAX_ATTEMPTS) throw new ConcurrencyConflict(gaveUp);
+    // Spread retries so that writers of several processes on one stream do not collide in lockstep.
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * attempt * 5)));
+  }
+
+  /** Runs `work` after every earlier turn on the same key has settled (one queue per stream, dropped when drained). */
+  private turn<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(key);
+    const run = previous === undefined ? work() : previous.then(work, work);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return run;
+  }
+
+  private async append(ctx: CommandContext, streamId: string, decided: readonly DomainEventShape[], expected: ExpectedRevision, now: Date): Promise<AppendResult> {
+    const metadata = this.metadata(ctx, now);
+    // Event ids derive from the command id: a retried append of the same command is recognised by the store.
+    const events: NewEvent[] = decided.map((e, i) => ({ eventId: eventIdFor(ctx.commandId, streamId, i), type: e.type, data: e.data, metadata }));
+    const started = performance.now();
+    let outcome: AppendObservation['outcome'] = 'error';
+    try {
+      const result = await this.store.append(streamId, events, expected);
+      outcome = 'ok';
+      return result;
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) outcome = 'conflict';
+      throw error;
+    } finally {
+      this.observer.appended?.({ streamId, types: events.map((e) => e.type), seconds: (performance.now() - started) / 1000, outcome });
+    }
+  }
+
+  private metadata(ctx: CommandContext, now: Date): EventMetadata {
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      actor: ctx.actor,
+      commandId: ctx.commandId,
+      correlationId: ctx.correlationId,
+      causationId: ctx.causationId,
+      recordedAt: now.toISOString(),
+      ...(ctx.requestHash !== undefined ? { requestHash: ctx.requestHash } : {}),
+    };
+  }
+
+  private replay(ctx: CommandContext, events: readonly RecordedEvent[]): CommandOutcome {
+    if (events.some((e) => e.metadata.requestHash !== ctx.requestHash)) {
+      throw new IdempotencyKeyReused('this Idempotency-Key was used for a different request');
+    }
+    return { position: events[events.length - 1]!.position, events, replayed: true };
+  }
+}

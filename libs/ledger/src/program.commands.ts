@@ -1,0 +1,33 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { PROGRAM_STREAM_ID } from '#events/program.js';
+import { programDecider, type DefineProgram } from '#libs/program/program-decider.js';
+import type { TierProgram } from '#libs/program/program.js';
+import type { CommandContext, CommandOutcome } from './context.js';
+import { CommandPipeline } from './pipeline.js';
+
+export class DefineProgramCommand {
+  constructor(readonly ctx: CommandContext, readonly program: DefineProgram) {}
+}
+
+@CommandHandler(DefineProgramCommand)
+export class DefineProgramHandler implements ICommandHandler<DefineProgramCommand, CommandOutcome> {
+  constructor(@Inject(CommandPipeline) private readonly pipeline: CommandPipeline) {}
+
+  execute({ ctx, program }: DefineProgramCommand): Promise<CommandOutcome> {
+    return this.pipeline.handle(ctx, PROGRAM_STREAM_ID, programDecider, program);
+  }
+}
+
+/**
+ * The tier program in force, read from its stream at decision time (a handful of events, folded once and then
+ * only what was appended since), so that every decision uses the version in force when it is recorded.
+ */
+@Injectable()
+export class ProgramInForce {
+  constructor(@Inject(CommandPipeline) private readonly pipeline: CommandPipeline) {}
+
+  get(): Promise<TierProgram> {
+    return this.pipeline.state(PROGRAM_STREAM_ID, programDecider);
+  }
+}

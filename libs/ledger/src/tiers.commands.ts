@@ -1,0 +1,65 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { RecordedEvent } from '#events/envelope.js';
+import type { PartnerEvent } from '#events/partners.js';
+import { partnerStreamId } from '#libs/partners/partner.js';
+import { tierEvaluationDecider } from '#libs/tiers/evaluation.js';
+import type { CommandContext } from './context.js';
+import { CommandPipeline } from './pipeline.js';
+import { ProgramInForce } from './program.commands.js';
+import { LEDGER_READS, type LedgerReads } from './reads.js';
+
+export class EvaluateTiersCommand {
+  constructor(readonly ctx: CommandContext, readonly asOf: Date) {}
+}
+
+export interface TierChange {
+  readonly partnerId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly kind: 'promotion' | 'demotion' | 'downgrade-scheduled' | 'downgrade-cancelled';
+  readonly effectiveAt?: string;
+}
+
+export interface EvaluationOutcome {
+  readonly position: bigint;
+  readonly events: readonly RecordedEvent[];
+  readonly evaluated: number;
+}
+
+/** The changes an evaluation recorded, read from its events (so a replayed evaluation answers the same). */
+export function changesOf(events: readonly RecordedEvent[]): TierChange[] {
+  const out: TierChange[] = [];
+  for (const e of events as readonly (PartnerEvent & RecordedEvent)[]) {
+    if (e.type === 'PartnerTierChanged') out.push({ partnerId: e.data.partnerId, from: e.data.from, to: e.data.to, kind: e.data.kind });
+    else if (e.type === 'TierDowngradeScheduled') out.push({ partnerId: e.data.partnerId, from: e.data.from, to: e.data.to, kind: 'downgrade-scheduled', effectiveAt: e.data.effectiveAt });
+    else if (e.type === 'TierDowngradeCancelled') out.push({ partnerId: e.data.partnerId, from: e.data.tier, to: e.data.tier, kind: 'downgrade-cancelled' });
+  }
+  return out;
+}
+
+/**
+ * Evaluates every partner the ledger knows (not terminated) as of `asOf`. The inputs come from the tier standings
+ * read model at the log's head; each partner's decision is made against its own stream's revision, with the
+ * program in force now (named in the events). A retry with the same Idempotency-Key finishes what a crashed run
+ * left, partner by partner.
+ */
+@CommandHandler(EvaluateTiersCommand)
+export class EvaluateTiersHandler implements ICommandHandler<EvaluateTiersCommand, EvaluationOutcome> {
+  constructor(
+    @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
+    @Inject(LEDGER_READS) private readonly reads: LedgerReads,
+    @Inject(ProgramInForce) private readonly programs: ProgramInForce,
+  ) {}
+
+  async execute({ ctx, asOf }: EvaluateTiersCommand): Promise<EvaluationOutcome> {
+    const program = await this.programs.get();
+    const { position: head, value: partners } = await this.reads.tierInputs(asOf, program);
+    const events: RecordedEvent[] = [];
+    for (const [partnerId, inputs] of partners) {
+      const outcome = await this.pipeline.handle(ctx, partnerStreamId(partnerId), tierEvaluationDecider, { inputs, asOf, program });
+      events.push(...outcome.events);
+    }
+    return { position: events.reduce((p, e) => (e.position > p ? e.position : p), head), events, evaluated: partners.size };
+  }
+}
