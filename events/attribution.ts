@@ -76,6 +76,3 @@ export type AttributionEventType = AttributionEvent['type'];
 
 export const ATTRIBUTION_EVENT_TYPES: readonly AttributionEventType[] = ['RevenueAttributed', 'RevenueAttributionReversed'];
 
-export function isAttributionEvent(e: DomainEventShape): e is AttributionEvent {
-  return (ATTRIBUTION_EVENT_TYPES as readonly string[]).includes(e.type);
-}

@@ -182,10 +182,6 @@ export const DEAL_EVENT_TYPES: readonly DealEventType[] = [
 
 export const CUSTOMER_STREAM_PREFIX = 'customer-';
 
-/** Narrows an event read back from a store (plain JSON) to the deal contracts. */
-export function isDealEvent(e: DomainEventShape): e is DealEvent {
-  return (DEAL_EVENT_TYPES as readonly string[]).includes(e.type);
-}
 
 /**
  * Bookkeeping, not a business fact: the claim of a deal id in a `dealid-<dealId>` stream. A deal id is

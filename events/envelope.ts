@@ -83,8 +83,3 @@ export function fromWire(e: WireEvent): RecordedEvent {
   return { ...e, revision: BigInt(e.revision), position: BigInt(e.position) };
 }
 
-/** `category-id`, so EventStoreDB's category streams (`$ce-partner`) work for subscribers. */
-export function streamCategory(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return dash < 0 ? streamId : streamId.slice(0, dash);
-}

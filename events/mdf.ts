@@ -137,9 +137,6 @@ export const MDF_EVENT_TYPES: readonly MdfEventType[] = [
   'MdfClaimPaid',
 ];
 
-export function isMdfEvent(e: DomainEventShape): e is MdfEvent {
-  return (MDF_EVENT_TYPES as readonly string[]).includes(e.type);
-}
 
 /**
  * Bookkeeping, not business facts: the reservation of a request id (`mdfrequest-<requestId>`) or a claim id

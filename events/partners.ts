@@ -132,7 +132,3 @@ export type PartnerDomainEvent = PartnerDomainClaimed;
 
 export const PARTNER_DOMAIN_EVENT_TYPES: readonly PartnerDomainEvent['type'][] = ['PartnerDomainClaimed'];
 
-/** Narrows an event read back from a store (plain JSON) to the partner contracts. */
-export function isPartnerEvent(e: DomainEventShape): e is PartnerEvent {
-  return (PARTNER_EVENT_TYPES as readonly string[]).includes(e.type);
-}

@@ -1,7 +1,9 @@
 import type { DomainEventShape } from './envelope.js';
 
+/** One tier's requirements and benefits (DOMAIN.md, "Tier program"). Money is in the reporting currency. */
 export interface TierDefinitionData {
   readonly name: string;
+  /** Higher is better; the lowest rank is where new partners start. */
   readonly rank: number;
   readonly minSourcedRevenueMinor: number;
   readonly minCertifiedSellers: number;

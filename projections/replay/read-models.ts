@@ -1,7 +1,7 @@
 import { DEAL_STATUSES } from '#events/deals.js';
 import { PARTNER_STATUSES, PARTNER_TYPES } from '#events/partners.js';
-import { InvalidInput, NotFound } from '#libs/kernel/errors.js';
-import { registrableDomain } from '#libs/partners/domain-name.js';
+import { NotFound } from '#libs/kernel/errors.js';
+import { requireRegistrableDomain } from '#libs/partners/domain-name.js';
 import { dealsProjection } from '../deals/deals.projection.js';
 import { getDeal, listDeals } from '../deals/deals.queries.js';
 import { partnersProjection } from '../partners/partners.projection.js';
@@ -20,9 +20,7 @@ import { param, replayable, type ReplayableReadModel } from './registry.js';
 function customerKey(raw: Readonly<Record<string, string>>): string | undefined {
   const v = param.text(raw, 'customer');
   if (v === undefined) return undefined;
-  const key = registrableDomain(v);
-  if (key === undefined) throw new InvalidInput(`customer ${JSON.stringify(v)} has no registrable domain`, {}, [{ path: 'customer', message: 'must be a domain name under a public suffix, e.g. acme.co.uk' }]);
-  return key;
+  return requireRegistrableDomain(v, 'customer');
 }
 
 /** Drops undefined members, so that a filter built from absent parameters equals the live endpoint's. */

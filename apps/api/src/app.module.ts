@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ALL_PROJECTIONS } from '#projections/index.js';
-import { LedgerModule, type LedgerCoreOptions } from './ledger/ledger.module.js';
+import { LedgerModule, withLedger, type LedgerCoreOptions } from './wiring/ledger.module.js';
 import { PartnersModule } from './partners/partners.module.js';
 import { DealsModule } from './deals/deals.module.js';
 import { TiersModule } from './tiers/tiers.module.js';
@@ -10,7 +10,7 @@ import { MdfModule } from './mdf/mdf.module.js';
 import { ProgramModule } from './program/program.module.js';
 import type { LedgerConfig } from '#libs/ledger/config.js';
 import { PlatformModule, type PlatformOptions } from './platform/platform.module.js';
-import { readinessChecksProvider } from './ledger/readiness.js';
+import { readinessChecksProvider } from './wiring/readiness.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
@@ -18,28 +18,23 @@ import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 @Module({})
 export class AppModule {
   static forRoot(config: LedgerConfig, overrides: Partial<LedgerCoreOptions> = {}, platform: PlatformOptions = {}): DynamicModule {
+    const core = LedgerModule.forRoot({
+      store: config.store,
+      dataDir: config.dataDir,
+      esdbConnectionString: config.esdbConnectionString,
+      consistencyTimeoutMs: config.consistencyTimeoutMs,
+      projections: ALL_PROJECTIONS,
+      ...overrides,
+    });
+    const capabilities = [ProgramModule, PartnersModule, DealsModule, TiersModule, AttributionModule, MdfModule, AuditModule, SubscriptionsModule];
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forRoot(config, { readinessChecks: readinessChecksProvider(config), ...platform }),
+        PlatformModule.forRoot(config, { readinessChecks: readinessChecksProvider(config), imports: [core], ...platform }),
         CqrsModule.forRoot(),
-        LedgerModule.forRoot({
-          store: config.store,
-          dataDir: config.dataDir,
-          esdbConnectionString: config.esdbConnectionString,
-          consistencyTimeoutMs: config.consistencyTimeoutMs,
-          projections: ALL_PROJECTIONS,
-          ...overrides,
-        }),
-        MetricsModule,
-        ProgramModule,
-        PartnersModule,
-        DealsModule,
-        TiersModule,
-        AttributionModule,
-        MdfModule,
-        AuditModule,
-        SubscriptionsModule,
+        core,
+        withLedger(MetricsModule, core),
+        ...capabilities.map((m) => withLedger(m, core)),
       ],
     };
   }

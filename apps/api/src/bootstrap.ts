@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
-import type { LedgerCoreOptions } from './ledger/ledger.module.js';
+import type { LedgerCoreOptions } from './wiring/ledger.module.js';
 import { loadConfig, type LedgerConfig } from '#libs/ledger/config.js';
 import { configureApp, createFastifyAdapter } from './platform/http.js';
 import type { PlatformOptions } from './platform/platform.module.js';

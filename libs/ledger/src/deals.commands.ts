@@ -4,8 +4,8 @@ import type { DealCustomer, DealMoney } from '#events/deals.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import { customerAccountDecider, customerStreamId, type DealCommand } from '#libs/deals/customer-account.js';
 import { dealIdStreamId, decideDealIdClaim, foldDealIdClaims } from '#libs/deals/deal-id-claim.js';
-import { InvalidInput, NotFound, RuleViolation } from '#libs/kernel/errors.js';
-import { registrableDomain } from '#libs/partners/domain-name.js';
+import { NotFound, RuleViolation } from '#libs/kernel/errors.js';
+import { requireRegistrableDomain } from '#libs/partners/domain-name.js';
 import { partnerDecider, partnerStreamId } from '#libs/partners/partner.js';
 import type { CommandContext, CommandOutcome } from './context.js';
 import { StreamDealDirectory } from './deal-directory.js';
@@ -56,12 +56,7 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
   ) {}
 
   async execute({ ctx, data }: RegisterDealCommand): Promise<CommandOutcome> {
-    const customerKey = registrableDomain(data.customer.domain);
-    if (customerKey === undefined) {
-      throw new InvalidInput(`${JSON.stringify(data.customer.domain)} has no registrable domain`, {}, [
-        { path: 'customer.domain', message: 'must be a domain name under a public suffix, e.g. acme.co.uk' },
-      ]);
-    }
+    const customerKey = requireRegistrableDomain(data.customer.domain, 'customer.domain');
     await this.requireActivePartner(data.partnerId);
     const command: DealCommand = { type: 'RegisterDeal', data: { ...data, customerKey } };
     return this.pipeline.handleWithClaim(ctx, customerStreamId(customerKey), customerAccountDecider, command, {

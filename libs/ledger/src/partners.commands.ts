@@ -1,9 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { PartnerType } from '#events/partners.js';
-import { InvalidInput } from '#libs/kernel/errors.js';
 import { decideClaim, domainClaimStreamId, foldClaims, type ClaimHolder } from '#libs/partners/domain-claim.js';
-import { registrableDomain } from '#libs/partners/domain-name.js';
+import { requireRegistrableDomain } from '#libs/partners/domain-name.js';
 import { partnerDecider, partnerStreamId, type PartnerCommand } from '#libs/partners/partner.js';
 import { lowestTier } from '#libs/program/program.js';
 import type { CommandContext, CommandOutcome } from './context.js';
@@ -38,10 +37,7 @@ export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerComman
   ) {}
 
   async execute({ ctx, data }: EnrollPartnerCommand): Promise<CommandOutcome> {
-    const domain = registrableDomain(data.domain);
-    if (domain === undefined) {
-      throw new InvalidInput(`${JSON.stringify(data.domain)} has no registrable domain`, {}, [{ path: 'domain', message: 'must be a domain name under a public suffix, e.g. acme.co.uk' }]);
-    }
+    const domain = requireRegistrableDomain(data.domain, 'domain');
     const program = await this.programs.get();
     const enroll: PartnerCommand = { type: 'EnrollPartner', data: { ...data, domain, tier: lowestTier(program).name, programVersion: program.version } };
     return this.pipeline.handleWithClaim(ctx, partnerStreamId(data.partnerId), partnerDecider, enroll, {

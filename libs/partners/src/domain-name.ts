@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { parse } from 'tldts';
+import { InvalidInput } from '#libs/kernel/errors.js';
 import { RecentMap } from '#libs/kernel/recent-map.js';
 
 /**
@@ -51,5 +52,14 @@ function computeRegistrableDomain(input: string): string | undefined {
   if (parsed.isIp || parsed.domain === null || parsed.domain === '') return undefined;
   const domain = parsed.domain;
   if (NEVER_AN_ORGANISATION.some((n) => domain === n || domain.endsWith(`.${n}`))) return undefined;
+  return domain;
+}
+
+/** The registrable domain, or the one refusal every command and query gives for input that has none. */
+export function requireRegistrableDomain(input: string, path: string): string {
+  const domain = registrableDomain(input);
+  if (domain === undefined) {
+    throw new InvalidInput(`${JSON.stringify(input)} has no registrable domain`, {}, [{ path, message: 'must be a domain name under a public suffix, e.g. acme.co.uk' }]);
+  }
   return domain;
 }

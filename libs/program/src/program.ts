@@ -1,16 +1,8 @@
+import type { TierDefinitionData } from '#events/program.js';
 import { InvalidInput } from '#libs/kernel/errors.js';
 
-/** One tier's requirements and benefits (DOMAIN.md, "Tier program"). Money is in the reporting currency. */
-export interface TierDefinition {
-  readonly name: string;
-  /** Higher is better; the lowest rank is where new partners start. */
-  readonly rank: number;
-  readonly minSourcedRevenueMinor: number;
-  readonly minCertifiedSellers: number;
-  readonly minWonDeals: number;
-  readonly discountBps: number;
-  readonly mdfEligible: boolean;
-}
+/** One tier's requirements and benefits (DOMAIN.md, "Tier program"), as `TierProgramDefined` records it. */
+export type TierDefinition = TierDefinitionData;
 
 /**
  * Policy as data: each `TierProgramDefined` carries one of these, so every decision can name the version

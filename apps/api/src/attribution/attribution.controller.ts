@@ -7,11 +7,11 @@ import type { RevenueAttributed, RevenueAttributionReversed } from '#events/attr
 import type { Actor } from '#events/envelope.js';
 import { DEFAULT_LIMIT, REPORT_COLUMNS, type AttributionReport, type AttributionReportItem } from '#projections/attribution/attribution.queries.js';
 import type { CommandOutcome } from '#libs/ledger/context.js';
-import { contextOf, minPositionOf } from '../ledger/http-context.js';
-import { LedgerIdPipe } from '../ledger/id.pipe.js';
-import { commandResponse } from '../ledger/responses.js';
-import { parseLedgerTime } from '../ledger/validation.js';
-import { PositionQueryDto } from '../ledger/query.dto.js';
+import { contextOf, minPositionOf } from '../http/http-context.js';
+import { LedgerIdPipe } from '../http/id.pipe.js';
+import { commandResponse } from '../http/responses.js';
+import { parseLedgerTime } from '../http/validation.js';
+import { PositionQueryDto } from '../http/query.dto.js';
 import { Allow, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { AttributeRevenueDto, AttributionReportQueryDto, ReverseAttributionDto } from './attribution.dto.js';
 import { AttributeRevenueCommand, ReverseAttributionCommand } from '#libs/ledger/attribution.commands.js';

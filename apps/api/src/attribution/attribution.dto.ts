@@ -23,9 +23,9 @@ import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { FULL_SHARE_BPS } from '#libs/money/allocation.js';
 import { minorAmountProblem } from '#libs/money/money.js';
 import { GROUP_BY, MAX_LIMIT, type GroupBy } from '#projections/attribution/attribution.queries.js';
-import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
-import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
-import { PositionQueryDto } from '../ledger/query.dto.js';
+import { IsMoney, MoneyDto } from '../http/money.dto.js';
+import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../http/validation.js';
+import { PositionQueryDto } from '../http/query.dto.js';
 
 /** A bare amount of minor units (no currency): an integer, never a float or a string, ≥ 0, safe. */
 export function IsMinorUnits(options?: ValidationOptions): PropertyDecorator {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { POSITION_PATTERN, OptionalMember } from '../ledger/validation.js';
+import { POSITION_PATTERN, OptionalMember } from '../http/validation.js';
 
 export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;

@@ -6,7 +6,7 @@ import type { EventStore } from '#libs/event-store/port.js';
 import { findReplayable, REPLAYABLE_READ_MODELS } from '#projections/replay/read-models.js';
 import { assertMayReplay } from '#projections/replay/registry.js';
 import { replayAsOf } from '#projections/replay/replay.js';
-import { parseLedgerTime } from '../ledger/validation.js';
+import { parseLedgerTime } from '../http/validation.js';
 import { EVENT_STORE } from '#libs/ledger/tokens.js';
 import { ProblemException } from '../platform/problem.js';
 

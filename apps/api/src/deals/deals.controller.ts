@@ -10,19 +10,18 @@ import type {
   DealStatus,
 } from '#events/deals.js';
 import type { Actor, RecordedEvent } from '#events/envelope.js';
-import { registrableDomain } from '#libs/partners/domain-name.js';
+import { requireRegistrableDomain } from '#libs/partners/domain-name.js';
 import type { DealPage, DealView } from '#projections/deals/deals.queries.js';
 import type { ConflictPage } from '#projections/registration-conflicts/registration-conflicts.queries.js';
 import type { CommandOutcome } from '#libs/ledger/context.js';
-import { contextOf, minPositionOf } from '../ledger/http-context.js';
-import { LedgerIdPipe } from '../ledger/id.pipe.js';
+import { contextOf, minPositionOf } from '../http/http-context.js';
+import { LedgerIdPipe } from '../http/id.pipe.js';
 import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
-import { commandResponse } from '../ledger/responses.js';
-import { parseLedgerTime } from '../ledger/validation.js';
+import { commandResponse } from '../http/responses.js';
+import { parseLedgerTime } from '../http/validation.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
-import { ProblemException } from '../platform/problem.js';
 import { EmptyDto, ReasonDto } from '../partners/partners.dto.js';
-import { PositionQueryDto } from '../ledger/query.dto.js';
+import { PositionQueryDto } from '../http/query.dto.js';
 import { DealWonDto, ExpireDealsDto, ExtendDealDto, ListConflictsQueryDto, ListDealsQueryDto, RegisterDealDto } from './deals.dto.js';
 import { DealActionCommand, ExpireDealsCommand, RegisterDealCommand, type DealAction } from '#libs/ledger/deals.commands.js';
 import { GetDealQuery, ListConflictsQuery, ListDealsQuery } from './deals.handlers.js';
@@ -48,12 +47,7 @@ function partnerViewer(actor: Actor): string | undefined {
 }
 
 function customerKeyOf(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const key = registrableDomain(value);
-  if (key === undefined) {
-    throw ProblemException.validationFailed(`${JSON.stringify(value)} has no registrable domain.`, [{ path: 'customer', message: 'must be a domain name under a public suffix, e.g. acme.co.uk' }]);
-  }
-  return key;
+  return value === undefined ? undefined : requireRegistrableDomain(value, 'customer');
 }
 
 /**
@@ -165,8 +159,6 @@ export class DealsController {
   @ApiOperation({ summary: 'A deal registration as its read model stands (a partner key sees only its own)' })
   async get(@Param('id', LedgerIdPipe) id: string, @Query() query: PositionQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<DealView> {
     const r: { position: bigint; value: DealView } = await this.queries.execute(new GetDealQuery(id, minPositionOf(query.minPosition), partnerViewer(actor)));
-    // Another partner's deal is invisible, not forbidden: its existence is not disclosed.
-    if (actor.role === 'partner' && r.value.partnerId !== actor.partnerId) throw ProblemException.notFound(`deal ${id} not found`);
     void reply.header('Ledger-Position', r.position.toString());
     return r.value;
   }

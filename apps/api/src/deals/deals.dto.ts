@@ -22,9 +22,9 @@ import { DEAL_STATUSES } from '#events/deals.js';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { MAX_PRODUCTS } from '#libs/deals/customer-account.js';
 import { CONFLICT_STATUSES } from '#projections/registration-conflicts/registration-conflicts.queries.js';
-import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
-import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
-import { PagedQueryDto } from '../ledger/query.dto.js';
+import { IsMoney, MoneyDto } from '../http/money.dto.js';
+import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../http/validation.js';
+import { PagedQueryDto } from '../http/query.dto.js';
 
 export class DealCustomerDto {
   @ApiProperty({ example: 'Acme Ltd', maxLength: 500 })

@@ -27,7 +27,8 @@ export class GetDealHandler implements IQueryHandler<GetDealQuery, { position: b
       const view = getDeal(db, q.dealId);
       return view !== undefined && q.viewer !== undefined ? dealAsSeenBy(db, view, q.viewer) : view;
     });
-    if (!r.value) throw new NotFound(`deal ${q.dealId} not found`);
+    // Another partner's deal is invisible to a partner key, not forbidden: its existence is not disclosed.
+    if (!r.value || (q.viewer !== undefined && r.value.partnerId !== q.viewer)) throw new NotFound(`deal ${q.dealId} not found`);
     return { position: r.position, value: r.value };
   }
 }

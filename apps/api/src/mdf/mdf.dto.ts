@@ -2,9 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { MAX_PROOFS, PERIOD_PATTERN } from '#libs/mdf/fund.js';
-import { IsMoney, MoneyDto } from '../ledger/money.dto.js';
-import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
-import { PagedQueryDto } from '../ledger/query.dto.js';
+import { IsMoney, MoneyDto } from '../http/money.dto.js';
+import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../http/validation.js';
+import { PagedQueryDto } from '../http/query.dto.js';
 
 const PERIOD_MESSAGE = 'period must be a quarter, YYYY-Qn (e.g. 2026-Q1)';
 

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { PinoLogger } from 'nestjs-pino';
 import { type Observable, tap } from 'rxjs';
 import type { CommandContext } from '#libs/ledger/context.js';
-import type { LedgerObserver } from '../ledger/ledger.module.js';
+import type { LedgerObserver } from '../wiring/ledger.module.js';
 import { toProblem } from '../platform/problem.filter.js';
 import { type CommandOutcomeLabel, Metrics } from './metrics.service.js';
 

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppendObservation } from '#libs/ledger/pipeline.js';
-import type { LedgerLag } from '../ledger/readiness.js';
+import type { LedgerLag } from '../wiring/readiness.js';
 
 /** Outcome label of `ledger_commands_total`: `ok`, `replayed`, `refused-<problem slug>` (4xx) or `error` (5xx). */
 export type CommandOutcomeLabel = 'ok' | 'replayed' | 'error' | `refused-${string}`;

@@ -6,15 +6,15 @@ import type { Actor } from '#events/envelope.js';
 import type { PartnerCommand } from '#libs/partners/partner.js';
 import type { PartnerPage, PartnerView } from '#projections/partners/partners.queries.js';
 import type { CommandOutcome } from '#libs/ledger/context.js';
-import { contextOf, minPositionOf } from '../ledger/http-context.js';
-import { commandResponse } from '../ledger/responses.js';
+import { contextOf, minPositionOf } from '../http/http-context.js';
+import { commandResponse } from '../http/responses.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
-import { LedgerIdPipe } from '../ledger/id.pipe.js';
+import { LedgerIdPipe } from '../http/id.pipe.js';
 import { CertifySellerDto, EmptyDto, EnrollPartnerDto, ListPartnersQueryDto, OptionalReasonDto, ReasonDto } from './partners.dto.js';
-import { PositionQueryDto } from '../ledger/query.dto.js';
+import { PositionQueryDto } from '../http/query.dto.js';
 import { EnrollPartnerCommand, PartnerCommandMessage } from '#libs/ledger/partners.commands.js';
 import { GetPartnerQuery, ListPartnersQuery } from './partners.handlers.js';
-import { parseLedgerTime } from '../ledger/validation.js';
+import { parseLedgerTime } from '../http/validation.js';
 
 const STATUS_AFTER: Record<string, string> = {
   PartnerActivated: 'active',

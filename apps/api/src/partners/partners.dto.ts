@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO31661Alpha2, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PARTNER_STATUSES, PARTNER_TYPES, type PartnerType } from '#events/partners.js';
-import { PagedQueryDto } from '../ledger/query.dto.js';
-import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../ledger/validation.js';
+import { PagedQueryDto } from '../http/query.dto.js';
+import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../http/validation.js';
 
 export class EnrollPartnerDto {
   @ApiProperty({ example: 'P-1001', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' })

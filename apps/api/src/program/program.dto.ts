@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsDefined } from 'class-validator';
-import { IsNotBlank } from '../ledger/validation.js';
+import { IsNotBlank } from '../http/validation.js';
 
 export class TierDto {
   @ApiProperty({ example: 'Gold' })

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import type { EventStore, ReadFilter } from '#libs/event-store/port.js';
 import { EVENT_STORE } from '#libs/ledger/tokens.js';
-import { POSITION_PATTERN } from '../ledger/validation.js';
+import { POSITION_PATTERN } from '../http/validation.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
 import { EventStreams } from './event-streams.js';

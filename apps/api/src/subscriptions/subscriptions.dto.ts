@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
-import { POSITION_PATTERN } from '../ledger/validation.js';
+import { POSITION_PATTERN } from '../http/validation.js';
 import { EVENT_TYPE_LIST } from '../audit/audit.dto.js';
 
 /** Stream categories (the part of a stream id before its first `-`), comma-separated. */

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { PagedQueryDto } from '../ledger/query.dto.js';
-import { IsLedgerId, IsLedgerTime, POSITION_PATTERN } from '../ledger/validation.js';
+import { PagedQueryDto } from '../http/query.dto.js';
+import { IsLedgerId, IsLedgerTime, POSITION_PATTERN } from '../http/validation.js';
 
 export class TierEvaluationDto {
   @ApiProperty({ example: '2026-06-30', description: 'Business time the evaluation is as of' })

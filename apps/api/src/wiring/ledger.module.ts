@@ -1,4 +1,4 @@
-import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type Type, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import type { EventStore } from '#libs/event-store/port.js';
 import { openEventStore, readModelsFile, type StoreSettings } from '#libs/event-store/open.js';
@@ -28,6 +28,11 @@ export interface LedgerObserver {
   readonly projections?: ProjectionObserver;
 }
 
+/** A capability module with the ledger core among its imports (the same dynamic module instance for all). */
+export function withLedger(module: Type, core: DynamicModule): DynamicModule {
+  return { module, imports: [core] };
+}
+
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Ledger');
   constructor(
@@ -49,8 +54,10 @@ class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 }
 
-/** The service's composition of the command side (libs/ledger) and the read side (projections). */
-@Global()
+/**
+ * The service's composition of the command side (libs/ledger) and the read side (projections). Not global: each
+ * capability module imports this one dynamic module (`withLedger`), so what a module uses is in its imports.
+ */
 @Module({})
 export class LedgerModule {
   static forRoot(options: LedgerCoreOptions): DynamicModule {
