@@ -1,48 +1,15 @@
-import Database from 'better-sqlite3';
-import type { RecordedEvent } from '#events/envelope.js';
+import type Database from 'better-sqlite3';
 import type { PartnerEvent, PartnerType } from '#events/partners.js';
 import { InvalidInput } from '#libs/kernel/errors.js';
+import { projectionSpec } from '../testing/projection-spec.js';
 import { partnersProjection } from './partners.projection.js';
 import { encodeCursor } from '../cursor.js';
 import { getPartner, listPartners } from './partners.queries.js';
 
 const NOW = new Date('2026-03-31T12:00:00.000Z');
 
+let spec: ReturnType<typeof projectionSpec>;
 let db: Database.Database;
-let position = 0n;
-const revisions = new Map<string, bigint>();
-
-function recorded(event: PartnerEvent): RecordedEvent {
-  position += 1n;
-  const streamId = `partner-${event.data.partnerId}`;
-  const revision = revisions.get(streamId) ?? 0n;
-  revisions.set(streamId, revision + 1n);
-  return {
-    eventId: `evt-${position}`,
-    type: event.type,
-    streamId,
-    revision,
-    position,
-    data: event.data,
-    metadata: {
-      schemaVersion: 1,
-      actor: { id: 'ops-1', role: 'channel-ops' },
-      commandId: `cmd-${position}`,
-      correlationId: `cmd-${position}`,
-      causationId: `cmd-${position}`,
-      recordedAt: NOW.toISOString(),
-    },
-    prevHash: '0'.repeat(64),
-    hash: position.toString(16).padStart(64, '0'),
-  };
-}
-
-function given(...events: PartnerEvent[]): void {
-  for (const e of events) {
-    const r = recorded(e);
-    if (partnersProjection.canHandle.includes(r.type)) partnersProjection.evolve(db, r);
-  }
-}
 
 const enrolled = (partnerId: string, over: { type?: PartnerType; domain?: string; country?: string } = {}): PartnerEvent => ({
   type: 'PartnerEnrolled',
@@ -71,13 +38,11 @@ const tierChanged = (partnerId: string, from: string, to: string, kind: 'promoti
 });
 
 beforeEach(() => {
-  db = new Database(':memory:');
-  partnersProjection.migrate(db);
-  position = 0n;
-  revisions.clear();
+  spec = projectionSpec(partnersProjection, { recordedAt: NOW.toISOString(), streamOf: (e) => `partner-${(e.data as { partnerId: string }).partnerId}` });
+  db = spec.db;
 });
 
-afterEach(() => db.close());
+afterEach(() => spec.close());
 
 describe('partners projection', () => {
   it('is named partners, version 1', () => {
@@ -90,7 +55,7 @@ describe('partners projection', () => {
   });
 
   it('given an enrollment, then the partner is pending at the lowest tier with no certified sellers', () => {
-    given(enrolled('P1', { country: 'GB', domain: 'acme.co.uk' }));
+    spec.given(enrolled('P1', { country: 'GB', domain: 'acme.co.uk' }));
     expect(getPartner(db, 'P1', NOW)).toEqual({
       partnerId: 'P1',
       name: 'Partner P1',
@@ -105,7 +70,7 @@ describe('partners projection', () => {
   });
 
   it('leaves country out when the partner has none', () => {
-    given(enrolled('P1'));
+    spec.given(enrolled('P1'));
     expect(getPartner(db, 'P1', NOW)).not.toHaveProperty('country');
   });
 
@@ -119,31 +84,31 @@ describe('partners projection', () => {
     ['reinstated', [activated('P1'), suspended('P1'), reinstated('P1')], 'active'],
     ['terminated', [activated('P1'), suspended('P1'), terminated('P1')], 'terminated'],
   ])('given a partner %s, then its status follows', (_what, lifecycle, status) => {
-    given(enrolled('P1'), ...lifecycle);
+    spec.given(enrolled('P1'), ...lifecycle);
     expect(getPartner(db, 'P1', NOW)?.status).toBe(status);
   });
 
   it('given a replayed enrollment, then the later lifecycle is kept', () => {
-    given(enrolled('P1'), activated('P1'), enrolled('P1'));
+    spec.given(enrolled('P1'), activated('P1'), enrolled('P1'));
     expect(getPartner(db, 'P1', NOW)?.status).toBe('active');
   });
 
   it('given tier changes, then the tier follows them', () => {
-    given(enrolled('P1'), activated('P1'), tierChanged('P1', 'Registered', 'Gold', 'promotion'));
+    spec.given(enrolled('P1'), activated('P1'), tierChanged('P1', 'Registered', 'Gold', 'promotion'));
     expect(getPartner(db, 'P1', NOW)?.tier).toBe('Gold');
-    given(tierChanged('P1', 'Gold', 'Silver', 'demotion'));
+    spec.given(tierChanged('P1', 'Gold', 'Silver', 'demotion'));
     expect(getPartner(db, 'P1', NOW)?.tier).toBe('Silver');
   });
 
   it('records the position of the last change', () => {
-    given(enrolled('P1'), enrolled('P2'), activated('P1'));
+    spec.given(enrolled('P1'), enrolled('P2'), activated('P1'));
     const row = db.prepare('SELECT updated_position AS p FROM partners WHERE partner_id = ?').get('P1') as { p: number };
     expect(row.p).toBe(3);
   });
 
   describe('certified sellers, counted at the query time', () => {
     beforeEach(() =>
-      given(
+      spec.given(
         enrolled('P1'),
         certified('P1', 'S1', '2026-01-01T00:00:00.000Z', '2026-06-01T00:00:00.000Z'),
         certified('P1', 'S1', '2026-01-01T00:00:00.000Z', undefined, 'Technical Pro'),
@@ -171,7 +136,7 @@ describe('partners projection', () => {
     });
 
     it('compares canonical instants even when an event carries another spelling', () => {
-      given(certified('P1', 'S4', '2026-01-01T00:00:00+02:00', '2026-03-31T13:00:00+02:00'));
+      spec.given(certified('P1', 'S4', '2026-01-01T00:00:00+02:00', '2026-03-31T13:00:00+02:00'));
       // S4 earned 2025-12-31T22:00Z, expires 2026-03-31T11:00Z: in force just before midnight UTC, not at NOW
       expect(getPartner(db, 'P1', new Date('2025-12-31T23:00:00.000Z'))?.certifiedSellers).toBe(1);
       expect(getPartner(db, 'P1', NOW)?.certifiedSellers).toBe(1);
@@ -180,7 +145,7 @@ describe('partners projection', () => {
 
   describe('listPartners', () => {
     beforeEach(() =>
-      given(
+      spec.given(
         enrolled('P3', { type: 'msp' }),
         enrolled('P1'),
         enrolled('P2', { type: 'distributor' }),
@@ -242,12 +207,12 @@ describe('partners projection', () => {
 
     it('does not skip a partner enrolled between two pages', () => {
       const first = listPartners(db, { limit: 2 }, NOW);
-      given(enrolled('P21'));
+      spec.given(enrolled('P21'));
       expect(ids(listPartners(db, { limit: 10, cursor: first.nextCursor! }, NOW))).toEqual(['P21', 'P3', 'P4', 'P5']);
     });
 
     it('defaults to 100 items a page', () => {
-      for (let i = 0; i < 120; i += 1) given(enrolled(`Q${String(i).padStart(3, '0')}`));
+      for (let i = 0; i < 120; i += 1) spec.given(enrolled(`Q${String(i).padStart(3, '0')}`));
       const page = listPartners(db, { type: 'reseller' }, NOW);
       expect(page.items).toHaveLength(100);
       expect(page.nextCursor).not.toBeNull();
@@ -263,14 +228,14 @@ describe('partners projection', () => {
   });
 
   it('given a reset and a migrate, then the read model is empty', () => {
-    given(enrolled('P1'), certified('P1', 'S1', '2026-01-01T00:00:00.000Z'));
+    spec.given(enrolled('P1'), certified('P1', 'S1', '2026-01-01T00:00:00.000Z'));
     partnersProjection.reset(db);
     partnersProjection.migrate(db);
     expect(getPartner(db, 'P1', NOW)).toBeUndefined();
     expect(listPartners(db, {}, NOW)).toEqual({ items: [], nextCursor: null });
     expect(db.prepare('SELECT COUNT(*) AS n FROM partner_certifications').get()).toEqual({ n: 0 });
     // and it rebuilds from the same events
-    given(enrolled('P1'), certified('P1', 'S1', '2026-01-01T00:00:00.000Z'));
+    spec.given(enrolled('P1'), certified('P1', 'S1', '2026-01-01T00:00:00.000Z'));
     expect(getPartner(db, 'P1', NOW)).toMatchObject({ status: 'pending', certifiedSellers: 1 });
   });
 

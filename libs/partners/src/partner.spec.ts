@@ -1,5 +1,5 @@
 import type { PartnerEvent, SellerCertified } from '#events/partners.js';
-import { fold } from '#libs/kernel/decider.js';
+import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
 import { AlreadyExists, InvalidInput, NotFound, RuleViolation } from '#libs/kernel/errors.js';
 import { DEFAULT_PROGRAM, lowestTier } from '#libs/program/program.js';
 import {
@@ -9,15 +9,13 @@ import {
   type CertifySeller,
   type EnrollPartner,
   type PartnerCommand,
-  type PartnerState,
 } from './partner.js';
 
 const NOW = new Date('2026-03-31T12:00:00.000Z');
 const T0 = '2026-01-01T09:00:00.000Z';
 
-const given = (...events: PartnerEvent[]): PartnerState =>
-  fold(partnerDecider.evolve, partnerDecider.initialState(), events);
-const when = (state: PartnerState, command: PartnerCommand, now: Date = NOW) => partnerDecider.decide(command, state, now);
+const spec = deciderSpec(partnerDecider, NOW);
+const given = (...events: PartnerEvent[]) => spec.given(...events);
 
 const enrollCommand = (over: Partial<EnrollPartner['data']> = {}): EnrollPartner => ({
   type: 'EnrollPartner',
@@ -62,7 +60,7 @@ describe('partner stream', () => {
 
 describe('EnrollPartner', () => {
   it('given no partner, when enrolled, then PartnerEnrolled at the lowest tier, stamped with now', () => {
-    expect(when(given(), enrollCommand({ country: 'GB' }))).toEqual([
+    expect(given().when(enrollCommand({ country: 'GB' })).events()).toEqual([
       {
         type: 'PartnerEnrolled',
         data: {
@@ -80,21 +78,21 @@ describe('EnrollPartner', () => {
   });
 
   it('leaves country out of the event when not given (JSON has no undefined)', () => {
-    const [e] = when(given(), enrollCommand());
+    const [e] = given().when(enrollCommand()).events();
     expect(Object.keys(e!.data)).not.toContain('country');
   });
 
   it('then the partner is pending', () => {
-    expect(given(...when(given(), enrollCommand()))).toMatchObject({ status: 'pending', partnerId: 'P1', domain: 'acme.com', tier: 'Registered' });
+    expect(given(...given().when(enrollCommand()).events()).state).toMatchObject({ status: 'pending', partnerId: 'P1', domain: 'acme.com', tier: 'Registered' });
   });
 
   it('given an enrolled partner, when enrolled again, then AlreadyExists', () => {
-    expect(() => when(given(enrolled), enrollCommand())).toThrow(AlreadyExists);
-    expect(() => when(given(enrolled), enrollCommand())).toThrow('partner P1 already exists');
+    expect(() => given(enrolled).when(enrollCommand()).events()).toThrow(AlreadyExists);
+    expect(() => given(enrolled).when(enrollCommand()).events()).toThrow('partner P1 already exists');
   });
 
   it('given a terminated partner, when its id is enrolled again, then AlreadyExists (ids are never reused)', () => {
-    expect(() => when(given(enrolled, terminated), enrollCommand())).toThrow(AlreadyExists);
+    expect(() => given(enrolled, terminated).when(enrollCommand()).events()).toThrow(AlreadyExists);
   });
 
   it.each([
@@ -106,7 +104,7 @@ describe('EnrollPartner', () => {
     ['an unknown type', { type: 'franchise' as never }, 'type'],
     ['a negative program version', { programVersion: -1 }, 'programVersion'],
   ])('given no partner, when enrolled with %s, then InvalidInput', (_what, over, path) => {
-    const act = () => when(given(), enrollCommand(over));
+    const act = () => given().when(enrollCommand(over)).events();
     expect(act).toThrow(InvalidInput);
     expect(act).toThrow(expect.objectContaining({ errors: [expect.objectContaining({ path })] }));
   });
@@ -114,30 +112,30 @@ describe('EnrollPartner', () => {
 
 describe('lifecycle', () => {
   it('given a pending partner, when activated, then PartnerActivated and it is active', () => {
-    const events = when(given(enrolled), activate);
+    const events = given(enrolled).when(activate).events();
     expect(events).toEqual([{ type: 'PartnerActivated', data: { partnerId: 'P1', activatedAt: NOW.toISOString() } }]);
-    expect(given(enrolled, ...events).status).toBe('active');
+    expect(given(enrolled, ...events).state.status).toBe('active');
   });
 
   it('given an active partner, when suspended, then PartnerSuspended with the reason and it is suspended', () => {
-    const events = when(given(enrolled, activated), suspend);
+    const events = given(enrolled, activated).when(suspend).events();
     expect(events).toEqual([{ type: 'PartnerSuspended', data: { partnerId: 'P1', reason: 'late payments', suspendedAt: NOW.toISOString() } }]);
-    expect(given(enrolled, activated, ...events).status).toBe('suspended');
+    expect(given(enrolled, activated, ...events).state.status).toBe('suspended');
   });
 
   it('given a suspended partner, when reinstated, then PartnerReinstated and it is active again', () => {
-    const events = when(given(enrolled, activated, suspended), reinstate);
+    const events = given(enrolled, activated, suspended).when(reinstate).events();
     expect(events).toEqual([{ type: 'PartnerReinstated', data: { partnerId: 'P1', reinstatedAt: NOW.toISOString() } }]);
-    expect(given(enrolled, activated, suspended, ...events).status).toBe('active');
+    expect(given(enrolled, activated, suspended, ...events).state.status).toBe('active');
   });
 
   it('given a suspended partner, when reinstated with a reason, then the reason is recorded', () => {
-    const events = when(given(enrolled, activated, suspended), { type: 'ReinstatePartner', data: { partnerId: 'P1', reason: 'paid up' } });
+    const events = given(enrolled, activated, suspended).when({ type: 'ReinstatePartner', data: { partnerId: 'P1', reason: 'paid up' } }).events();
     expect(events).toEqual([{ type: 'PartnerReinstated', data: { partnerId: 'P1', reason: 'paid up', reinstatedAt: NOW.toISOString() } }]);
   });
 
   it('suspension and reinstatement can alternate', () => {
-    expect(given(enrolled, activated, suspended, reinstated, suspended, reinstated).status).toBe('active');
+    expect(given(enrolled, activated, suspended, reinstated, suspended, reinstated).state.status).toBe('active');
   });
 
   it.each([
@@ -145,9 +143,9 @@ describe('lifecycle', () => {
     ['active', [enrolled, activated]],
     ['suspended', [enrolled, activated, suspended]],
   ])('given a %s partner, when terminated, then PartnerTerminated and it is terminated', (_status, history) => {
-    const events = when(given(...history), terminate);
+    const events = given(...history).when(terminate).events();
     expect(events).toEqual([{ type: 'PartnerTerminated', data: { partnerId: 'P1', reason: 'contract ended', terminatedAt: NOW.toISOString() } }]);
-    expect(given(...history, ...events).status).toBe('terminated');
+    expect(given(...history, ...events).state.status).toBe('terminated');
   });
 
   it.each<[string, PartnerCommand, PartnerEvent[], string]>([
@@ -162,7 +160,7 @@ describe('lifecycle', () => {
     ['reinstate a terminated', reinstate, [enrolled, activated, suspended, terminated], 'cannot reinstate partner P1: it is terminated'],
     ['terminate a terminated', terminate, [enrolled, terminated], 'cannot terminate partner P1: it is terminated'],
   ])('when asked to %s partner, then RuleViolation naming the status', (_what, command, history, message) => {
-    const act = () => when(given(...history), command);
+    const act = () => given(...history).when(command).events();
     expect(act).toThrow(RuleViolation);
     expect(act).toThrow(message);
   });
@@ -174,7 +172,7 @@ describe('lifecycle', () => {
     ['terminate', terminate],
     ['certify', certify()],
   ])('given no partner, when asked to %s, then NotFound', (_what, command) => {
-    const act = () => when(given(), command);
+    const act = () => given().when(command).events();
     expect(act).toThrow(NotFound);
     expect(act).toThrow('partner P1 not found');
   });
@@ -184,13 +182,13 @@ describe('lifecycle', () => {
     ['terminate without a reason', { type: 'TerminatePartner', data: { partnerId: 'P1', reason: ' ' } }, [enrolled]],
     ['reinstate with an empty reason', { type: 'ReinstatePartner', data: { partnerId: 'P1', reason: '' } }, [enrolled, activated, suspended]],
   ])('when asked to %s, then InvalidInput', (_what, command, history) => {
-    expect(() => when(given(...history), command)).toThrow(InvalidInput);
+    expect(() => given(...history).when(command).events()).toThrow(InvalidInput);
   });
 });
 
 describe('CertifySeller', () => {
   it('given an active partner, when a seller is certified, then SellerCertified with canonical times', () => {
-    expect(when(given(enrolled, activated), certify({ expiresAt: '2027-01-15T00:00:00+01:00' }))).toEqual([
+    expect(given(enrolled, activated).when(certify({ expiresAt: '2027-01-15T00:00:00+01:00' })).events()).toEqual([
       {
         type: 'SellerCertified',
         data: {
@@ -208,11 +206,11 @@ describe('CertifySeller', () => {
     ['pending', [enrolled]],
     ['suspended', [enrolled, activated, suspended]],
   ])('given a %s partner, when a seller is certified, then it is recorded', (_status, history) => {
-    expect(when(given(...history), certify())).toHaveLength(1);
+    expect(given(...history).when(certify()).events()).toHaveLength(1);
   });
 
   it('given a terminated partner, when a seller is certified, then RuleViolation', () => {
-    const act = () => when(given(enrolled, activated, terminated), certify());
+    const act = () => given(enrolled, activated, terminated).when(certify()).events();
     expect(act).toThrow(RuleViolation);
     expect(act).toThrow('cannot certify a seller of partner P1: it is terminated');
   });
@@ -227,30 +225,30 @@ describe('CertifySeller', () => {
     ['an invalid sellerId', { sellerId: 'seller one' }, 'sellerId'],
     ['an empty certification', { certification: '' }, 'certification'],
   ])('when certified with %s, then InvalidInput', (_what, over, path) => {
-    const act = () => when(given(enrolled, activated), certify(over));
+    const act = () => given(enrolled, activated).when(certify(over)).events();
     expect(act).toThrow(InvalidInput);
     expect(act).toThrow(expect.objectContaining({ errors: [expect.objectContaining({ path })] }));
   });
 
   it('given the same certification, when certified again (any spelling of the same instants), then nothing happens', () => {
-    const state = given(enrolled, activated, certified('S1', '2026-01-15T00:00:00.000Z', '2027-01-15T00:00:00.000Z'));
-    expect(when(state, certify({ earnedAt: '2026-01-15', expiresAt: '2027-01-15T01:00:00+01:00' }))).toEqual([]);
+    const history = given(enrolled, activated, certified('S1', '2026-01-15T00:00:00.000Z', '2027-01-15T00:00:00.000Z'));
+    expect(history.when(certify({ earnedAt: '2026-01-15', expiresAt: '2027-01-15T01:00:00+01:00' })).events()).toEqual([]);
   });
 
   it('given a certification without expiry, when repeated without expiry, then nothing happens', () => {
-    expect(when(given(enrolled, certified('S1', '2026-01-15T00:00:00.000Z')), certify())).toEqual([]);
+    expect(given(enrolled, certified('S1', '2026-01-15T00:00:00.000Z')).when(certify()).events()).toEqual([]);
   });
 
   it('given a certification, when the same one is sent with another expiry, then AlreadyExists (no overwrite)', () => {
-    const state = given(enrolled, certified('S1', '2026-01-15T00:00:00.000Z', '2027-01-15T00:00:00.000Z'));
-    const act = () => when(state, certify({ expiresAt: '2028-01-15' }));
+    const history = given(enrolled, certified('S1', '2026-01-15T00:00:00.000Z', '2027-01-15T00:00:00.000Z'));
+    const act = () => history.when(certify({ expiresAt: '2028-01-15' })).events();
     expect(act).toThrow(AlreadyExists);
     expect(act).toThrow('seller S1 of partner P1 already holds Sales Pro earned at 2026-01-15T00:00:00.000Z, expiring at 2027-01-15T00:00:00.000Z');
   });
 
   it('given a certification, when renewed with a later earnedAt, then a new SellerCertified', () => {
-    const state = given(enrolled, certified('S1', '2026-01-15T00:00:00.000Z', '2027-01-15T00:00:00.000Z'));
-    expect(when(state, certify({ earnedAt: '2027-01-10', expiresAt: '2028-01-10' }))).toHaveLength(1);
+    const history = given(enrolled, certified('S1', '2026-01-15T00:00:00.000Z', '2027-01-15T00:00:00.000Z'));
+    expect(history.when(certify({ earnedAt: '2027-01-10', expiresAt: '2028-01-10' })).events()).toHaveLength(1);
   });
 });
 
@@ -263,7 +261,7 @@ describe('certifiedSellersAt', () => {
     certified('S3', '2026-05-01T00:00:00.000Z'),
     certified('S4', '2025-01-01T00:00:00.000Z', '2025-12-31T00:00:00.000Z'),
     certified('S4', '2026-02-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z'),
-  );
+  ).state;
 
   it.each([
     ['before anything was earned', '2024-06-01T00:00:00.000Z', 0],
@@ -282,7 +280,7 @@ describe('certifiedSellersAt', () => {
   });
 
   it('is 0 for an unknown partner', () => {
-    expect(certifiedSellersAt(given(), NOW)).toBe(0);
+    expect(certifiedSellersAt(given().state, NOW)).toBe(0);
   });
 });
 
@@ -291,7 +289,7 @@ describe('evolve', () => {
     const promoted = given(enrolled, activated, {
       type: 'PartnerTierChanged',
       data: { partnerId: 'P1', from: 'Registered', to: 'Gold', kind: 'promotion', asOf: T0, programVersion: 0 },
-    });
+    }).state;
     expect(promoted).toMatchObject({ tier: 'Gold' });
 
     const scheduled = partnerDecider.evolve(promoted, {
@@ -312,8 +310,8 @@ describe('evolve', () => {
   });
 
   it('is total: an event that does not fit the state, or an unknown type, leaves it unchanged', () => {
-    expect(given(activated)).toEqual({ status: 'none' });
-    const state = given(enrolled);
+    expect(given(activated).state).toEqual({ status: 'none' });
+    const state = given(enrolled).state;
     expect(partnerDecider.evolve(state, { ...enrolled, data: { ...enrolled.data, name: 'Other' } } as PartnerEvent)).toBe(state);
     expect(partnerDecider.evolve(state, { type: 'SomethingNew', data: {} } as unknown as PartnerEvent)).toBe(state);
   });
