@@ -234,7 +234,7 @@ describe('GET /v1/events/stream', () => {
       c.close();
     }
     expect((await t.request('GET', '/v1/events/stream', { key: null })).status).toBe(401);
-    for (const query of ['fromPosition=abc', 'types=not%20a%20type', 'streams=partner-x', 'other=1']) {
+    for (const query of ['fromPosition=abc', 'types=not%20a%20type', 'types=PartnerEnrolled,PartnerEnroled', 'streams=partner-x', 'other=1']) {
       const r = await t.request('GET', `/v1/events/stream?${query}`, { key: KEYS.subscriber });
       expect({ query, status: r.status, type: r.body.type }).toEqual({ query, status: 400, type: 'validation-failed' });
     }

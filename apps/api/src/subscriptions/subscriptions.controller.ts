@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ALL_EVENT_TYPES } from '#events/catalog.js';
 import type { Actor } from '#events/envelope.js';
 import type { EventStore, ReadFilter } from '#libs/event-store/port.js';
 import { EVENT_STORE } from '#libs/ledger/tokens.js';
@@ -46,9 +47,16 @@ export class SubscriptionsController {
       from = BigInt(lastEventId.trim());
     }
     if (this.streams.shuttingDown) throw new ProblemException('service-unavailable', 'The service is shutting down; reconnect shortly.', { headers: { 'Retry-After': '3' } });
+    const types = query.types?.split(',');
+    const unknown = types?.filter((t) => !ALL_EVENT_TYPES.has(t)) ?? [];
+    if (unknown.length) {
+      throw ProblemException.validationFailed(`No event type is named ${unknown.join(', ')}: the catalog is in the AsyncAPI document at /docs/events.`, [
+        { path: 'types', message: `unknown event type(s): ${unknown.join(', ')}` },
+      ]);
+    }
     const categories = query.streams?.split(',');
     const filter: ReadFilter = {
-      ...(query.types ? { eventTypes: query.types.split(',') } : {}),
+      ...(types ? { eventTypes: types } : {}),
       // Category `partner` is every stream id starting `partner-` (and never `partnerdomain-`).
       ...(categories ? { streamPrefixes: categories.map((c) => `${c}-`) } : {}),
     };
