@@ -1,25 +1,19 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query as Q, Req, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
-import { NotFound } from '#libs/kernel/errors.js';
+import { changesOf, EvaluateTiersCommand, type EvaluationOutcome } from '#libs/ledger/tiers.commands.js';
 import { isCurrency } from '#libs/money/currency.js';
-import { priceWaterfall, type Waterfall } from '#libs/tiers/waterfall.js';
-import { getPartner } from '#projections/partners/partners.queries.js';
-import { getTierStanding, listTierStandings, type TierStanding } from '#projections/tier-standings/tier-standings.queries.js';
+import type { TierStanding } from '#projections/tier-standings/tier-standings.queries.js';
 import { contextOf, minPositionOf } from '../http/http-context.js';
 import { LedgerIdPipe } from '../http/id.pipe.js';
-import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
-import { ReadModels } from '#projections/runner/read-models.js';
 import { commandResponse } from '../http/responses.js';
-import { CLOCK, type Clock } from '#libs/ledger/tokens.js';
 import { parseLedgerTime } from '../http/validation.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
-import { ProgramInForce } from '#libs/ledger/program.commands.js';
 import { ListStandingsQueryDto, StandingQueryDto, TierEvaluationDto, WaterfallQueryDto } from './tiers.dto.js';
-import { changesOf, EvaluateTiersCommand, type EvaluationOutcome } from '#libs/ledger/tiers.commands.js';
+import { GetStandingQuery, ListStandingsQuery, PriceWaterfallQuery, type TierStandingPage, type WaterfallView } from './tiers.handlers.js';
 
 @ApiTags('tiers')
 @ApiBearerAuth()
@@ -27,10 +21,7 @@ import { changesOf, EvaluateTiersCommand, type EvaluationOutcome } from '#libs/l
 export class TiersController {
   constructor(
     @Inject(CommandBus) private readonly commands: CommandBus,
-    @Inject(ReadModels) private readonly readModels: ReadModels,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(ProgramInForce) private readonly programs: ProgramInForce,
-    @Inject(StreamDealDirectory) private readonly deals: StreamDealDirectory,
+    @Inject(QueryBus) private readonly queries: QueryBus,
   ) {}
 
   @Post('tier-evaluations')
@@ -47,52 +38,37 @@ export class TiersController {
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: "A partner's tier standing as of a business time (default now)" })
-  async standing(@Param('partnerId', LedgerIdPipe) partnerId: string, @Query() q: StandingQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<TierStanding> {
+  async standing(@Param('partnerId', LedgerIdPipe) partnerId: string, @Q() q: StandingQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<TierStanding> {
     assertPartnerAccess(actor, partnerId);
-    const asOf = q.asOf ? new Date(parseLedgerTime(q.asOf)!) : this.clock.now();
-    const r = await this.readModels.read(minPositionOf(q.minPosition), (db) => getTierStanding(db, partnerId, asOf));
-    if (!r.value) throw new NotFound(`partner ${partnerId} not found`);
-    void reply.header('Ledger-Position', r.position.toString());
-    return r.value;
+    return answer(reply, await this.queries.execute(new GetStandingQuery(partnerId, asOfOf(q.asOf), minPositionOf(q.minPosition))));
   }
 
   @Get('tier-standings')
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'Tier standings, filtered by current tier, paged' })
-  async standings(@Query() q: ListStandingsQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply) {
+  async standings(@Q() q: ListStandingsQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<TierStandingPage> {
     const partnerId = visiblePartnerFilter(actor, q.partnerId);
-    const asOf = q.asOf ? new Date(parseLedgerTime(q.asOf)!) : this.clock.now();
-    const r = await this.readModels.read(minPositionOf(q.minPosition), (db) =>
-      listTierStandings(db, { tier: q.tier, limit: q.limit, cursor: q.cursor, ...(partnerId !== undefined ? { partnerId } : {}) }, asOf),
-    );
-    void reply.header('Ledger-Position', r.position.toString());
-    return r.value;
+    const filter = { tier: q.tier, limit: q.limit, cursor: q.cursor, ...(partnerId !== undefined ? { partnerId } : {}) };
+    return answer(reply, await this.queries.execute(new ListStandingsQuery(filter, asOfOf(q.asOf), minPositionOf(q.minPosition))));
   }
 
   @Get('partners/:id/price-waterfall')
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'What the partner pays: list price, tier discount, deal-registration layer, net' })
-  async waterfall(@Param('id', LedgerIdPipe) partnerId: string, @Query() q: WaterfallQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<Waterfall & { currency: string; tier: string; programVersion: number }> {
+  async waterfall(@Param('id', LedgerIdPipe) partnerId: string, @Q() q: WaterfallQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<WaterfallView> {
     assertPartnerAccess(actor, partnerId);
     if (!isCurrency(q.currency)) throw ProblemException.validationFailed('currency is not an ISO 4217 currency', [{ path: 'currency', message: 'must be an ISO 4217 code such as USD' }]);
     const listPriceMinor = Number(q.listPriceMinor);
     if (!Number.isSafeInteger(listPriceMinor)) throw ProblemException.validationFailed('listPriceMinor is too large', [{ path: 'listPriceMinor', message: 'must be a safe integer' }]);
-    const now = this.clock.now();
-    const r = await this.readModels.read(minPositionOf(q.minPosition), (db) => ({ partner: getPartner(db, partnerId, now) }));
-    if (!r.value.partner) throw new NotFound(`partner ${partnerId} not found`);
-    const program = await this.programs.get();
-    const tier = program.tiers.find((t) => t.name === r.value.partner!.tier);
-    const layers: { kind: 'tier-discount' | 'deal-registration'; bps: number }[] = [{ kind: 'tier-discount', bps: tier?.discountBps ?? 0 }];
-    if (q.dealId !== undefined) {
-      const deal = await this.deals.find(q.dealId);
-      // Only the partner holding the approved registration, while it is protected, earns the layer.
-      const held = deal !== undefined && deal.partnerId === partnerId && deal.status === 'approved' && deal.protectedUntil !== undefined && Date.parse(deal.protectedUntil) >= now.getTime();
-      // A program whose discounts add up past 100% gives the registration what is left, never more.
-      if (held) layers.push({ kind: 'deal-registration', bps: Math.min(program.dealRegistrationDiscountBps, 10_000 - layers[0]!.bps) });
-    }
-    void reply.header('Ledger-Position', r.position.toString());
-    return { ...priceWaterfall(listPriceMinor, layers), currency: q.currency, tier: r.value.partner.tier, programVersion: program.version };
+    return answer(reply, await this.queries.execute(new PriceWaterfallQuery(partnerId, listPriceMinor, q.currency, q.dealId, minPositionOf(q.minPosition))));
   }
+}
+
+const asOfOf = (asOf: string | undefined): Date | undefined => (asOf ? new Date(parseLedgerTime(asOf)!) : undefined);
+
+function answer<T>(reply: FastifyReply, r: { position: bigint; value: T }): T {
+  void reply.header('Ledger-Position', r.position.toString());
+  return r.value;
 }
