@@ -89,7 +89,10 @@ export function readinessChecksProvider(config: LedgerConfig): Provider {
       {
         name: 'projections',
         async check() {
-          if (runner.error) return { ok: false, detail: `projection runner stopped: ${runner.error instanceof Error ? runner.error.message : String(runner.error)}` };
+          if (runner.error) {
+            const why = runner.error instanceof Error ? runner.error.message : String(runner.error);
+            return { ok: false, detail: runner.reconnecting ? `projection runner reconnecting to the store (it resumes from its checkpoints): ${why}` : `projection runner stopped: ${why}` };
+          }
           const maxEvents = config.readyMaxLagEvents;
           const maxSeconds = config.readyMaxLagSeconds;
           const lag = await measureLag(store, runner, clock, maxEvents + 1);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { digestAt, verifyLog } from '../integrity.js';
-import { DuplicateEventIdError, WrongExpectedVersionError, type EventStore } from '../port.js';
+import { DuplicateEventIdError, QueryUnavailableError, WrongExpectedVersionError, type EventStore } from '../port.js';
 import { collect, metadata, newEvent, uniqueStream } from './fixtures.js';
 
 /** What a test needs to do to the store behind the port's back (an operator, another program). */
@@ -346,9 +346,15 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
   });
 }
 
+/** Polls `cond`; a store that says it cannot answer yet (`QueryUnavailableError`) counts as "not yet". */
 export async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
+  const attempt = (): Promise<boolean> =>
+    cond().catch((err: unknown) => {
+      if (err instanceof QueryUnavailableError) return false;
+      throw err;
+    });
+  while (!(await attempt())) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
   }
