@@ -13,7 +13,7 @@ import {
 import { eventStoreContract } from '../testing/contract.js';
 import { FakeEsdbClient } from '../testing/fake-esdb-client.js';
 import { collect, newEvent, uniqueStream } from '../testing/fixtures.js';
-import { EsdbEventStore, deadlineFrom } from './esdb-event-store.js';
+import { EsdbEventStore, deadlineFrom, splitNamespace } from './esdb-event-store.js';
 import { encodePosition } from './mapping.js';
 
 // The whole shared contract against the in-memory server, then what only faults can show. The same contract
@@ -31,6 +31,48 @@ eventStoreContract('EventStoreDB adapter on an in-memory server', async () => ne
   writeForeign: async (id) => {
     shared.writeForeign(id, 'SomethingElse', { not: 'ours' });
   },
+});
+
+// The same contract for a ledger in a namespace, beside another ledger's events on the same server.
+eventStoreContract(
+  'EventStoreDB adapter in a namespace, sharing an in-memory server',
+  async () => {
+    const neighbour = new EsdbEventStore(shared.asClient(), { namespace: 'other.' });
+    await neighbour.append(uniqueStream(), [newEvent('Neighbour')], 'any');
+    return new EsdbEventStore(shared.asClient(), { deadlineMs: 2000, namespace: 'mine.' });
+  },
+  {
+    crossStreamEventIds: false,
+    deleteStream: async (id) => {
+      shared.deleteStream(`mine.${id}`);
+      shared.scavenge();
+    },
+    writeForeign: async (id) => {
+      shared.writeForeign(`mine.${id}`, 'SomethingElse', { not: 'ours' });
+    },
+  },
+);
+
+describe('namespaces', () => {
+  it('two ledgers on one server use the same stream ids without seeing each other', async () => {
+    const fake = new FakeEsdbClient();
+    const a = new EsdbEventStore(fake.asClient(), { namespace: 'a.' });
+    const b = new EsdbEventStore(fake.asClient(), { namespace: 'b.' });
+    await a.append('partner-P1', [newEvent('Enrolled', { by: 'a' })], 'no_stream');
+    await b.append('partner-P1', [newEvent('Enrolled', { by: 'b' })], 'no_stream');
+    expect(fake.log.map((r) => r.streamId)).toEqual(['a.partner-P1', 'b.partner-P1']);
+    expect((await a.readStream('partner-P1')).map((e) => e.data)).toEqual([{ by: 'a' }]);
+    expect((await collect(b.readAll())).map((e) => [e.streamId, e.data])).toEqual([['partner-P1', { by: 'b' }]]);
+    expect(await a.headPosition()).toBeLessThan(await b.headPosition());
+    expect((await verifyLog(a)).ok).toBe(true);
+  });
+
+  it('comes from the connection string, which the client gets without it', () => {
+    expect(splitNamespace('esdb://h:2113?tls=false&ledgerNamespace=t1.&defaultDeadline=5')).toEqual({ clientString: 'esdb://h:2113?tls=false&defaultDeadline=5', namespace: 't1.' });
+    expect(splitNamespace('esdb://h:2113?ledgerNamespace=t1.')).toEqual({ clientString: 'esdb://h:2113', namespace: 't1.' });
+    expect(splitNamespace('esdb://h:2113?ledgerNamespace=t1.&tls=false')).toEqual({ clientString: 'esdb://h:2113?tls=false', namespace: 't1.' });
+    expect(splitNamespace('esdb://h:2113?tls=false')).toEqual({ clientString: 'esdb://h:2113?tls=false' });
+  });
 });
 
 describe('EventStoreDB adapter on an in-memory server, with legacy (pre-v20) positions', () => {

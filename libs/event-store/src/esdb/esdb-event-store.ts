@@ -77,6 +77,12 @@ export interface EsdbOptions {
    * requests and readiness: the adapter keeps its own timer and cancels the call when it fires.
    */
   readonly deadlineMs?: number;
+  /**
+   * A prefix of every stream id on the server, so that several ledgers (or test runs) share one cluster
+   * without seeing each other: the ledger's ids, hashes and filters stay as they are, reads of the log see only
+   * this namespace. Must not start with `$`. Set with `ledgerNamespace=` in the connection string.
+   */
+  readonly namespace?: string;
 }
 
 /**
@@ -98,12 +104,15 @@ export class EsdbEventStore implements EventStore {
   private closed = false;
   private readonly subscriptions = new Set<Subscription>();
   private readonly deadlineMs: number;
+  private readonly ns: string;
 
   constructor(
     private readonly client: EsdbClient,
     options: EsdbOptions = {},
   ) {
     this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    this.ns = options.namespace ?? '';
+    if (this.ns.startsWith('$') || /\s/.test(this.ns)) throw new RangeError(`namespace ${JSON.stringify(this.ns)} may not start with $ or hold spaces`);
     if (!Number.isSafeInteger(this.deadlineMs) || this.deadlineMs <= 0) throw new RangeError(`deadline ${this.deadlineMs} ms is not a positive integer`);
   }
 
@@ -113,7 +122,11 @@ export class EsdbEventStore implements EventStore {
    * `defaultDeadline` (ms) becomes the adapter's deadline for every call.
    */
   static connect(connectionString: string, options: EsdbOptions = {}): EsdbEventStore {
-    return new EsdbEventStore(EventStoreDBClient.connectionString(connectionString), { deadlineMs: options.deadlineMs ?? deadlineFrom(connectionString) });
+    const { clientString, namespace } = splitNamespace(connectionString);
+    return new EsdbEventStore(EventStoreDBClient.connectionString(clientString), {
+      deadlineMs: options.deadlineMs ?? deadlineFrom(connectionString),
+      namespace: options.namespace ?? namespace,
+    });
   }
 
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -137,7 +150,7 @@ export class EsdbEventStore implements EventStore {
       try {
         const result = await this.withDeadline(`append to ${streamId}`, () =>
           this.client.appendToStream(
-            streamId,
+            this.ns + streamId,
             chained.map((c) =>
               jsonEvent({ id: c.event.eventId, type: c.event.type, data: c.event.data as JSONType, metadata: encodeMetadata(c.event.metadata, c.prevHash, c.hash) }),
             ),
@@ -220,11 +233,11 @@ export class EsdbEventStore implements EventStore {
     if (upTo <= from) return;
     const to = decodePosition(upTo);
     let after: Position | undefined = from === 0n ? undefined : decodePosition(from);
-    for await (const resolved of this.boundedRead(start, to, (progress) => serverFilter(options.filter, progress))) {
+    for await (const resolved of this.boundedRead(start, to, (progress) => serverFilter(this.inNamespace(options.filter), progress))) {
       const ev = resolved.event!;
       if (after && comparePositions(ev.position!, after) <= 0) continue;
       after = ev.position;
-      const e = tryDecodeRecorded(resolved);
+      const e = this.decode(resolved);
       if (e && matchesFilter(e, options.filter)) {
         yield e;
         if (--remaining <= 0) return;
@@ -236,7 +249,8 @@ export class EsdbEventStore implements EventStore {
     this.assertOpen();
     // Validates (synchronously, so a bad Last-Event-ID is refused before any response is started).
     const start = toReadPosition(fromPosition);
-    const source: AllStreamSubscription = this.client.subscribeToAll({ fromPosition: start, filter: serverFilter(filter) });
+    const source: AllStreamSubscription = this.client.subscribeToAll({ fromPosition: start, filter: serverFilter(this.inNamespace(filter)) });
+    const decode = (r: ResolvedEvent): RecordedEvent | undefined => this.decode(r);
     // The client emits gRPC failures as 'error' events without ending the readable, so an iteration not yet
     // started would never see them (and, with no listener, one would crash the process): destroying the
     // readable with the error hands it to whoever iterates, now or later.
@@ -265,7 +279,7 @@ export class EsdbEventStore implements EventStore {
           // The subscription starts after `fromPosition` already; this guards the exclusivity regardless.
           if (after && comparePositions(ev.position, after) <= 0) continue;
           after = ev.position;
-          const e = tryDecodeRecorded(resolved);
+          const e = decode(resolved);
           if (e && matchesFilter(e, filter)) yield e;
         }
       } catch (err) {
@@ -304,7 +318,7 @@ export class EsdbEventStore implements EventStore {
         const ev = resolved.event;
         if (!ev?.position || (before && comparePositions(ev.position, before) >= 0)) continue;
         before = ev.position;
-        if (tryDecodeRecorded(resolved)) return encodePosition(ev.position);
+        if (this.decode(resolved)) return encodePosition(ev.position);
       }
       if (page.length < HEAD_PAGE || !before) return 0n;
       cursor = before;
@@ -338,7 +352,7 @@ export class EsdbEventStore implements EventStore {
       const links = await this.readResolved(`$bc-${commandId}`, { direction: FORWARDS, fromRevision: START, resolveLinkTos: true });
       for (const resolved of links) {
         // A link whose event was deleted or scavenged resolves to nothing.
-        const e = tryDecodeRecorded(resolved);
+        const e = this.decode(resolved);
         if (e && e.metadata.commandId === commandId) byId.set(e.eventId, e);
       }
     }
@@ -363,7 +377,7 @@ export class EsdbEventStore implements EventStore {
     try {
       const result = await this.withDeadline(`import into ${e.streamId}`, () =>
         this.client.appendToStream(
-          e.streamId,
+          this.ns + e.streamId,
           jsonEvent({ id: e.eventId, type: e.type, data: e.data as JSONType, metadata: encodeMetadata(e.metadata, e.prevHash, e.hash) }),
           { expectedRevision: appendRevisionFor(head?.revision), deadline: this.deadlineMs },
         ),
@@ -397,7 +411,10 @@ export class EsdbEventStore implements EventStore {
     const markers = (progress: CheckpointReached): Filter => eventTypeFilter({ regex: '^\\$(?:metadata|streamDeleted)$', checkpointReached: progress });
     for await (const resolved of this.boundedRead(START, end, markers)) {
       const r = resolved.event ? removalOf(resolved.event) : undefined;
-      if (r && !r.streamId.startsWith('$')) found.set(`${r.streamId}:${r.kind}`, r);
+      if (r && !r.streamId.startsWith('$') && r.streamId.startsWith(this.ns)) {
+        const streamId = r.streamId.slice(this.ns.length);
+        found.set(`${streamId}:${r.kind}`, { ...r, streamId });
+      }
     }
     return [...found.values()];
   }
@@ -557,8 +574,8 @@ export class EsdbEventStore implements EventStore {
     streamId: string,
     options: { direction: typeof FORWARDS | typeof BACKWARDS; fromRevision: ReadRevision; maxCount?: number; requiresLeader?: boolean },
   ): Promise<RecordedEvent[]> {
-    const resolved = await this.readResolved(streamId, options);
-    return resolved.filter((r) => r.event && !isSystemEvent(r.event)).map(decodeRecorded);
+    const resolved = await this.readResolved(this.ns + streamId, options);
+    return resolved.filter((r) => r.event && !isSystemEvent(r.event)).map((r) => this.outOfNamespace(decodeRecorded(r))!);
   }
 
   private async readResolved(
@@ -635,6 +652,25 @@ export class EsdbEventStore implements EventStore {
     });
   }
 
+  /** A ledger event of this namespace, with the id the ledger knows; undefined for anything else. */
+  private decode(resolved: ResolvedEvent): RecordedEvent | undefined {
+    const e = tryDecodeRecorded(resolved);
+    return e && this.outOfNamespace(e);
+  }
+
+  private outOfNamespace(e: RecordedEvent): RecordedEvent | undefined {
+    if (this.ns === '') return e;
+    if (!e.streamId.startsWith(this.ns)) return undefined;
+    return { ...e, streamId: e.streamId.slice(this.ns.length) };
+  }
+
+  /** The filter as the server must see it: within the namespace (by stream prefix) when there is one. */
+  private inNamespace(filter: ReadFilter | undefined): ReadFilter | undefined {
+    if (this.ns === '') return filter;
+    const prefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes.map((p) => this.ns + p) : [this.ns];
+    return { streamPrefixes: prefixes };
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new Error('event store is closed');
   }
@@ -649,6 +685,14 @@ function cancel(read: unknown): void {
   const r = read as { cancel?: () => Promise<void>; destroy?: (e?: Error) => void };
   void r.cancel?.().catch(() => undefined);
   r.destroy?.();
+}
+
+/** Takes the adapter's own `ledgerNamespace` option out of a connection string (the client would warn about it). */
+export function splitNamespace(connectionString: string): { clientString: string; namespace?: string } {
+  const m = /([?&])ledgerNamespace=([^&]*)(&?)/i.exec(connectionString);
+  if (!m) return { clientString: connectionString };
+  const clientString = (connectionString.slice(0, m.index) + (m[3] ? m[1] : '') + connectionString.slice(m.index + m[0].length)).replace(/\?$/, '');
+  return { clientString, namespace: decodeURIComponent(m[2]!) };
 }
 
 /** `defaultDeadline` (ms) of a connection string, which the client itself applies only to some calls. */
