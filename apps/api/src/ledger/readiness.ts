@@ -25,7 +25,7 @@ export interface LedgerLag {
 
 /**
  * Each read model's distance from the log's head, in events and in seconds. Events are counted rather than
- * subtracted: EventStoreDB positions are not dense (commit << 32 | offset), and neither are SQLite ones after
+ * subtracted: EventStoreDB positions are not dense (commit × 2^24 − offset), and neither are SQLite ones after
  * an import. The age is that of the oldest unapplied event, not of the last applied one: after a quiet hour a
  * new event would otherwise look an hour late the moment it arrives.
  */
