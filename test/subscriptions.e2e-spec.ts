@@ -1,6 +1,9 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { EventStreams } from '#api/subscriptions/event-streams.js';
 import type { WireEvent } from '#events/envelope.js';
+import { EsdbEventStore } from '#libs/event-store/esdb/esdb-event-store.js';
+import { StoreUnavailableError } from '#libs/event-store/port.js';
+import { FakeEsdbClient } from '#libs/event-store/testing/fake-esdb-client.js';
 import { newEvent } from '#libs/event-store/testing/fixtures.js';
 import { KEYS, removeDir, startApp, type TestApp } from './support/app.js';
 
@@ -172,6 +175,62 @@ describe('GET /v1/events/stream', () => {
       expect(delivered).toEqual(range(3n, head));
     } finally {
       second.close();
+    }
+  });
+
+  it('goes on after the store subscription fails (a leader election): subscribes again after the last event sent', async () => {
+    const store = t.store;
+    const original = store.subscribe.bind(store);
+    const opened: bigint[] = [];
+    store.subscribe = (from = 0n, filter) => {
+      opened.push(from);
+      const inner = original(from, filter);
+      if (opened.length > 1) return inner;
+      const it = inner[Symbol.asyncIterator]();
+      let delivered = 0;
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: async () => {
+            if (delivered === 3) throw new StoreUnavailableError('EventStoreDB unavailable: leader election');
+            delivered += 1;
+            return it.next();
+          },
+        }),
+        close: () => inner.close(),
+      };
+    };
+    try {
+      const c = await SseClient.connect(t.url, '/v1/events/stream?fromPosition=2');
+      try {
+        await c.until((x) => x.messages.length >= 3, 'three events');
+        await enroll(t, 'S1');
+        const head = await t.store.headPosition();
+        await c.until((x) => x.messages.some((m) => m.id === head.toString()), 'the live tail');
+        // Nothing missed, nothing repeated, one connection: the client never noticed.
+        expect(c.positions).toEqual(range(3n, head));
+        expect(opened).toEqual([2n, 5n]);
+        expect(c.ended).toBe(false);
+        expect(t.app.get(EventStreams).stats().map((x) => x.resubscribed)).toContain(1);
+      } finally {
+        c.close();
+      }
+    } finally {
+      delete (store as { subscribe?: unknown }).subscribe;
+    }
+  });
+
+  it('answers 400, not 500, to a Last-Event-ID the store never issued (a SQLite-era id presented to EventStoreDB)', async () => {
+    const store = t.store;
+    const esdb = new EsdbEventStore(new FakeEsdbClient().asClient());
+    store.subscribe = (from, filter) => esdb.subscribe(from, filter);
+    try {
+      const r = await t.request('GET', '/v1/events/stream', { key: KEYS.subscriber, headers: { 'last-event-id': '12345' } });
+      expect(r.status).toBe(400);
+      expect(r.body.type).toBe('validation-failed');
+      expect(r.headers.get('content-type')).toMatch(/problem\+json/);
+    } finally {
+      delete (store as { subscribe?: unknown }).subscribe;
+      await esdb.close();
     }
   });
 

@@ -6,7 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '#events/envelope.js';
+import { StoreUnavailableError, type ReadFilter, type Subscription } from '#libs/event-store/port.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { waitUntil } from '#libs/event-store/testing/contract.js';
 import { newEvent } from '#libs/event-store/testing/fixtures.js';
 import { countingProjection } from '../../test/support/counting-projection.mjs';
 import type { Projection } from './projection.js';
@@ -273,6 +275,102 @@ describe('projection runner', () => {
     await runner.catchUp();
     expect(totals(db)).toEqual({ rows: 5000, total: expected });
     expect(indexes(db)).toEqual(['counted_by_position', 'counted_unique']);
+    db.close();
+    await store.close();
+  });
+});
+
+/**
+ * The store as a cluster shows it to a client during a leader election: every call fails with UNAVAILABLE
+ * until `up()`, and a subscription already open fails at once. The events stay in the log meanwhile.
+ */
+function flakyStore(store: SqliteEventStore): { store: SqliteEventStore; down(): void; up(): void; subscribedFrom: bigint[] } {
+  let failOpen: ((e: Error) => void)[] = [];
+  let isDown = false;
+  const subscribedFrom: bigint[] = [];
+  const unavailable = (): StoreUnavailableError => new StoreUnavailableError('EventStoreDB unavailable: leader election');
+  const flaky = Object.assign(Object.create(store) as SqliteEventStore, {
+    headPosition: async () => {
+      if (isDown) throw unavailable();
+      return store.headPosition();
+    },
+    subscribe: (from?: bigint, filter?: ReadFilter): Subscription => {
+      subscribedFrom.push(from ?? 0n);
+      if (isDown) {
+        return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(unavailable()) }), close: async () => undefined };
+      }
+      const inner = store.subscribe(from, filter);
+      const it = inner[Symbol.asyncIterator]();
+      const broken = new Promise<never>((_, reject) => failOpen.push(reject));
+      broken.catch(() => undefined);
+      return {
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.race([it.next(), broken]) }),
+        close: () => inner.close(),
+      };
+    },
+  });
+  return {
+    store: flaky,
+    subscribedFrom,
+    down() {
+      isDown = true;
+      for (const f of failOpen) f(unavailable());
+      failOpen = [];
+    },
+    up() {
+      isDown = false;
+    },
+  };
+}
+
+describe('projection runner against a store that goes away', () => {
+  it('restarts from its checkpoint with backoff after UNAVAILABLE, reports it meanwhile, and applies each event once', async () => {
+    const inner = SqliteEventStore.open(join(dir, 'flaky.sqlite'), { pollMs: 10 });
+    const db = openReadModels(join(dir, 'flaky-read.sqlite'));
+    const expected = await seed(inner, 200);
+    const flaky = flakyStore(inner);
+    const errors: unknown[] = [];
+    const runner = new ProjectionRunner(flaky.store, db, [counting], { retry: { firstMs: 5, maxMs: 20 }, onError: (e) => errors.push(e) });
+    runner.start();
+    expect(await runner.waitFor(await inner.headPosition(), 5000)).toBe(true);
+    const checkpoint = runner.position('counting');
+
+    flaky.down();
+    await waitUntil(async () => errors.length >= 3);
+    expect(runner.error).toBeInstanceOf(StoreUnavailableError);
+    expect(runner.reconnecting).toBe(true);
+    // Other writers go on while this instance cannot read.
+    const late = await inner.append('count-late', [newEvent('Counted', { n: 5000 })], 'any');
+    flaky.up();
+
+    expect(await runner.waitFor(late.position, 5000)).toBe(true);
+    expect(totals(db)).toEqual({ rows: 201, total: expected + 5000 });
+    expect(runner.error).toBeUndefined();
+    expect(runner.reconnecting).toBe(false);
+    expect(runner.restarts).toBe(1);
+    // It subscribed again from where its read models were, not from the start nor from the head.
+    expect(flaky.subscribedFrom[0]).toBe(0n);
+    expect(flaky.subscribedFrom[flaky.subscribedFrom.length - 1]).toBe(checkpoint);
+    // And it keeps following.
+    const later = await inner.append('count-late', [newEvent('Counted', { n: 1 })], 'any');
+    expect(await runner.waitFor(later.position, 5000)).toBe(true);
+    await runner.stop();
+    db.close();
+    await inner.close();
+  });
+
+  it('a projection that throws still stops the runner (restarting would fail the same way)', async () => {
+    const store = SqliteEventStore.open(join(dir, 'bug.sqlite'), { pollMs: 10 });
+    const db = openReadModels(join(dir, 'bug-read.sqlite'));
+    await seed(store, 10);
+    const buggy: Projection = { ...counting, evolve: () => { throw new Error('bug in evolve'); } };
+    const runner = new ProjectionRunner(store, db, [buggy], { retry: { firstMs: 5, maxMs: 20 } });
+    runner.start();
+    await waitUntil(async () => runner.error !== undefined);
+    expect((runner.error as Error).message).toBe('bug in evolve');
+    expect(runner.reconnecting).toBe(false);
+    expect(runner.restarts).toBe(0);
+    await runner.stop();
     db.close();
     await store.close();
   });

@@ -11,6 +11,18 @@ export interface RunnerOptions {
   readonly onBatch?: (position: bigint, events: number) => void;
   /** Instrumentation (metrics); its hooks must not throw. */
   readonly observer?: ProjectionObserver;
+  /**
+   * After a store error while following (a leader election, a restart, UNAVAILABLE), the runner waits and
+   * subscribes again from its checkpoints: `firstMs`, doubling up to `maxMs`, with jitter (defaults 200 ms, 30 s).
+   */
+  readonly retry?: { readonly firstMs?: number; readonly maxMs?: number };
+}
+
+/** A projection threw while applying a batch: the runner stops (restarting would fail the same way). */
+class ProjectionFailure extends Error {
+  constructor(readonly error: unknown) {
+    super(error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }
 
 export interface ProjectionObserver {
@@ -73,6 +85,10 @@ export class ProjectionRunner {
   private loop?: Promise<void>;
   private stopped = false;
   private failure?: unknown;
+  private retrying = false;
+  private wakeRetry?: () => void;
+  /** Subscriptions started again after a store error, since this runner was created. */
+  restarts = 0;
   private readonly upsert;
   private readonly handles: readonly ReadonlySet<string>[];
   /** Per event type, the indexes of the projections that handle it (one lookup per event while catching up). */
@@ -147,8 +163,14 @@ export class ProjectionRunner {
     return min ?? 0n;
   }
 
+  /** Why the runner is not following the log: a projection's error (it stopped), or the store's (it is reconnecting). */
   get error(): unknown {
     return this.failure;
+  }
+
+  /** True while the runner waits to subscribe again after a store error (`error` says which). */
+  get reconnecting(): boolean {
+    return this.retrying;
   }
 
   /** Resolves true once every read model has reached `position`, false after `timeoutMs`. */
@@ -172,10 +194,73 @@ export class ProjectionRunner {
   start(): void {
     if (this.loop) return;
     this.stopped = false;
-    this.subscription = this.store.subscribe(this.position());
-    this.loop = this.follow(this.subscription).catch((error: unknown) => {
+    this.loop = this.run().catch((error: unknown) => {
       this.failure = error;
       this.options.onError?.(error);
+    });
+  }
+
+  /**
+   * Follows the log; a store error does not stop it. The checkpoints are where the last committed batch left
+   * them (a batch commits with its checkpoints), so subscribing again from them neither skips nor repeats an
+   * event. Meanwhile `error` holds the store's error (readiness reports it); it clears once the store answers.
+   */
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      let subscription: Subscription | undefined;
+      try {
+        subscription = this.store.subscribe(this.position());
+        this.subscription = subscription;
+        await this.follow(subscription, () => {
+          attempt = 0;
+        });
+        if (this.stopped) return;
+        // A subscription only ends when asked to: an end nobody asked for is the store going away.
+        throw new Error('the store ended the subscription');
+      } catch (error) {
+        await subscription?.close().catch(() => undefined);
+        if (error instanceof ProjectionFailure) {
+          this.failure = error.error;
+          this.options.onError?.(error.error);
+          return;
+        }
+        if (this.stopped) return;
+        this.failure = error;
+        this.options.onError?.(error);
+      }
+      // Back off, then make sure the store answers before subscribing again.
+      this.retrying = true;
+      for (;;) {
+        await this.pause(attempt++);
+        if (this.stopped) return;
+        try {
+          await this.store.headPosition();
+          break;
+        } catch (error) {
+          this.failure = error;
+          this.options.onError?.(error);
+        }
+      }
+      this.retrying = false;
+      this.failure = undefined;
+      this.restarts += 1;
+    }
+  }
+
+  /** Full jitter on an exponential backoff; `stop()` cuts it short. */
+  private pause(attempt: number): Promise<void> {
+    const first = this.options.retry?.firstMs ?? 200;
+    const max = this.options.retry?.maxMs ?? 30_000;
+    const ms = Math.min(max, first * 2 ** Math.min(attempt, 20)) * (0.5 + Math.random() / 2);
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref?.();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeRetry = done;
     });
   }
 
@@ -282,14 +367,15 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.subscription?.close();
+    this.wakeRetry?.();
+    await this.subscription?.close().catch(() => undefined);
     await this.loop;
     this.loop = undefined;
     this.subscription = undefined;
     for (const w of [...this.waiters]) w.resolve(false);
   }
 
-  private async follow(sub: Subscription): Promise<void> {
+  private async follow(sub: Subscription, onEvents: () => void): Promise<void> {
     const it = sub[Symbol.asyncIterator]();
     const size = this.options.batchSize ?? FOLLOW_BATCH;
     // A next() that lost the race against IDLE stays pending and is awaited first in the next round:
@@ -315,7 +401,12 @@ export class ProjectionRunner {
         }
         batch.push(next.value);
       }
-      this.apply(batch);
+      onEvents();
+      try {
+        this.apply(batch);
+      } catch (error) {
+        throw new ProjectionFailure(error);
+      }
       if (done) return;
     }
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +64,7 @@ export interface TestApp {
  */
 export async function startApp(options: { dataDir?: string; clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
-  const config = loadConfig({ LEDGER_DATA_DIR: dataDir, LEDGER_API_KEYS: JSON.stringify(KEY_CONFIG), LOG_LEVEL: 'silent', PORT: '0', ...options.env });
+  const config = loadConfig({ LEDGER_DATA_DIR: dataDir, LEDGER_API_KEYS: JSON.stringify(KEY_CONFIG), LOG_LEVEL: 'silent', PORT: '0', ...storeEnv(dataDir), ...options.env });
   const app = await createApp({ config, core: options.clock ? { clock: options.clock } : {} });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -96,6 +97,19 @@ export async function startApp(options: { dataDir?: string; clock?: Clock; env?:
       await app.close();
     },
   };
+}
+
+/**
+ * `LEDGER_STORE=esdb` (with EVENTSTORE_CONNECTION_STRING) runs every end-to-end test on EventStoreDB. The
+ * server is shared by all tests, so each data directory gets a stream namespace of its own (the same one
+ * when a test restarts the service on its data directory): each app sees only its own log, as on SQLite.
+ */
+export function storeEnv(dataDir: string): Record<string, string> {
+  if (process.env.LEDGER_STORE !== 'esdb') return {};
+  const connection = process.env.EVENTSTORE_CONNECTION_STRING;
+  if (!connection) throw new Error('LEDGER_STORE=esdb needs EVENTSTORE_CONNECTION_STRING');
+  const namespace = `e2e${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}.`;
+  return { LEDGER_STORE: 'esdb', EVENTSTORE_CONNECTION_STRING: `${connection}${connection.includes('?') ? '&' : '?'}ledgerNamespace=${namespace}` };
 }
 
 export function removeDir(dir: string): void {

@@ -50,9 +50,9 @@ export function parseExportLine(text: string, line: number): RecordedEvent {
  * Refuses to import over anything: the store must be empty, and on SQLite the data directory must not
  * hold read models built from another log (they would not be rebuilt and would answer for the old one).
  */
-export async function assertEmptyTarget(store: EventStore, readModelsFile?: string): Promise<void> {
+export async function assertEmptyTarget(store: EventStore, readModelsFile?: string, resume = false): Promise<void> {
   const head = await store.headPosition();
-  if (head !== 0n) throw new ImportError(`the target ${store.kind} store is not empty (its log reaches position ${head}): import only into an empty store`);
+  if (head !== 0n && !resume) throw new ImportError(`the target ${store.kind} store is not empty (its log reaches position ${head}): import only into an empty store`);
   if (readModelsFile !== undefined && existsSync(readModelsFile)) {
     const db = new Database(readModelsFile, { readonly: true, fileMustExist: true });
     try {
@@ -74,9 +74,18 @@ export async function assertEmptyTarget(store: EventStore, readModelsFile?: stri
 export async function importLog(
   store: EventStore,
   input: Readable,
-  options: { readModelsFile?: string; onProgress?: (events: number, bytes: number) => void } = {},
+  options: {
+    readModelsFile?: string;
+    onProgress?: (events: number, bytes: number) => void;
+    /**
+     * Run again over a target an earlier run of the same import stopped in (a timeout that may have hidden a
+     * write, a crash): events already there with the same content are taken as imported, so it goes on where
+     * it stopped. Anything else in the target still fails its line.
+     */
+    resume?: boolean;
+  } = {},
 ): Promise<ImportSummary> {
-  await assertEmptyTarget(store, options.readModelsFile);
+  await assertEmptyTarget(store, options.readModelsFile, options.resume);
   return withBulkLoad(store, () => load(store, input, options.onProgress));
 }
 
@@ -131,7 +140,8 @@ export function registerImportCommand(program: Command): void {
     .command('import')
     .description('load an export into an EMPTY store (sqlite or esdb, as configured), keeping event ids, record times and hashes')
     .argument('<file>', 'an NDJSON export (`ledger export`, GET /v1/audit/export), or - for stdin')
-    .action(async (file: string) => {
+    .option('--resume', 'the target holds part of this same import (an earlier run stopped): go on where it stopped')
+    .action(async (file: string, opts: { resume?: boolean }) => {
       const config = loadConfig();
       if (file !== '-' && !existsSync(file)) program.error(`import: no file ${file}`);
       const store = await openEventStore(config);
@@ -141,12 +151,13 @@ export function registerImportCommand(program: Command): void {
         const input = file === '-' ? process.stdin : createReadStream(file);
         const r = await importLog(store, input, {
           readModelsFile: readModelsFile(config.dataDir),
+          resume: opts.resume === true,
           onProgress: (events, bytes) => bar.update(size ? bytes : events, size || events),
         });
         bar.finish(`${r.events} events imported into the ${store.kind} store (source positions up to ${r.lastSourcePosition}, head now ${r.head}); check it with \`ledger verify\``);
       } catch (error) {
         if (error instanceof ImportError) {
-          process.stderr.write(`import: ${error.message}\n`);
+          process.stderr.write(`import: ${error.message}${opts.resume ? '' : '\n(an import that stopped part-way can be run again with --resume)'}\n`);
           process.exitCode = 1;
           return;
         }

@@ -39,6 +39,19 @@ export interface ReadAllOptions {
   readonly scan?: boolean;
 }
 
+export interface FindByCommandOptions {
+  /** Look only in these streams. */
+  readonly streams?: readonly string[];
+}
+
+/** A stream the store removed events from (see `EventStore.removals`). */
+export interface StreamRemoval {
+  readonly streamId: string;
+  readonly kind: 'deleted' | 'tombstoned' | 'truncated' | 'retention';
+  /** Where the store recorded it (its own, non-ledger position encoding). */
+  readonly detail: string;
+}
+
 export interface ReadStreamOptions {
   /** Inclusive starting revision; forwards defaults to 0, backwards to the head. */
   readonly fromRevision?: bigint;
@@ -64,13 +77,25 @@ export interface EventStore {
   subscribe(fromPosition?: bigint, filter?: ReadFilter): Subscription;
   /** Position of the last event in the log (0n when empty). */
   headPosition(): Promise<bigint>;
-  /** The events a command appended, found from the log (idempotency across crashes). */
-  findByCommandId(commandId: string): Promise<RecordedEvent[]>;
+  /**
+   * The events a command appended, found from the log (idempotency across crashes), in log order.
+   * With `streams`, only those streams are searched (and only their events answered): what a command that
+   * names its streams needs, and the only form that is exact on EventStoreDB without a system projection.
+   * Without it, EventStoreDB answers from `$by_correlation_id` and throws `QueryUnavailableError` when that
+   * projection is not running or has not reached the log's head, rather than answering "nothing".
+   */
+  findByCommandId(commandId: string, options?: FindByCommandOptions): Promise<RecordedEvent[]>;
   /**
    * Writes an event exactly as it was recorded elsewhere (ids, record time, hashes), for `ledger import`.
    * Refused unless it continues its stream (revision and hash chain).
    */
   importRecorded(event: RecordedEvent): Promise<bigint>;
+  /**
+   * Streams whose events the store itself has removed or will remove (deleted, truncated, given a max age or
+   * count). An append-only store (SQLite) has none and need not implement it; `verify` fails when there are
+   * any, since a stream that vanished entirely leaves no gap in the hash chains.
+   */
+  removals?(): Promise<StreamRemoval[]>;
   /** Cheap reachability check for readiness probes. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -97,7 +122,51 @@ export class DuplicateEventIdError extends Error {
 }
 
 export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
+  override readonly name: string = 'StoreUnavailableError';
+}
+
+/** A position this store never issued (e.g. a SQLite-era `Last-Event-ID` presented to EventStoreDB): the caller's input is wrong. */
+export class InvalidPositionError extends RangeError {
+  override readonly name = 'InvalidPositionError';
+  constructor(
+    readonly position: bigint,
+    reason: string,
+  ) {
+    super(`position ${position} was not issued by this event store: ${reason}`);
+  }
+}
+
+/** The store refused the ledger's own credentials (a deployment error: the ledger user lacks an ACL). */
+export class StoreAccessDeniedError extends Error {
+  override readonly name = 'StoreAccessDeniedError';
+}
+
+/** The stream was deleted in the store (by an operator: the ledger never deletes). */
+export class StreamDeletedError extends Error {
+  override readonly name = 'StreamDeletedError';
+  constructor(
+    readonly streamId: string,
+    options?: ErrorOptions,
+  ) {
+    super(`stream ${streamId} has been deleted from the event store`, options);
+  }
+}
+
+/** One append is larger than the store accepts (EventStoreDB: `--max-append-size`, 1 MiB by default). */
+export class AppendTooLargeError extends Error {
+  override readonly name = 'AppendTooLargeError';
+  constructor(
+    readonly streamId: string | undefined,
+    readonly maxBytes: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(`append${streamId ? ` to ${streamId}` : ''} is larger than the event store accepts${maxBytes ? ` (${maxBytes} bytes)` : ''}`, options);
+  }
+}
+
+/** A query the store cannot answer reliably right now (e.g. a system projection it relies on is not running). */
+export class QueryUnavailableError extends StoreUnavailableError {
+  override readonly name = 'QueryUnavailableError';
 }
 
 export function matchesFilter(e: { type: string; streamId: string }, filter?: ReadFilter): boolean {

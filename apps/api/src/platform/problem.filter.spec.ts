@@ -1,4 +1,5 @@
 import { BadRequestException, ConflictException, HttpException, InternalServerErrorException, NotFoundException, type ValidationError } from '@nestjs/common';
+import { AppendTooLargeError, InvalidPositionError, QueryUnavailableError, StoreAccessDeniedError, StoreUnavailableError, StreamDeletedError } from '#libs/event-store/port.js';
 import { InvalidInput, RuleViolation } from '#libs/kernel/errors.js';
 import { toProblem, validationProblem } from './problem.filter.js';
 import { ProblemException } from './problem.js';
@@ -68,6 +69,22 @@ describe('toProblem', () => {
     const resolved = toProblem(ProblemException.unauthorized('no key'));
     expect(resolved.body).toMatchObject({ type: 'unauthorized', status: 401, detail: 'no key' });
     expect(resolved.headers['WWW-Authenticate']).toMatch(/^Bearer/);
+  });
+});
+
+describe('toProblem for the event store\'s errors', () => {
+  it.each([
+    ['a position the store never issued', () => new InvalidPositionError(12345n, 'it encodes no EventStoreDB position'), 400, 'validation-failed', false],
+    ['an append over the store\'s limit', () => new AppendTooLargeError('deal-1', 1048576), 413, 'payload-too-large', false],
+    ['a deleted stream', () => new StreamDeletedError('deal-1'), 410, 'gone', true],
+    ['the ledger\'s credentials refused', () => new StoreAccessDeniedError('access denied'), 503, 'store-unavailable', true],
+    ['an unavailable store', () => new StoreUnavailableError('down'), 503, 'store-unavailable', true],
+    ['a query the store cannot answer yet', () => new QueryUnavailableError('$by_correlation_id stopped'), 503, 'store-unavailable', true],
+  ] as const)('maps %s to a problem, never a 500', (_, make, status, type, logged) => {
+    const error = make();
+    const { body, internal } = toProblem(error);
+    expect(body).toMatchObject({ status, type });
+    expect(internal !== undefined).toBe(logged);
   });
 });
 

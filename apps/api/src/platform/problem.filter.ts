@@ -2,7 +2,14 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger,
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { DomainError, type DomainErrorSlug } from '#libs/kernel/errors.js';
-import { StoreUnavailableError, WrongExpectedVersionError } from '#libs/event-store/port.js';
+import {
+  AppendTooLargeError,
+  InvalidPositionError,
+  StoreAccessDeniedError,
+  StoreUnavailableError,
+  StreamDeletedError,
+  WrongExpectedVersionError,
+} from '#libs/event-store/port.js';
 import { NotCaughtUpError } from '#projections/runner/read-models.js';
 import { type ProblemBody, ProblemException, type ProblemFieldError, type ProblemSlug, problemBody, PROBLEM_SLUGS, PROBLEM_STATUS } from './problem.js';
 
@@ -120,6 +127,27 @@ export function toProblem(exception: unknown): ResolvedProblem {
   if (exception instanceof WrongExpectedVersionError) {
     return { body: ProblemException.concurrencyConflict().toBody(), headers: {} };
   }
+  // The event store's typed errors (libs/event-store/src/port.ts).
+  if (exception instanceof InvalidPositionError) {
+    return {
+      body: ProblemException.validationFailed(`Position ${exception.position} was not issued by this event store; resume from a position this service sent (or 0).`, [
+        { path: 'position', message: 'must be a position this event store issued' },
+      ]).toBody(),
+      headers: {},
+    };
+  }
+  if (exception instanceof AppendTooLargeError) {
+    return { body: problemBody('payload-too-large', 413, `The events this request would record are larger than the event store accepts in one append${exception.maxBytes ? ` (${exception.maxBytes} bytes)` : ''}.`), headers: {} };
+  }
+  if (exception instanceof StreamDeletedError) {
+    // Only an operator deletes in the store: what the request names is gone for good, and `verify` will say so.
+    return { body: problemBody('gone', 410, `Stream ${exception.streamId} has been deleted from the event store.`), headers: {}, internal: exception };
+  }
+  if (exception instanceof StoreAccessDeniedError) {
+    // The ledger's own credentials lack a right (a deployment error, not the caller's): unavailable until fixed.
+    const p = ProblemException.storeUnavailable('The event store refused the ledger access; the failure has been logged.');
+    return { body: p.toBody(), headers: p.headers ?? {}, internal: exception };
+  }
   if (exception instanceof StoreUnavailableError) {
     const p = ProblemException.storeUnavailable();
     return { body: p.toBody(), headers: p.headers ?? {}, internal: exception };
@@ -219,7 +247,7 @@ export class ProblemFilter implements ExceptionFilter {
       const url = request?.raw?.url ?? request?.url ?? '?';
       const err = internal instanceof Error ? internal : new Error(String(internal));
       const message = `${method} ${url} failed with ${body.status}: ${err.name}: ${err.message}`;
-      if (body.status >= 500 && body.type !== 'store-unavailable') this.logger.error(message, err.stack);
+      if ((body.status >= 500 && body.type !== 'store-unavailable') || internal instanceof StoreAccessDeniedError || internal instanceof StreamDeletedError) this.logger.error(message, err.stack);
       else this.logger.warn(message);
     }
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { toWire, type RecordedEvent } from '#events/envelope.js';
-import type { Subscription } from '#libs/event-store/port.js';
+import { StoreUnavailableError, type Subscription } from '#libs/event-store/port.js';
 import { DEFAULT_SSE_MAX_PER_KEY, LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
 import { ProblemException } from '../platform/problem.js';
 
@@ -20,7 +20,16 @@ export interface EventStreamStats {
   /** True while the connection waits for the client to read before pulling the next event. */
   readonly waitingForDrain: boolean;
   readonly lastPosition: string | null;
+  /** Times the store subscription failed (UNAVAILABLE, a leader election) and was opened again. */
+  readonly resubscribed: number;
 }
+
+/** Opens the store subscription again after `position` (exclusive), for a connection whose subscription failed. */
+export type Resubscribe = (position: bigint) => Subscription;
+
+/** First wait before subscribing again after a store error; doubles up to RESUBSCRIBE_MAX_MS. */
+const RESUBSCRIBE_FIRST_MS = 100;
+const RESUBSCRIBE_MAX_MS = 10_000;
 
 /** One SSE message (the envelope is JSON on one line, so one `data:` field carries it). */
 export function sseFrame(e: RecordedEvent): string {
@@ -48,6 +57,7 @@ class EventStreamConnection {
   maxQueuedBytes = 0;
   waitingForDrain = false;
   lastPosition: bigint | undefined;
+  resubscribed = 0;
   private closed = false;
   private wake: (() => void) | undefined;
 
@@ -56,9 +66,10 @@ class EventStreamConnection {
     /** The actor id of the key that opened it (connections per key are capped). */
     readonly owner: string,
     private readonly raw: ServerResponse,
-    private readonly subscription: Subscription,
+    private subscription: Subscription,
     private readonly heartbeatMs: number,
     private readonly logger: Logger,
+    private readonly resubscribe?: { readonly open: Resubscribe; readonly from: bigint; readonly firstMs?: number },
   ) {}
 
   async run(): Promise<void> {
@@ -74,9 +85,26 @@ class EventStreamConnection {
     }, this.heartbeatMs);
     heartbeat.unref();
     try {
-      const events = this.subscription[Symbol.asyncIterator]();
+      let events = this.subscription[Symbol.asyncIterator]();
+      let failures = 0;
       while (!this.closed) {
-        const next = await events.next();
+        let next: IteratorResult<RecordedEvent>;
+        try {
+          next = await events.next();
+        } catch (error) {
+          // A store that goes away (a leader election, a restart) does not end the stream: the client would only
+          // reconnect; the connection waits (heartbeats go on) and subscribes again after the last event it sent.
+          if (this.closed || !this.resubscribe || !(error instanceof StoreUnavailableError)) throw error;
+          this.logger.warn(`event stream ${this.id}: the store subscription failed (${error.message}); subscribing again`);
+          await this.subscription.close().catch(() => undefined);
+          await this.pause(failures++);
+          if (this.closed) break;
+          this.subscription = this.resubscribe.open(this.lastPosition ?? this.resubscribe.from);
+          this.resubscribed += 1;
+          events = this.subscription[Symbol.asyncIterator]();
+          continue;
+        }
+        failures = 0;
         if (next.done || this.closed) break;
         this.pulled += 1;
         const flowing = raw.write(sseFrame(next.value));
@@ -99,6 +127,22 @@ class EventStreamConnection {
     }
   }
 
+  /** Backoff with jitter before subscribing again; `stop()` cuts it short. */
+  private pause(failures: number): Promise<void> {
+    const first = this.resubscribe?.firstMs ?? RESUBSCRIBE_FIRST_MS;
+    const ms = Math.min(RESUBSCRIBE_MAX_MS, first * 2 ** Math.min(failures, 16)) * (0.5 + Math.random() / 2);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined = undefined;
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
   /** Ends the stream: the pending `next()` of the subscription resolves done, a pending drain wait ends. */
   stop(): void {
     if (this.closed) return;
@@ -116,6 +160,7 @@ class EventStreamConnection {
       maxQueuedBytes: this.maxQueuedBytes,
       waitingForDrain: this.waitingForDrain,
       lastPosition: this.lastPosition === undefined ? null : this.lastPosition.toString(),
+      resubscribed: this.resubscribed,
     };
   }
 
@@ -179,9 +224,13 @@ export class EventStreams implements BeforeApplicationShutdown {
     }
   }
 
-  /** Takes over the raw response (already hijacked from Fastify) and streams `subscription` into it. */
-  start(raw: ServerResponse, subscription: Subscription, owner: string): void {
-    const connection = new EventStreamConnection(this.nextId++, owner, raw, subscription, this.heartbeatMs, this.logger);
+  /**
+   * Takes over the raw response (already hijacked from Fastify) and streams `subscription` into it. With
+   * `resubscribe`, a subscription that fails with StoreUnavailableError is opened again (with backoff) after
+   * the last event sent, or after `resubscribe.from` when none was.
+   */
+  start(raw: ServerResponse, subscription: Subscription, owner: string, resubscribe?: { readonly open: Resubscribe; readonly from: bigint; readonly firstMs?: number }): void {
+    const connection = new EventStreamConnection(this.nextId++, owner, raw, subscription, this.heartbeatMs, this.logger, resubscribe);
     this.perOwner.set(owner, this.openFor(owner) + 1);
     const done = connection.run().finally(() => {
       this.open.delete(connection);

@@ -63,6 +63,6 @@ export class SubscriptionsController {
     this.streams.admit(actor.id);
     const subscription = this.store.subscribe(from, filter);
     reply.hijack();
-    this.streams.start(reply.raw, subscription, actor.id);
+    this.streams.start(reply.raw, subscription, actor.id, { open: (after) => this.store.subscribe(after, filter), from });
   }
 }

@@ -25,7 +25,7 @@ export interface LedgerLag {
 
 /**
  * Each read model's distance from the log's head, in events and in seconds. Events are counted rather than
- * subtracted: EventStoreDB positions are not dense (commit << 32 | offset), and neither are SQLite ones after
+ * subtracted: EventStoreDB positions are not dense (commit × 2^24 − offset), and neither are SQLite ones after
  * an import. The age is that of the oldest unapplied event, not of the last applied one: after a quiet hour a
  * new event would otherwise look an hour late the moment it arrives.
  */
@@ -89,7 +89,10 @@ export function readinessChecksProvider(config: LedgerConfig): Provider {
       {
         name: 'projections',
         async check() {
-          if (runner.error) return { ok: false, detail: `projection runner stopped: ${runner.error instanceof Error ? runner.error.message : String(runner.error)}` };
+          if (runner.error) {
+            const why = runner.error instanceof Error ? runner.error.message : String(runner.error);
+            return { ok: false, detail: runner.reconnecting ? `projection runner reconnecting to the store (it resumes from its checkpoints): ${why}` : `projection runner stopped: ${why}` };
+          }
           const maxEvents = config.readyMaxLagEvents;
           const maxSeconds = config.readyMaxLagSeconds;
           const lag = await measureLag(store, runner, clock, maxEvents + 1);

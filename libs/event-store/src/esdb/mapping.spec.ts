@@ -12,7 +12,7 @@ import {
 import fc from 'fast-check';
 import type { EventMetadata, RecordedEvent } from '#events/envelope.js';
 import { eventHash, GENESIS_HASH } from '../hashing.js';
-import { DuplicateEventIdError, StoreUnavailableError, WrongExpectedVersionError } from '../port.js';
+import { DuplicateEventIdError, InvalidPositionError, StoreUnavailableError, WrongExpectedVersionError } from '../port.js';
 import { newEvent } from '../testing/fixtures.js';
 import {
   appendRevisionFor,
@@ -40,10 +40,15 @@ const OFFSET = 1n << 24n;
 const MAX_COMMIT = (1n << 39n) - 1n;
 const MAX_LOG = (1n << 63n) - 1n;
 
-/** Positions the server can report: commit anywhere in a 512 GiB log, the event within 2^24 after it. */
+/**
+ * Positions the server can report (its `Position` refuses commit < prepare): commit anywhere in a 512 GiB log;
+ * since v20 prepare = commit, and a legacy transaction's prepares lie before their commit record.
+ */
 const position = fc
   .record({ commit: fc.bigInt({ min: 0n, max: MAX_COMMIT }), offset: fc.bigInt({ min: 0n, max: OFFSET - 1n }) })
-  .map(({ commit, offset }) => ({ commit, prepare: commit + offset }));
+  .filter(({ commit, offset }) => offset <= commit)
+  .map(({ commit, offset }) => ({ commit, prepare: commit - offset }));
+const modern = fc.bigInt({ min: 0n, max: MAX_COMMIT }).map((c) => ({ commit: c, prepare: c }));
 
 function sign(n: number | bigint): number {
   return n > 0 ? 1 : n < 0 ? -1 : 0;
@@ -65,7 +70,8 @@ describe('positions', () => {
   it('keep the order of neighbouring commits, where a too-narrow offset field would overlap the next commit', () => {
     const neighbours = fc
       .tuple(position.filter((p) => p.commit <= MAX_COMMIT - 3n), fc.bigInt({ min: 0n, max: 3n }), fc.bigInt({ min: 0n, max: OFFSET - 1n }))
-      .map(([a, delta, offset]) => [a, { commit: a.commit + delta, prepare: a.commit + delta + offset }] as const);
+      .filter(([a, delta, offset]) => offset <= a.commit + delta)
+      .map(([a, delta, offset]) => [a, { commit: a.commit + delta, prepare: a.commit + delta - offset }] as const);
     fc.assert(
       fc.property(neighbours, ([a, b]) => {
         expect(sign(encodePosition(a) - encodePosition(b))).toBe(sign(comparePositions(a, b)));
@@ -73,49 +79,70 @@ describe('positions', () => {
     );
   });
 
-  it('keep the order of events that share a commit position, as one multi-event append would', () => {
+  it('keep the order of events that share a commit position, as a legacy multi-event append has them', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: MAX_COMMIT }), fc.uniqueArray(fc.bigInt({ min: 0n, max: OFFSET - 1n }), { minLength: 2 }), (commit, offsets) => {
-        const sorted = [...offsets].sort((x, y) => sign(x - y));
-        const encoded = sorted.map((o) => encodePosition({ commit, prepare: commit + o }));
+      fc.property(fc.bigInt({ min: OFFSET, max: MAX_COMMIT }), fc.uniqueArray(fc.bigInt({ min: 0n, max: OFFSET - 1n }), { minLength: 2 }), (commit, offsets) => {
+        // Prepares in log order: the furthest from the commit record first.
+        const prepares = offsets.map((o) => commit - o).sort((x, y) => sign(x - y));
+        const encoded = prepares.map((prepare) => encodePosition({ commit, prepare }));
         for (let i = 1; i < encoded.length; i++) expect(encoded[i]!).toBeGreaterThan(encoded[i - 1]!);
       }),
     );
   });
 
-  it('decode every encoded value back to it', () => {
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: (MAX_COMMIT << 24n) | (OFFSET - 1n) }), (n) => expect(encodePosition(decodePosition(n))).toBe(n)));
+  it('decode every value a position encodes to back to it, and refuse every other value', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: MAX_COMMIT << 24n }), (n) => {
+        let decoded: ReturnType<typeof decodePosition> | undefined;
+        try {
+          decoded = decodePosition(n);
+        } catch (err) {
+          expect(err).toBeInstanceOf(InvalidPositionError);
+          return;
+        }
+        expect(decoded.commit).toBeGreaterThanOrEqual(decoded.prepare);
+        expect(encodePosition(decoded)).toBe(n);
+      }),
+    );
   });
 
-  it('put the commit position in the high bits', () => {
+  it('encode what servers since v20 report (commit = prepare) as commit × 2^24, as earlier versions of the adapter did', () => {
+    // Checkpoints and Last-Event-IDs handed out before the sign fix stay valid: nothing stored changes.
+    fc.assert(fc.property(modern, (p) => expect(encodePosition(p)).toBe(p.commit << 24n)));
     expect(encodePosition({ commit: 0n, prepare: 0n })).toBe(0n);
     expect(encodePosition({ commit: 1n, prepare: 1n })).toBe(OFFSET);
-    expect(encodePosition({ commit: 1n, prepare: 2n })).toBe(OFFSET + 1n);
-    expect(encodePosition({ commit: 2n, prepare: 2n + OFFSET - 1n })).toBe(3n * OFFSET - 1n);
-    expect(decodePosition(3n * OFFSET - 1n)).toEqual({ commit: 2n, prepare: 2n + OFFSET - 1n });
+    expect(encodePosition({ commit: 10n, prepare: 9n })).toBe(10n * OFFSET - 1n);
+    expect(decodePosition(10n * OFFSET - 1n)).toEqual({ commit: 10n, prepare: 9n });
   });
 
   it('refuse what cannot be encoded in order', () => {
-    expect(() => encodePosition({ commit: 10n, prepare: 10n + OFFSET })).toThrow(/outside \[0, 2\^24\)/);
-    // A legacy explicit transaction: prepares written before their commit record.
-    expect(() => encodePosition({ commit: 10n, prepare: 9n })).toThrow(/prepare − commit = -1/);
+    // The server never reports a prepare after its commit.
+    expect(() => encodePosition({ commit: 10n, prepare: 11n })).toThrow(/commit − prepare = -1/);
+    expect(() => encodePosition({ commit: 10n + OFFSET, prepare: 10n })).toThrow(/outside \[0, 2\^24\)/);
     // What the gRPC API sends for "no position".
     expect(() => encodePosition({ commit: (1n << 64n) - 1n, prepare: (1n << 64n) - 1n })).toThrow(/no usable position/);
     expect(() => encodePosition({ commit: -1n, prepare: -1n })).toThrow(RangeError);
-    expect(() => decodePosition(-1n)).toThrow(RangeError);
-    // Beyond what a signed 64-bit checkpoint column can hold.
+    // Beyond what a signed 64-bit checkpoint column can hold: the 512 GiB ceiling.
     expect(() => encodePosition({ commit: MAX_COMMIT + 1n, prepare: MAX_COMMIT + 1n })).toThrow(/512 GiB/);
-    expect(encodePosition({ commit: MAX_COMMIT, prepare: MAX_COMMIT + OFFSET - 1n })).toBeLessThanOrEqual(MAX_LOG);
+    expect(encodePosition({ commit: MAX_COMMIT, prepare: MAX_COMMIT })).toBeLessThanOrEqual(MAX_LOG);
+  });
+
+  it('refuse positions the store never issued with InvalidPositionError (the caller\'s input, a 400)', () => {
+    // A SQLite-era Last-Event-ID: the old decoding sent (commit 0, prepare 12345), which the server refuses.
+    for (const n of [12345n, 1n, OFFSET - 2n, -1n, (MAX_COMMIT + 1n) << 24n, 1n << 63n]) {
+      expect(() => decodePosition(n)).toThrow(InvalidPositionError);
+    }
+    expect(() => toReadPosition(12345n)).toThrow(InvalidPositionError);
   });
 
   it('read from the start for 0n and from the decoded position otherwise', () => {
     expect(toReadPosition(0n)).toBe(START);
-    expect(toReadPosition(OFFSET * 7n + 3n)).toEqual({ commit: 7n, prepare: 10n });
+    expect(toReadPosition(OFFSET * 7n - 3n)).toEqual({ commit: 7n, prepare: 4n });
   });
 
   it('compare commit first, then prepare', () => {
-    expect(comparePositions({ commit: 1n, prepare: 9n }, { commit: 2n, prepare: 2n })).toBe(-1);
-    expect(comparePositions({ commit: 2n, prepare: 3n }, { commit: 2n, prepare: 2n })).toBe(1);
+    expect(comparePositions({ commit: 1n, prepare: 1n }, { commit: 2n, prepare: 0n })).toBe(-1);
+    expect(comparePositions({ commit: 2n, prepare: 2n }, { commit: 2n, prepare: 1n })).toBe(1);
     expect(comparePositions({ commit: 2n, prepare: 2n }, { commit: 2n, prepare: 2n })).toBe(0);
   });
 });
@@ -394,7 +421,7 @@ describe('subscription server filter', () => {
   });
 
   it('narrows by event type when there are no stream prefixes', () => {
-    expect(serverFilter({ eventTypes: ['DealApproved'] })).toMatchObject({ filterOn: 'eventType', prefixes: ['DealApproved'] });
+    expect(serverFilter({ eventTypes: ['DealApproved', 'Deal.X'] })).toMatchObject({ filterOn: 'eventType', regex: '^(?:DealApproved|Deal\\.X)$' });
   });
 
   it('otherwise only drops system events, as a prefix that could match them must not narrow', () => {

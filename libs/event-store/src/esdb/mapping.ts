@@ -26,13 +26,18 @@ import {
 import type { EventMetadata, RecordedEvent } from '#events/envelope.js';
 import { eventHash, GENESIS_HASH } from '../hashing.js';
 import {
+  AppendTooLargeError,
   DuplicateEventIdError,
+  InvalidPositionError,
+  StoreAccessDeniedError,
   StoreUnavailableError,
+  StreamDeletedError,
   WrongExpectedVersionError,
   type AppendResult,
   type ExpectedRevision,
   type NewEvent,
   type ReadFilter,
+  type StreamRemoval,
 } from '../port.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -47,12 +52,14 @@ const MAX_LOG_POSITION = (1n << 63n) - 1n;
 export const MAX_ENCODABLE_COMMIT = (1n << (63n - OFFSET_BITS)) - 1n;
 
 /**
- * One bigint per event that sorts like ESDB's (commit, prepare) pair: the commit position in the high bits,
- * the event's offset from its commit (prepare − commit) in the low 24. Servers since v20 report
- * commit = prepare for every event, so the offset is 0 there; older servers share one commit position
- * across a multi-event append, whose offsets stay below 2^24 because an append is bounded by the server's
- * maximum append size (1 MiB by default, 16 MiB at most). 24 bits (not 32) keep the encoded value inside
- * a signed 64-bit integer for logs up to 512 GiB.
+ * One bigint per event that sorts like ESDB's (commit, prepare) pair. The server never reports a prepare
+ * after its commit (its `Position` refuses commit < prepare): since v20 every event has commit = prepare,
+ * and events of a legacy transaction share the commit record's position, their prepares before it. So:
+ * `commit × 2^24 − (commit − prepare)`. Servers since v20 get exactly `commit × 2^24` (the encoding
+ * checkpoints written by earlier versions of the adapter hold, so nothing stored changes); a legacy event
+ * sorts below its commit by its distance from it, which an append bounds below 2^24 (the maximum append size
+ * is 16 MiB at most). 24 bits of offset keep the value inside a signed 64-bit integer for logs up to 512 GiB
+ * (2^39 bytes); beyond that positions cannot be encoded and the adapter says so rather than wrapping.
  */
 export function encodePosition(p: Position): bigint {
   if (p.commit < 0n || p.prepare < 0n || p.commit > MAX_LOG_POSITION || p.prepare > MAX_LOG_POSITION) {
@@ -61,21 +68,25 @@ export function encodePosition(p: Position): bigint {
   if (p.commit > MAX_ENCODABLE_COMMIT) {
     throw new RangeError(`EventStoreDB commit position ${p.commit} is beyond the 512 GiB that ledger positions can address`);
   }
-  const offset = p.prepare - p.commit;
+  const offset = p.commit - p.prepare;
   if (offset < 0n || offset >= OFFSET_LIMIT) {
-    // A prepare before its commit only happens in legacy explicit (TCP API) transactions, which the
-    // ledger never writes: refuse rather than hand out a position that would sort out of commit order.
-    throw new RangeError(
-      `cannot encode EventStoreDB position C:${p.commit}/P:${p.prepare}: prepare − commit = ${offset} is outside [0, 2^24)`,
-    );
+    throw new RangeError(`cannot encode EventStoreDB position C:${p.commit}/P:${p.prepare}: commit − prepare = ${offset} is outside [0, 2^24)`);
   }
-  return (p.commit << OFFSET_BITS) + offset;
+  return (p.commit << OFFSET_BITS) - offset;
 }
 
+/**
+ * The inverse of `encodePosition`. A value no server position encodes to (a SQLite rowid such as 12345, a
+ * negative number, anything past the 512 GiB ceiling) is an `InvalidPositionError`: the caller's input, not
+ * the store, is wrong, and sending it on would make the server refuse the read (commit < prepare).
+ */
 export function decodePosition(position: bigint): Position {
-  if (position < 0n) throw new RangeError(`position ${position} is negative`);
-  const commit = position >> OFFSET_BITS;
-  return { commit, prepare: commit + (position & OFFSET_MASK) };
+  if (position < 0n) throw new InvalidPositionError(position, 'negative');
+  const commit = (position + OFFSET_MASK) >> OFFSET_BITS;
+  if (commit > MAX_ENCODABLE_COMMIT) throw new InvalidPositionError(position, 'beyond the 512 GiB ledger positions address');
+  const prepare = commit - ((commit << OFFSET_BITS) - position);
+  if (prepare < 0n) throw new InvalidPositionError(position, 'it encodes no EventStoreDB position (its prepare part would be negative)');
+  return { commit, prepare };
 }
 
 /** Where an exclusive read "after `position`" starts; the caller still skips the event at `position` itself. */
@@ -190,15 +201,42 @@ export interface ErrorContext {
  * may have been written: the caller's retry is safe because a resend of the same event ids is idempotent.
  */
 export function mapEsdbError(err: unknown, context: ErrorContext = {}): unknown {
-  if (err instanceof WrongExpectedVersionError || err instanceof StoreUnavailableError || err instanceof DuplicateEventIdError) return err;
+  if (
+    err instanceof WrongExpectedVersionError ||
+    err instanceof StoreUnavailableError ||
+    err instanceof DuplicateEventIdError ||
+    err instanceof InvalidPositionError ||
+    err instanceof StoreAccessDeniedError ||
+    err instanceof StreamDeletedError ||
+    err instanceof AppendTooLargeError
+  ) {
+    return err;
+  }
+  const type = errorType(err);
+  const message = err instanceof Error && err.message ? err.message : String(type ?? err);
+  // By `type` tag rather than `instanceof`, for the same reason as isEsdbWrongExpectedVersion.
+  if (type === ErrorType.ACCESS_DENIED) {
+    return new StoreAccessDeniedError(`EventStoreDB denied the ledger's credentials access${context.streamId ? ` to ${context.streamId}` : ''}: ${message}`, { cause: err });
+  }
+  if (type === ErrorType.STREAM_DELETED) {
+    const named = (err as { streamName?: unknown }).streamName;
+    return new StreamDeletedError(typeof named === 'string' && named !== '' ? named : (context.streamId ?? '?'), { cause: err });
+  }
+  if (type === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED) {
+    const max = (err as { maxAppendSize?: unknown }).maxAppendSize;
+    return new AppendTooLargeError(context.streamId, typeof max === 'number' ? max : undefined, { cause: err });
+  }
+  if (type === ErrorType.UNKNOWN) {
+    // gRPC UNKNOWN: the server failed in a way it did not classify (an exception on the node, a proxy reset).
+    return new StoreUnavailableError(`EventStoreDB failed: ${message}`, { cause: err });
+  }
   if (isEsdbWrongExpectedVersion(err)) {
     const streamId = context.streamId ?? err.streamName;
     const expected = context.expected ?? fromEsdbExpectedRevision(err.expectedVersion);
     return new WrongExpectedVersionError(streamId, expected, fromEsdbCurrentRevision(err.actualVersion));
   }
   if (isEsdbUnavailable(err)) {
-    const message = err instanceof Error && err.message ? err.message : 'unreachable';
-    return new StoreUnavailableError(`EventStoreDB unavailable: ${message}`, { cause: err });
+    return new StoreUnavailableError(`EventStoreDB unavailable: ${err instanceof Error && err.message ? err.message : 'unreachable'}`, { cause: err });
   }
   return err;
 }
@@ -351,14 +389,71 @@ export function resolveRepeat(
 // ---------------------------------------------------------------------------------------------------------
 // Subscriptions
 
+/** Called by a filtered read as the server reports how far it has searched (see `serverFilter`). */
+export type CheckpointReached = (subscription: unknown, position: Position) => void | Promise<void>;
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /**
- * A server-side filter that narrows what a subscription sends; the adapter still applies `matchesFilter`
- * (ESDB filters on one property, by prefix), so this only has to let through a superset.
+ * The server-side filter of a read or subscription on `$all`: ESDB filters on one property, so this narrows
+ * by stream prefix (what the ledger subscribes by) or else by exact event type, and otherwise drops ESDB's own
+ * events; the adapter still applies `matchesFilter`, so this only has to let through a superset. Every form
+ * excludes system events unless a prefix could name them.
  */
-export function serverFilter(filter: ReadFilter | undefined): Filter {
+export function serverFilter(filter: ReadFilter | undefined, checkpointReached?: CheckpointReached): Filter {
   const usable = (xs: readonly string[] | undefined): xs is readonly string[] =>
     xs !== undefined && xs.length > 0 && xs.every((x) => x.length > 0 && !x.startsWith('$'));
-  if (usable(filter?.streamPrefixes)) return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
-  if (usable(filter?.eventTypes)) return eventTypeFilter({ prefixes: [...filter.eventTypes] });
-  return excludeSystemEvents();
+  const progress = checkpointReached ? { checkpointReached } : {};
+  if (usable(filter?.streamPrefixes)) return streamNameFilter({ prefixes: [...filter.streamPrefixes], ...progress });
+  if (usable(filter?.eventTypes)) return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$`, ...progress });
+  return excludeSystemEvents(progress);
+}
+
+/**
+ * `decodeRecorded` for reads of the whole log: an event the ledger did not write (ESDB's own, a link whose
+ * target is gone, foreign JSON without the hash chain) is skipped rather than failing the whole read. Skipping
+ * cannot hide tampering in a ledger stream: the revisions of that stream then have a gap, which `verify` names.
+ */
+export function tryDecodeRecorded(resolved: EsdbResolvedEventLike): RecordedEvent | undefined {
+  const e = resolved.event;
+  if (!e || isSystemEvent(e) || !e.isJson || !e.position) return undefined;
+  try {
+    return decodeRecorded(resolved);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How ESDB records that a stream lost events: a `$metadata` event of `$$<stream>` that truncates it (`$tb`,
+ * which a soft delete sets) or gives it a retention (`$maxAge`, `$maxCount`), or a tombstone (`$streamDeleted`).
+ * Both survive a scavenge, which removes the events themselves.
+ */
+export function removalOf(e: EsdbRecordedEventLike): StreamRemoval | undefined {
+  const where = e.position ? `C:${e.position.commit}/P:${e.position.prepare}` : '?';
+  if (e.type === '$streamDeleted' && !e.streamId.startsWith('$')) return { streamId: e.streamId, kind: 'tombstoned', detail: `tombstone at ${where}` };
+  if (e.type !== '$metadata' || !e.streamId.startsWith('$$') || e.streamId.startsWith('$$$')) return undefined;
+  const streamId = e.streamId.slice(2);
+  let meta: unknown = e.data;
+  if (meta instanceof Uint8Array) {
+    try {
+      meta = JSON.parse(Buffer.from(meta).toString('utf8')) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const m = meta as Record<string, unknown>;
+  const tb = m.$tb;
+  if (tb !== undefined && tb !== null) {
+    // A soft delete truncates before "the end of all revisions" (long.MaxValue).
+    const deleted = String(tb) === '9223372036854775807';
+    return { streamId, kind: deleted ? 'deleted' : 'truncated', detail: `$tb=${String(tb)} at ${where}` };
+  }
+  if (m.$maxAge !== undefined || m.$maxCount !== undefined) {
+    return { streamId, kind: 'retention', detail: `${m.$maxAge !== undefined ? `$maxAge=${String(m.$maxAge)}` : `$maxCount=${String(m.$maxCount)}`} at ${where}` };
+  }
+  return undefined;
 }

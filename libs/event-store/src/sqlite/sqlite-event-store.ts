@@ -9,6 +9,7 @@ import {
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
+  type FindByCommandOptions,
   type NewEvent,
   type ReadAllOptions,
   type ReadFilter,
@@ -433,9 +434,12 @@ export class SqliteEventStore implements EventStore {
     return this.stmts.headPosition.get()?.p ?? 0n;
   }
 
-  async findByCommandId(commandId: string): Promise<RecordedEvent[]> {
+  async findByCommandId(commandId: string, options: FindByCommandOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
-    return this.stmts.byCommand.all(commandId).map(toRecorded);
+    const all = this.stmts.byCommand.all(commandId).map(toRecorded);
+    if (!options.streams) return all;
+    const streams = new Set(options.streams);
+    return all.filter((e) => streams.has(e.streamId));
   }
 
   async importRecorded(e: RecordedEvent): Promise<bigint> {
@@ -443,6 +447,14 @@ export class SqliteEventStore implements EventStore {
     const position = this.db
       .transaction(() => {
         const head = this.stmts.head.get(e.streamId);
+        if (head && e.revision <= head.revision) {
+          // Already there (an import run again after a failure that hid this write): the very same event is
+          // success, anything else at that revision is a conflict.
+          const same = this.stmts.byEventId.get(e.eventId);
+          const stored = same && same.stream_id === e.streamId && same.revision === e.revision ? toRecorded(this.stmts.byPosition.get(same.position)!) : undefined;
+          if (stored && stored.hash === e.hash && stored.prevHash === e.prevHash) return stored.position;
+          throw new WrongExpectedVersionError(e.streamId, e.revision - 1n, head.revision);
+        }
         const expectedRevision = head ? head.revision + 1n : 0n;
         if (e.revision !== expectedRevision) throw new WrongExpectedVersionError(e.streamId, e.revision - 1n, head ? head.revision : 'no_stream');
         if (e.prevHash !== (head ? head.hash : GENESIS_HASH)) throw new Error(`import: event ${e.eventId} does not continue the hash chain of ${e.streamId}`);
