@@ -117,7 +117,7 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Uint8A
   if (!(index >= 0 && index < size)) return undefined;
   let fn = index;
   let sn = size - 1;
-  let r = Buffer.from(leaf);
+  let r: Buffer = Buffer.from(leaf);
   for (const p of proof) {
     if (p.length !== 32 || sn === 0) return undefined;
     if (odd(fn) || fn === sn) {
@@ -155,8 +155,8 @@ export function verifyConsistency(from: number, to: number, proof: readonly Uint
     fn = half(fn);
     sn = half(sn);
   }
-  let fr = Buffer.from(path[0]!);
-  let sr = Buffer.from(path[0]!);
+  let fr: Buffer = Buffer.from(path[0]!);
+  let sr: Buffer = Buffer.from(path[0]!);
   for (const c of path.slice(1)) {
     if (sn === 0) return false;
     if (odd(fn) || fn === sn) {
