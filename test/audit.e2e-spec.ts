@@ -354,14 +354,19 @@ describe('audit API', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     expect(res.headers.get('ledger-position')).toBe(head);
     const text = await res.text();
-    const lines = text.split('\n');
-    expect(lines.pop()).toBe('');
+    const all = text.split('\n');
+    expect(all.pop()).toBe('');
+    // A header line, the events, a trailer with the tree head at the export's end.
+    expect(JSON.parse(all[0]!)).toEqual({ format: 'channel-ledger-export', version: 2, fromPosition: '0', head });
+    const tree = await t.store.merkle!.treeHead();
+    expect(JSON.parse(all[all.length - 1]!)).toEqual({ count: Number(head), size: tree.size, rootHash: tree.rootHash, head });
+    const lines = all.slice(1, -1);
     expect(lines.map((l) => (JSON.parse(l) as Body).position)).toEqual(Array.from({ length: Number(head) }, (_, i) => String(i + 1)));
     const page = await t.request<Page>('GET', '/v1/audit/events?limit=1000', { key: KEYS.auditor });
     expect(lines.map((l) => JSON.parse(l) as Body)).toEqual(page.body.items);
 
     const tail = await fetch(`${t.url}/v1/audit/export?fromPosition=${Number(head) - 2}`, { headers: { authorization: `Bearer ${KEYS.auditor}` } });
-    expect((await tail.text()).trim().split('\n')).toEqual(lines.slice(-2));
+    expect((await tail.text()).trim().split('\n').slice(1, -1)).toEqual(lines.slice(-2));
 
     const copyDir = mkdtempSync(join(tmpdir(), 'ledger-import-'));
     const copy = SqliteEventStore.open(eventsFile(copyDir));
@@ -446,7 +451,8 @@ describe('audit export back-pressure', () => {
       });
       res.resume();
       await new Promise((resolve) => res.on('end', resolve));
-      expect({ received, rest }).toEqual({ received: total, rest: '' });
+      // The events, plus the header and trailer lines.
+      expect({ received, rest }).toEqual({ received: total + 2, rest: '' });
       expect(audit.exportStats()).toEqual([]);
     } finally {
       await t.close();

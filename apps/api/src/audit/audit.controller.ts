@@ -138,8 +138,10 @@ export class AuditController {
 
   @Get('export')
   @ApiOperation({
-    summary: 'The log as NDJSON, one wire envelope per line, streamed',
-    description: 'Ends at the head of the log when the request started (`Ledger-Position`); `ledger import` loads it into an empty store.',
+    summary: 'The log as NDJSON: a header line, one wire envelope per line, a trailer line; streamed',
+    description:
+      'First line `{ format, version, fromPosition, head }`, last line `{ count, size, rootHash, head }` (the tree head at `head`): a file without its trailer was cut short. ' +
+      'Ends at the head of the log when the request started (`Ledger-Position`); `ledger import` loads it into an empty store, all or nothing.',
   })
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ description: 'One envelope (see `/docs/events`) per line', content: { 'application/x-ndjson': { schema: { type: 'string' } } } })

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { toWire, type Actor, type WireEvent } from '#events/envelope.js';
 import { checkpointText, publicJwk, signNote, verifierKey, type NoteSigner } from '#libs/event-store/checkpoint.js';
+import { exportHeader, exportTrailer, exportTreeHead } from '#libs/event-store/export-format.js';
 import { verifyLog, type VerifyResult } from '#libs/event-store/integrity.js';
 import { ALGORITHM } from '#libs/event-store/merkle.js';
 import { merkleOf } from '#libs/event-store/merkle-log.js';
@@ -225,10 +226,14 @@ export class AuditService implements BeforeApplicationShutdown {
     const store = this.store;
     const counter = { lines: 0 };
     async function* lines(): AsyncGenerator<string> {
+      yield `${JSON.stringify(exportHeader(from, head))}\n`;
+      let count = 0;
       for await (const e of store.readAll({ fromPosition: from, toPosition: head })) {
         counter.lines += 1;
+        count += 1;
         yield `${JSON.stringify(toWire(e))}\n`;
       }
+      yield `${JSON.stringify(exportTrailer(count, await exportTreeHead(store, head), head))}\n`;
     }
     const stream = Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 });
     this.exports.set(stream, counter);

@@ -17,7 +17,7 @@ export function loadCheckpointSigner(dataDir: string, env: Readonly<Record<strin
     try {
       return parseSignerKey(configured);
     } catch (error) {
-      throw new Error(`LEDGER_CHECKPOINT_KEY: ${(error as Error).message}`);
+      throw new Error(`LEDGER_CHECKPOINT_KEY: ${(error as Error).message}`, { cause: error });
     }
   }
   const file = path.join(dataDir, CHECKPOINT_KEY_FILE);
@@ -36,6 +36,6 @@ export function loadCheckpointSigner(dataDir: string, env: Readonly<Record<strin
   try {
     return parseSignerKey(fs.readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${file} does not hold a checkpoint signing key (${(error as Error).message}); restore it from a backup: auditors trust its public key`);
+    throw new Error(`${file} does not hold a checkpoint signing key (${(error as Error).message}); restore it from a backup: auditors trust its public key`, { cause: error });
   }
 }
