@@ -90,6 +90,7 @@ export function readinessChecksProvider(config: LedgerConfig): Provider {
         name: 'projections',
         async check() {
           if (runner.error) return { ok: false, detail: `projection runner stopped: ${runner.error instanceof Error ? runner.error.message : String(runner.error)}` };
+          if (runner.rebuildingTo !== undefined) return { ok: false, detail: `rebuilding read models out of step with the log: at ${runner.position()} of ${runner.rebuildingTo}` };
           const maxEvents = config.readyMaxLagEvents;
           const maxSeconds = config.readyMaxLagSeconds;
           const lag = await measureLag(store, runner, clock, maxEvents + 1);
