@@ -10,7 +10,10 @@ import { AuditService } from '#api/audit/audit.service.js';
 import { importLog } from '#cli/import.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import { eventsFile, readModelsFile } from '#libs/event-store/open.js';
+import { openNote, parseCheckpoint } from '#libs/event-store/checkpoint.js';
 import { digestAt, verifyLog } from '#libs/event-store/integrity.js';
+import { verifyConsistency, verifyInclusion } from '#libs/event-store/merkle.js';
+import { ScanningMerkleLog } from '#libs/event-store/merkle-log.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { newEvent } from '#libs/event-store/testing/fixtures.js';
 import { REPLAYABLE_READ_MODELS } from '#projections/replay/read-models.js';
@@ -200,6 +203,9 @@ describe('audit API', () => {
       ['GET', '/v1/audit/events'],
       ['GET', '/v1/audit/streams/partner-RA'],
       ['GET', '/v1/audit/digest'],
+      ['GET', '/v1/audit/proofs/inclusion?position=1'],
+      ['GET', '/v1/audit/proofs/consistency?from=1'],
+      ['GET', '/v1/audit/public-key'],
       ['POST', '/v1/audit/verify', {}],
       ['GET', '/v1/audit/replay?projection=partners&asOf=2026-03-02'],
       ['GET', '/v1/audit/export'],
@@ -267,29 +273,58 @@ describe('audit API', () => {
     expect((await t.request('GET', '/v1/audit/streams/bad%20id', { key: KEYS.auditor })).status).toBe(400);
   });
 
-  it('gives a digest to keep outside the ledger and verifies the chain against it', async () => {
+  it('gives a signed tree head to keep outside the ledger and verifies the chain and the tree against it', async () => {
     const head = await t.store.headPosition();
     const d = await t.request('GET', '/v1/audit/digest', { key: KEYS.auditor });
     expect(d.status).toBe(200);
-    const expected = await digestAt(t.store);
-    expect(d.body).toEqual({ position: head.toString(), digest: expected.digest, algorithm: 'sha256' });
+    const tree = new ScanningMerkleLog(t.store);
+    const expected = await tree.treeHead();
+    expect(d.body).toMatchObject({ position: head.toString(), size: expected.size, rootHash: expected.rootHash, algorithm: 'rfc9162-sha256' });
+    const key = await t.request('GET', '/v1/audit/public-key', { key: KEYS.auditor });
+    expect(key.body).toMatchObject({ algorithm: 'Ed25519', jwk: { kty: 'OKP', crv: 'Ed25519' } });
+    expect(parseCheckpoint(openNote(d.body.checkpoint as string, key.body.verifierKey as string))).toEqual({ origin: key.body.origin, size: expected.size, rootHash: expected.rootHash });
     const mid = await t.request('GET', '/v1/audit/digest?position=3', { key: KEYS.auditor });
-    expect(mid.body).toEqual({ position: '3', digest: (await digestAt(t.store, 3n)).digest, algorithm: 'sha256' });
+    expect(mid.body).toMatchObject({ position: '3', size: await tree.sizeAt(3n), rootHash: (await tree.treeHead(await tree.sizeAt(3n))).rootHash });
+    const bySize = await t.request('GET', '/v1/audit/digest?size=2', { key: KEYS.auditor });
+    expect(bySize.body).toMatchObject({ size: 2, rootHash: (await tree.treeHead(2)).rootHash });
+    const v1 = await digestAt(t.store, head);
 
     await must(t, 'POST', '/v1/partners', enroll('V1', 'v1.example'));
-    const v = await t.request('POST', '/v1/audit/verify', { key: KEYS.auditor, body: { position: head.toString(), digest: d.body.digest } });
+    const kept = await t.request('POST', '/v1/audit/verify', { key: KEYS.auditor, body: { size: String(d.body.size), rootHash: d.body.rootHash } });
+    expect(kept.body).toMatchObject({ ok: true, rootMatches: true });
+    const wrongRoot = await t.request('POST', '/v1/audit/verify', { key: KEYS.auditor, body: { size: '2', rootHash: d.body.rootHash } });
+    expect(wrongRoot.body).toMatchObject({ ok: false, rootMatches: false });
+    const v = await t.request('POST', '/v1/audit/verify', { key: KEYS.auditor, body: { position: head.toString(), digest: v1.digest } });
     expect(v.status).toBe(200);
     expect(v.body).toMatchObject({ ok: true, checkedEvents: Number(head), digestMatches: true, position: head.toString() });
     expect(v.body.firstInvalidPosition).toBeUndefined();
     const whole = await t.request('POST', '/v1/audit/verify', { key: KEYS.auditor });
     expect(whole.body).toMatchObject({ ok: true, checkedEvents: Number(await t.store.headPosition()) });
-    const other = await t.request('POST', '/v1/audit/verify', { key: KEYS.auditor, body: { digest: d.body.digest } });
+    const other = await t.request('POST', '/v1/audit/verify', { key: KEYS.auditor, body: { digest: v1.digest } });
     expect(other.body).toMatchObject({ ok: true, digestMatches: false });
-    for (const body of [{ position: 'x' }, { digest: 'abc' }, { position: '99999' }, { extra: true }]) {
+    for (const body of [{ position: 'x' }, { digest: 'abc' }, { position: '99999' }, { extra: true }, { size: '-1' }, { rootHash: 'AB' }]) {
       const r = await t.request('POST', '/v1/audit/verify', { key: KEYS.auditor, body });
       expect({ body, status: r.status }).toEqual({ body, status: 400 });
     }
-    expect((await t.request('GET', '/v1/audit/digest?position=99999', { key: KEYS.auditor })).status).toBe(400);
+    for (const path of ['digest?position=99999', 'digest?size=99999', 'digest?size=1&position=1', 'digest?size=x', 'proofs/inclusion', 'proofs/inclusion?position=1&size=99999', 'proofs/consistency?from=5&to=2', 'proofs/consistency?from=99999']) {
+      const r = await t.request('GET', `/v1/audit/${path}`, { key: KEYS.auditor });
+      expect({ path, status: r.status, type: r.headers.get('content-type') }).toEqual({ path, status: 400, type: expect.stringMatching(/^application\/problem\+json/) });
+    }
+    expect((await t.request('GET', '/v1/audit/proofs/inclusion?position=99999', { key: KEYS.auditor })).status).toBe(404);
+  });
+
+  it('serves inclusion and consistency proofs that check against its signed heads (RFC 9162)', async () => {
+    const old = (await t.request('GET', '/v1/audit/digest?size=3', { key: KEYS.auditor })).body;
+    await must(t, 'POST', '/v1/partners', enroll('V2', 'v2.example'));
+    const now = (await t.request('GET', '/v1/audit/digest', { key: KEYS.auditor })).body;
+    const hex = (x: string) => Buffer.from(x, 'hex');
+    const c = (await t.request('GET', `/v1/audit/proofs/consistency?from=3&to=${now.size}`, { key: KEYS.auditor })).body;
+    expect(c).toMatchObject({ fromSize: 3, toSize: now.size });
+    expect(verifyConsistency(3, now.size as number, (c.proof as string[]).map(hex), hex(old.rootHash as string), hex(now.rootHash as string))).toBe(true);
+    expect(verifyConsistency(3, now.size as number, (c.proof as string[]).map(hex), hex((await t.request('GET', '/v1/audit/digest?size=2', { key: KEYS.auditor })).body.rootHash as string), hex(now.rootHash as string))).toBe(false);
+    const i = (await t.request('GET', `/v1/audit/proofs/inclusion?position=2&size=${now.size}`, { key: KEYS.auditor })).body;
+    expect(i).toMatchObject({ position: '2', size: now.size });
+    expect(verifyInclusion(i.leafIndex as number, now.size as number, hex(i.leafHash as string), (i.auditPath as string[]).map(hex), hex(now.rootHash as string))).toBe(true);
   });
 
   it('describes every recorded event with the AsyncAPI document it serves publicly at /docs/events', async () => {
@@ -319,14 +354,19 @@ describe('audit API', () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     expect(res.headers.get('ledger-position')).toBe(head);
     const text = await res.text();
-    const lines = text.split('\n');
-    expect(lines.pop()).toBe('');
+    const all = text.split('\n');
+    expect(all.pop()).toBe('');
+    // A header line, the events, a trailer with the tree head at the export's end.
+    expect(JSON.parse(all[0]!)).toEqual({ format: 'channel-ledger-export', version: 2, fromPosition: '0', head });
+    const tree = await t.store.merkle!.treeHead();
+    expect(JSON.parse(all[all.length - 1]!)).toEqual({ count: Number(head), size: tree.size, rootHash: tree.rootHash, head });
+    const lines = all.slice(1, -1);
     expect(lines.map((l) => (JSON.parse(l) as Body).position)).toEqual(Array.from({ length: Number(head) }, (_, i) => String(i + 1)));
     const page = await t.request<Page>('GET', '/v1/audit/events?limit=1000', { key: KEYS.auditor });
     expect(lines.map((l) => JSON.parse(l) as Body)).toEqual(page.body.items);
 
     const tail = await fetch(`${t.url}/v1/audit/export?fromPosition=${Number(head) - 2}`, { headers: { authorization: `Bearer ${KEYS.auditor}` } });
-    expect((await tail.text()).trim().split('\n')).toEqual(lines.slice(-2));
+    expect((await tail.text()).trim().split('\n').slice(1, -1)).toEqual(lines.slice(-2));
 
     const copyDir = mkdtempSync(join(tmpdir(), 'ledger-import-'));
     const copy = SqliteEventStore.open(eventsFile(copyDir));
@@ -415,7 +455,8 @@ describe('audit export back-pressure', () => {
       });
       res.resume();
       await new Promise((resolve) => res.on('end', resolve));
-      expect({ received, rest }).toEqual({ received: total, rest: '' });
+      // The events, plus the header and trailer lines.
+      expect({ received, rest }).toEqual({ received: total + 2, rest: '' });
       expect(audit.exportStats()).toEqual([]);
     } finally {
       await t.close();

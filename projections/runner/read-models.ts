@@ -21,9 +21,12 @@ export class ReadModels {
   ) {}
 
   async read<T>(minPosition: bigint | undefined, query: (db: Database.Database) => T): Promise<{ position: bigint; value: T }> {
-    if (minPosition !== undefined && minPosition > this.runner.position()) {
-      const ok = await this.runner.waitFor(minPosition, this.timeoutMs);
-      if (!ok) throw new NotCaughtUpError(minPosition, this.runner.position());
+    // Read models being rebuilt at start (out of step with the log) are not served before they reach its head.
+    const rebuilding = this.runner.rebuildingTo;
+    const wanted = rebuilding !== undefined && (minPosition === undefined || rebuilding > minPosition) ? rebuilding : minPosition;
+    if (wanted !== undefined && wanted > this.runner.position()) {
+      const ok = await this.runner.waitFor(wanted, this.timeoutMs);
+      if (!ok) throw new NotCaughtUpError(wanted, this.runner.position());
     }
     // Read the position first: the value is then at least as new as the position announced.
     const position = this.runner.position();

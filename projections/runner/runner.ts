@@ -66,6 +66,9 @@ export function openReadModels(file: string): Database.Database {
   db.pragma('wal_autocheckpoint = 10000');
   db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
     name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)`);
+  // Which log the read models were built from: the last event applied, by position and hash (see alignWithLog).
+  db.exec(`CREATE TABLE IF NOT EXISTS projection_log (
+    id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL, hash TEXT NOT NULL)`);
   return db;
 }
 
@@ -90,6 +93,9 @@ export class ProjectionRunner {
   /** Subscriptions started again after a store error, since this runner was created. */
   restarts = 0;
   private readonly upsert;
+  private readonly fingerprint;
+  /** While read models found out of step with the log at start are rebuilt: the head they must reach first. */
+  private rebuild: { readonly to: bigint; readonly names: readonly string[]; readonly log: (message: string) => void; lastLog: number } | undefined;
   private readonly handles: readonly ReadonlySet<string>[];
   /** Per event type, the indexes of the projections that handle it (one lookup per event while catching up). */
   private readonly byType = new Map<string, number[]>();
@@ -115,6 +121,7 @@ export class ProjectionRunner {
     });
     this.upsert = db.prepare(`INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)
       ON CONFLICT(name) DO UPDATE SET version = excluded.version, position = excluded.position`);
+    this.fingerprint = db.prepare('INSERT INTO projection_log (id, position, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET position = excluded.position, hash = excluded.hash');
     this.prepare();
   }
 
@@ -135,6 +142,49 @@ export class ProjectionRunner {
         }
       }
     })();
+  }
+
+  /** The head the read models must reach before they may be served, while a start-up rebuild runs. */
+  get rebuildingTo(): bigint | undefined {
+    return this.rebuild?.to;
+  }
+
+  /**
+   * Before following (at start): read models ahead of the log (an older log restored beside them, an emptied
+   * one) or built from another log (the last event they applied is not in this log) are reset, so they are
+   * rebuilt from this log; until they reach its head `rebuildingTo` says so (readiness and queries wait).
+   * Returns the names of the read models reset.
+   */
+  async alignWithLog(log: (message: string) => void): Promise<string[]> {
+    if (this.loop) throw new Error('align the read models before following the log');
+    const head = await this.store.headPosition();
+    const fp = this.db.prepare<[], { position: number | bigint; hash: string }>('SELECT position, hash FROM projection_log WHERE id = 1').safeIntegers(true).get();
+    let reason: string | undefined;
+    let names: string[] = [];
+    if (fp !== undefined && BigInt(fp.position) <= head) {
+      const at = BigInt(fp.position);
+      let found: RecordedEvent | undefined;
+      for await (const e of this.store.readAll({ fromPosition: at - 1n, toPosition: at, limit: 1 })) found = e;
+      if (found === undefined || found.hash !== fp.hash) {
+        reason = `the read models were built from another log (the event they last applied, at position ${at}, is ${found === undefined ? 'not in this log' : 'another event here'})`;
+        names = this.projections.map((p) => p.name);
+      }
+    }
+    if (reason === undefined) {
+      const ahead = this.projections.filter((p) => this.checkpoints.get(p.name)! > head);
+      if (ahead.length > 0) {
+        const furthest = ahead.reduce((m, p) => (this.checkpoints.get(p.name)! > m ? this.checkpoints.get(p.name)! : m), 0n);
+        reason = `the read models are ahead of the log (built up to position ${furthest}, the log ends at ${head})`;
+        names = ahead.map((p) => p.name);
+      }
+    }
+    if (reason === undefined) return [];
+    this.reset(names);
+    if (names.length === this.projections.length) this.db.prepare('DELETE FROM projection_log').run();
+    log(`${reason}: rebuilding ${names.join(', ')} from the log (${head} positions) before serving them`);
+    if (head > 0n) this.rebuild = { to: head, names, log, lastLog: performance.now() };
+    else log('read models rebuilt: the log is empty');
+    return names;
   }
 
   /** Empties the named read models (all by default) and sets their checkpoints to zero. Stop the runner first. */
@@ -335,6 +385,7 @@ export class ProjectionRunner {
   private commitBatch(last: RecordedEvent, events: number, started: number): void {
     const moved = this.projections.filter((p) => this.checkpoints.get(p.name)! < last.position);
     for (const p of moved) this.upsert.run(p.name, p.version, last.position);
+    this.fingerprint.run(last.position, last.hash);
     this.db.exec('COMMIT');
     for (const p of moved) this.checkpoints.set(p.name, last.position);
     this.batchDone(last, events, started);
@@ -425,6 +476,8 @@ export class ProjectionRunner {
         this.upsert.run(p.name, p.version, last);
         moved.push([p.name, last]);
       }
+      const lastEvent = batch[batch.length - 1]!;
+      this.fingerprint.run(lastEvent.position, lastEvent.hash);
     })();
     for (const [name, pos] of moved) this.checkpoints.set(name, pos);
     this.batchDone(batch[batch.length - 1]!, batch.length, started);
@@ -443,6 +496,16 @@ export class ProjectionRunner {
 
   private wake(): void {
     const at = this.position();
+    const r = this.rebuild;
+    if (r !== undefined) {
+      if (at >= r.to) {
+        this.rebuild = undefined;
+        r.log(`read models rebuilt up to position ${at}: ${r.names.join(', ')}`);
+      } else if (performance.now() - r.lastLog > 5000) {
+        r.lastLog = performance.now();
+        r.log(`rebuilding read models: position ${at} of ${r.to}`);
+      }
+    }
     for (const w of [...this.waiters]) if (w.position <= at) w.resolve(true);
   }
 }

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { fromWire, type RecordedEvent, type WireEvent } from '#events/envelope.js';
+import { EXPORT_VERSION, isExportHeader, isExportTrailer, type ExportHeader, type ExportTrailer } from '#libs/event-store/export-format.js';
 import type { EventStore } from '#libs/event-store/port.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { openEventStore, readModelsFile } from '#libs/event-store/open.js';
@@ -68,8 +69,10 @@ export async function assertEmptyTarget(store: EventStore, readModelsFile?: stri
 /**
  * Loads an export (`ledger export`, `GET /v1/audit/export`) into an empty store with `importRecorded`,
  * which keeps event ids, record times and hashes and refuses an event that does not continue its stream's
- * hash chain: afterwards `ledger verify` passes and the digest equals the source's. Reads the file a line
- * at a time; the store write of each line completes before the next is read.
+ * hash chain: afterwards `ledger verify` passes and the tree head equals the source's. Reads the file a line
+ * at a time. All or nothing: the file must end with the trailer its header promises (an export cut at a line
+ * boundary has none) and, on SQLite, the whole import is one transaction whose tree head must equal the
+ * trailer's before it commits; anything wrong rolls it back and leaves the target as it was.
  */
 export async function importLog(
   store: EventStore,
@@ -86,23 +89,18 @@ export async function importLog(
   } = {},
 ): Promise<ImportSummary> {
   await assertEmptyTarget(store, options.readModelsFile, options.resume);
-  return withBulkLoad(store, () => load(store, input, options.onProgress));
-}
-
-/**
- * On SQLite, `synchronous=FULL` costs one fsync per imported event (minutes for a large log). An import goes
- * into an empty store that is thrown away if it fails, so it runs with NORMAL (WAL commits survive a crash
- * of the process, not of the machine) and ends with a checkpoint that puts everything on disk, then FULL again.
- */
-async function withBulkLoad<T>(store: EventStore, run: () => Promise<T>): Promise<T> {
-  if (!(store instanceof SqliteEventStore)) return run();
+  if (!(store instanceof SqliteEventStore)) return load(store, input, options.onProgress);
   const db = store.database;
-  db.pragma('synchronous = NORMAL');
+  // One transaction: a single commit at the end (no fsync per event), and a rollback undoes everything.
+  db.exec('BEGIN IMMEDIATE');
   try {
-    return await run();
-  } finally {
-    db.pragma('synchronous = FULL');
+    const r = await load(store, input, options.onProgress);
+    db.exec('COMMIT');
     db.pragma('wal_checkpoint(FULL)');
+    return r;
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
   }
 }
 
@@ -112,10 +110,27 @@ async function load(store: EventStore, input: Readable, onProgress?: (events: nu
   let bytes = 0;
   let line = 0;
   let last = 0n;
+  let header: ExportHeader | undefined;
+  let trailer: ExportTrailer | undefined;
   for await (const text of lines) {
     line += 1;
     bytes += Buffer.byteLength(text) + 1;
     if (text.trim() === '') continue;
+    if (trailer) throw new ImportError(`line ${line}: content after the trailer line`);
+    if (!header) {
+      const h = parseJson(text, line);
+      if (!isExportHeader(h)) throw new ImportError(`line ${line}: no export header: not an export of this ledger (exports from before v2 have none: export again)`);
+      if (h.version !== EXPORT_VERSION) throw new ImportError(`line ${line}: export format version ${h.version}, this ledger reads ${EXPORT_VERSION}`);
+      header = h;
+      continue;
+    }
+    if (text.includes('"rootHash"') && !text.includes('"eventId"')) {
+      const t = parseJson(text, line);
+      if (isExportTrailer(t)) {
+        trailer = t;
+        continue;
+      }
+    }
     const e = parseExportLine(text, line);
     if (e.position <= last) throw new ImportError(`line ${line}: position ${e.position} does not follow ${last}: an export is in log order`);
     try {
@@ -127,8 +142,26 @@ async function load(store: EventStore, input: Readable, onProgress?: (events: nu
     events += 1;
     if (events % 1000 === 0) onProgress?.(events, bytes);
   }
+  if (!header) throw new ImportError('the file is empty: not an export');
+  if (!trailer) throw new ImportError(`the export has no trailer line after its ${events} events: it was cut short; nothing imported`);
+  if (trailer.count !== events) throw new ImportError(`the trailer promises ${trailer.count} events, the file has ${events}; nothing imported`);
+  // Positions are kept on SQLite, so the tree is the source's; EventStoreDB numbers events its own way.
+  if (store instanceof SqliteEventStore && header.fromPosition === '0') {
+    const mine = await store.merkle.treeHead();
+    if (mine.size !== trailer.size || mine.rootHash !== trailer.rootHash) {
+      throw new ImportError(`the imported log's tree head (${mine.size} events, root ${mine.rootHash.slice(0, 12)}…) is not the trailer's (${trailer.size}, ${trailer.rootHash.slice(0, 12)}…); nothing imported`);
+    }
+  }
   onProgress?.(events, bytes);
   return { events, lastSourcePosition: last, head: await store.headPosition() };
+}
+
+function parseJson(text: string, line: number): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ImportError(`line ${line}: not JSON (a truncated export?)`);
+  }
 }
 
 /**

@@ -2,24 +2,23 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
-import { digestAt, verifyLog } from '#libs/event-store/integrity.js';
+import { Command, CommanderError } from 'commander';
 import { ALL_PROJECTIONS } from '#projections/index.js';
 import { openReadModels, ProjectionRunner } from '#projections/runner/runner.js';
 import { loadConfig } from '#libs/ledger/config.js';
 import { openEventStore, readModelsFile } from '#libs/event-store/open.js';
+import { CliError, EXIT_USAGE, registerAuditCommands } from './audit.js';
 import { registerBackupCommand } from './backup.js';
 import { registerExportCommand } from './export.js';
 import { registerImportCommand } from './import.js';
 import { registerSimulateCommand } from './simulate.js';
 import { progress } from './progress.js';
 
-function position(value: string): bigint {
-  if (!/^\d{1,20}$/.test(value)) throw new InvalidArgumentError('a position is a non-negative decimal integer');
-  return BigInt(value);
-}
-
-const program = new Command('ledger').description('channel-ledger: the event-sourced channel partner ledger').showHelpAfterError();
+const program = new Command('ledger')
+  .description('channel-ledger: the event-sourced channel partner ledger')
+  .showHelpAfterError('(ledger help <command> shows its usage)')
+  // Usage errors exit 2 (docs/audit.md, "Exit codes"); commander's own exit is 1.
+  .exitOverride();
 
 program
   .command('serve')
@@ -53,44 +52,23 @@ program
     }
   });
 
-program
-  .command('verify')
-  .description('recompute the hash chain; exit 1 and name the first bad position when it breaks')
-  .option('--position <p>', 'verify up to this position', position)
-  .option('--digest <hex>', 'a digest kept outside the ledger, compared at --position')
-  .action(async (opts: { position?: bigint; digest?: string }) => {
-    const config = loadConfig();
-    const store = await openEventStore(config);
-    try {
-      const bar = progress('verify');
-      const head = opts.position ?? (await store.headPosition());
-      const r = await verifyLog(store, { position: opts.position, digest: opts.digest, onProgress: (_n, at) => bar.update(at, head) });
-      bar.finish(`${r.checkedEvents} events checked`);
-      process.stdout.write(`${JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
-      if (!r.ok || r.digestMatches === false) process.exitCode = 1;
-    } finally {
-      await store.close();
-    }
-  });
-
-program
-  .command('digest')
-  .description('print the digest of the log at a position (the head by default), to keep outside the ledger')
-  .option('--position <p>', 'the position', position)
-  .action(async (opts: { position?: bigint }) => {
-    const config = loadConfig();
-    const store = await openEventStore(config);
-    try {
-      const d = await digestAt(store, opts.position);
-      process.stdout.write(`${JSON.stringify({ position: d.position.toString(), digest: d.digest, algorithm: 'sha256' })}\n`);
-    } finally {
-      await store.close();
-    }
-  });
-
+registerAuditCommands(program);
 registerBackupCommand(program);
 registerExportCommand(program);
 registerImportCommand(program);
 registerSimulateCommand(program);
 
-await program.parseAsync(process.argv);
+/** Every failure is one line on stderr: the command's message, never a stack. */
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; commander has printed its message already.
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    const line = message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') || 'failed';
+    process.stderr.write(`${error instanceof CliError || line.startsWith('ledger') ? '' : 'ledger: '}${line}\n`);
+    process.exitCode = error instanceof CliError ? error.exitCode : EXIT_USAGE;
+  }
+}

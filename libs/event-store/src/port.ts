@@ -64,6 +64,40 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
 
+/** A tree head: the root of the tree over the first `size` events in position order. */
+export interface TreeHead {
+  readonly size: number;
+  /** Position of the last event the head covers (0n for the empty tree). */
+  readonly position: bigint;
+  /** Hex SHA-256. */
+  readonly rootHash: string;
+}
+
+export interface InclusionProof {
+  readonly leafIndex: number;
+  readonly position: bigint;
+  readonly size: number;
+  readonly leafHash: string;
+  readonly auditPath: readonly string[];
+}
+
+export interface ConsistencyProof {
+  readonly fromSize: number;
+  readonly toSize: number;
+  readonly proof: readonly string[];
+}
+
+/** Reads of the log's Merkle tree; every size is at most the current tree size (a RangeError otherwise). */
+export interface MerkleLog {
+  /** The head at `size` events (the whole log by default). */
+  treeHead(size?: number): Promise<TreeHead>;
+  /** The number of events up to `position` (inclusive): the tree size whose last leaf is at or before it. */
+  sizeAt(position: bigint): Promise<number>;
+  /** That the event at `position` is leaf `leafIndex` of the tree of `size` leaves. */
+  inclusionProof(position: bigint, size: number): Promise<InclusionProof>;
+  consistencyProof(fromSize: number, toSize: number): Promise<ConsistencyProof>;
+}
+
 export interface EventStore {
   readonly kind: 'sqlite' | 'esdb';
   append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
@@ -98,6 +132,11 @@ export interface EventStore {
   removals?(): Promise<StreamRemoval[]>;
   /** Cheap reachability check for readiness probes. */
   ping(): Promise<void>;
+  /**
+   * v2 (DOMAIN.md, "Tamper evidence"): the log's RFC 9162 Merkle tree, when the adapter maintains one. Without
+   * it, `merkleOf` (merkle-log.ts) answers the same by scanning the log, in O(n).
+   */
+  readonly merkle?: MerkleLog;
   close(): Promise<void>;
 }
 

@@ -10,10 +10,15 @@ import {
   AuditEventsQueryDto,
   AuditStreamPageDto,
   AuditStreamQueryDto,
+  ConsistencyProofDto,
+  ConsistencyQueryDto,
   DEFAULT_PAGE,
   DigestDto,
   DigestQueryDto,
   ExportQueryDto,
+  InclusionProofDto,
+  InclusionQueryDto,
+  PublicKeyDto,
   STREAM_ID,
   VerifyDto,
   VerifyResultDto,
@@ -65,20 +70,49 @@ export class AuditController {
   }
 
   @Get('digest')
-  @ApiOperation({ summary: 'The digest of every stream head at a position: a value to keep outside the ledger' })
+  @ApiOperation({ summary: 'The tree head (now, at `size` events or up to `position`) and its signed checkpoint: a value to keep outside the ledger' })
   @ApiOkResponse({ type: DigestDto })
   async digest(@Query() query: DigestQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
-    const d = await this.audit.digest(query.position === undefined ? undefined : BigInt(query.position));
+    if (query.size !== undefined && query.position !== undefined) {
+      throw ProblemException.validationFailed('Give size or position, not both.', [{ path: 'position', message: 'size and position exclude each other' }]);
+    }
+    const d = await this.audit.digest({ size: query.size === undefined ? undefined : Number(query.size), position: query.position === undefined ? undefined : BigInt(query.position) });
     void reply.header('Ledger-Position', d.position);
     return d;
   }
 
+  @Get('proofs/inclusion')
+  @ApiOperation({ summary: 'RFC 9162 inclusion proof: the event at `position` is in the tree of `size` events' })
+  @ApiOkResponse({ type: InclusionProofDto })
+  async inclusion(@Query() query: InclusionQueryDto) {
+    return this.audit.inclusionProof(BigInt(query.position), query.size === undefined ? undefined : Number(query.size));
+  }
+
+  @Get('proofs/consistency')
+  @ApiOperation({ summary: 'RFC 9162 consistency proof: the tree of `from` events is a prefix of the tree of `to` events' })
+  @ApiOkResponse({ type: ConsistencyProofDto })
+  async consistency(@Query() query: ConsistencyQueryDto) {
+    return this.audit.consistencyProof(Number(query.from), query.to === undefined ? undefined : Number(query.to));
+  }
+
+  @Get('public-key')
+  @ApiOperation({ summary: 'The Ed25519 key that signs checkpoints (JWK and signed-note verifier key)' })
+  @ApiOkResponse({ type: PublicKeyDto })
+  publicKey() {
+    return this.audit.publicKey();
+  }
+
   @Post('verify')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Recompute the hash chain (up to `position`) and compare the digest, if one is given' })
+  @ApiOperation({ summary: 'Recompute the hash chain and the Merkle tree (up to `position`); compare a kept digest or tree head (`size`, `rootHash`)' })
   @ApiOkResponse({ type: VerifyResultDto })
   async verify(@Body() body: VerifyDto, @Res({ passthrough: true }) reply: FastifyReply) {
-    const r = await this.audit.verify(body.position === undefined ? undefined : BigInt(body.position), body.digest);
+    const r = await this.audit.verify({
+      position: body.position === undefined ? undefined : BigInt(body.position),
+      digest: body.digest,
+      size: body.size === undefined ? undefined : Number(body.size),
+      rootHash: body.rootHash,
+    });
     void reply.header('Ledger-Position', String(r.position));
     return r;
   }
@@ -104,8 +138,10 @@ export class AuditController {
 
   @Get('export')
   @ApiOperation({
-    summary: 'The log as NDJSON, one wire envelope per line, streamed',
-    description: 'Ends at the head of the log when the request started (`Ledger-Position`); `ledger import` loads it into an empty store.',
+    summary: 'The log as NDJSON: a header line, one wire envelope per line, a trailer line; streamed',
+    description:
+      'First line `{ format, version, fromPosition, head }`, last line `{ count, size, rootHash, head }` (the tree head at `head`): a file without its trailer was cut short. ' +
+      'Ends at the head of the log when the request started (`Ledger-Position`); `ledger import` loads it into an empty store, all or nothing.',
   })
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ description: 'One envelope (see `/docs/events`) per line', content: { 'application/x-ndjson': { schema: { type: 'string' } } } })

@@ -52,11 +52,41 @@ export class AuditStreamQueryDto {
   cursor?: string;
 }
 
+/** A tree size: a count of events, decimal. */
+export const SIZE_PATTERN = /^\d{1,15}$/;
+
 export class DigestQueryDto {
-  @ApiPropertyOptional({ description: 'The position to compute the digest at (the head by default).' })
+  @ApiPropertyOptional({ description: 'The tree head at this many events (the whole log by default).', example: '1000' })
+  @IsOptional()
+  @Matches(SIZE_PATTERN, { message: 'size must be a decimal number of events' })
+  size?: string;
+
+  @ApiPropertyOptional({ description: 'The tree head covering the events up to this position (inclusive); instead of `size`.' })
   @IsOptional()
   @Matches(POSITION_PATTERN, { message: 'position must be a decimal position' })
   position?: string;
+}
+
+export class InclusionQueryDto {
+  @ApiProperty({ description: 'The position of the event.', example: '42' })
+  @Matches(POSITION_PATTERN, { message: 'position must be a decimal position' })
+  position!: string;
+
+  @ApiPropertyOptional({ description: 'The tree size the proof is for (the whole log by default).', example: '1000' })
+  @IsOptional()
+  @Matches(SIZE_PATTERN, { message: 'size must be a decimal number of events' })
+  size?: string;
+}
+
+export class ConsistencyQueryDto {
+  @ApiProperty({ description: 'The size of the older tree head (the one kept).', example: '1000' })
+  @Matches(SIZE_PATTERN, { message: 'from must be a decimal number of events' })
+  from!: string;
+
+  @ApiPropertyOptional({ description: 'The size of the newer tree head (the whole log by default).' })
+  @IsOptional()
+  @Matches(SIZE_PATTERN, { message: 'to must be a decimal number of events' })
+  to?: string;
 }
 
 export class VerifyDto {
@@ -72,6 +102,19 @@ export class VerifyDto {
   @MaxLength(64)
   @Matches(/^[0-9a-f]{64}$/, { message: 'digest must be 64 lowercase hex digits (SHA-256)' })
   digest?: string;
+
+  @ApiPropertyOptional({ description: 'The size of a tree head kept outside the ledger (a checkpoint): the log must have at least this many events ...', example: '1000', pattern: SIZE_PATTERN.source })
+  @OptionalMember()
+  @IsString()
+  @Matches(SIZE_PATTERN, { message: 'size must be a decimal number of events' })
+  size?: string;
+
+  @ApiPropertyOptional({ pattern: '^[0-9a-f]{64}$', description: '... and the root of its first `size` events must equal this (hex; `rootMatches` in the answer).' })
+  @OptionalMember()
+  @IsString()
+  @MaxLength(64)
+  @Matches(/^[0-9a-f]{64}$/, { message: 'rootHash must be 64 lowercase hex digits (SHA-256)' })
+  rootHash?: string;
 }
 
 export class ExportQueryDto {
@@ -123,9 +166,34 @@ export class AuditStreamPageDto {
 }
 
 export class DigestDto {
-  @ApiProperty({ example: '1200' }) position!: string;
-  @ApiProperty({ example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }) digest!: string;
-  @ApiProperty({ enum: ['sha256'] }) algorithm!: 'sha256';
+  @ApiProperty({ example: '1200', description: 'Position of the last event the head covers.' }) position!: string;
+  @ApiProperty({ example: 1200, description: 'Events covered: the tree size.' }) size!: number;
+  @ApiProperty({ example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', description: 'RFC 9162 Merkle tree hash of the first `size` events, hex.' }) rootHash!: string;
+  @ApiProperty({ enum: ['rfc9162-sha256'] }) algorithm!: 'rfc9162-sha256';
+  @ApiProperty({ description: 'The head as a C2SP signed-note checkpoint (origin, size, base64 root; Ed25519 signature line): keep it outside the ledger.' }) checkpoint!: string;
+}
+
+export class InclusionProofDto {
+  @ApiProperty() leafIndex!: number;
+  @ApiProperty() position!: string;
+  @ApiProperty() size!: number;
+  @ApiProperty({ description: 'SHA-256(0x00 || position as 8 bytes big-endian || event hash), hex.' }) leafHash!: string;
+  @ApiProperty({ type: [String], description: 'RFC 9162 audit path, hex.' }) auditPath!: string[];
+}
+
+export class ConsistencyProofDto {
+  @ApiProperty() fromSize!: number;
+  @ApiProperty() toSize!: number;
+  @ApiProperty({ type: [String], description: 'RFC 9162 consistency proof, hex.' }) proof!: string[];
+}
+
+export class PublicKeyDto {
+  @ApiProperty({ enum: ['Ed25519'] }) algorithm!: string;
+  @ApiProperty({ description: 'The checkpoint origin line, also the key name.' }) origin!: string;
+  @ApiProperty() keyName!: string;
+  @ApiProperty({ description: 'The signed-note key id (hex).' }) keyId!: string;
+  @ApiProperty({ description: 'The signed-note verifier key: `<name>+<key id>+<base64(0x01 || public key)>`.' }) verifierKey!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The public key as an RFC 8037 JWK.' }) jwk!: Record<string, string>;
 }
 
 export class VerifyResultDto {
@@ -136,4 +204,7 @@ export class VerifyResultDto {
   @ApiPropertyOptional() reason?: string;
   @ApiProperty({ description: 'The digest recomputed at `position` (over the verified prefix when the chain breaks).' }) digest!: string;
   @ApiPropertyOptional({ description: 'Present when a digest was given.' }) digestMatches?: boolean;
+  @ApiProperty({ description: 'Events in the recomputed tree.' }) size!: number;
+  @ApiProperty({ description: 'The recomputed tree root, hex.' }) rootHash!: string;
+  @ApiPropertyOptional({ description: 'Present when a rootHash was given: the recomputed root at `size` equals it.' }) rootMatches?: boolean;
 }

@@ -1,14 +1,20 @@
 import { Readable } from 'node:stream';
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { toWire, type Actor, type WireEvent } from '#events/envelope.js';
-import { digestAt, verifyLog, type VerifyResult } from '#libs/event-store/integrity.js';
-import type { EventStore } from '#libs/event-store/port.js';
+import { checkpointText, publicJwk, signNote, verifierKey, type NoteSigner } from '#libs/event-store/checkpoint.js';
+import { exportHeader, exportTrailer, exportTreeHead } from '#libs/event-store/export-format.js';
+import { verifyLog, type VerifyResult } from '#libs/event-store/integrity.js';
+import { ALGORITHM } from '#libs/event-store/merkle.js';
+import { merkleOf } from '#libs/event-store/merkle-log.js';
+import type { EventStore, MerkleLog } from '#libs/event-store/port.js';
 import { findReplayable, REPLAYABLE_READ_MODELS } from '#projections/replay/read-models.js';
 import { assertMayReplay } from '#projections/replay/registry.js';
 import { replayAsOf } from '#projections/replay/replay.js';
 import { parseLedgerTime } from '../http/validation.js';
 import { EVENT_STORE } from '#libs/ledger/tokens.js';
+import { LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
 import { ProblemException } from '../platform/problem.js';
+import { loadCheckpointSigner } from '#libs/ledger/checkpoint-key.js';
 
 /** Parameters of `/v1/audit/replay` itself; everything else belongs to the replayed read model's query. */
 const REPLAY_PARAMS = new Set(['projection', 'asOf']);
@@ -46,7 +52,36 @@ export class AuditService implements BeforeApplicationShutdown {
   private readonly scans = new Limiter(MAX_CONCURRENT_SCANS);
   private readonly exports = new Map<Readable, { lines: number }>();
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  private signerValue: NoteSigner | undefined;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() @Inject(LEDGER_CONFIG) private readonly config?: LedgerConfig,
+  ) {
+    // Created (or read) at start, not at the first request: a bad key file stops the service at once.
+    if (config) this.signerValue = loadCheckpointSigner(config.dataDir, process.env, (line) => process.stderr.write(`${line}\n`));
+  }
+
+  private get signer(): NoteSigner {
+    if (!this.signerValue) throw new Error('no checkpoint key: the service was built without a configuration');
+    return this.signerValue;
+  }
+
+  /** The stored tree when the adapter keeps one (O(log n) a call); otherwise a scan of the log, run as one. */
+  private tree<T>(task: (tree: MerkleLog) => Promise<T>): Promise<T> {
+    const tree = merkleOf(this.store);
+    return this.store.merkle ? task(tree) : this.scans.run(() => task(tree));
+  }
+
+  private async treeSize(): Promise<number> {
+    return (await this.tree((t) => t.treeHead())).size;
+  }
+
+  private async checkSize(name: string, size: number | undefined, current: number): Promise<void> {
+    if (size !== undefined && size > current) {
+      throw ProblemException.validationFailed(`${name} ${size} is beyond the size of the log (${current} events).`, [{ path: name, message: `${name} must be at most ${current}` }]);
+    }
+  }
 
   head(): Promise<bigint> {
     return this.store.headPosition();
@@ -75,22 +110,64 @@ export class AuditService implements BeforeApplicationShutdown {
     return { items: page.map(toWire), nextCursor: events.length > limit ? events[limit]!.revision.toString() : null };
   }
 
-  async digest(position?: bigint): Promise<{ position: string; digest: string; algorithm: 'sha256' }> {
-    const at = await this.withinLog(position);
-    const d = await this.scans.run(() => digestAt(this.store, at));
-    return { position: d.position.toString(), digest: d.digest, algorithm: 'sha256' };
+  /**
+   * The tree head now, at `size` events, or covering the events up to `position`, with its signed checkpoint
+   * (C2SP signed note) to keep outside the ledger.
+   */
+  async digest(at: { size?: number; position?: bigint } = {}): Promise<{ position: string; size: number; rootHash: string; algorithm: typeof ALGORITHM; checkpoint: string }> {
+    if (at.position !== undefined) await this.withinLog(at.position);
+    const current = await this.treeSize();
+    await this.checkSize('size', at.size, current);
+    const head = await this.tree(async (t) => t.treeHead(at.size ?? (at.position !== undefined ? await t.sizeAt(at.position) : undefined)));
+    return {
+      position: head.position.toString(),
+      size: head.size,
+      rootHash: head.rootHash,
+      algorithm: ALGORITHM,
+      checkpoint: signNote(checkpointText(this.signer.name, head.size, head.rootHash), this.signer),
+    };
   }
 
-  async verify(position?: bigint, digest?: string): Promise<Record<string, unknown>> {
-    const at = await this.withinLog(position);
-    const r: VerifyResult = await this.scans.run(() => verifyLog(this.store, { position: at, digest }));
+  async inclusionProof(position: bigint, size?: number): Promise<Record<string, unknown>> {
+    const current = await this.treeSize();
+    await this.checkSize('size', size, current);
+    const n = size ?? current;
+    try {
+      const p = await this.tree((t) => t.inclusionProof(position, n));
+      return { leafIndex: p.leafIndex, position: p.position.toString(), size: p.size, leafHash: p.leafHash, auditPath: p.auditPath };
+    } catch (error) {
+      if (error instanceof RangeError) throw ProblemException.notFound(`There is no event at position ${position} among the first ${n} events of the log.`);
+      throw error;
+    }
+  }
+
+  async consistencyProof(from: number, to?: number): Promise<{ fromSize: number; toSize: number; proof: readonly string[] }> {
+    const current = await this.treeSize();
+    await this.checkSize('to', to, current);
+    const n = to ?? current;
+    if (from > n) throw ProblemException.validationFailed(`from ${from} is beyond to ${n}.`, [{ path: 'from', message: `from must be at most ${n}` }]);
+    return this.tree((t) => t.consistencyProof(from, n));
+  }
+
+  publicKey(): Record<string, unknown> {
+    const s = this.signer;
+    return { algorithm: 'Ed25519', origin: s.name, keyName: s.name, keyId: s.keyId.toString('hex'), verifierKey: verifierKey(s), jwk: publicJwk(s) };
+  }
+
+  async verify(options: { position?: bigint; digest?: string; size?: number; rootHash?: string } = {}): Promise<Record<string, unknown>> {
+    const at = await this.withinLog(options.position);
+    const r: VerifyResult = await this.scans.run(() => verifyLog(this.store, { position: at, digest: options.digest, size: options.size, rootHash: options.rootHash }));
     return {
       ok: r.ok,
       checkedEvents: r.checkedEvents,
       position: r.position.toString(),
-      ...(r.firstInvalidPosition !== undefined ? { firstInvalidPosition: r.firstInvalidPosition.toString(), reason: r.reason } : {}),
+      ...(r.firstInvalidPosition !== undefined ? { firstInvalidPosition: r.firstInvalidPosition.toString() } : {}),
+      ...(r.reason !== undefined ? { reason: r.reason } : {}),
       digest: r.digest,
       ...(r.digestMatches !== undefined ? { digestMatches: r.digestMatches } : {}),
+      size: r.size,
+      rootHash: r.rootHash,
+      ...(r.rootMatches !== undefined ? { rootMatches: r.rootMatches } : {}),
     };
   }
 
@@ -149,10 +226,14 @@ export class AuditService implements BeforeApplicationShutdown {
     const store = this.store;
     const counter = { lines: 0 };
     async function* lines(): AsyncGenerator<string> {
+      yield `${JSON.stringify(exportHeader(from, head))}\n`;
+      let count = 0;
       for await (const e of store.readAll({ fromPosition: from, toPosition: head })) {
         counter.lines += 1;
+        count += 1;
         yield `${JSON.stringify(toWire(e))}\n`;
       }
+      yield `${JSON.stringify(exportTrailer(count, await exportTreeHead(store, head), head))}\n`;
     }
     const stream = Readable.from(lines(), { objectMode: false, highWaterMark: 64 * 1024 });
     this.exports.set(stream, counter);

@@ -41,7 +41,9 @@ class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(READ_MODELS_DB) private readonly db: Database.Database,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    // Read models out of step with this log (ahead of it, or built from another) are reset before anything is served.
+    await this.runner.alignWithLog((message) => this.logger.warn(message));
     this.runner.start();
     this.logger.log(`projections following the log from position ${this.runner.position()}`);
   }

@@ -93,6 +93,7 @@ export function readinessChecksProvider(config: LedgerConfig): Provider {
             const why = runner.error instanceof Error ? runner.error.message : String(runner.error);
             return { ok: false, detail: runner.reconnecting ? `projection runner reconnecting to the store (it resumes from its checkpoints): ${why}` : `projection runner stopped: ${why}` };
           }
+          if (runner.rebuildingTo !== undefined) return { ok: false, detail: `rebuilding read models out of step with the log: at ${runner.position()} of ${runner.rebuildingTo}` };
           const maxEvents = config.readyMaxLagEvents;
           const maxSeconds = config.readyMaxLagSeconds;
           const lag = await measureLag(store, runner, clock, maxEvents + 1);

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import type { DomainEventShape, EventMetadata, Recorded, RecordedEvent } from '#events/envelope.js';
 import { eventHash, GENESIS_HASH } from '../hashing.js';
+import { StoredMerkleLog } from '../merkle-log.js';
 import { Notifier } from '../notifier.js';
 import {
   DuplicateEventIdError,
@@ -14,8 +15,10 @@ import {
   type ReadAllOptions,
   type ReadFilter,
   type ReadStreamOptions,
+  type MerkleLog,
   type Subscription,
 } from '../port.js';
+import { MERKLE_SCHEMA, SqliteMerkleTree } from './merkle-tables.js';
 import { pollingSubscription } from '../subscription.js';
 import { RecentMap } from '#libs/kernel/recent-map.js';
 
@@ -82,6 +85,22 @@ export interface SqliteEventStoreOptions {
   readonly maxBatchEvents?: number;
   /** Called after each group commit (instrumentation); must not throw. */
   readonly onCommit?: (commit: GroupCommit) => void;
+  /**
+   * Where the one-time migration of a log written before the Merkle tree says what it does (stderr by
+   * default): it adds the tree for every event already stored, before the store is used.
+   */
+  readonly log?: (message: string) => void;
+  /**
+   * Benchmarks only: do not maintain the Merkle tree on append (to measure what it costs). A store written so
+   * has no tree for those events until it is opened again without this flag, which computes it.
+   */
+  readonly withoutTree?: boolean;
+}
+
+/** What opening the store did to the tree of a log written before it (absent when there was nothing to do). */
+export interface TreeMigration {
+  readonly leavesAdded: number;
+  readonly seconds: number;
 }
 
 /** One transaction of the group commit, as instrumentation sees it. */
@@ -162,6 +181,10 @@ export class SqliteEventStore implements EventStore {
   private dataVersion: bigint | undefined;
   // Filters make the SQL vary: a caller inventing new ones must not grow this without end.
   private readonly readStatements = new RecentMap<string, Database.Statement<unknown[], Row>>(100);
+  private readonly tree: SqliteMerkleTree;
+  readonly merkle: MerkleLog;
+  /** Set when this open computed the tree for events written before it (a log from before v2, or a bench run without the tree). */
+  readonly treeMigration: TreeMigration | undefined;
 
   constructor(readonly file: string, private readonly options: SqliteEventStoreOptions = {}) {
     this.db = new Database(file);
@@ -170,6 +193,7 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.db.exec(SCHEMA);
+    this.db.exec(MERKLE_SCHEMA);
     const q = <T>(sql: string) => this.db.prepare<unknown[], T>(sql).safeIntegers(true);
     this.stmts = {
       head: q<{ revision: bigint; hash: string }>('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
@@ -189,6 +213,16 @@ export class SqliteEventStore implements EventStore {
       headPosition: q<{ p: bigint | null }>('SELECT MAX(position) AS p FROM events'),
       byCommand: q<Row>(`SELECT ${COLUMNS} FROM events WHERE command_id = ? ORDER BY position`),
     };
+    this.tree = new SqliteMerkleTree(this.db);
+    this.treeMigration = this.migrateTree();
+    const tree = this.tree;
+    this.merkle = new StoredMerkleLog({
+      read: tree.read,
+      size: () => tree.stored().size,
+      positionOf: (leaf) => tree.positionOf(leaf),
+      leafOf: (position) => tree.leafOf(position),
+      sizeAt: (position) => tree.sizeAt(position).size,
+    });
     this.maxBatchEvents = Math.max(1, options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS);
     // Called inside the group's transaction, better-sqlite3 turns `inSavepoint` into a SAVEPOINT: a throw
     // rolls back this append's rows only.
@@ -219,6 +253,7 @@ export class SqliteEventStore implements EventStore {
       if (version !== this.dataVersion) {
         // Another connection (process) committed since our last commit: any head may have moved.
         this.heads.clear();
+        this.tree.invalidate();
         this.dataVersion = version;
       }
       const outcomes: Outcome[] = [];
@@ -233,8 +268,40 @@ export class SqliteEventStore implements EventStore {
           outcomes.push({ ok: false, error });
         }
       }
+      // The leaves of this group's events commit with them, or not at all.
+      if (!options.withoutTree) this.tree.extend();
       return outcomes;
     });
+  }
+
+  /**
+   * Computes the tree for events stored without it: a log written before v2 (the migration), or events a
+   * bench wrote `withoutTree`. Under the write lock, so two processes opening one old file do it once.
+   */
+  private migrateTree(): TreeMigration | undefined {
+    if (this.options.withoutTree) return undefined;
+    const started = performance.now();
+    const head = this.stmts.headPosition.get()?.p ?? 0n;
+    if (head <= this.tree.stored().lastPosition) return undefined;
+    const say = this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+    const missing = Number(this.db.prepare<[bigint], bigint>('SELECT COUNT(*) FROM events WHERE position > ?').pluck().safeIntegers(true).get(this.tree.stored().lastPosition) ?? 0n);
+    say(`${this.file}: computing the Merkle tree for ${missing} events stored without it (a log written before tamper-evidence v2); one time`);
+    let last = 0;
+    const added = this.db
+      .transaction(() => {
+        this.tree.invalidate();
+        return this.tree.extend((n) => {
+          if (n - last >= 100_000) {
+            last = n;
+            say(`${this.file}: Merkle tree: ${n} of ${missing} events`);
+          }
+        });
+      })
+      .immediate();
+    this.tree.invalidate();
+    const seconds = (performance.now() - started) / 1000;
+    say(`${this.file}: Merkle tree computed for ${added} events in ${seconds.toFixed(1)} s`);
+    return { leavesAdded: added, seconds };
   }
 
   static open(file: string, options?: SqliteEventStoreOptions): SqliteEventStore {
@@ -292,6 +359,7 @@ export class SqliteEventStore implements EventStore {
       outcomes = this.commitGroup.immediate(group);
     } catch (error) {
       this.heads.clear();
+      this.tree.invalidate();
       // BEGIN or COMMIT failed, or SQLite aborted the transaction: nothing of the group was written.
       this.stats.commits += 1;
       this.stats.appends += group.length;
@@ -444,6 +512,15 @@ export class SqliteEventStore implements EventStore {
 
   async importRecorded(e: RecordedEvent): Promise<bigint> {
     this.assertOpen();
+    try {
+      return this.importOne(e);
+    } finally {
+      // Reloaded from the file by the next writer: cheaper than reasoning about a rolled-back extension.
+      this.tree.invalidate();
+    }
+  }
+
+  private importOne(e: RecordedEvent): bigint {
     const position = this.db
       .transaction(() => {
         const head = this.stmts.head.get(e.streamId);
@@ -463,6 +540,8 @@ export class SqliteEventStore implements EventStore {
         const args = [e.eventId, e.streamId, e.revision, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata), e.metadata.commandId ?? null, e.prevHash, e.hash];
         // Keep the original position when it still fits, so a SQLite-to-SQLite copy has the same positions.
         const info = e.position > top ? this.stmts.insertAt.run(e.position, ...args) : this.stmts.insert.run(...args);
+        this.tree.invalidate();
+        this.tree.extend();
         return BigInt(info.lastInsertRowid);
       })
       .immediate();
