@@ -186,7 +186,7 @@ describe('audit API', () => {
       ['/v1/audit/replay?projection=partners', 'asOf'],
       ['/v1/audit/replay?projection=partners&asOf=2026-02-30', 'asOf'],
       ['/v1/audit/replay?projection=partners&asOf=yesterday', 'asOf'],
-      ['/v1/audit/replay?projection=partners&asOf=2026-03-02&minPosition=3', 'minPosition'],
+      ['/v1/audit/replay?projection=partners&asOf=2026-03-02&minPosition=three', 'minPosition'],
       ['/v1/audit/replay?projection=partners&asOf=2026-03-02&limit=0', 'limit'],
       ['/v1/audit/replay?projection=partners&asOf=2026-03-02&status=dormant', 'status'],
       ['/v1/audit/replay?projection=partners&asOf=2026-03-02&asOf=2026-03-03', 'asOf'],

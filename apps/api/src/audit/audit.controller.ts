@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import { REPLAYABLE_READ_MODELS } from '#projections/replay/read-models.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
+import { LogPositionInterceptor } from './log-position.interceptor.js';
 import {
   AuditEventsPageDto,
   AuditEventsQueryDto,
@@ -25,6 +26,8 @@ import {
 } from './audit.dto.js';
 import { AuditService } from './audit.service.js';
 
+const MIN_POSITION = { name: 'minPosition', required: false, description: 'Answer only once the log has reached this position (503 not-caught-up after the consistency timeout).', example: '1' };
+
 /**
  * `/v1/audit/*` (API.md, "Audit"): admin and auditor only. Channel ops may query every read model but not
  * these (API.md, "Who may do what"), and no partner key reaches them. `Ledger-Position` is the log's
@@ -34,10 +37,12 @@ import { AuditService } from './audit.service.js';
 @ApiBearerAuth()
 @Allow('auditor')
 @Controller('v1/audit')
+@UseInterceptors(LogPositionInterceptor)
 export class AuditController {
   constructor(@Inject(AuditService) private readonly audit: AuditService) {}
 
   @Get('events')
+  @ApiQuery(MIN_POSITION)
   @ApiOperation({ summary: 'Events in log order, full envelope, paged by position' })
   @ApiOkResponse({ type: AuditEventsPageDto })
   async events(@Query() query: AuditEventsQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -56,6 +61,7 @@ export class AuditController {
   }
 
   @Get('streams/:streamId')
+  @ApiQuery(MIN_POSITION)
   @ApiOperation({ summary: "One stream's events in revision order, paged" })
   @ApiParam({ name: 'streamId', example: 'partner-P-1001' })
   @ApiOkResponse({ type: AuditStreamPageDto })
@@ -70,6 +76,7 @@ export class AuditController {
   }
 
   @Get('digest')
+  @ApiQuery(MIN_POSITION)
   @ApiOperation({ summary: 'The tree head (now, at `size` events or up to `position`) and its signed checkpoint: a value to keep outside the ledger' })
   @ApiOkResponse({ type: DigestDto })
   async digest(@Query() query: DigestQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -82,6 +89,7 @@ export class AuditController {
   }
 
   @Get('proofs/inclusion')
+  @ApiQuery(MIN_POSITION)
   @ApiOperation({ summary: 'RFC 9162 inclusion proof: the event at `position` is in the tree of `size` events' })
   @ApiOkResponse({ type: InclusionProofDto })
   async inclusion(@Query() query: InclusionQueryDto) {
@@ -89,6 +97,7 @@ export class AuditController {
   }
 
   @Get('proofs/consistency')
+  @ApiQuery(MIN_POSITION)
   @ApiOperation({ summary: 'RFC 9162 consistency proof: the tree of `from` events is a prefix of the tree of `to` events' })
   @ApiOkResponse({ type: ConsistencyProofDto })
   async consistency(@Query() query: ConsistencyQueryDto) {
@@ -96,6 +105,7 @@ export class AuditController {
   }
 
   @Get('public-key')
+  @ApiQuery(MIN_POSITION)
   @ApiOperation({ summary: 'The Ed25519 key that signs checkpoints (JWK and signed-note verifier key)' })
   @ApiOkResponse({ type: PublicKeyDto })
   publicKey() {
@@ -118,6 +128,7 @@ export class AuditController {
   }
 
   @Get('replay')
+  @ApiQuery(MIN_POSITION)
   @ApiOperation({
     summary: 'A read model as it stood at record time `asOf`, rebuilt in memory from the log alone',
     description:
@@ -137,6 +148,7 @@ export class AuditController {
   }
 
   @Get('export')
+  @ApiQuery(MIN_POSITION)
   @ApiOperation({
     summary: 'The log as NDJSON: a header line, one wire envelope per line, a trailer line; streamed',
     description:
