@@ -18,6 +18,7 @@ import {
   ExportQueryDto,
   InclusionProofDto,
   InclusionQueryDto,
+  NoQueryDto,
   PublicKeyDto,
   STREAM_ID,
   VerifyDto,
@@ -98,7 +99,7 @@ export class AuditController {
   @Get('public-key')
   @ApiOperation({ summary: 'The Ed25519 key that signs checkpoints (JWK and signed-note verifier key)' })
   @ApiOkResponse({ type: PublicKeyDto })
-  publicKey() {
+  publicKey(@Query() _query: NoQueryDto) {
     return this.audit.publicKey();
   }
 
