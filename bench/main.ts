@@ -20,6 +20,7 @@ import { measureHttp } from './items/http.js';
 import { measureQueries, QUERIES } from './items/queries.js';
 import { ensureCheckpointed, measureRebuild } from './items/rebuild.js';
 import { measureStartup } from './items/startup.js';
+import { measureTamperEvidence } from './items/tamper-evidence.js';
 import { machine, table, unmeasured, writeReport, type BenchReport, type Figure, type Item } from './report.js';
 
 const { values } = parseArgs({
@@ -57,7 +58,7 @@ const options = {
   httpSeedEvents: quick ? 5_000 : 20_000,
   startupRuns: quick ? 1 : 3,
   repeats: quick ? 1 : 3,
-  only: (values.only ?? env.BENCH_ONLY ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim()) as Item),
+  only: (values.only ?? env.BENCH_ONLY ?? '1,2,3,4,5,6').split(',').map((s) => Number(s.trim()) as Item),
   fresh: values.fresh ?? false,
 };
 const dataDir = resolve(values['data-dir'] ?? env.BENCH_DATA_DIR ?? join(tmpdir(), `channel-ledger-bench-${options.events}`));
@@ -91,7 +92,7 @@ if (wants(1)) {
 }
 
 let dataset: Dataset | undefined;
-if (wants(3) || wants(4) || wants(5)) {
+if (wants(3) || wants(4) || wants(5) || wants(6)) {
   if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
   dataset = await ensureDataset(dataDir, options.events);
 }
@@ -112,6 +113,14 @@ if (dataset && wants(4)) {
     ...(await item(
       QUERIES.map((q) => ({ id: `query.${q.id}.p99`, item: 4 as const, name: `query p99: ${q.name}`, unit: 'ms' })),
       () => measureQueries(dataDir, partners, options.queryRequests),
+    )),
+  );
+}
+
+if (wants(6)) {
+  figures.push(
+    ...(await item([{ id: 'tree', item: 6, name: 'Merkle tree cost and verifier', unit: 'appends/s' }], () =>
+      measureTamperEvidence({ appends: options.concurrentAppends, concurrency: options.concurrency, repeats: options.repeats, dataDir: dataset ? dataDir : undefined }),
     )),
   );
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { InvalidArgumentError, type Command } from 'commander';
 import { checkpointText, signNote } from '#libs/event-store/checkpoint.js';
-import { verifyLog, type VerifyOptions, type VerifyResult } from '#libs/event-store/integrity.js';
+import { digestAt, verifyLog, type VerifyOptions, type VerifyResult } from '#libs/event-store/integrity.js';
 import { ALGORITHM } from '#libs/event-store/merkle.js';
 import { merkleOf } from '#libs/event-store/merkle-log.js';
 import { verifySqliteFile } from '#libs/event-store/sqlite/verify-file.js';
@@ -116,7 +116,9 @@ export function registerAuditCommands(program: Command): void {
         if (opts.size !== undefined && opts.size > current) throw new CliError(`digest: --size ${opts.size} is beyond the log (${current} events)`);
         const head = await tree.treeHead(opts.size ?? (opts.position !== undefined ? await tree.sizeAt(opts.position) : undefined));
         const checkpoint = signNote(checkpointText(signer.name, head.size, head.rootHash), signer);
-        process.stdout.write(`${JSON.stringify({ position: head.position.toString(), size: head.size, rootHash: head.rootHash, algorithm: ALGORITHM, checkpoint })}\n`);
+        // The v1 digest of stream heads too: unlike the root it survives a move to EventStoreDB, which renumbers positions.
+        const v1 = await digestAt(store, head.position);
+        process.stdout.write(`${JSON.stringify({ position: head.position.toString(), size: head.size, rootHash: head.rootHash, algorithm: ALGORITHM, checkpoint, digest: v1.digest })}\n`);
       } finally {
         await store.close();
       }

@@ -2,8 +2,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSy
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
-import { verifyLog } from '#libs/event-store/integrity.js';
-import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { verifySqliteFile } from '#libs/event-store/sqlite/verify-file.js';
 import { eventsFile, readModelsFile } from '#libs/event-store/open.js';
 import { loadConfig } from '#libs/ledger/config.js';
 import { progress } from './progress.js';
@@ -89,16 +88,12 @@ export async function backupDataDir(options: BackupOptions): Promise<BackupManif
 
     let digest: string | undefined;
     if (options.verify !== false) {
-      const store = SqliteEventStore.open(eventsCopy);
-      try {
-        const bar = progress('verify backup', stream as NodeJS.WriteStream);
-        const r = await verifyLog(store, { onProgress: (_n, at) => bar.update(at, head) });
-        bar.finish(`${r.checkedEvents} events, hash chain ${r.ok ? 'intact' : 'BROKEN'}`);
-        if (!r.ok) throw new BackupError(`the copy does not verify at position ${r.firstInvalidPosition} (${r.reason}): the live log needs \`ledger verify\``);
-        digest = r.digest;
-      } finally {
-        await store.close();
-      }
+      // Read-only, from the file: the same check as `ledger verify` (chain, stored JSON, Merkle tree).
+      const bar = progress('verify backup', stream as NodeJS.WriteStream);
+      const r = verifySqliteFile(eventsCopy, { onProgress: (_n, at) => bar.update(at, head) });
+      bar.finish(`${r.checkedEvents} events, hash chain ${r.ok ? 'intact' : 'BROKEN'}`);
+      if (!r.ok) throw new BackupError(`the copy does not verify at position ${r.firstInvalidPosition} (${r.reason}): the live log needs \`ledger verify\``);
+      digest = r.digest;
     }
 
     // Single files without -wal/-shm companions: a restore is a plain copy.

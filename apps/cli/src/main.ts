@@ -63,8 +63,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    // Help and version exit 0; commander has printed its message already.
-    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+    // Commander has printed its message already. Help and version exit 0; a command's own refusal
+    // (`program.error`, code 'commander.error') keeps its exit code (1); a usage error exits 2.
+    process.exitCode = error.exitCode === 0 || error.code === 'commander.error' ? error.exitCode : EXIT_USAGE;
   } else {
     const message = error instanceof Error ? error.message : String(error);
     const line = message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') || 'failed';

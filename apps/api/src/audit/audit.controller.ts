@@ -19,6 +19,7 @@ import {
   ExportQueryDto,
   InclusionProofDto,
   InclusionQueryDto,
+  NoQueryDto,
   PublicKeyDto,
   STREAM_ID,
   VerifyDto,
@@ -108,7 +109,7 @@ export class AuditController {
   @ApiQuery(MIN_POSITION)
   @ApiOperation({ summary: 'The Ed25519 key that signs checkpoints (JWK and signed-note verifier key)' })
   @ApiOkResponse({ type: PublicKeyDto })
-  publicKey() {
+  publicKey(@Query() _query: NoQueryDto) {
     return this.audit.publicKey();
   }
 

@@ -67,6 +67,9 @@ export class DigestQueryDto {
   position?: string;
 }
 
+/** A route without query parameters: anything given is refused like an unknown parameter elsewhere. */
+export class NoQueryDto {}
+
 export class InclusionQueryDto {
   @ApiProperty({ description: 'The position of the event.', example: '42' })
   @Matches(POSITION_PATTERN, { message: 'position must be a decimal position' })
@@ -109,7 +112,11 @@ export class VerifyDto {
   @Matches(SIZE_PATTERN, { message: 'size must be a decimal number of events' })
   size?: string;
 
-  @ApiPropertyOptional({ pattern: '^[0-9a-f]{64}$', description: '... and the root of its first `size` events must equal this (hex; `rootMatches` in the answer).' })
+  @ApiPropertyOptional({
+    pattern: '^[0-9a-f]{64}$',
+    description: '... and the root of its first `size` events must equal this (hex; `rootMatches` in the answer).',
+    example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  })
   @OptionalMember()
   @IsString()
   @MaxLength(64)

@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createApp } from '#api/bootstrap.js';
+import { eventsFile } from '#libs/event-store/open.js';
+import { progress } from '#cli/progress.js';
+import { checkpointText, parseSignerKey, signNote } from '#libs/event-store/checkpoint.js';
+import type { NewEvent } from '#libs/event-store/port.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { figure, type Figure } from '../report.js';
+import { BENCH_KEYS, benchConfig } from '../service.js';
+import { syntheticLog } from '../synthetic-log.js';
+
+function workload(count: number): { streamId: string; event: NewEvent }[] {
+  const out: { streamId: string; event: NewEvent }[] = [];
+  for (const a of syntheticLog({ events: count + 10, seed: 13 })) {
+    for (const e of a.events) if (out.length < count) out.push({ streamId: a.streamId, event: e });
+    if (out.length >= count) break;
+  }
+  return out;
+}
+
+async function rate(file: string, work: readonly { streamId: string; event: NewEvent }[], concurrency: number, withoutTree: boolean, label: string): Promise<number> {
+  const store = SqliteEventStore.open(file, { withoutTree });
+  const bar = progress(label);
+  try {
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < work.length; i = next++) {
+          await store.append(work[i]!.streamId, [work[i]!.event], 'any');
+          if (i % 500 === 0) bar.update(i, work.length);
+        }
+      }),
+    );
+    const r = work.length / ((performance.now() - started) / 1000);
+    bar.finish(`${Math.round(r)} appends/s`);
+    return r;
+  } finally {
+    await store.close();
+  }
+}
+
+function run(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((ok, fail) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', fail);
+    child.on('close', (code) => ok({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+/**
+ * Item 6: what the Merkle tree costs and what it gives. Appends/s at concurrency N with the tree maintained in
+ * the append transaction, against the same appends without it (the same run, alternated); then, on the large
+ * log, the standalone verifier checking a checkpoint kept at 1,000 events against the service's head through
+ * a consistency proof, and refusing a checkpoint of another history at 1,000 signed with the same key.
+ */
+export async function measureTamperEvidence(o: { appends: number; concurrency: number; repeats: number; dataDir?: string }): Promise<Figure[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-tree-'));
+  const figures: Figure[] = [];
+  try {
+    const work = workload(o.appends);
+    const withTree: number[] = [];
+    const without: number[] = [];
+    for (let r = 1; r <= o.repeats; r++) {
+      without.push(await rate(join(dir, `without-${r}.sqlite`), work, o.concurrency, true, `appends without the tree, concurrency ${o.concurrency} (${r}/${o.repeats})`));
+      withTree.push(await rate(join(dir, `with-${r}.sqlite`), work, o.concurrency, false, `appends with the tree, concurrency ${o.concurrency} (${r}/${o.repeats})`));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    figures.push(
+      figure({
+        id: `tree.appends.c${o.concurrency}`,
+        item: 6,
+        name: `store appends with the Merkle tree, concurrency ${o.concurrency}`,
+        value: median(withTree),
+        unit: 'appends/s',
+        baseline: { name: 'the same appends without the tree', value: median(without), unit: 'appends/s' },
+        target: { ratioAtLeast: 0.9, text: '≥ 0.9× baseline (tree ≤ 10%)' },
+        details: { appends: o.appends, withTree: withTree.map(Math.round), withoutTree: without.map(Math.round) },
+      }),
+    );
+
+    if (o.dataDir !== undefined) {
+      // The large log, served by the real app in this process; the verifier is a plain Node child.
+      const opened = performance.now();
+      const store = SqliteEventStore.open(eventsFile(o.dataDir));
+      const migrated = store.treeMigration;
+      await store.close();
+      const app = await createApp({ config: benchConfig(o.dataDir) });
+      await app.listen(0, '127.0.0.1');
+      try {
+        const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+        const get = async (path: string) => (await (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${BENCH_KEYS.admin}` } })).json()) as Record<string, unknown>;
+        const kept = await get('/v1/audit/digest?size=1000');
+        const asked = performance.now();
+        const head = await get('/v1/audit/digest');
+        const digestMs = performance.now() - asked;
+        const key = await get('/v1/audit/public-key');
+        writeFileSync(join(dir, 'kept.checkpoint'), kept.checkpoint as string);
+        writeFileSync(join(dir, 'ledger.vkey'), key.verifierKey as string);
+        const verifier = resolve('tools/verifier/verify.mjs');
+        const args = [verifier, '--checkpoint', join(dir, 'kept.checkpoint'), '--key', join(dir, 'ledger.vkey'), '--url', url, '--token', BENCH_KEYS.admin];
+        const ok = await run(args);
+        if (ok.code !== 0) throw new Error(`the verifier refused the genuine log: ${ok.stderr.trim()}`);
+        const result = JSON.parse(ok.stdout) as { proofHashes: number; proofMs: number; toSize: number };
+        // Another history at 1,000 events, signed with the service's own key: the proof to the head must fail.
+        const signer = parseSignerKey(readFileSync(join(o.dataDir, 'checkpoint.key'), 'utf8'));
+        const forgedRoot = Buffer.from(kept.rootHash as string, 'hex');
+        forgedRoot[0]! ^= 1;
+        writeFileSync(join(dir, 'kept.checkpoint'), signNote(checkpointText(signer.name, 1000, forgedRoot.toString('hex')), signer));
+        const refused = await run(args);
+        if (refused.code !== 1) throw new Error(`the verifier did not refuse a checkpoint of another history (exit ${refused.code})`);
+        figures.push(
+          figure({
+            id: 'tree.verifier.consistency',
+            item: 6,
+            name: `standalone verifier: checkpoint at 1,000 → head at ${head.size as number}`,
+            value: result.proofMs,
+            unit: 'ms',
+            // What the verifier's answer costs beside one signed tree head fetched by this process.
+            baseline: { name: 'one GET /v1/audit/digest', value: digestMs, unit: 'ms' },
+            target: { valueBelow: 1000, text: '< 1 s; refuses another history' },
+            note: `proof of ${result.proofHashes} hashes; the whole child process took ${Math.round(ok.ms)} ms; a checkpoint of another history at 1,000 was refused (exit 1)`,
+            details: { toSize: result.toSize, proofHashes: result.proofHashes, childMs: Math.round(ok.ms), refusedExit: refused.code, treeMigration: migrated ?? null, openSeconds: (performance.now() - opened) / 1000 },
+          }),
+        );
+      } finally {
+        await app.close();
+      }
+    }
+    return figures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
