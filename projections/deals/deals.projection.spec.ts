@@ -3,9 +3,11 @@ import type { DealEvent } from '#events/deals.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import { InvalidInput } from '#libs/kernel/errors.js';
 import { customerAccountDecider, customerStreamId, type CustomerAccount, type DealCommand, type RegisterDeal } from '#libs/deals/customer-account.js';
+import { partnersProjection } from '../partners/partners.projection.js';
+import { registrationConflictsProjection } from '../registration-conflicts/registration-conflicts.projection.js';
 import { dealsProjection } from './deals.projection.js';
 import { encodeCursor } from '../cursor.js';
-import { customersWithDueProtection, getDeal, listDeals } from './deals.queries.js';
+import { customersWithDueRegistrations, getDeal, listDeals } from './deals.queries.js';
 
 const T0 = new Date('2026-03-02T09:00:00.000Z');
 const DAY = 86_400_000;
@@ -40,6 +42,7 @@ function given(customerKey: string, ...commands: DealCommand[]): RecordedEvent[]
       const r = recorded(e, BigInt(state.seq - 1));
       out.push(r);
       dealsProjection.evolve(db, r);
+      if (registrationConflictsProjection.canHandle.includes(r.type)) registrationConflictsProjection.evolve(db, r);
     }
     accounts.set(customerKey, state);
   }
@@ -56,13 +59,19 @@ const register = (dealId: string, partnerId: string, products: string[], custome
     products,
     estimatedValue: { amountMinor: 1_000_000, currency: 'EUR' },
     expectedCloseDate: '2026-06-30T00:00:00.000Z',
+    programVersion: 0,
+    partnerStatus: 'active',
   },
 });
-const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays: 90, programVersion: 2 } });
+const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays: 90, programVersion: 2, partnerStatus: 'active', override: { reason: 'spec' } } });
 
 beforeEach(() => {
   db = new Database(':memory:');
   dealsProjection.migrate(db);
+  // The expiry query reads the partners read model too (terminated partners), as in the service's one database.
+  partnersProjection.migrate(db);
+  // GET /v1/deals/{id} names the open conflicts from the conflicts read model (same database).
+  registrationConflictsProjection.migrate(db);
   position = 0n;
   accounts.clear();
 });
@@ -89,6 +98,7 @@ describe('deals projection', () => {
       expectedCloseDate: '2026-06-30T00:00:00.000Z',
       status: 'submitted',
       registeredAt: T0.toISOString(),
+      programVersion: 0,
       conflictsWith: [],
     });
     expect(getDeal(db, 'nope')).toBeUndefined();
@@ -103,18 +113,18 @@ describe('deals projection', () => {
   });
 
   it('follows extension, win, loss and expiry', () => {
-    given('acme.co.uk', register('W', 'P1', ['A']), approve('W'), { type: 'ExtendDeal', data: { dealId: 'W', days: 30, maxExtensionDays: 60, programVersion: 2 } });
+    given('acme.co.uk', register('W', 'P1', ['A']), approve('W'), { type: 'ExtendDeal', data: { dealId: 'W', days: 30, maxExtensionDays: 60, programVersion: 2, partnerStatus: 'active' } });
     expect(getDeal(db, 'W')).toMatchObject({ status: 'approved', protectedUntil: iso(120), extendedDays: 30 });
-    given('acme.co.uk', { type: 'WinDeal', data: { dealId: 'W', amount: { amountMinor: 99, currency: 'EUR' }, closedAt: iso(100) } });
+    given('acme.co.uk', { type: 'WinDeal', data: { dealId: 'W', amount: { amountMinor: 99, currency: 'EUR' }, closedAt: iso(100), partnerStatus: 'active' } });
     expect(getDeal(db, 'W')).toMatchObject({ status: 'won', closedAt: iso(100), wonAmount: { amountMinor: 99, currency: 'EUR' } });
     given('acme.co.uk', register('L', 'P1', ['B']), { type: 'LoseDeal', data: { dealId: 'L', reason: 'budget' } });
     expect(getDeal(db, 'L')).toMatchObject({ status: 'lost', reason: 'budget' });
     given('acme.co.uk', register('E', 'P1', ['C']), approve('E'));
-    expect(customersWithDueProtection(db, iso(90))).toEqual([]);
-    expect(customersWithDueProtection(db, iso(91))).toEqual(['acme.co.uk']);
-    given('acme.co.uk', { type: 'ExpireDeals', data: { asOf: iso(91) } });
+    expect(customersWithDueRegistrations(db, iso(90), 3660)).toEqual([]);
+    expect(customersWithDueRegistrations(db, iso(91), 3660)).toEqual(['acme.co.uk']);
+    given('acme.co.uk', { type: 'ExpireDeals', data: { asOf: iso(91), registrationReviewDays: 3660, terminatedPartners: [], programVersion: 2 } });
     expect(getDeal(db, 'E')).toMatchObject({ status: 'expired' });
-    expect(customersWithDueProtection(db, iso(91))).toEqual([]);
+    expect(customersWithDueRegistrations(db, iso(91), 3660)).toEqual([]);
   });
 
   it('keeps a redelivered registration from overwriting what followed it', () => {

@@ -55,10 +55,12 @@ const register = (dealId: string, products: string[] = ['CRM'], customer = 'acme
     products,
     estimatedValue: { amountMinor: 1, currency: 'USD' },
     expectedCloseDate: '2026-06-30T00:00:00.000Z',
+    programVersion: 0,
+    partnerStatus: 'active',
   },
 });
-const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays: 90, programVersion: 0 } });
-const reject = (dealId: string): DealCommand => ({ type: 'RejectDeal', data: { dealId, reason: 'duplicate' } });
+const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays: 90, programVersion: 0, partnerStatus: 'active', override: { reason: 'spec' } } });
+const reject = (dealId: string): DealCommand => ({ type: 'RejectDeal', data: { dealId, reason: 'duplicate', reasonCode: 'duplicate' } });
 
 beforeEach(() => {
   db = new Database(':memory:');

@@ -42,21 +42,30 @@ const register = (dealId: string, products: string[] = ['CRM'], over: Partial<Re
     products,
     estimatedValue: { amountMinor: 5_000_000, currency: 'USD' },
     expectedCloseDate: '2026-06-30T00:00:00.000Z',
+    programVersion: 0,
+    partnerStatus: 'active',
     ...over,
   },
 });
-const approve = (dealId: string, protectionDays = 90, programVersion = 0): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays, programVersion } });
-const reject = (dealId: string, reason = 'not a real opportunity'): DealCommand => ({ type: 'RejectDeal', data: { dealId, reason } });
+const approve = (dealId: string, protectionDays = 90, programVersion = 0, override?: string): DealCommand => ({
+  type: 'ApproveDeal',
+  data: { dealId, protectionDays, programVersion, partnerStatus: 'active', ...(override ? { override: { reason: override } } : {}) },
+});
+const reject = (dealId: string, reason = 'not a real opportunity'): DealCommand => ({ type: 'RejectDeal', data: { dealId, reason, reasonCode: 'other' } });
 const extend = (dealId: string, days: number, maxExtensionDays = 60, programVersion = 0): DealCommand => ({
   type: 'ExtendDeal',
-  data: { dealId, days, maxExtensionDays, programVersion },
+  data: { dealId, days, maxExtensionDays, programVersion, partnerStatus: 'active' },
 });
 const win = (dealId: string, closedAt: string, amountMinor = 4_200_000): DealCommand => ({
   type: 'WinDeal',
-  data: { dealId, amount: { amountMinor, currency: 'USD' }, closedAt },
+  data: { dealId, amount: { amountMinor, currency: 'USD' }, closedAt, partnerStatus: 'active' },
 });
 const lose = (dealId: string, reason = 'went with a competitor'): DealCommand => ({ type: 'LoseDeal', data: { dealId, reason } });
-const expireAsOf = (asOf: string): DealCommand => ({ type: 'ExpireDeals', data: { asOf } });
+const expireAsOf = (asOf: string): DealCommand => ({ type: 'ExpireDeals', data: { asOf, registrationReviewDays: 3660, terminatedPartners: [], programVersion: 0 } });
+const opened = (state: CustomerAccount) => {
+  if (state.status === 'new') throw new Error('expected an account with history');
+  return state;
+};
 
 function thrown(f: () => unknown): unknown {
   try {
@@ -87,6 +96,7 @@ describe('RegisterDeal', () => {
           estimatedValue: { amountMinor: 5_000_000, currency: 'USD' },
           expectedCloseDate: '2026-06-30T00:00:00.000Z',
           registeredAt: T0.toISOString(),
+          programVersion: 0,
           status: 'submitted',
           conflictsWith: [],
           conflicts: [],
@@ -119,13 +129,13 @@ describe('RegisterDeal', () => {
     const { state } = given(register('D1'), register('D2'));
     const [e] = when(state, register('D3')) as DealRegistered[];
     expect(e!.data).toMatchObject({ status: 'conflicted', conflictsWith: ['D1', 'D2'], conflicts: [{ conflictId: 'D1/D2', opened: false, addedDealIds: ['D3'], products: ['CRM'] }] });
-    expect(then(state, [e!]).openConflicts).toEqual([{ conflictId: 'D1/D2', members: ['D1', 'D2', 'D3'], products: ['CRM'] }]);
+    expect(opened(then(state, [e!])).openConflicts).toEqual([{ conflictId: 'D1/D2', members: ['D1', 'D2', 'D3'], products: ['CRM'] }]);
   });
 
   it('first submitted, every later one conflicted: one conflict holds them all', () => {
     const { state, events } = given(...Array.from({ length: 6 }, (_, i) => register(`D${i}`, ['CRM'], { partnerId: `P${i % 3}` })));
     expect(events.map((e) => (e as DealRegistered).data.status)).toEqual(['submitted', 'conflicted', 'conflicted', 'conflicted', 'conflicted', 'conflicted']);
-    expect(state.openConflicts).toEqual([{ conflictId: 'D0/D1', members: ['D0', 'D1', 'D2', 'D3', 'D4', 'D5'], products: ['CRM'] }]);
+    expect(opened(state).openConflicts).toEqual([{ conflictId: 'D0/D1', members: ['D0', 'D1', 'D2', 'D3', 'D4', 'D5'], products: ['CRM'] }]);
   });
 
   it('partial overlap: a registration bridging two conflicts joins both; overlapped registrations in no conflict join the oldest', () => {
@@ -209,17 +219,22 @@ describe('ApproveDeal', () => {
 
   it('approving one registration of a conflict rejects the other active overlapping ones in the same decision and resolves the conflict', () => {
     const { state } = given(register('D1'), register('D2', ['CRM'], { partnerId: 'P2' }), register('D3', ['CRM'], { partnerId: 'P3' }));
-    const events = when(state, approve('D2'));
-    expect(events.map((e) => [e.type, e.data.dealId])).toEqual([
+    // D1 registered first and is still pending: approving D2 sets it aside only with a recorded override.
+    const events = when(state, approve('D2', 90, 0, 'the customer chose P2'));
+    expect(events.map((e) => [e.type, (e.data as { dealId: string }).dealId])).toEqual([
       ['DealRegistrationApproved', 'D2'],
       ['DealRegistrationRejected', 'D1'],
       ['DealRegistrationRejected', 'D3'],
     ]);
-    expect((events[0] as DealRegistrationApproved).data).toMatchObject({ rejectedDealIds: ['D1', 'D3'], resolvedConflicts: [{ conflictId: 'D1/D2', winnerDealId: 'D2' }] });
+    expect((events[0] as DealRegistrationApproved).data).toMatchObject({
+      rejectedDealIds: ['D1', 'D3'],
+      resolvedConflicts: [{ conflictId: 'D1/D2', winnerDealId: 'D2' }],
+      precedenceOverride: { reason: 'the customer chose P2', earlierDealIds: ['D1'] },
+    });
     expect((events[1] as DealRegistrationRejected).data).toMatchObject({ reason: 'conflict-lost', winnerDealId: 'D2', partnerId: 'P1', customerKey: 'acme.co.uk' });
     const after = then(state, events);
     expect([statusOf(after, 'D1'), statusOf(after, 'D2'), statusOf(after, 'D3')]).toEqual(['rejected', 'approved', 'rejected']);
-    expect(after.openConflicts).toEqual([]);
+    expect(opened(after).openConflicts).toEqual([]);
   });
 
   it('given an approved active registration, when an overlapping one is approved, then RegistrationConflict naming the holder', () => {
@@ -229,16 +244,18 @@ describe('ApproveDeal', () => {
     expect((e as RegistrationConflict).extensions).toMatchObject({ conflictsWith: ['D1'] });
   });
 
-  it('given a registration that lost to an approval, when approved, then RegistrationConflict (it lost the race)', () => {
+  it('given a registration that lost to an approval, when approved, then 422 registration-not-active naming its status', () => {
     const { state } = given(register('D1'), register('D2'), approve('D1'));
     expect(statusOf(state, 'D2')).toBe('rejected');
-    expect(() => when(state, approve('D2'))).toThrow(RegistrationConflict);
+    const e = thrown(() => when(state, approve('D2')));
+    expect(e).toBeInstanceOf(RuleViolation);
+    expect(e).toMatchObject({ rule: 'registration-not-active', extensions: { dealId: 'D2', currentStatus: 'rejected' } });
   });
 
   it('partial overlap: only registrations sharing a product with the approved one are rejected', () => {
     const { state } = given(register('A', ['X']), register('B', ['X', 'Y']), register('C', ['Y']));
     const events = when(state, approve('A'));
-    expect(events.map((e) => e.data.dealId)).toEqual(['A', 'B']);
+    expect(events.map((e) => (e.data as { dealId: string }).dealId)).toEqual(['A', 'B']);
     // B's rejection leaves A and C without an overlap: the conflict is resolved, C stays active.
     expect((events[0] as DealRegistrationApproved).data.resolvedConflicts).toEqual([{ conflictId: 'A/B', winnerDealId: 'A' }]);
     const after = then(state, events);
@@ -251,14 +268,14 @@ describe('ApproveDeal', () => {
     const first = when(state, approve('A'));
     expect((first[0] as DealRegistrationApproved).data.resolvedConflicts).toEqual([]);
     const afterA = then(state, first);
-    expect(afterA.openConflicts.map((c) => c.conflictId)).toEqual(['A/B']);
+    expect(opened(afterA).openConflicts.map((c) => c.conflictId)).toEqual(['A/B']);
     const second = when(afterA, approve('C'));
     expect((second[0] as DealRegistrationApproved).data).toMatchObject({ rejectedDealIds: ['D'], resolvedConflicts: [{ conflictId: 'A/B', winnerDealId: 'C' }] });
   });
 
   it('a registration bridging two conflicts wins both when approved', () => {
     const { state } = given(register('A', ['X']), register('B', ['X']), register('C', ['Z']), register('D', ['Z']), register('N', ['X', 'Z']));
-    const events = when(state, approve('N'));
+    const events = when(state, approve('N', 90, 0, 'N covers both'));
     expect((events[0] as DealRegistrationApproved).data.resolvedConflicts).toEqual([
       { conflictId: 'A/B', winnerDealId: 'N' },
       { conflictId: 'C/D', winnerDealId: 'N' },
@@ -290,7 +307,7 @@ describe('RejectDeal', () => {
     expect(events).toEqual([
       {
         type: 'DealRegistrationRejected',
-        data: { dealId: 'D2', partnerId: 'P1', customerKey: 'acme.co.uk', reason: 'duplicate', rejectedAt: T0.toISOString(), resolvedConflicts: [{ conflictId: 'D1/D2' }] },
+        data: { dealId: 'D2', partnerId: 'P1', customerKey: 'acme.co.uk', reason: 'duplicate', reasonCode: 'other', rejectedAt: T0.toISOString(), resolvedConflicts: [{ conflictId: 'D1/D2' }] },
       },
     ]);
     expect(statusOf(then(state, events), 'D1')).toBe('submitted');
@@ -405,7 +422,7 @@ describe('WinDeal', () => {
 
   it('refuses invalid money', () => {
     const { state } = given(register('D1'), approve('D1'));
-    expect(() => when(state, { type: 'WinDeal', data: { dealId: 'D1', amount: { amountMinor: -1, currency: 'USD' }, closedAt: iso(1) } })).toThrow(InvalidInput);
+    expect(() => when(state, { type: 'WinDeal', data: { dealId: 'D1', amount: { amountMinor: -1, currency: 'USD' }, closedAt: iso(1), partnerStatus: 'active' } })).toThrow(InvalidInput);
   });
 
   it('given a won holder of a conflict, then the conflict resolves with it as winner', () => {
@@ -454,7 +471,7 @@ describe('ExpireDeals', () => {
     expect(when(approvedD1().state, expireAsOf(asOf), at(95))).toEqual([
       {
         type: 'DealRegistrationExpired',
-        data: { dealId: 'D1', partnerId: 'P1', customerKey: 'acme.co.uk', products: ['CRM'], protectedUntil: iso(90), asOf, expiredAt: iso(95), resolvedConflicts: [] },
+        data: { dealId: 'D1', partnerId: 'P1', customerKey: 'acme.co.uk', products: ['CRM'], protectedUntil: iso(90), asOf, expiredAt: iso(95), reason: 'protection-ended', programVersion: 0, resolvedConflicts: [] },
       },
     ]);
   });
@@ -479,8 +496,8 @@ describe('ExpireDeals', () => {
       [register('E2', ['E']), at(30)],
       [approve('E2'), at(30)],
     );
-    expect(when(state, expireAsOf(iso(100))).map((e) => e.data.dealId)).toEqual(['E1']);
-    expect(when(state, expireAsOf(iso(200))).map((e) => e.data.dealId)).toEqual(['E1', 'E2']);
+    expect(when(state, expireAsOf(iso(100))).map((e) => (e.data as { dealId: string }).dealId)).toEqual(['E1']);
+    expect(when(state, expireAsOf(iso(200))).map((e) => (e.data as { dealId: string }).dealId)).toEqual(['E1', 'E2']);
   });
 
   it('an expired holder resolves its open conflict, and its customer + product can be registered again', () => {
@@ -512,7 +529,7 @@ describe('re-registration', () => {
 
   it('a new conflict with a reused holder gets a new id', () => {
     const { state } = given(register('D1'), register('D2'), approve('D1'), register('D3'));
-    expect(state.openConflicts).toEqual([{ conflictId: 'D1/D3', members: ['D1', 'D3'], products: ['CRM'] }]);
+    expect(opened(state).openConflicts).toEqual([{ conflictId: 'D1/D3', members: ['D1', 'D3'], products: ['CRM'] }]);
   });
 });
 
@@ -520,7 +537,7 @@ describe('evolve', () => {
   it('is total: events for unknown deals and repeated registrations are ignored', () => {
     const { state, events } = given(register('D1'));
     const again = then(state, [events[0]!, { type: 'DealLost', data: { dealId: 'NOPE', partnerId: 'P', customerKey: 'acme.co.uk', reason: 'x', lostAt: iso(0), resolvedConflicts: [] } }]);
-    expect(again.registrations).toHaveLength(1);
+    expect(opened(again).registrations).toHaveLength(1);
     expect(again.seq).toBe(3);
   });
 });
