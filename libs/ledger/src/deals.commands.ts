@@ -116,7 +116,7 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
     }
   }
 
-  private register(ctx: CommandContext, data: RegisterDealData, named: string, customerKey: string, policy: DealRegistrationPolicy, status: PartnerStatusFact): Promise<CommandOutcome> {
+  private async register(ctx: CommandContext, data: RegisterDealData, named: string, customerKey: string, policy: DealRegistrationPolicy, status: PartnerStatusFact): Promise<CommandOutcome> {
     const command: DealCommand = {
       type: 'RegisterDeal',
       data: {
@@ -128,7 +128,8 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
         partnerStatus: status,
       },
     };
-    return this.pipeline.handleWithClaim(ctx, customerStreamId(customerKey), customerAccountDecider, command, {
+    let slot: readonly RecordedEvent[] = [];
+    const outcome = await this.pipeline.handleWithClaim(ctx, customerStreamId(customerKey), customerAccountDecider, command, {
       streamId: dealIdStreamId(data.dealId),
       decide: async (events) => {
         const state = foldDealIdClaims(events);
@@ -142,13 +143,15 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
         }
         const claim = decideDealIdClaim({ dealId: data.dealId, partnerId: data.partnerId, customerKey }, state, holder);
         // The account has accepted the registration: only now is a capacity slot taken (a refusal takes none).
-        if (policy.maxOpenRegistrations > 0) await this.takeSlot(ctx, data, customerKey, policy);
+        if (policy.maxOpenRegistrations > 0) slot = await this.takeSlot(ctx, data, customerKey, policy);
         return claim;
       },
     });
+    // The answer names every event of the command, in log order: the slot's too.
+    return slot.length ? { ...outcome, events: [...slot, ...outcome.events].sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0)) } : outcome;
   }
 
-  private async takeSlot(ctx: CommandContext, data: RegisterDealData, customerKey: string, policy: DealRegistrationPolicy): Promise<void> {
+  private async takeSlot(ctx: CommandContext, data: RegisterDealData, customerKey: string, policy: DealRegistrationPolicy): Promise<readonly RecordedEvent[]> {
     const slots = await this.pipeline.state(dealSlotsStreamId(data.partnerId), dealSlotsDecider);
     const now = this.clock.now().getTime();
     const ended: string[] = [];
@@ -158,7 +161,7 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
       const abandoned = deal === undefined && now - Date.parse(slot.takenAt) > ABANDONED_DEAL_CLAIM_AFTER_MS;
       if (abandoned || (deal !== undefined && !['submitted', 'conflicted', 'approved'].includes(deal.status))) ended.push(slot.dealId);
     }
-    await this.pipeline.handle(ctx, dealSlotsStreamId(data.partnerId), dealSlotsDecider, {
+    const taken = await this.pipeline.handle(ctx, dealSlotsStreamId(data.partnerId), dealSlotsDecider, {
       partnerId: data.partnerId,
       dealId: data.dealId,
       customerKey,
@@ -166,6 +169,7 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
       programVersion: policy.programVersion,
       ended,
     });
+    return taken.events;
   }
 }
 
