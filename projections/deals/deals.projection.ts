@@ -13,6 +13,9 @@ interface Statements {
   readonly expire: Database.Statement;
   readonly win: Database.Statement;
   readonly lose: Database.Statement;
+  readonly member: Database.Statement;
+  readonly open: Database.Statement;
+  readonly resolve: Database.Statement;
 }
 
 const statements = new WeakMap<Database.Database, Statements>();
@@ -35,6 +38,11 @@ function prepared(db: Database.Database): Statements {
       expire: db.prepare(`UPDATE deals SET status = 'expired', ended_at = ?, reason_code = ?, updated_position = ? WHERE deal_id = ?`),
       win: db.prepare(`UPDATE deals SET status = 'won', ended_at = ?, closed_at = ?, won_minor = ?, won_currency = ?, updated_position = ? WHERE deal_id = ?`),
       lose: db.prepare(`UPDATE deals SET status = 'lost', ended_at = ?, reason = ?, updated_position = ? WHERE deal_id = ?`),
+      // Open conflicts per deal, kept here (not read from the registration-conflicts read model) so that this read
+      // model answers GET /v1/deals/{id} alone, as an as-of replay rebuilds it.
+      member: db.prepare('INSERT INTO deal_conflict_members (conflict_id, deal_id) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+      open: db.prepare('INSERT INTO deal_open_conflicts (conflict_id) VALUES (?) ON CONFLICT DO NOTHING'),
+      resolve: db.prepare('DELETE FROM deal_open_conflicts WHERE conflict_id = ?'),
     };
     statements.set(db, s);
   }
@@ -43,10 +51,11 @@ function prepared(db: Database.Database): Statements {
 
 function apply(db: Database.Database, e: DealEvent, position: bigint): void {
   const s = prepared(db);
+  if ('resolvedConflicts' in e.data) for (const r of e.data.resolvedConflicts ?? []) s.resolve.run(r.conflictId);
   switch (e.type) {
     case 'DealRegistered': {
       const d = e.data;
-      s.register.run(
+      const inserted = s.register.run(
         d.dealId,
         d.partnerId,
         d.customerKey,
@@ -65,6 +74,12 @@ function apply(db: Database.Database, e: DealEvent, position: bigint): void {
         d.programVersion ?? null,
         position,
       );
+      // A redelivered registration must not reopen what was resolved since.
+      if (inserted.changes === 0) return;
+      for (const c of d.conflicts ?? []) {
+        s.open.run(c.conflictId);
+        for (const dealId of c.addedDealIds) s.member.run(c.conflictId, dealId);
+      }
       return;
     }
     case 'DealRegistrationApproved': {
@@ -146,6 +161,9 @@ export const dealsProjection: Projection = {
         override_reason TEXT,
         updated_position INTEGER NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS deal_conflict_members (conflict_id TEXT NOT NULL, deal_id TEXT NOT NULL, PRIMARY KEY (deal_id, conflict_id));
+      CREATE INDEX IF NOT EXISTS deal_conflict_members_by_conflict ON deal_conflict_members (conflict_id, deal_id);
+      CREATE TABLE IF NOT EXISTS deal_open_conflicts (conflict_id TEXT PRIMARY KEY);
       CREATE INDEX IF NOT EXISTS deals_external_ref ON deals (external_ref, deal_id) WHERE external_ref IS NOT NULL;
       CREATE INDEX IF NOT EXISTS deals_partner ON deals (partner_id, deal_id);
       CREATE INDEX IF NOT EXISTS deals_customer ON deals (customer_key, deal_id);
@@ -153,7 +171,7 @@ export const dealsProjection: Projection = {
   },
   reset(db) {
     statements.delete(db);
-    db.exec('DROP TABLE IF EXISTS deals;');
+    db.exec('DROP TABLE IF EXISTS deals; DROP TABLE IF EXISTS deal_conflict_members; DROP TABLE IF EXISTS deal_open_conflicts;');
   },
   evolve(db, event: RecordedEvent) {
     if (!(HANDLED as readonly string[]).includes(event.type)) return;

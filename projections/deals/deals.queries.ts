@@ -115,17 +115,14 @@ function toView(r: Row): DealView {
   };
 }
 
-/**
- * The registrations `dealId` is in open conflict with now: the other active members of its open conflicts (the
- * registration-conflicts read model, in the same database). Empty when it is no longer active.
- */
+/** The registrations `dealId` is in open conflict with now: the other active members of its open conflicts. Empty when it is no longer active. */
 function openConflictsOf(db: Database.Database, row: Row): readonly string[] {
   if (!ACTIVE_STATUSES.includes(row.status)) return [];
   return statement<[string], { deal_id: string }>(
     db,
-    `SELECT DISTINCT m.deal_id FROM registration_conflict_members mine
-       JOIN registration_conflicts c ON c.conflict_id = mine.conflict_id AND c.status = 'open'
-       JOIN registration_conflict_members m ON m.conflict_id = c.conflict_id AND m.deal_id <> mine.deal_id
+    `SELECT DISTINCT m.deal_id FROM deal_conflict_members mine
+       JOIN deal_open_conflicts c ON c.conflict_id = mine.conflict_id
+       JOIN deal_conflict_members m ON m.conflict_id = c.conflict_id AND m.deal_id <> mine.deal_id
        JOIN deals d ON d.deal_id = m.deal_id AND d.status IN ('submitted', 'conflicted', 'approved')
      WHERE mine.deal_id = ? ORDER BY d.registered_at, m.deal_id`,
   )

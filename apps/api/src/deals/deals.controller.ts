@@ -321,9 +321,9 @@ export class CustomerAccountsController {
   @Allow('channel-ops', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'A customer account: its aliases, direct-sales mark and active registrations (an alias answers for its primary account; partner keys: 404)' })
-  async get(@Param('customerKey') customerKey: string, @Query() _query: PositionQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<CustomerAccountView> {
+  async get(@Param('customerKey') customerKey: string, @Query() query: PositionQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<CustomerAccountView> {
     if (actor.role === 'partner') throw ProblemException.notFound(`customer account ${customerKey} not found`);
-    const r: { position: bigint; value: CustomerAccountView } = await this.queries.execute(new GetCustomerAccountQuery(requiredCustomerKey(customerKey)));
+    const r: { position: bigint; value: CustomerAccountView } = await this.queries.execute(new GetCustomerAccountQuery(customerKey, minPositionOf(query.minPosition)));
     void reply.header('Ledger-Position', r.position.toString());
     return r.value;
   }

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { NotFound } from '#libs/kernel/errors.js';
+import { InvalidInput, NotFound } from '#libs/kernel/errors.js';
+import { registrableDomain } from '#libs/partners/domain-name.js';
 import { dealAsSeenBy, getDeal, listDeals, type DealFilter, type DealPage, type DealView } from '#projections/deals/deals.queries.js';
 import { listConflicts, type ConflictFilter, type ConflictPage } from '#projections/registration-conflicts/registration-conflicts.queries.js';
 import { ReadModels } from '#projections/runner/read-models.js';
@@ -67,8 +68,9 @@ export interface CustomerAccountView {
   readonly activeRegistrations: readonly string[];
 }
 
+/** `customerKey`: any spelling of the account's domain (or of one of its aliases). */
 export class GetCustomerAccountQuery {
-  constructor(readonly customerKey: string) {}
+  constructor(readonly customerKey: string, readonly minPosition?: bigint) {}
 }
 
 /** Reads the account's stream (through the pipeline's cached folds): current, not a lagging read model. */
@@ -78,11 +80,16 @@ export class GetCustomerAccountHandler implements IQueryHandler<GetCustomerAccou
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ReadModels) private readonly readModels: ReadModels,
   ) {}
 
   async execute(q: GetCustomerAccountQuery): Promise<{ position: bigint; value: CustomerAccountView }> {
+    // Read-your-writes as every query: the read models follow the log, so once they reach minPosition so has it.
+    await this.readModels.read(q.minPosition, () => undefined);
+    const key = registrableDomain(q.customerKey);
+    if (key === undefined) throw new InvalidInput(`${JSON.stringify(q.customerKey)} has no registrable domain`, {}, [{ path: 'customerKey', message: 'must be a registrable domain' }]);
     const position = await this.store.headPosition();
-    let account = await this.pipeline.state(customerStreamId(q.customerKey), customerAccountDecider);
+    let account = await this.pipeline.state(customerStreamId(key), customerAccountDecider);
     if (account.status === 'alias') account = await this.pipeline.state(customerStreamId(account.primaryKey), customerAccountDecider);
     if (account.status !== 'primary') throw new NotFound(`customer account ${q.customerKey} not found`);
     const direct = directAt(account, this.clock.now().toISOString());
