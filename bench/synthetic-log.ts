@@ -4,7 +4,7 @@ import type { Actor, DomainEventShape, EventMetadata } from '#events/envelope.js
 import type { MdfClaimIdReserved, MdfRequestIdReserved } from '#events/mdf.js';
 import type { PartnerDomainClaimed, PartnerType } from '#events/partners.js';
 import { attributionStreamId, decideAttribution, evolveAttribution, initialAttributionState, type AttributionCommand, type AttributionState } from '#libs/attribution/attribution.js';
-import { customerStreamId, decideCustomerAccount, evolveCustomerAccount, initialCustomerAccount, type CustomerAccount, type DealCommand } from '#libs/deals/customer-account.js';
+import { customerStreamId, decideCustomerAccount, evolveCustomerAccount, findRegistration, initialCustomerAccount, registrationsOf, type CustomerAccount, type DealCommand } from '#libs/deals/customer-account.js';
 import { dealIdStreamId } from '#libs/deals/deal-id-claim.js';
 import type { NewEvent } from '#libs/event-store/port.js';
 import { decideFund, evolveFund, fundStreamId, initialFundState, type FundState, type MdfCommand } from '#libs/mdf/fund.js';
@@ -234,7 +234,7 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
     } else {
       c = customers[Math.floor(customers.length * r() ** 1.6)]!;
     }
-    if (c.state.registrations.length >= 60) return;
+    if (registrationsOf(c.state).length >= 60) return;
     const dealId = `D${String(++seq).padStart(8, '0')}`;
     const products = [...new Set(Array.from({ length: 1 + Math.floor(r() * 3) }, () => pick(r, PRODUCTS)))];
     const estimateMinor = 100_000 * (10 + Math.floor(r() * 490));
@@ -252,6 +252,8 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
           products,
           estimatedValue: { amountMinor: estimateMinor, currency: 'USD' },
           expectedCloseDate: new Date(now + (30 + Math.floor(r() * 120)) * DAY_MS).toISOString(),
+          programVersion: DEFAULT_PROGRAM.version,
+          partnerStatus: 'active',
         },
       },
       partnerActor(p),
@@ -262,7 +264,7 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
     }
   };
 
-  const statusOf = (d: DealSim): string | undefined => d.customer.state.registrations.find((x) => x.dealId === d.dealId)?.status;
+  const statusOf = (d: DealSim): string | undefined => findRegistration(d.customer.state, d.dealId)?.status;
 
   const decideDeal = (): void => {
     const d = take(r, undecided);
@@ -270,21 +272,26 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
     const status = statusOf(d);
     if (status !== 'submitted' && status !== 'conflicted') return;
     if (r() < 0.8) {
-      const events = dealCmd(d.customer, { type: 'ApproveDeal', data: { dealId: d.dealId, protectionDays: DEFAULT_PROGRAM.protectionDays, programVersion: DEFAULT_PROGRAM.version } });
+      const events = dealCmd(d.customer, {
+        type: 'ApproveDeal',
+        // The bench approves in arrival order of its draws, not registration order: precedence is overridden.
+        data: { dealId: d.dealId, protectionDays: DEFAULT_PROGRAM.protectionDays, programVersion: DEFAULT_PROGRAM.version, partnerStatus: 'active', override: { reason: 'bench' } },
+      });
       if (events.length) approved.push(d);
-      else dealCmd(d.customer, { type: 'RejectDeal', data: { dealId: d.dealId, reason: 'overlaps an approved registration' } });
+      else dealCmd(d.customer, { type: 'RejectDeal', data: { dealId: d.dealId, reason: 'overlaps an approved registration', reasonCode: 'duplicate' } });
     } else {
-      dealCmd(d.customer, { type: 'RejectDeal', data: { dealId: d.dealId, reason: 'not a qualified opportunity' } });
+      dealCmd(d.customer, { type: 'RejectDeal', data: { dealId: d.dealId, reason: 'not a qualified opportunity', reasonCode: 'not-qualified' } });
     }
   };
 
   const close = (): void => {
     const d = take(r, approved);
     if (!d) return;
-    const reg = d.customer.state.registrations.find((x) => x.dealId === d.dealId);
+    const reg = findRegistration(d.customer.state, d.dealId);
     if (reg?.status !== 'approved') return;
-    if (reg.protectedUntil! < new Date(now).toISOString()) {
-      dealCmd(d.customer, { type: 'ExpireDeals', data: { asOf: new Date(now).toISOString() } });
+    if (reg.protection.protectedUntil < new Date(now).toISOString()) {
+      const asOf = new Date(now).toISOString();
+      dealCmd(d.customer, { type: 'ExpireDeals', data: { asOf, registrationReviewDays: 3660, terminatedPartners: [], programVersion: DEFAULT_PROGRAM.version } });
       return;
     }
     if (r() < 0.35) {
@@ -293,7 +300,7 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
     }
     const amountMinor = Math.round(d.estimateMinor * (0.6 + r() * 0.8));
     const closedAt = new Date(now).toISOString();
-    if (!dealCmd(d.customer, { type: 'WinDeal', data: { dealId: d.dealId, amount: { amountMinor, currency: 'USD' }, closedAt } }).length) return;
+    if (!dealCmd(d.customer, { type: 'WinDeal', data: { dealId: d.dealId, amount: { amountMinor, currency: 'USD' }, closedAt, partnerStatus: 'active' } }).length) return;
     d.partner.wins.push(now);
     if (r() < 0.85) attribute(d, amountMinor);
   };

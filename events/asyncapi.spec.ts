@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { AttributionEvent } from './attribution.js';
-import type { DealEvent, DealIdClaimed } from './deals.js';
+import type { DealEvent, DealIdClaimed, DealSlotTaken } from './deals.js';
 import type { MdfEvent, MdfIdReservation } from './mdf.js';
 import type { PartnerDomainEvent, PartnerEvent } from './partners.js';
 import type { ProgramEvent } from './program.js';
@@ -47,7 +47,7 @@ async function eventTypeLists(): Promise<Map<string, readonly string[]>> {
 }
 
 // Extend with each capability's unions as they land; the typecheck then demands a sample per new type.
-type Documented = PartnerEvent | PartnerDomainEvent | ProgramEvent | DealEvent | DealIdClaimed | MdfEvent | MdfIdReservation | AttributionEvent;
+type Documented = PartnerEvent | PartnerDomainEvent | ProgramEvent | DealEvent | DealIdClaimed | DealSlotTaken | MdfEvent | MdfIdReservation | AttributionEvent;
 type Samples = { readonly [T in Documented['type']]: Extract<Documented, { type: T }>['data'] };
 
 const at = '2026-03-02T09:00:00.000Z';
@@ -104,6 +104,10 @@ const SAMPLES: Samples = {
   DealWon: { ...deal, products: ['core'], amount: usd(4_800_000), closedAt: '2026-05-01T00:00:00.000Z', protectedUntil: '2026-05-31T09:00:00.000Z', wonAt: at, resolvedConflicts: [] },
   DealLost: { ...deal, reason: 'no budget', lostAt: at, resolvedConflicts: [] },
   DealIdClaimed: deal,
+  DealSlotTaken: { partnerId: 'P-1', dealId: 'D-2', customerKey: 'acme.co.uk', maxOpenRegistrations: 25, programVersion: 3, freedDealIds: ['D-1'] },
+  CustomerDomainAliased: { customerKey: 'acme.com', domain: 'acme.de', recordedOn: 'primary', aliasedAt: at },
+  CustomerMarkedDirect: { customerKey: 'acme.com', reason: 'strategic account', until: '2026-12-31T00:00:00.000Z', markedAt: at },
+  CustomerDirectReleased: { customerKey: 'acme.com', reason: 'handed to the channel', releasedAt: at },
   MdfFundsAllocated: { ...fund, amount: usd(1_000_000), tier: 'Silver', programVersion: 1, allocatedAt: at },
   MdfRequested: { ...fund, requestId: 'R-1', activity: 'Webinar', amount: usd(200_000), requestedAt: at },
   MdfApproved: { ...fund, requestId: 'R-1', amount: usd(150_000), approvedAt: at },

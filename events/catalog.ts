@@ -1,5 +1,5 @@
 import { ATTRIBUTION_EVENT_TYPES } from './attribution.js';
-import { DEAL_EVENT_TYPES, DEAL_ID_EVENT_TYPES } from './deals.js';
+import { DEAL_EVENT_TYPES, DEAL_ID_EVENT_TYPES, DEAL_SLOT_EVENT_TYPES } from './deals.js';
 import { MDF_EVENT_TYPES, MDF_ID_RESERVATION_TYPES } from './mdf.js';
 import { PARTNER_DOMAIN_EVENT_TYPES, PARTNER_EVENT_TYPES } from './partners.js';
 import { PROGRAM_EVENT_TYPES } from './program.js';
@@ -11,6 +11,7 @@ export const ALL_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   ...PARTNER_DOMAIN_EVENT_TYPES,
   ...DEAL_EVENT_TYPES,
   ...DEAL_ID_EVENT_TYPES,
+  ...DEAL_SLOT_EVENT_TYPES,
   ...MDF_EVENT_TYPES,
   ...MDF_ID_RESERVATION_TYPES,
   ...ATTRIBUTION_EVENT_TYPES,

@@ -17,6 +17,38 @@ export const DEAL_STATUSES: readonly DealStatus[] = ['submitted', 'conflicted', 
 /** Reason of a `DealRegistrationRejected` recorded because another registration of the conflict was approved. */
 export const CONFLICT_LOST = 'conflict-lost';
 
+/**
+ * Why a registration was rejected (DOMAIN.md, "Rules of engagement (v2)"). Events recorded before reason codes
+ * have none: `conflict-lost` when their `reason` is `conflict-lost`, `other` otherwise.
+ */
+export type RejectionReasonCode = 'conflict-lost' | 'duplicate' | 'existing-customer' | 'direct-account' | 'incomplete' | 'not-qualified' | 'partner-not-active' | 'other';
+
+export const REJECTION_REASON_CODES: readonly RejectionReasonCode[] = [
+  'conflict-lost',
+  'duplicate',
+  'existing-customer',
+  'direct-account',
+  'incomplete',
+  'not-qualified',
+  'partner-not-active',
+  'other',
+];
+
+/**
+ * Why a registration expired: its protection ended (`protection-ended`, also what an event without `reason`
+ * means), it waited longer than the program's review SLA (`review-lapsed`), or its partner was terminated.
+ */
+export type ExpiryReason = 'protection-ended' | 'review-lapsed' | 'partner-terminated';
+
+export const EXPIRY_REASONS: readonly ExpiryReason[] = ['protection-ended', 'review-lapsed', 'partner-terminated'];
+
+/** An approval of a registration while earlier overlapping ones were still pending: first-to-register set aside. */
+export interface PrecedenceOverride {
+  readonly reason: string;
+  /** The earlier pending registrations it was approved over (they are rejected, `conflict-lost`, in the same append). */
+  readonly earlierDealIds: readonly string[];
+}
+
 export interface DealMoney {
   readonly amountMinor: number;
   readonly currency: string;
@@ -58,7 +90,17 @@ export type DealRegistered = DomainEventShape<
     readonly products: readonly string[];
     readonly estimatedValue: DealMoney;
     readonly expectedCloseDate: string;
+    /**
+     * Business time of the registration: the record time, or the date channel ops or an admin gave when entering
+     * a past registration. First-to-register precedence, the review SLA and `closed-before-registration` use it.
+     */
     readonly registeredAt: string;
+    /** The CRM opportunity id, when given. */
+    readonly externalRef?: string;
+    /** When `customer.domain` is an alias of the account: the registrable domain it named (`customerKey` is the account's). */
+    readonly viaAlias?: string;
+    /** The program version whose policy (capacity, product families) decided it; absent in events before v2. */
+    readonly programVersion?: number;
     /** `submitted` when it overlaps no active registration, `conflicted` otherwise. */
     readonly status: 'submitted' | 'conflicted';
     /** The active registrations it overlaps, in registration order (empty when submitted). */
@@ -83,6 +125,10 @@ export type DealRegistrationApproved = DomainEventShape<
     /** The overlapping registrations rejected (`conflict-lost`) in the same append. */
     readonly rejectedDealIds: readonly string[];
     readonly resolvedConflicts: readonly ConflictResolution[];
+    /** Set when earlier pending registrations were set aside (first-to-register overridden, with the reason). */
+    readonly precedenceOverride?: PrecedenceOverride;
+    /** The CRM opportunity id given with the approval (it replaces the registration's). */
+    readonly externalRef?: string;
   }
 >;
 
@@ -94,6 +140,8 @@ export type DealRegistrationRejected = DomainEventShape<
     readonly customerKey: string;
     /** Free text from channel ops, or `conflict-lost` (then `winnerDealId` is set). */
     readonly reason: string;
+    /** Absent in events before reason codes (see `RejectionReasonCode`). */
+    readonly reasonCode?: RejectionReasonCode;
     readonly winnerDealId?: string;
     readonly rejectedAt: string;
     readonly resolvedConflicts: readonly ConflictResolution[];
@@ -122,10 +170,15 @@ export type DealRegistrationExpired = DomainEventShape<
     readonly partnerId: string;
     readonly customerKey: string;
     readonly products: readonly string[];
-    readonly protectedUntil: string;
-    /** Business time of the expiry run; `protectedUntil` is before it. */
+    /** Absent when it was never approved (`review-lapsed`, or a pending registration of a terminated partner). */
+    readonly protectedUntil?: string;
+    /** Business time of the expiry run; `protectedUntil` (or the review deadline) is before it. */
     readonly asOf: string;
     readonly expiredAt: string;
+    /** Absent in events before v2: `protection-ended`. */
+    readonly reason?: ExpiryReason;
+    /** The program version whose review SLA applied (`review-lapsed`). */
+    readonly programVersion?: number;
     readonly resolvedConflicts: readonly ConflictResolution[];
   }
 >;
@@ -158,6 +211,44 @@ export type DealLost = DomainEventShape<
   }
 >;
 
+/**
+ * Channel ops aliased another registrable domain to a customer account (`acme.de` → `acme.com`). Recorded in
+ * both streams: in the primary account's (`customerKey`), which lists its aliases, and in the alias domain's
+ * own, which from then on sends registrations naming it to the primary account.
+ */
+export type CustomerDomainAliased = DomainEventShape<
+  'CustomerDomainAliased',
+  {
+    /** The primary account. */
+    readonly customerKey: string;
+    /** The alias (a registrable domain). */
+    readonly domain: string;
+    /** Which of the two streams this copy is in: the primary account's, or the alias domain's own. */
+    readonly recordedOn: 'primary' | 'alias';
+    readonly aliasedAt: string;
+  }
+>;
+
+/** The vendor's direct sales own this customer: registrations are refused (409 `direct-account`) until released or `until`. */
+export type CustomerMarkedDirect = DomainEventShape<
+  'CustomerMarkedDirect',
+  {
+    readonly customerKey: string;
+    readonly reason: string;
+    readonly until?: string;
+    readonly markedAt: string;
+  }
+>;
+
+export type CustomerDirectReleased = DomainEventShape<
+  'CustomerDirectReleased',
+  {
+    readonly customerKey: string;
+    readonly reason: string;
+    readonly releasedAt: string;
+  }
+>;
+
 /** The events of a `customer-<registrable domain>` stream. */
 export type DealEvent =
   | DealRegistered
@@ -166,7 +257,10 @@ export type DealEvent =
   | DealRegistrationExtended
   | DealRegistrationExpired
   | DealWon
-  | DealLost;
+  | DealLost
+  | CustomerDomainAliased
+  | CustomerMarkedDirect
+  | CustomerDirectReleased;
 
 export type DealEventType = DealEvent['type'];
 
@@ -178,6 +272,9 @@ export const DEAL_EVENT_TYPES: readonly DealEventType[] = [
   'DealRegistrationExpired',
   'DealWon',
   'DealLost',
+  'CustomerDomainAliased',
+  'CustomerMarkedDirect',
+  'CustomerDirectReleased',
 ];
 
 export const CUSTOMER_STREAM_PREFIX = 'customer-';
@@ -196,3 +293,24 @@ export type DealIdClaimed = DomainEventShape<
 >;
 
 export const DEAL_ID_EVENT_TYPES: readonly DealIdClaimed['type'][] = ['DealIdClaimed'];
+
+/**
+ * Bookkeeping, not a business fact: a partner's registration capacity (`maxOpenRegistrations`) in a
+ * `dealslots-<partnerId>` stream. Open registrations of one partner span customer accounts, so no customer
+ * stream can count them race-free; every registration of a partner under a capacity takes a slot here at the
+ * revision read, so two racing registrations at the limit collide on one stream (docs/deals.md, "Capacity").
+ * `freedDealIds` are slots whose registrations had ended (or never landed) when the slot was taken.
+ */
+export type DealSlotTaken = DomainEventShape<
+  'DealSlotTaken',
+  {
+    readonly partnerId: string;
+    readonly dealId: string;
+    readonly customerKey: string;
+    readonly maxOpenRegistrations: number;
+    readonly programVersion: number;
+    readonly freedDealIds: readonly string[];
+  }
+>;
+
+export const DEAL_SLOT_EVENT_TYPES: readonly DealSlotTaken['type'][] = ['DealSlotTaken'];

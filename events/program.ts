@@ -24,6 +24,10 @@ export type TierProgramDefined = DomainEventShape<
     readonly maxExtensionDays: number;
     readonly dealRegistrationDiscountBps: number;
     readonly tiers: readonly TierDefinitionData[];
+    /** Deal registration policy (v2); absent in programs defined before it (defaults: 14, 0 = unlimited, none). */
+    readonly registrationReviewDays?: number;
+    readonly maxOpenRegistrations?: number;
+    readonly productFamilies?: Readonly<Record<string, readonly string[]>>;
     readonly definedAt: string;
   }
 >;

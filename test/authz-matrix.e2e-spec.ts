@@ -11,10 +11,11 @@ import { routeTable, type Route } from './support/routes.js';
  * - `deny`: 403 `forbidden` (401 `unauthorized` without a key or with a wrong one).
  * - `own` (partner keys): allowed for its own partnerId only; another partner's resource is 403 or 404 and
  *   nothing of it appears in the answer.
+ * - `hidden` (partner keys): 404 `not-found`, whatever is asked: the resource is not disclosed at all.
  * - `public`: anyone, without a key too.
  * `admin` may do everything ("admin | everything") and is checked on every route.
  */
-type Access = 'allow' | 'deny' | 'own';
+type Access = 'allow' | 'deny' | 'own' | 'hidden';
 interface Rule {
   readonly public?: true;
   readonly ops?: Access;
@@ -71,6 +72,11 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   'GET /v1/deals/:id': { ...STAFF_QUERY, partner: 'own' },
   // Conflicts span partners: not among a partner's reads.
   'GET /v1/registration-conflicts': STAFF_QUERY,
+  // v2 customer accounts: channel ops decide them; "GET ... (partner keys: 404)".
+  'POST /v1/customer-accounts/:customerKey/aliases': OPS_COMMAND,
+  'POST /v1/customer-accounts/:customerKey/direct': OPS_COMMAND,
+  'POST /v1/customer-accounts/:customerKey/direct/release': OPS_COMMAND,
+  'GET /v1/customer-accounts/:customerKey': { ...STAFF_QUERY, partner: 'hidden' },
 
   // MDF. "partner | ... request MDF / submit claims for its own partnerId; read its own ... MDF funds"
   'POST /v1/mdf/allocations': OPS_COMMAND,
@@ -125,6 +131,10 @@ const PROBES: Readonly<Record<string, { readonly staff: string; readonly own?: s
   },
   'GET /v1/deals': { staff: `/v1/deals?partnerId=${OTHER}`, own: '/v1/deals' },
   'GET /v1/deals/:id': { staff: `/v1/deals/D-${MARKER}-1`, own: '/v1/deals/D-P1-CONFLICT' },
+  'GET /v1/customer-accounts/:customerKey': { staff: '/v1/customer-accounts/shared-customer.com' },
+  'POST /v1/customer-accounts/:customerKey/aliases': { staff: '/v1/customer-accounts/shared-customer.com/aliases' },
+  'POST /v1/customer-accounts/:customerKey/direct': { staff: '/v1/customer-accounts/shared-customer.com/direct' },
+  'POST /v1/customer-accounts/:customerKey/direct/release': { staff: '/v1/customer-accounts/shared-customer.com/direct/release' },
   'GET /v1/mdf/funds': { staff: `/v1/mdf/funds?partnerId=${OTHER}`, own: '/v1/mdf/funds' },
   'GET /v1/revenue-attributions/:id': { staff: `/v1/revenue-attributions/ATT-${MARKER}-ONLY`, own: '/v1/revenue-attributions/ATT-SHARED' },
   'GET /v1/attribution': { staff: `/v1/attribution?partnerId=${OTHER}`, own: '/v1/attribution' },
@@ -314,15 +324,18 @@ describe('authorization matrix: every route × every role, from API.md', () => {
         const path = p.name === 'partner P1' && probe?.own !== undefined ? probe.own : (probe?.staff ?? route.path);
         const answer = await call(route.method, path, p.key, command ? PROBE_BODY : undefined);
         const cell = `${route.key} as ${p.name} (${path})`;
-        let expected: 'allowed' | 401 | 403;
+        let expected: 'allowed' | 401 | 403 | 404;
         if (rule.public) expected = 'allowed';
         else if (!('column' in p)) expected = p.name === 'admin' ? 'allowed' : 401;
-        else expected = (rule[p.column] ?? 'deny') === 'deny' ? 403 : 'allowed';
+        else {
+          const access = rule[p.column] ?? 'deny';
+          expected = access === 'deny' ? 403 : access === 'hidden' ? 404 : 'allowed';
+        }
 
         if (expected === 'allowed') {
           const want = command ? 400 : 200;
           if (answer.status !== want || (command && answer.type !== 'validation-failed')) failures.push(`${cell}: expected ${want}, got ${answer.status} ${answer.text.slice(0, 200)}`);
-        } else if (answer.status !== expected || answer.type !== (expected === 401 ? 'unauthorized' : 'forbidden')) {
+        } else if (answer.status !== expected || answer.type !== (expected === 401 ? 'unauthorized' : expected === 404 ? 'not-found' : 'forbidden')) {
           failures.push(`${cell}: expected ${expected}, got ${answer.status} ${answer.text.slice(0, 200)}`);
         }
         if (answer.status >= 400 && !answer.contentType.startsWith('application/problem+json')) failures.push(`${cell}: a ${answer.status} that is not application/problem+json`);

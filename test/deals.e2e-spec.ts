@@ -79,12 +79,16 @@ describe('deal registration, end to end', () => {
 
     const candidates = registrations.slice(10, 20).map((r) => r.body.dealId as string);
     const head = await t.store.headPosition();
-    const approvals = await Promise.all(candidates.map((id) => action(id, 'approve')));
+    // Each candidate registered after R00 (still pending): approving it sets first-to-register aside, recorded.
+    const approvals = await Promise.all(candidates.map((id) => action(id, 'approve', { override: { reason: 'the customer chose this partner' } })));
     const won = approvals.filter((r) => r.status === 200);
     expect(won).toHaveLength(1);
+    // A refused approval either saw the winner approved (409) or its own registration already rejected by it (422).
     for (const r of approvals.filter((x) => x.status !== 200)) {
-      expect(r.status).toBe(409);
-      expect(r.body.type).toBe('registration-conflict');
+      expect([
+        [409, 'registration-conflict'],
+        [422, 'registration-not-active'],
+      ]).toContainEqual([r.status, r.body.type]);
     }
     const winner = won[0]!.body.dealId as string;
     expect(won[0]!.body).toMatchObject({ status: 'approved', programVersion: 0, resolvedConflicts: [{ conflictId, winnerDealId: winner }] });
@@ -144,11 +148,11 @@ describe('deal registration, end to end', () => {
     const early = await t.request('POST', '/v1/deal-expirations', { body: { asOf: extendedUntil } });
     expect(early.status).toBe(200);
     // (the holder of the first test, approved in March, is due by now; X1 is not, at protectedUntil itself)
-    expect(early.body.expired).not.toContain('X1');
+    expect((early.body.expired as Body[]).map((e) => e.dealId)).not.toContain('X1');
     clock.set('2026-07-30T10:00:01Z');
     const run = await t.request('POST', '/v1/deal-expirations', { body: { asOf: '2026-07-30T10:00:01Z' } });
     expect(run.status).toBe(200);
-    expect(run.body.expired).toEqual(['X1']);
+    expect(run.body.expired).toEqual([{ dealId: 'X1', reason: 'protection-ended' }]);
     expect((run.body.events as Body[])[0]).toMatchObject({ type: 'DealRegistrationExpired', streamId: 'customer-protected.com' });
     const read = await getDeal('X1', run.body.position as string);
     expect(read.body).toMatchObject({ status: 'expired', protectedUntil: extendedUntil, extendedDays: 30 });
@@ -241,7 +245,7 @@ describe('deal registration, end to end', () => {
     for (const partnerId of ['PENDING', 'SUSPENDED', 'TERMINATED', 'UNKNOWN']) {
       const r = await register(deal(`N-${partnerId}`, partnerId, 'inactive.com'));
       expect(r.status).toBe(422);
-      expect(r.body.type).toBe('rule-violation');
+      expect(r.body.type).toBe('partner-not-active');
     }
     expect(await t.store.headPosition()).toBe(head);
   });

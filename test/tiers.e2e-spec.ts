@@ -31,7 +31,7 @@ describe('tier program, evaluations and standings, end to end', () => {
   });
 
   it('builds a history through the API and reads standings that match the hand computation', async () => {
-    await ok('POST', '/v1/deals', { dealId: 'D1T', partnerId: 'T1', customer: { name: 'Acme', domain: 'www.acme-two.example' }, products: ['crm'], estimatedValue: usd(9_000_000), expectedCloseDate: '2025-12-01' }, KEYS.ops);
+    await ok('POST', '/v1/deals', { dealId: 'D1T', partnerId: 'T1', customer: { name: 'Acme', domain: 'www.acme-two.example' }, products: ['crm'], estimatedValue: usd(9_000_000), expectedCloseDate: '2025-12-01', registeredAt: '2025-10-01' }, KEYS.ops);
     await ok('POST', '/v1/deals/D1T/approve', {}, KEYS.ops);
     await ok('POST', '/v1/deals/D1T/won', { amount: usd(8_000_000), closedAt: '2025-11-20' }, KEYS.ops);
     // Sourced revenue: 8,000,000 (on the won deal), half of 4,000,000, less a 500,000 refund; influenced never counts.

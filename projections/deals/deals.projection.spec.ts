@@ -1,50 +1,56 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { DealEvent } from '#events/deals.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import { InvalidInput } from '#libs/kernel/errors.js';
-import { customerAccountDecider, customerStreamId, type CustomerAccount, type DealCommand, type RegisterDeal } from '#libs/deals/customer-account.js';
+import { customerAccountDecider, customerStreamId, type DealCommand, type RegisterDeal } from '#libs/deals/customer-account.js';
+import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import type { Projection } from '../runner/projection.js';
+import { projectionSpec } from '../testing/projection-spec.js';
+import { partnersProjection } from '../partners/partners.projection.js';
+import { registrationConflictsProjection } from '../registration-conflicts/registration-conflicts.projection.js';
 import { dealsProjection } from './deals.projection.js';
 import { encodeCursor } from '../cursor.js';
-import { customersWithDueProtection, getDeal, listDeals } from './deals.queries.js';
+import { customersWithDueRegistrations, getDeal, listDeals } from './deals.queries.js';
 
 const T0 = new Date('2026-03-02T09:00:00.000Z');
 const DAY = 86_400_000;
 const iso = (days: number) => new Date(T0.getTime() + days * DAY).toISOString();
 
+/**
+ * GET /v1/deals/{id} names the open conflicts from the conflicts read model, and the expiry query reads the partners
+ * read model (terminated partners): as in the service's one database, the spec's database holds all three.
+ */
+const readSide: Projection = {
+  ...dealsProjection,
+  migrate(db) {
+    dealsProjection.migrate(db);
+    partnersProjection.migrate(db);
+    registrationConflictsProjection.migrate(db);
+  },
+  canHandle: [...new Set([...dealsProjection.canHandle, ...registrationConflictsProjection.canHandle])],
+  evolve(db, event) {
+    if (dealsProjection.canHandle.includes(event.type)) dealsProjection.evolve(db, event);
+    if (registrationConflictsProjection.canHandle.includes(event.type)) registrationConflictsProjection.evolve(db, event);
+  },
+};
+
+let kit: ReturnType<typeof projectionSpec>;
 let db: Database.Database;
-let position = 0n;
-const accounts = new Map<string, CustomerAccount>();
 
-function recorded(event: DealEvent, revision: bigint): RecordedEvent {
-  position += 1n;
-  return {
-    eventId: `evt-${position}`,
-    type: event.type,
-    streamId: customerStreamId(event.data.customerKey),
-    revision,
-    position,
-    data: event.data,
-    metadata: { schemaVersion: 1, actor: { id: 'ops', role: 'channel-ops' }, commandId: `c${position}`, correlationId: 'x', causationId: 'x', recordedAt: T0.toISOString() },
-    prevHash: '0'.repeat(64),
-    hash: position.toString(16).padStart(64, '0'),
-  };
-}
-
-/** Decides each command against its customer's account and projects what it records. */
+/** Decides each command against its customer's account (the events the decider records) and projects them with the kit. */
 function given(customerKey: string, ...commands: DealCommand[]): RecordedEvent[] {
   const out: RecordedEvent[] = [];
   for (const c of commands) {
-    let state = accounts.get(customerKey) ?? customerAccountDecider.initialState();
-    for (const e of customerAccountDecider.decide(c, state, T0)) {
-      state = customerAccountDecider.evolve(state, e);
-      const r = recorded(e, BigInt(state.seq - 1));
-      out.push(r);
-      dealsProjection.evolve(db, r);
-    }
-    accounts.set(customerKey, state);
+    const spec = deciderSpec(customerAccountDecider, T0).given(...recordedOf(customerKey));
+    const events = spec.when(c).events();
+    history.set(customerKey, [...recordedOf(customerKey), ...events]);
+    out.push(...kit.given(...events));
   }
   return out;
 }
+
+const history = new Map<string, DealEvent[]>();
+const recordedOf = (customerKey: string): DealEvent[] => history.get(customerKey) ?? [];
 
 const register = (dealId: string, partnerId: string, products: string[], customer = 'acme.co.uk'): RegisterDeal => ({
   type: 'RegisterDeal',
@@ -56,17 +62,18 @@ const register = (dealId: string, partnerId: string, products: string[], custome
     products,
     estimatedValue: { amountMinor: 1_000_000, currency: 'EUR' },
     expectedCloseDate: '2026-06-30T00:00:00.000Z',
+    programVersion: 0,
+    partnerStatus: 'active',
   },
 });
-const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays: 90, programVersion: 2 } });
+const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays: 90, programVersion: 2, partnerStatus: 'active', override: { reason: 'spec' } } });
 
 beforeEach(() => {
-  db = new Database(':memory:');
-  dealsProjection.migrate(db);
-  position = 0n;
-  accounts.clear();
+  kit = projectionSpec(readSide, { recordedAt: T0.toISOString(), streamOf: (e) => customerStreamId((e.data as { customerKey: string }).customerKey) });
+  db = kit.db;
+  history.clear();
 });
-afterEach(() => db.close());
+afterEach(() => kit.close());
 
 describe('deals projection', () => {
   it('is named deals and handles every deal event', () => {
@@ -89,6 +96,7 @@ describe('deals projection', () => {
       expectedCloseDate: '2026-06-30T00:00:00.000Z',
       status: 'submitted',
       registeredAt: T0.toISOString(),
+      programVersion: 0,
       conflictsWith: [],
     });
     expect(getDeal(db, 'nope')).toBeUndefined();
@@ -103,18 +111,18 @@ describe('deals projection', () => {
   });
 
   it('follows extension, win, loss and expiry', () => {
-    given('acme.co.uk', register('W', 'P1', ['A']), approve('W'), { type: 'ExtendDeal', data: { dealId: 'W', days: 30, maxExtensionDays: 60, programVersion: 2 } });
+    given('acme.co.uk', register('W', 'P1', ['A']), approve('W'), { type: 'ExtendDeal', data: { dealId: 'W', days: 30, maxExtensionDays: 60, programVersion: 2, partnerStatus: 'active' } });
     expect(getDeal(db, 'W')).toMatchObject({ status: 'approved', protectedUntil: iso(120), extendedDays: 30 });
-    given('acme.co.uk', { type: 'WinDeal', data: { dealId: 'W', amount: { amountMinor: 99, currency: 'EUR' }, closedAt: iso(100) } });
+    given('acme.co.uk', { type: 'WinDeal', data: { dealId: 'W', amount: { amountMinor: 99, currency: 'EUR' }, closedAt: iso(100), partnerStatus: 'active' } });
     expect(getDeal(db, 'W')).toMatchObject({ status: 'won', closedAt: iso(100), wonAmount: { amountMinor: 99, currency: 'EUR' } });
     given('acme.co.uk', register('L', 'P1', ['B']), { type: 'LoseDeal', data: { dealId: 'L', reason: 'budget' } });
     expect(getDeal(db, 'L')).toMatchObject({ status: 'lost', reason: 'budget' });
     given('acme.co.uk', register('E', 'P1', ['C']), approve('E'));
-    expect(customersWithDueProtection(db, iso(90))).toEqual([]);
-    expect(customersWithDueProtection(db, iso(91))).toEqual(['acme.co.uk']);
-    given('acme.co.uk', { type: 'ExpireDeals', data: { asOf: iso(91) } });
+    expect(customersWithDueRegistrations(db, iso(90), 3660)).toEqual([]);
+    expect(customersWithDueRegistrations(db, iso(91), 3660)).toEqual(['acme.co.uk']);
+    given('acme.co.uk', { type: 'ExpireDeals', data: { asOf: iso(91), registrationReviewDays: 3660, terminatedPartners: [], programVersion: 2 } });
     expect(getDeal(db, 'E')).toMatchObject({ status: 'expired' });
-    expect(customersWithDueProtection(db, iso(91))).toEqual([]);
+    expect(customersWithDueRegistrations(db, iso(91), 3660)).toEqual([]);
   });
 
   it('keeps a redelivered registration from overwriting what followed it', () => {

@@ -15,8 +15,16 @@ export interface DealView {
   readonly expectedCloseDate: string;
   readonly status: DealStatus;
   readonly registeredAt: string;
-  /** The active registrations it overlapped when registered. */
+  /** The active registrations it is in open conflict with now (empty once it is decided or its conflicts are resolved). */
   readonly conflictsWith: readonly string[];
+  /** The CRM opportunity id (from the registration, or the approval that replaced it). */
+  readonly externalRef?: string;
+  /** When the customer was named by an alias of the account: that domain. */
+  readonly viaAlias?: string;
+  /** Why it was rejected (`RejectionReasonCode`) or expired (`protection-ended`, `review-lapsed`, `partner-terminated`). */
+  readonly reasonCode?: string;
+  /** The reason given when its approval set earlier pending registrations aside. */
+  readonly overrideReason?: string;
   readonly approvedAt?: string;
   readonly protectedUntil?: string;
   readonly extendedDays?: number;
@@ -35,6 +43,7 @@ export interface DealFilter {
   readonly status?: string;
   /** A registrable domain (already normalized). */
   readonly customerKey?: string;
+  readonly externalRef?: string;
   readonly limit?: number;
   readonly cursor?: string;
 }
@@ -71,6 +80,10 @@ interface Row {
   closed_at: string | null;
   won_minor: number | null;
   won_currency: string | null;
+  external_ref: string | null;
+  via_alias: string | null;
+  reason_code: string | null;
+  override_reason: string | null;
 }
 
 function toView(r: Row): DealView {
@@ -86,6 +99,10 @@ function toView(r: Row): DealView {
     status: r.status,
     registeredAt: r.registered_at,
     conflictsWith: JSON.parse(r.conflicts_with) as string[],
+    ...opt('externalRef', r.external_ref),
+    ...opt('viaAlias', r.via_alias),
+    ...opt('reasonCode', r.reason_code),
+    ...opt('overrideReason', r.override_reason),
     ...opt('approvedAt', r.approved_at),
     ...opt('protectedUntil', r.protected_until),
     ...opt('extendedDays', r.extended_days),
@@ -98,9 +115,26 @@ function toView(r: Row): DealView {
   };
 }
 
+/** The registrations `dealId` is in open conflict with now: the other active members of its open conflicts. Empty when it is no longer active. */
+function openConflictsOf(db: Database.Database, row: Row): readonly string[] {
+  if (!ACTIVE_STATUSES.includes(row.status)) return [];
+  return statement<[string], { deal_id: string }>(
+    db,
+    `SELECT DISTINCT m.deal_id FROM deal_conflict_members mine
+       JOIN deal_open_conflicts c ON c.conflict_id = mine.conflict_id
+       JOIN deal_conflict_members m ON m.conflict_id = c.conflict_id AND m.deal_id <> mine.deal_id
+       JOIN deals d ON d.deal_id = m.deal_id AND d.status IN ('submitted', 'conflicted', 'approved')
+     WHERE mine.deal_id = ? ORDER BY d.registered_at, m.deal_id`,
+  )
+    .all(row.deal_id)
+    .map((r) => r.deal_id);
+}
+
+const ACTIVE_STATUSES: readonly DealStatus[] = ['submitted', 'conflicted', 'approved'];
+
 export function getDeal(db: Database.Database, dealId: string): DealView | undefined {
   const row = statement<[string], Row>(db, 'SELECT * FROM deals WHERE deal_id = ?').get(dealId);
-  return row === undefined ? undefined : toView(row);
+  return row === undefined ? undefined : { ...toView(row), conflictsWith: openConflictsOf(db, row) };
 }
 
 /** Keyset paging on dealId: stable while deals are added, unlike an offset. */
@@ -118,6 +152,7 @@ export function listDeals(db: Database.Database, filter: DealFilter): DealPage {
   eq('partner_id', filter.partnerId);
   eq('status', filter.status);
   eq('customer_key', filter.customerKey);
+  eq('external_ref', filter.externalRef);
   if (after !== undefined) {
     where.push('deal_id > @after');
     params.after = after;
@@ -146,13 +181,19 @@ export function dealAsSeenBy(db: Database.Database, view: DealView, partnerId: s
 }
 
 /**
- * Approved registrations whose protection ended before `asOf`, by customer: what an expiry run must look at.
- * The customer stream decides again; this only finds the streams.
+ * Customers with something an expiry run at `asOf` must end: an approved registration whose protection ended
+ * before it, a pending one registered more than `reviewDays` before it, an active one of a terminated partner (the
+ * partners read model, same database). The customer stream decides again; this only finds the streams.
  */
-export function customersWithDueProtection(db: Database.Database, asOf: string): readonly string[] {
-  const rows = statement<[string], { customer_key: string }>(
+export function customersWithDueRegistrations(db: Database.Database, asOf: string, reviewDays: number): readonly string[] {
+  const reviewCutoff = new Date(Date.parse(asOf) - reviewDays * 86_400_000).toISOString();
+  const rows = statement<[string, string], { customer_key: string }>(
     db,
-    `SELECT DISTINCT customer_key FROM deals WHERE status = 'approved' AND protected_until < ? ORDER BY customer_key`,
-  ).all(asOf);
+    `SELECT customer_key FROM deals WHERE status = 'approved' AND protected_until < ?
+     UNION SELECT customer_key FROM deals WHERE status IN ('submitted', 'conflicted') AND registered_at < ?
+     UNION SELECT customer_key FROM deals WHERE status IN ('submitted', 'conflicted', 'approved')
+       AND partner_id IN (SELECT partner_id FROM partners WHERE status = 'terminated')
+     ORDER BY customer_key`,
+  ).all(asOf, reviewCutoff);
   return rows.map((r) => r.customer_key);
 }

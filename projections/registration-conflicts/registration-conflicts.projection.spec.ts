@@ -2,7 +2,9 @@ import Database from 'better-sqlite3';
 import type { DealEvent } from '#events/deals.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import { InvalidInput } from '#libs/kernel/errors.js';
-import { customerAccountDecider, customerStreamId, type CustomerAccount, type DealCommand, type RegisterDeal } from '#libs/deals/customer-account.js';
+import { customerAccountDecider, customerStreamId, type DealCommand, type RegisterDeal } from '#libs/deals/customer-account.js';
+import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import { projectionSpec } from '../testing/projection-spec.js';
 import { registrationConflictsProjection } from './registration-conflicts.projection.js';
 import { getConflict, listConflicts } from './registration-conflicts.queries.js';
 
@@ -10,37 +12,19 @@ const T0 = new Date('2026-03-02T09:00:00.000Z');
 const DAY = 86_400_000;
 const iso = (days: number) => new Date(T0.getTime() + days * DAY).toISOString();
 
+let kit: ReturnType<typeof projectionSpec>;
 let db: Database.Database;
-let position = 0n;
-const accounts = new Map<string, CustomerAccount>();
+const history = new Map<string, DealEvent[]>();
 
-function recorded(event: DealEvent): RecordedEvent {
-  position += 1n;
-  return {
-    eventId: `evt-${position}`,
-    type: event.type,
-    streamId: customerStreamId(event.data.customerKey),
-    revision: position,
-    position,
-    data: event.data,
-    metadata: { schemaVersion: 1, actor: { id: 'ops', role: 'channel-ops' }, commandId: `c${position}`, correlationId: 'x', causationId: 'x', recordedAt: T0.toISOString() },
-    prevHash: '0'.repeat(64),
-    hash: position.toString(16).padStart(64, '0'),
-  };
-}
-
+/** Decides each command against its customer's account (the events the decider records) and projects them with the kit. */
 function given(customerKey: string, ...commands: (DealCommand | [DealCommand, Date])[]): RecordedEvent[] {
   const out: RecordedEvent[] = [];
   for (const c of commands) {
     const [command, now] = Array.isArray(c) ? c : [c, T0];
-    let state = accounts.get(customerKey) ?? customerAccountDecider.initialState();
-    for (const e of customerAccountDecider.decide(command, state, now)) {
-      state = customerAccountDecider.evolve(state, e);
-      const r = recorded(e);
-      out.push(r);
-      if (registrationConflictsProjection.canHandle.includes(r.type)) registrationConflictsProjection.evolve(db, r);
-    }
-    accounts.set(customerKey, state);
+    const past = history.get(customerKey) ?? [];
+    const events = deciderSpec(customerAccountDecider, T0).given(...past).when(command, now).events();
+    history.set(customerKey, [...past, ...events]);
+    out.push(...kit.given(...events));
   }
   return out;
 }
@@ -55,18 +39,19 @@ const register = (dealId: string, products: string[] = ['CRM'], customer = 'acme
     products,
     estimatedValue: { amountMinor: 1, currency: 'USD' },
     expectedCloseDate: '2026-06-30T00:00:00.000Z',
+    programVersion: 0,
+    partnerStatus: 'active',
   },
 });
-const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays: 90, programVersion: 0 } });
-const reject = (dealId: string): DealCommand => ({ type: 'RejectDeal', data: { dealId, reason: 'duplicate' } });
+const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: { dealId, protectionDays: 90, programVersion: 0, partnerStatus: 'active', override: { reason: 'spec' } } });
+const reject = (dealId: string): DealCommand => ({ type: 'RejectDeal', data: { dealId, reason: 'duplicate', reasonCode: 'duplicate' } });
 
 beforeEach(() => {
-  db = new Database(':memory:');
-  registrationConflictsProjection.migrate(db);
-  position = 0n;
-  accounts.clear();
+  kit = projectionSpec(registrationConflictsProjection, { recordedAt: T0.toISOString(), streamOf: (e) => customerStreamId((e.data as { customerKey: string }).customerKey) });
+  db = kit.db;
+  history.clear();
 });
-afterEach(() => db.close());
+afterEach(() => kit.close());
 
 describe('registration-conflicts projection', () => {
   it('is named registration-conflicts and ignores extensions', () => {

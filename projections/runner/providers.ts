@@ -4,7 +4,7 @@ import type { EventStore } from '#libs/event-store/port.js';
 import { EVENT_STORE } from '#libs/ledger/tokens.js';
 import { LEDGER_READS, type LedgerReads } from '#libs/ledger/reads.js';
 import type { TierInputs } from '#libs/tiers/qualification.js';
-import { customersWithDueProtection } from '../deals/deals.queries.js';
+import { customersWithDueRegistrations } from '../deals/deals.queries.js';
 import { evaluablePartners, tierInputs } from '../tier-standings/tier-standings.queries.js';
 import type { Projection } from './projection.js';
 import { ReadModels } from '#projections/runner/read-models.js';
@@ -24,7 +24,7 @@ export interface ReadModelOptions {
 export function ledgerReads(store: EventStore, readModels: ReadModels): LedgerReads {
   const atHead = async <T>(query: (db: Database.Database) => T) => readModels.read(await store.headPosition(), query);
   return {
-    customersWithDueProtection: (asOf) => atHead((db) => customersWithDueProtection(db, asOf)),
+    customersWithDueRegistrations: (asOf, reviewDays) => atHead((db) => customersWithDueRegistrations(db, asOf, reviewDays)),
     tierInputs: (asOf, program) =>
       atHead((db) => {
         const inputs = new Map<string, TierInputs>();

@@ -7,6 +7,7 @@ import { RegisterDealHandler, RegisterDealCommand } from '#libs/ledger/deals.com
 import { AllocateMdfHandler, AllocateMdfCommand, RequestMdfHandler, RequestMdfCommand } from '#libs/ledger/mdf.commands.js';
 import { EnrollPartnerCommand, EnrollPartnerHandler, PartnerCommandHandler, PartnerCommandMessage } from '#libs/ledger/partners.commands.js';
 import { CommandPipeline } from '#libs/ledger/pipeline.js';
+import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
 import { DefineProgramCommand, DefineProgramHandler, ProgramInForce } from '#libs/ledger/program.commands.js';
 
 /** Builds the handlers of one process: `now` is the fixed record time; `killAfterClaim` a claim stream prefix. */
@@ -21,7 +22,7 @@ export function ledgerOn(file, now, killAfterClaim) {
   const handlers = {
     enroll: new EnrollPartnerHandler(pipeline, clock, programs),
     partner: new PartnerCommandHandler(pipeline),
-    register: new RegisterDealHandler(pipeline, clock),
+    register: new RegisterDealHandler(pipeline, clock, programs, new StreamDealDirectory(store)),
     allocate: new AllocateMdfHandler(pipeline, programs),
     request: new RequestMdfHandler(pipeline, store, clock),
     program: new DefineProgramHandler(pipeline),

@@ -24,8 +24,17 @@ export abstract class DomainError extends Error {
     /** Extra problem members, e.g. `conflictsWith`. */
     readonly extensions: Readonly<Record<string, unknown>> = {},
     readonly errors: readonly FieldError[] = [],
+    /**
+     * The rule's own problem type where the contract names one within the slug's family (API.md v2: a 422
+     * `consumer-domain` is a rule violation, a 409 `direct-account` a registration conflict); the slug otherwise.
+     */
+    readonly rule?: string,
   ) {
     super(message);
+  }
+
+  get problemType(): string {
+    return this.rule ?? this.slug;
   }
 }
 

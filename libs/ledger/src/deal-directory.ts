@@ -50,9 +50,8 @@ export class StreamDealDirectory {
       customerKey,
       streamId,
       status: r.status,
-      ...(r.protectedUntil !== undefined ? { protectedUntil: r.protectedUntil } : {}),
-      ...(r.closedAt !== undefined ? { closedAt: r.closedAt } : {}),
-      ...(r.wonAmount !== undefined ? { wonAmount: { ...r.wonAmount } } : {}),
+      ...(r.protection !== undefined ? { protectedUntil: r.protection.protectedUntil } : {}),
+      ...(r.status === 'won' ? { closedAt: r.closedAt, wonAmount: { ...r.wonAmount } } : {}),
     };
   }
 }

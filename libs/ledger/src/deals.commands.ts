@@ -1,12 +1,24 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { DealCustomer, DealMoney } from '#events/deals.js';
+import type { DealCustomer, DealEvent, DealMoney, RejectionReasonCode } from '#events/deals.js';
 import type { RecordedEvent } from '#events/envelope.js';
-import { customerAccountDecider, customerStreamId, type DealCommand } from '#libs/deals/customer-account.js';
-import { dealIdStreamId, decideDealIdClaim, foldDealIdClaims } from '#libs/deals/deal-id-claim.js';
-import { NotFound, RuleViolation } from '#libs/kernel/errors.js';
-import { requireRegistrableDomain } from '#libs/partners/domain-name.js';
+import {
+  customerAccountDecider,
+  customerStreamId,
+  findRegistration,
+  isActive,
+  registrationsOf,
+  type CustomerAccount,
+  type DealCommand,
+  type PartnerStatusFact,
+} from '#libs/deals/customer-account.js';
+import { dealIdStreamId, decideDealIdClaim, foldDealIdClaims, ABANDONED_DEAL_CLAIM_AFTER_MS } from '#libs/deals/deal-id-claim.js';
+import { dealSlotsDecider, dealSlotsStreamId } from '#libs/deals/deal-slots.js';
+import { fold } from '#libs/kernel/decider.js';
+import { DomainError, InvalidInput, NotFound } from '#libs/kernel/errors.js';
+import { registrableDomain } from '#libs/partners/domain-name.js';
 import { partnerDecider, partnerStreamId } from '#libs/partners/partner.js';
+import { dealRegistrationPolicy, type DealRegistrationPolicy } from '#libs/program/program.js';
 import type { CommandContext, CommandOutcome } from './context.js';
 import { StreamDealDirectory } from './deal-directory.js';
 import { CommandPipeline } from './pipeline.js';
@@ -22,16 +34,19 @@ export interface RegisterDealData {
   readonly estimatedValue: DealMoney;
   /** Canonical (`parseLedgerTime`). */
   readonly expectedCloseDate: string;
+  /** Canonical; channel ops and admins only (the controller refuses it from partner keys). */
+  readonly registeredAt?: string;
+  readonly externalRef?: string;
 }
 
 export class RegisterDealCommand {
   constructor(readonly ctx: CommandContext, readonly data: RegisterDealData) {}
 }
 
-/** What the path names and the body adds; the handler fills in the policy in force. */
+/** What the path names and the body adds; the handler fills in the policy in force and the partner's status. */
 export type DealAction =
-  | { readonly type: 'approve' }
-  | { readonly type: 'reject'; readonly reason: string }
+  | { readonly type: 'approve'; readonly override?: { readonly reason: string }; readonly externalRef?: string }
+  | { readonly type: 'reject'; readonly reason: string; readonly reasonCode?: RejectionReasonCode }
   | { readonly type: 'extend'; readonly days: number }
   | { readonly type: 'won'; readonly amount: DealMoney; readonly closedAt: string }
   | { readonly type: 'lost'; readonly reason: string };
@@ -44,44 +59,117 @@ export class ExpireDealsCommand {
   constructor(readonly ctx: CommandContext, readonly asOf: string) {}
 }
 
+/** What channel ops decide about a customer account itself. */
+export type AccountAction =
+  | { readonly type: 'alias'; readonly domain: string }
+  | { readonly type: 'direct'; readonly reason: string; readonly until?: string }
+  | { readonly type: 'release'; readonly reason: string };
+
+export class CustomerAccountCommand {
+  constructor(readonly ctx: CommandContext, readonly customerKey: string, readonly action: AccountAction) {}
+}
+
+/** The registrable domain of a spelling, or a 400 naming the field. */
+export function customerKeyOf(domain: string, path: string): string {
+  const key = registrableDomain(domain);
+  if (key === undefined) {
+    throw new InvalidInput(`${JSON.stringify(domain)} has no registrable domain`, {}, [{ path, message: 'must be a domain name under a public suffix, e.g. acme.co.uk' }]);
+  }
+  return key;
+}
+
+/** The partner's status now, as a fact for the customer account's decision (read just before it; docs/deals.md). */
+async function partnerStatus(pipeline: CommandPipeline, partnerId: string): Promise<PartnerStatusFact> {
+  return (await pipeline.state(partnerStreamId(partnerId), partnerDecider)).status;
+}
+
 /**
- * Registration spans two streams: the deal id's claim (unique across customers), then the customer account,
- * which decides overlaps and conflicts race-free. The pipeline decides once on the account, claims, then appends.
+ * Registration spans streams: the deal id's claim (unique across customers), the partner's capacity slots when
+ * the program limits open registrations, then the customer account, which decides overlaps, precedence and
+ * conflicts race-free. The pipeline decides once on the account, claims, then appends. A domain aliased to
+ * another account is decided on that account.
  */
 @CommandHandler(RegisterDealCommand)
 export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand, CommandOutcome> {
   constructor(
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ProgramInForce) private readonly programs: ProgramInForce,
+    @Inject(StreamDealDirectory) private readonly directory: StreamDealDirectory,
   ) {}
 
   async execute({ ctx, data }: RegisterDealCommand): Promise<CommandOutcome> {
-    const customerKey = requireRegistrableDomain(data.customer.domain, 'customer.domain');
-    await this.requireActivePartner(data.partnerId);
-    const command: DealCommand = { type: 'RegisterDeal', data: { ...data, customerKey } };
-    return this.pipeline.handleWithClaim(ctx, customerStreamId(customerKey), customerAccountDecider, command, {
+    const named = customerKeyOf(data.customer.domain, 'customer.domain');
+    const [policy, status, account] = await Promise.all([
+      this.programs.get().then(dealRegistrationPolicy),
+      partnerStatus(this.pipeline, data.partnerId),
+      this.pipeline.state(customerStreamId(named), customerAccountDecider),
+    ]);
+    const primary = account.status === 'alias' ? account.primaryKey : named;
+    try {
+      return await this.register(ctx, data, named, primary, policy, status);
+    } catch (error) {
+      // The domain was aliased between the look and the decision: the alias stream refused, so decide on its primary.
+      const aliasOf = error instanceof DomainError && error.rule === 'customer-aliased' ? error.extensions.aliasOf : undefined;
+      if (typeof aliasOf !== 'string' || aliasOf === primary) throw error;
+      return this.register(ctx, data, named, aliasOf, policy, status);
+    }
+  }
+
+  private async register(ctx: CommandContext, data: RegisterDealData, named: string, customerKey: string, policy: DealRegistrationPolicy, status: PartnerStatusFact): Promise<CommandOutcome> {
+    const command: DealCommand = {
+      type: 'RegisterDeal',
+      data: {
+        ...data,
+        customerKey,
+        ...(named !== customerKey ? { viaAlias: named } : {}),
+        programVersion: policy.programVersion,
+        productFamilies: policy.productFamilies,
+        partnerStatus: status,
+      },
+    };
+    let slot: readonly RecordedEvent[] = [];
+    const outcome = await this.pipeline.handleWithClaim(ctx, customerStreamId(customerKey), customerAccountDecider, command, {
       streamId: dealIdStreamId(data.dealId),
       decide: async (events) => {
         const state = foldDealIdClaims(events);
-        const holder =
-          state.status === 'claimed' && state.customerKey !== customerKey
-            ? {
-                registered: (await this.pipeline.state(customerStreamId(state.customerKey), customerAccountDecider)).registrations.some((r) => r.dealId === data.dealId),
-                claimedAgoMs: this.clock.now().getTime() - Date.parse(state.claimedAt),
-              }
-            : { registered: false, claimedAgoMs: 0 };
-        return decideDealIdClaim({ dealId: data.dealId, partnerId: data.partnerId, customerKey }, state, holder);
+        let holder = { registered: false, claimedAgoMs: 0 };
+        if (state.status === 'claimed' && state.customerKey !== customerKey) {
+          const account = await this.pipeline.state(customerStreamId(state.customerKey), customerAccountDecider);
+          const registered = findRegistration(account, data.dealId) !== undefined;
+          // A claim left on a domain that has since become an alias of this account never landed there: free.
+          const abandoned = !registered && account.status === 'alias' && account.primaryKey === customerKey;
+          holder = { registered, claimedAgoMs: abandoned ? Number.MAX_SAFE_INTEGER : this.clock.now().getTime() - Date.parse(state.claimedAt) };
+        }
+        const claim = decideDealIdClaim({ dealId: data.dealId, partnerId: data.partnerId, customerKey }, state, holder);
+        // The account has accepted the registration: only now is a capacity slot taken (a refusal takes none).
+        if (policy.maxOpenRegistrations > 0) slot = await this.takeSlot(ctx, data, customerKey, policy);
+        return claim;
       },
     });
+    // The answer names every event of the command, in log order: the slot's too.
+    return slot.length ? { ...outcome, events: [...slot, ...outcome.events].sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0)) } : outcome;
   }
 
-  /** Read just before the decision, not within its stream: a suspension racing a registration may let that one through (docs/deals.md). */
-  private async requireActivePartner(partnerId: string): Promise<void> {
-    const partner = await this.pipeline.state(partnerStreamId(partnerId), partnerDecider);
-    if (partner.status === 'none') throw new RuleViolation(`partner ${partnerId} is not enrolled`, { partnerId });
-    if (partner.status !== 'active') {
-      throw new RuleViolation(`partner ${partnerId} is ${partner.status}: only active partners register deals`, { partnerId, partnerStatus: partner.status });
+  private async takeSlot(ctx: CommandContext, data: RegisterDealData, customerKey: string, policy: DealRegistrationPolicy): Promise<readonly RecordedEvent[]> {
+    const slots = await this.pipeline.state(dealSlotsStreamId(data.partnerId), dealSlotsDecider);
+    const now = this.clock.now().getTime();
+    const ended: string[] = [];
+    for (const slot of slots.held) {
+      if (slot.dealId === data.dealId) continue;
+      const deal = await this.directory.find(slot.dealId);
+      const abandoned = deal === undefined && now - Date.parse(slot.takenAt) > ABANDONED_DEAL_CLAIM_AFTER_MS;
+      if (abandoned || (deal !== undefined && !['submitted', 'conflicted', 'approved'].includes(deal.status))) ended.push(slot.dealId);
     }
+    const taken = await this.pipeline.handle(ctx, dealSlotsStreamId(data.partnerId), dealSlotsDecider, {
+      partnerId: data.partnerId,
+      dealId: data.dealId,
+      customerKey,
+      maxOpenRegistrations: policy.maxOpenRegistrations,
+      programVersion: policy.programVersion,
+      ended,
+    });
+    return taken.events;
   }
 }
 
@@ -96,52 +184,105 @@ export class DealActionHandler implements ICommandHandler<DealActionCommand, Com
   async execute({ ctx, dealId, action }: DealActionCommand): Promise<CommandOutcome> {
     const customerKey = await this.directory.customerOf(dealId);
     if (customerKey === undefined) throw new NotFound(`deal ${dealId} not found`);
-    return this.pipeline.handle(ctx, customerStreamId(customerKey), customerAccountDecider, await this.command(dealId, action));
+    const streamId = customerStreamId(customerKey);
+    const registration = findRegistration(await this.pipeline.state(streamId, customerAccountDecider), dealId);
+    if (registration === undefined) throw new NotFound(`deal ${dealId} not found`);
+    const [policy, status] = await Promise.all([this.programs.get().then(dealRegistrationPolicy), partnerStatus(this.pipeline, registration.partnerId)]);
+    return this.pipeline.handle(ctx, streamId, customerAccountDecider, command(dealId, action, policy, status));
   }
+}
 
-  private async command(dealId: string, action: DealAction): Promise<DealCommand> {
-    switch (action.type) {
-      case 'approve': {
-        const program = await this.programs.get();
-        return { type: 'ApproveDeal', data: { dealId, protectionDays: program.protectionDays, programVersion: program.version } };
-      }
-      case 'extend': {
-        const program = await this.programs.get();
-        return { type: 'ExtendDeal', data: { dealId, days: action.days, maxExtensionDays: program.maxExtensionDays, programVersion: program.version } };
-      }
-      case 'reject':
-        return { type: 'RejectDeal', data: { dealId, reason: action.reason } };
-      case 'won':
-        return { type: 'WinDeal', data: { dealId, amount: action.amount, closedAt: action.closedAt } };
-      case 'lost':
-        return { type: 'LoseDeal', data: { dealId, reason: action.reason } };
+function command(dealId: string, action: DealAction, policy: DealRegistrationPolicy, partnerStatus: PartnerStatusFact): DealCommand {
+  const { programVersion, productFamilies } = policy;
+  switch (action.type) {
+    case 'approve': {
+      const { override, externalRef } = action;
+      return {
+        type: 'ApproveDeal',
+        data: { dealId, protectionDays: policy.protectionDays, programVersion, productFamilies, partnerStatus, ...(override ? { override } : {}), ...(externalRef !== undefined ? { externalRef } : {}) },
+      };
     }
+    case 'extend':
+      return { type: 'ExtendDeal', data: { dealId, days: action.days, maxExtensionDays: policy.maxExtensionDays, programVersion, partnerStatus } };
+    case 'reject':
+      return { type: 'RejectDeal', data: { dealId, reason: action.reason, reasonCode: action.reasonCode ?? 'other', productFamilies } };
+    case 'won':
+      return { type: 'WinDeal', data: { dealId, amount: action.amount, closedAt: action.closedAt, partnerStatus, productFamilies } };
+    case 'lost':
+      return { type: 'LoseDeal', data: { dealId, reason: action.reason, productFamilies } };
   }
 }
 
 /**
- * An expiry run covers every customer account with an approved registration past its protection. The deals
- * read model (brought to the log's head first) finds the accounts; each account decides again, atomically for
- * itself. A run retried with its Idempotency-Key answers what it recorded the first time.
+ * An expiry run covers every customer account with something due: an approved registration past its protection,
+ * a pending one past the review SLA, an active one of a terminated partner. The read models (brought to the log's
+ * head first) find the accounts; each account decides again, atomically for itself, with its partners' statuses
+ * read from their streams. A run retried with its Idempotency-Key answers what it recorded the first time.
  */
 @CommandHandler(ExpireDealsCommand)
 export class ExpireDealsHandler implements ICommandHandler<ExpireDealsCommand, CommandOutcome> {
   constructor(
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
     @Inject(LEDGER_READS) private readonly reads: LedgerReads,
+    @Inject(ProgramInForce) private readonly programs: ProgramInForce,
   ) {}
 
   async execute({ ctx, asOf }: ExpireDealsCommand): Promise<CommandOutcome> {
     const earlier = await this.pipeline.earlierRun(ctx);
     if (earlier) return earlier;
-    const { position: head, value: customers } = await this.reads.customersWithDueProtection(asOf);
+    const policy = dealRegistrationPolicy(await this.programs.get());
+    const { position: head, value: customers } = await this.reads.customersWithDueRegistrations(asOf, policy.registrationReviewDays);
     const events: RecordedEvent[] = [];
     for (const customerKey of customers) {
-      const outcome = await this.pipeline.handle(ctx, customerStreamId(customerKey), customerAccountDecider, { type: 'ExpireDeals', data: { asOf } });
+      const streamId = customerStreamId(customerKey);
+      const terminatedPartners = await this.terminatedPartners(await this.pipeline.state(streamId, customerAccountDecider));
+      const outcome = await this.pipeline.handle(ctx, streamId, customerAccountDecider, {
+        type: 'ExpireDeals',
+        data: { asOf, registrationReviewDays: policy.registrationReviewDays, terminatedPartners, programVersion: policy.programVersion, productFamilies: policy.productFamilies },
+      });
       events.push(...outcome.events);
     }
     return { position: events.reduce((p, e) => (e.position > p ? e.position : p), head), events, replayed: false };
   }
+
+  private async terminatedPartners(account: CustomerAccount): Promise<string[]> {
+    const partners = [...new Set(registrationsOf(account).filter(isActive).map((r) => r.partnerId))];
+    const statuses = await Promise.all(partners.map((p) => partnerStatus(this.pipeline, p)));
+    return partners.filter((_, i) => statuses[i] === 'terminated');
+  }
 }
 
-export const DEAL_COMMAND_HANDLERS = [RegisterDealHandler, DealActionHandler, ExpireDealsHandler];
+/**
+ * Aliases and direct-sales marks. An alias is decided on the primary account and claimed on the alias domain's own
+ * stream (which must have no active registration, and be no other account's alias): a registration racing the
+ * alias collides with the claim on that stream's revision.
+ */
+@CommandHandler(CustomerAccountCommand)
+export class CustomerAccountHandler implements ICommandHandler<CustomerAccountCommand, CommandOutcome> {
+  constructor(
+    @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  execute({ ctx, customerKey, action }: CustomerAccountCommand): Promise<CommandOutcome> {
+    const streamId = customerStreamId(customerKey);
+    switch (action.type) {
+      case 'alias': {
+        const domain = customerKeyOf(action.domain, 'domain');
+        return this.pipeline.handleWithClaim(ctx, streamId, customerAccountDecider, { type: 'AliasDomain', data: { customerKey, domain } }, {
+          streamId: customerStreamId(domain),
+          decide: (events) => {
+            const state = fold(customerAccountDecider.evolve, customerAccountDecider.initialState(), events as readonly RecordedEvent[] as unknown as readonly DealEvent[]);
+            return customerAccountDecider.decide({ type: 'BecomeAlias', data: { customerKey, domain } }, state, this.clock.now());
+          },
+        });
+      }
+      case 'direct':
+        return this.pipeline.handle(ctx, streamId, customerAccountDecider, { type: 'MarkDirect', data: { customerKey, reason: action.reason, ...(action.until !== undefined ? { until: action.until } : {}) } });
+      case 'release':
+        return this.pipeline.handle(ctx, streamId, customerAccountDecider, { type: 'ReleaseDirect', data: { customerKey, reason: action.reason } });
+    }
+  }
+}
+
+export const DEAL_COMMAND_HANDLERS = [RegisterDealHandler, DealActionHandler, ExpireDealsHandler, CustomerAccountHandler];

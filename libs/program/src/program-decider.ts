@@ -1,5 +1,6 @@
 import type { ProgramEvent, TierProgramDefined } from '#events/program.js';
 import type { Decider } from '#libs/kernel/decider.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { canonicalEqual } from '#libs/kernel/equality.js';
 import { InvalidInput, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
 import { isCurrency } from '#libs/money/currency.js';
@@ -45,6 +46,23 @@ export function decideProgram(command: DefineProgram, current: TierProgram, now:
     intIn(`tiers.${i}.minWonDeals`, t.minWonDeals, 0, 1_000_000);
     intIn(`tiers.${i}.discountBps`, t.discountBps, 0, 10_000);
   });
+  // --- deal registration policy (v2) ---
+  if (command.registrationReviewDays !== undefined) intIn('registrationReviewDays', command.registrationReviewDays, 1, DAY_LIMIT);
+  if (command.maxOpenRegistrations !== undefined) intIn('maxOpenRegistrations', command.maxOpenRegistrations, 0, 1_000_000);
+  if (command.productFamilies !== undefined) {
+    const familyOf = new Map<string, string>();
+    for (const [family, codes] of Object.entries(command.productFamilies)) {
+      if (!ID_PATTERN.test(family)) errors.push({ path: `productFamilies.${family}`, message: `family names must match ${ID_PATTERN.source}` });
+      if (!Array.isArray(codes) || codes.length === 0 || codes.some((c) => typeof c !== 'string' || !ID_PATTERN.test(c))) {
+        errors.push({ path: `productFamilies.${family}`, message: `must list product codes matching ${ID_PATTERN.source}` });
+      } else for (const code of codes) {
+        const other = familyOf.get(code);
+        if (other !== undefined && other !== family) errors.push({ path: `productFamilies.${family}`, message: `${code} is already in family ${other}: a product belongs to one family` });
+        familyOf.set(code, family);
+      }
+    }
+  }
+  // --- end of deal registration policy ---
   if (errors.length) throw new InvalidInput('the tier program is not valid', {}, errors);
 
   const sorted = [...command.tiers].sort((a, b) => a.rank - b.rank);

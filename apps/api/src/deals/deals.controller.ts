@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {
   DealRegistered,
   DealRegistrationApproved,
+  DealRegistrationExpired,
   DealRegistrationExtended,
   DealRegistrationRejected,
   DealStatus,
@@ -20,11 +21,23 @@ import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
 import { commandResponse } from '../http/responses.js';
 import { parseLedgerTime } from '../http/validation.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
-import { EmptyDto, ReasonDto } from '../partners/partners.dto.js';
+import { ProblemException } from '../platform/problem.js';
+import { ReasonDto } from '../partners/partners.dto.js';
 import { PositionQueryDto } from '../http/query.dto.js';
-import { DealWonDto, ExpireDealsDto, ExtendDealDto, ListConflictsQueryDto, ListDealsQueryDto, RegisterDealDto } from './deals.dto.js';
-import { DealActionCommand, ExpireDealsCommand, RegisterDealCommand, type DealAction } from '#libs/ledger/deals.commands.js';
-import { GetDealQuery, ListConflictsQuery, ListDealsQuery } from './deals.handlers.js';
+import {
+  AliasDomainDto,
+  ApproveDealDto,
+  DealWonDto,
+  ExpireDealsDto,
+  ExtendDealDto,
+  ListConflictsQueryDto,
+  ListDealsQueryDto,
+  MarkDirectDto,
+  RegisterDealDto,
+  RejectDealDto,
+} from './deals.dto.js';
+import { CustomerAccountCommand, DealActionCommand, ExpireDealsCommand, RegisterDealCommand, type AccountAction, type DealAction } from '#libs/ledger/deals.commands.js';
+import { GetCustomerAccountQuery, GetDealQuery, ListConflictsQuery, ListDealsQuery, type CustomerAccountView } from './deals.handlers.js';
 
 /** The status a deal has after the last event recorded for it. */
 const STATUS_AFTER: Record<string, DealStatus> = {
@@ -72,6 +85,9 @@ export class DealsController {
   @ApiOperation({ summary: 'Register a deal: submitted, or conflicted when it overlaps an active registration of the customer' })
   async register(@Body() body: RegisterDealDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     assertPartnerAccess(actor, body.partnerId);
+    if (body.registeredAt !== undefined && actor.role === 'partner') {
+      throw ProblemException.forbidden('registeredAt (a past registration’s business date) is for channel-ops and admin keys only.');
+    }
     const data = {
       dealId: body.dealId,
       partnerId: body.partnerId,
@@ -79,6 +95,8 @@ export class DealsController {
       products: [...body.products],
       estimatedValue: { amountMinor: body.estimatedValue.amountMinor, currency: body.estimatedValue.currency },
       expectedCloseDate: parseLedgerTime(body.expectedCloseDate)!,
+      ...(body.registeredAt !== undefined ? { registeredAt: parseLedgerTime(body.registeredAt)! } : {}),
+      ...(body.externalRef !== undefined ? { externalRef: body.externalRef } : {}),
     };
     const outcome: CommandOutcome = await this.commands.execute(new RegisterDealCommand(contextOf(req, actor), data));
     const registered = eventOf<DealRegistered>(outcome, 'DealRegistered', body.dealId);
@@ -96,15 +114,25 @@ export class DealsController {
       customerKey: registered?.customerKey,
       conflictsWith,
       conflictIds,
+      registeredAt: registered?.registeredAt,
+      programVersion: registered?.programVersion,
+      ...(registered?.externalRef !== undefined ? { externalRef: registered.externalRef } : {}),
     });
   }
 
   @Post(':id/approve')
   @HttpCode(200)
   @Allow('channel-ops')
-  @ApiOperation({ summary: 'Approve a registration: protection until approvedAt + protectionDays; overlapping active registrations are rejected (conflict-lost)' })
-  async approve(@Param('id', LedgerIdPipe) id: string, @Body() _body: EmptyDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
-    const outcome = await this.act(req, actor, id, { type: 'approve' });
+  @ApiOperation({
+    summary:
+      'Approve a registration: protection until approvedAt + protectionDays; overlapping active registrations are rejected (conflict-lost). 409 registration-conflict (an approved overlap), earlier-registration-pending (earlierDealIds; pass override), direct-account; 422 registration-not-active (status), partner-not-active',
+  })
+  async approve(@Param('id', LedgerIdPipe) id: string, @Body() body: ApproveDealDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    const outcome = await this.act(req, actor, id, {
+      type: 'approve',
+      ...(body.override !== undefined ? { override: { reason: body.override.reason } } : {}),
+      ...(body.externalRef !== undefined ? { externalRef: body.externalRef } : {}),
+    });
     const approved = eventOf<DealRegistrationApproved>(outcome, 'DealRegistrationApproved', id);
     return commandResponse(outcome, {
       dealId: id,
@@ -113,23 +141,25 @@ export class DealsController {
       programVersion: approved?.programVersion,
       rejected: approved?.rejectedDealIds ?? [],
       resolvedConflicts: approved?.resolvedConflicts ?? [],
+      ...(approved?.precedenceOverride !== undefined ? { precedenceOverride: approved.precedenceOverride } : {}),
+      ...(approved?.externalRef !== undefined ? { externalRef: approved.externalRef } : {}),
     });
   }
 
   @Post(':id/reject')
   @HttpCode(200)
   @Allow('channel-ops')
-  @ApiOperation({ summary: 'Reject a submitted or conflicted registration' })
-  async reject(@Param('id', LedgerIdPipe) id: string, @Body() body: ReasonDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
-    const outcome = await this.act(req, actor, id, { type: 'reject', reason: body.reason });
+  @ApiOperation({ summary: 'Reject a submitted or conflicted registration, with a reason code (reason alone means other); 422 registration-not-active otherwise' })
+  async reject(@Param('id', LedgerIdPipe) id: string, @Body() body: RejectDealDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    const outcome = await this.act(req, actor, id, { type: 'reject', reason: body.reason, reasonCode: body.reasonCode ?? 'other' });
     const rejected = eventOf<DealRegistrationRejected>(outcome, 'DealRegistrationRejected', id);
-    return commandResponse(outcome, { dealId: id, status: 'rejected', resolvedConflicts: rejected?.resolvedConflicts ?? [] });
+    return commandResponse(outcome, { dealId: id, status: 'rejected', reasonCode: rejected?.reasonCode, resolvedConflicts: rejected?.resolvedConflicts ?? [] });
   }
 
   @Post(':id/extend')
   @HttpCode(200)
   @Allow('channel-ops')
-  @ApiOperation({ summary: 'Extend an approved registration’s protection once, by at most maxExtensionDays' })
+  @ApiOperation({ summary: 'Extend an approved registration’s protection once, by at most maxExtensionDays, while it is protected; 422 protection-lapsed, partner-not-active' })
   async extend(@Param('id', LedgerIdPipe) id: string, @Body() body: ExtendDealDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const outcome = await this.act(req, actor, id, { type: 'extend', days: body.days });
     const extended = eventOf<DealRegistrationExtended>(outcome, 'DealRegistrationExtended', id);
@@ -139,7 +169,7 @@ export class DealsController {
   @Post(':id/won')
   @HttpCode(200)
   @Allow('channel-ops')
-  @ApiOperation({ summary: 'Record the win of an approved registration that closed while protected' })
+  @ApiOperation({ summary: 'Record the win of an approved registration that closed while protected and after it was registered; 422 protection-lapsed, closed-before-registration, partner-not-active' })
   won(@Param('id', LedgerIdPipe) id: string, @Body() body: DealWonDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const amount = { amountMinor: body.amount.amountMinor, currency: body.amount.currency };
     return this.simple(req, actor, id, { type: 'won', amount, closedAt: parseLedgerTime(body.closedAt)! });
@@ -172,6 +202,7 @@ export class DealsController {
     const customerKey = customerKeyOf(query.customer);
     const filter = {
       ...(partnerId !== undefined ? { partnerId } : {}),
+      ...(query.externalRef !== undefined ? { externalRef: query.externalRef } : {}),
       ...(query.status !== undefined ? { status: query.status } : {}),
       ...(customerKey !== undefined ? { customerKey } : {}),
       ...(query.limit !== undefined ? { limit: query.limit } : {}),
@@ -202,12 +233,17 @@ export class DealExpirationsController {
   @Post()
   @HttpCode(200)
   @Allow('channel-ops')
-  @ApiOperation({ summary: 'Expire approved registrations whose protection ended before asOf without a win or loss' })
+  @ApiOperation({ summary: 'End what is due at asOf: protection ended, review SLA lapsed, partner terminated; answers { expired: [{ dealId, reason }] }' })
   async expire(@Body() body: ExpireDealsDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const outcome: CommandOutcome = await this.commands.execute(new ExpireDealsCommand(contextOf(req, actor), parseLedgerTime(body.asOf)!));
     return commandResponse(outcome, {
       asOf: parseLedgerTime(body.asOf),
-      expired: outcome.events.filter((e) => e.type === 'DealRegistrationExpired').map((e) => (e.data as { dealId: string }).dealId),
+      expired: outcome.events
+        .filter((e) => e.type === 'DealRegistrationExpired')
+        .map((e) => {
+          const d = e.data as DealRegistrationExpired['data'];
+          return { dealId: d.dealId, reason: d.reason ?? 'protection-ended' };
+        }),
     });
   }
 }
@@ -234,4 +270,66 @@ export class RegistrationConflictsController {
     void reply.header('Ledger-Position', r.position.toString());
     return r.value;
   }
+}
+
+/**
+ * Customer accounts (DOMAIN.md, "Account aliases", "Direct accounts"): channel ops alias domains to an account and
+ * mark accounts owned by direct sales. Read from the account's stream itself, so the answer is current. A partner
+ * key learns nothing of accounts (404), as it learns nothing of other partners' registrations.
+ */
+@ApiTags('deals')
+@ApiBearerAuth()
+@Controller('v1/customer-accounts')
+export class CustomerAccountsController {
+  constructor(
+    @Inject(CommandBus) private readonly commands: CommandBus,
+    @Inject(QueryBus) private readonly queries: QueryBus,
+  ) {}
+
+  @Post(':customerKey/aliases')
+  @HttpCode(200)
+  @Allow('channel-ops')
+  @ApiOperation({ summary: 'Alias another registrable domain to this account: registrations naming it are decided here. 422 alias-has-registrations; 409 already-exists when it is another account’s alias' })
+  alias(@Param('customerKey') customerKey: string, @Body() body: AliasDomainDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    return this.account(req, actor, customerKey, { type: 'alias', domain: body.domain });
+  }
+
+  @Post(':customerKey/direct')
+  @HttpCode(200)
+  @Allow('channel-ops')
+  @ApiOperation({ summary: 'Mark the account as owned by direct sales: registrations are refused (409 direct-account) until released or until' })
+  direct(@Param('customerKey') customerKey: string, @Body() body: MarkDirectDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    return this.account(req, actor, customerKey, { type: 'direct', reason: body.reason, ...(body.until !== undefined ? { until: parseLedgerTime(body.until)! } : {}) });
+  }
+
+  @Post(':customerKey/direct/release')
+  @HttpCode(200)
+  @Allow('channel-ops')
+  @ApiOperation({ summary: 'Release a direct account: partners may register it again' })
+  release(@Param('customerKey') customerKey: string, @Body() body: ReasonDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    return this.account(req, actor, customerKey, { type: 'release', reason: body.reason });
+  }
+
+  @Get(':customerKey')
+  @Allow('channel-ops', 'auditor')
+  @PartnerScoped()
+  @ApiOperation({ summary: 'A customer account: its aliases, direct-sales mark and active registrations (an alias answers for its primary account; partner keys: 404)' })
+  async get(@Param('customerKey') customerKey: string, @Query() query: PositionQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<CustomerAccountView> {
+    if (actor.role === 'partner') throw ProblemException.notFound(`customer account ${customerKey} not found`);
+    const r: { position: bigint; value: CustomerAccountView } = await this.queries.execute(new GetCustomerAccountQuery(customerKey, minPositionOf(query.minPosition)));
+    void reply.header('Ledger-Position', r.position.toString());
+    return r.value;
+  }
+
+  private async account(req: FastifyRequest, actor: Actor, customerKey: string, action: AccountAction) {
+    const key = requiredCustomerKey(customerKey);
+    const outcome: CommandOutcome = await this.commands.execute(new CustomerAccountCommand(contextOf(req, actor), key, action));
+    return commandResponse(outcome, { customerKey: key });
+  }
+}
+
+function requiredCustomerKey(value: string): string {
+  const key = customerKeyOf(value);
+  if (key === undefined) throw ProblemException.validationFailed('A customer key is required.', [{ path: 'customerKey', message: 'must be a registrable domain' }]);
+  return key;
 }

@@ -18,7 +18,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { DEAL_STATUSES } from '#events/deals.js';
+import { DEAL_STATUSES, REJECTION_REASON_CODES } from '#events/deals.js';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { MAX_PRODUCTS } from '#libs/deals/customer-account.js';
 import { CONFLICT_STATUSES } from '#projections/registration-conflicts/registration-conflicts.queries.js';
@@ -77,6 +77,84 @@ export class RegisterDealDto {
   @ApiProperty({ example: '2026-06-30' })
   @IsLedgerTime()
   expectedCloseDate!: string;
+
+  @ApiPropertyOptional({
+    example: '2026-01-05',
+    description:
+      'Business date of a past registration being entered (channel-ops and admin keys only: 403 from a partner key). Default: the record time. First-to-register precedence, the review SLA and closed-before-registration use it.',
+  })
+  @OptionalMember()
+  @IsLedgerTime()
+  registeredAt?: string;
+
+  @ApiPropertyOptional({ example: '006Hs00001AbCdE', maxLength: 500, description: 'The CRM opportunity id: stored, and searchable with GET /v1/deals?externalRef=.' })
+  @OptionalMember()
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(500)
+  externalRef?: string;
+}
+
+export class OverrideDto {
+  @ApiProperty({ example: 'customer asked for this partner', maxLength: 500, description: 'Why the earlier pending registrations are set aside; recorded in DealRegistrationApproved.precedenceOverride.' })
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(500)
+  reason!: string;
+}
+
+export class ApproveDealDto {
+  @ApiPropertyOptional({
+    type: OverrideDto,
+    description:
+      'First to register wins: approving while an earlier overlapping registration is still submitted or conflicted is refused with 409 earlier-registration-pending (naming earlierDealIds) unless this is given.',
+  })
+  @OptionalMember()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => OverrideDto)
+  override?: OverrideDto;
+
+  @ApiPropertyOptional({ example: '006Hs00001AbCdE', maxLength: 500, description: 'The CRM opportunity id; replaces the one given at registration.' })
+  @OptionalMember()
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(500)
+  externalRef?: string;
+}
+
+export class RejectDealDto {
+  @ApiPropertyOptional({ enum: REJECTION_REASON_CODES, default: 'other', description: 'Why it was rejected; `reason` alone means `other`.' })
+  @OptionalMember()
+  @IsIn(REJECTION_REASON_CODES)
+  reasonCode?: (typeof REJECTION_REASON_CODES)[number];
+
+  @ApiProperty({ maxLength: 500, example: 'the customer already buys direct' })
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(500)
+  reason!: string;
+}
+
+export class AliasDomainDto {
+  @ApiProperty({ example: 'acme.de', description: 'Any spelling: folded to its registrable domain. It must have no active registration of its own (422 alias-has-registrations) and be no other account’s alias (409).' })
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(500)
+  domain!: string;
+}
+
+export class MarkDirectDto {
+  @ApiProperty({ maxLength: 500, example: 'strategic account, owned by direct sales' })
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(500)
+  reason!: string;
+
+  @ApiPropertyOptional({ example: '2026-12-31', description: 'Registrations are refused (409 direct-account) until this instant; without it, until released.' })
+  @OptionalMember()
+  @IsLedgerTime()
+  until?: string;
 }
 
 export class ExtendDealDto {
@@ -98,7 +176,11 @@ export class DealWonDto {
 }
 
 export class ExpireDealsDto {
-  @ApiProperty({ example: '2026-07-01', description: 'Approved registrations whose protection ended before this instant expire.' })
+  @ApiProperty({
+    example: '2026-07-01',
+    description:
+      'Ends what is due at this instant: approved registrations whose protection ended before it (protection-ended), submitted or conflicted ones registered more than registrationReviewDays before it (review-lapsed), and active ones of terminated partners (partner-terminated).',
+  })
   @IsLedgerTime()
   asOf!: string;
 }
@@ -120,6 +202,13 @@ export class ListDealsQueryDto extends PagedQueryDto {
   @IsNotBlank()
   @MaxLength(500)
   customer?: string;
+
+  @ApiPropertyOptional({ example: '006Hs00001AbCdE', description: 'Registrations carrying this CRM opportunity id.' })
+  @IsOptional()
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(500)
+  externalRef?: string;
 }
 
 export class ListConflictsQueryDto extends PagedQueryDto {

@@ -1,9 +1,14 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { NotFound } from '#libs/kernel/errors.js';
+import { InvalidInput, NotFound } from '#libs/kernel/errors.js';
+import { registrableDomain } from '#libs/partners/domain-name.js';
 import { dealAsSeenBy, getDeal, listDeals, type DealFilter, type DealPage, type DealView } from '#projections/deals/deals.queries.js';
 import { listConflicts, type ConflictFilter, type ConflictPage } from '#projections/registration-conflicts/registration-conflicts.queries.js';
 import { ReadModels } from '#projections/runner/read-models.js';
+import { customerAccountDecider, customerStreamId, directAt, isActive, registrationsOf } from '#libs/deals/customer-account.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { CommandPipeline } from '#libs/ledger/pipeline.js';
+import { CLOCK, EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
 
 /** `viewer`: the partnerId of a partner key, whose answers name no other partner's deals. */
 export class GetDealQuery {
@@ -52,5 +57,51 @@ export class ListConflictsHandler implements IQueryHandler<ListConflictsQuery, {
 
   execute(q: ListConflictsQuery): Promise<{ position: bigint; value: ConflictPage }> {
     return this.readModels.read(q.minPosition, (db) => listConflicts(db, q.filter));
+  }
+}
+
+export interface CustomerAccountView {
+  readonly customerKey: string;
+  readonly aliases: readonly string[];
+  /** Set while direct sales own the account (marked, not released, `until` not passed). */
+  readonly direct?: { readonly reason: string; readonly until?: string; readonly markedAt: string };
+  /** Its submitted, conflicted and approved registrations, in registration order. */
+  readonly activeRegistrations: readonly string[];
+}
+
+/** `customerKey`: any spelling of the account's domain (or of one of its aliases). */
+export class GetCustomerAccountQuery {
+  constructor(readonly customerKey: string, readonly minPosition?: bigint) {}
+}
+
+/** Reads the account's stream (through the pipeline's cached folds): current, not a lagging read model. */
+@QueryHandler(GetCustomerAccountQuery)
+export class GetCustomerAccountHandler implements IQueryHandler<GetCustomerAccountQuery, { position: bigint; value: CustomerAccountView }> {
+  constructor(
+    @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ReadModels) private readonly readModels: ReadModels,
+  ) {}
+
+  async execute(q: GetCustomerAccountQuery): Promise<{ position: bigint; value: CustomerAccountView }> {
+    // Read-your-writes as every query: the read models follow the log, so once they reach minPosition so has it.
+    await this.readModels.read(q.minPosition, () => undefined);
+    const key = registrableDomain(q.customerKey);
+    if (key === undefined) throw new InvalidInput(`${JSON.stringify(q.customerKey)} has no registrable domain`, {}, [{ path: 'customerKey', message: 'must be a registrable domain' }]);
+    const position = await this.store.headPosition();
+    let account = await this.pipeline.state(customerStreamId(key), customerAccountDecider);
+    if (account.status === 'alias') account = await this.pipeline.state(customerStreamId(account.primaryKey), customerAccountDecider);
+    if (account.status !== 'primary') throw new NotFound(`customer account ${q.customerKey} not found`);
+    const direct = directAt(account, this.clock.now().toISOString());
+    return {
+      position,
+      value: {
+        customerKey: account.customerKey,
+        aliases: account.aliases,
+        ...(direct !== undefined ? { direct } : {}),
+        activeRegistrations: registrationsOf(account).filter(isActive).map((r) => r.dealId),
+      },
+    };
   }
 }

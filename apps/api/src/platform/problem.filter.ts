@@ -116,7 +116,7 @@ export function toProblem(exception: unknown): ResolvedProblem {
   if (exception instanceof ProblemException) return { body: exception.toBody(), headers: exception.headers ?? {} };
 
   if (exception instanceof DomainError) {
-    return { body: problemBody(exception.slug, DOMAIN_STATUS[exception.slug], exception.message, { errors: exception.errors, extensions: exception.extensions }), headers: {} };
+    return { body: problemBody(exception.problemType, DOMAIN_STATUS[exception.slug], exception.message, { errors: exception.errors, extensions: exception.extensions }), headers: {} };
   }
   if (exception instanceof NotCaughtUpError) {
     return {

@@ -2,6 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsDefined } from 'class-validator';
 import { IsNotBlank } from '../http/validation.js';
+// Deal registration policy (v2).
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsObject, IsOptional } from 'class-validator';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
 
 export class TierDto {
   @ApiProperty({ example: 'Gold' })
@@ -89,4 +93,30 @@ export class DefineProgramDto {
   @ValidateNested({ each: true })
   @Type(() => TierDto)
   tiers!: TierDto[];
+
+  // --- deal registration policy (v2, DOMAIN.md "Rules of engagement"); each optional, defaults in docs/deals.md ---
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 3660, example: 14, description: 'A registration still submitted or conflicted this many days after registeredAt expires at the next expiry run (review-lapsed). Default 14.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3660)
+  registrationReviewDays?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 1_000_000, example: 25, description: 'Active registrations a partner may hold; one more is refused with 422 registration-capacity. 0 (default) = unlimited.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  maxOpenRegistrations?: number;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { type: 'string', pattern: ID_PATTERN.source }, minItems: 1 },
+    example: { 'CRM-SUITE': ['CRM-ENT', 'CRM-SALES', 'CRM-SERVICE'] },
+    description: 'Family → product codes (a code in at most one family): two registrations overlap when they share a product code or a family. Default: none.',
+  })
+  @IsOptional()
+  @IsObject()
+  productFamilies?: Record<string, string[]>;
+  // --- end of deal registration policy ---
 }

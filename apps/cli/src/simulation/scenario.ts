@@ -9,7 +9,8 @@ import { DomainError } from '#libs/kernel/errors.js';
 import type { DefineProgram } from '#libs/program/program-decider.js';
 import { DEFAULT_PROGRAM, type TierProgram } from '#libs/program/program.js';
 import { AttributeRevenueCommand, ReverseAttributionCommand } from '#libs/ledger/attribution.commands.js';
-import { DealActionCommand, ExpireDealsCommand, RegisterDealCommand, type DealAction } from '#libs/ledger/deals.commands.js';
+import { CustomerAccountCommand, DealActionCommand, ExpireDealsCommand, RegisterDealCommand, type AccountAction, type DealAction } from '#libs/ledger/deals.commands.js';
+import type { RejectionReasonCode } from '#events/deals.js';
 import { commandContext, type CommandContext, type CommandOutcome } from '#libs/ledger/context.js';
 import type { Clock } from '#libs/ledger/tokens.js';
 import { AllocateMdfCommand, MdfClaimActionCommand, MdfRequestActionCommand, RequestMdfCommand, SubmitMdfClaimCommand } from '#libs/ledger/mdf.commands.js';
@@ -107,13 +108,22 @@ const REVISED_PROGRAM: DefineProgram = {
   maxExtensionDays: DEFAULT_PROGRAM.maxExtensionDays,
   dealRegistrationDiscountBps: 1200,
   tiers: DEFAULT_PROGRAM.tiers.map((t) => ({ ...t })),
+  // Rules of engagement tighten too: a partner may hold a handful of open registrations (HubSpot-style capacity),
+  // and the platform products overlap as one family.
+  maxOpenRegistrations: 8,
+  productFamilies: { PLATFORM: ['CORE', 'EDGE'] },
 };
 
 const OPS: Actor = { id: 'simulation-channel-ops', role: 'channel-ops' };
 const FINANCE: Actor = { id: 'simulation-finance', role: 'finance' };
 const partnerActor = (partnerId: string): Actor => ({ id: `simulation-partner-${partnerId}`, role: 'partner', partnerId });
 
-const DEAL_REJECTIONS = ['duplicate of an existing opportunity', 'insufficient qualification: no budget confirmed', 'customer outside the partner territory', 'not a new opportunity'];
+const DEAL_REJECTIONS: readonly (readonly [RejectionReasonCode, string])[] = [
+  ['duplicate', 'duplicate of an existing opportunity'],
+  ['not-qualified', 'insufficient qualification: no budget confirmed'],
+  ['other', 'customer outside the partner territory'],
+  ['existing-customer', 'not a new opportunity'],
+];
 const DEAL_LOSSES = ['chose a competitor', 'budget cut', 'project postponed indefinitely', 'no decision', 'went with the incumbent vendor'];
 const SUSPENSIONS = ['compliance review', 'unpaid invoices over 90 days', 'breach of the partner agreement under review'];
 const TERMINATIONS = ['partnership ended by mutual agreement', 'acquired by a competitor', 'repeated breach of the partner agreement'];
@@ -325,6 +335,10 @@ export class Simulation {
       .sort((a, b) => a - b);
     this.partners.forEach((p, i) => this.at(this.start + joins[i]! * DAY, () => this.enroll(p)));
     if (this.partners.length >= 8) this.at(this.start + horizonDays * 0.4 * DAY, () => this.duplicateEnrollment());
+    if (horizonDays >= 60) {
+      this.at(this.start + horizonDays * 0.2 * DAY, () => this.directAccount());
+      this.at(this.start + horizonDays * 0.3 * DAY, () => this.aliasAccount());
+    }
 
     // Registrations start once the first partners are active and grow with the program.
     const first = Math.min(10, horizonDays / 10);
@@ -409,7 +423,7 @@ export class Simulation {
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       tally.refused += 1;
-      const key = `${kind} ${error.slug}: ${reasonOf(error.message)}`;
+      const key = `${kind} ${error.problemType}: ${reasonOf(error.message)}`;
       this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
       return undefined;
     } finally {
@@ -740,7 +754,7 @@ export class Simulation {
     const holder = overlaps.find((o) => o.status === 'approved');
     if (holder) {
       if (this.random.chance(0.3)) await this.act(deal, { type: 'approve' });
-      if (UNDECIDED.has(deal.status)) await this.act(deal, { type: 'reject', reason: `customer already protected by registration ${holder.dealId}` });
+      if (UNDECIDED.has(deal.status)) await this.act(deal, { type: 'reject', reasonCode: 'duplicate', reason: `customer already protected by registration ${holder.dealId}` });
       return;
     }
     const first = [deal, ...overlaps].sort((a, b) => a.registeredAt - b.registeredAt || a.dealId.localeCompare(b.dealId))[0]!;
@@ -753,11 +767,47 @@ export class Simulation {
       const r = this.random.next();
       if (r < 0.04) return; // never reviewed: it stays submitted
       if (r < 0.12) {
-        await this.act(deal, { type: 'reject', reason: this.random.pick(DEAL_REJECTIONS) });
+        const [reasonCode, reason] = this.random.pick(DEAL_REJECTIONS);
+        await this.act(deal, { type: 'reject', reasonCode, reason });
         return;
       }
     }
-    if (await this.act(deal, { type: 'approve' })) this.planOutcome(deal);
+    // Ops tire of waiting for the earlier registration: the approval is refused (first to register wins), then
+    // given again with a recorded override.
+    const approved =
+      (await this.act(deal, { type: 'approve' })) ??
+      (first !== deal && UNDECIDED.has(deal.status) && UNDECIDED.has(first.status)
+        ? await this.act(deal, { type: 'approve', override: { reason: `the customer asked for ${deal.partnerId}; ${first.dealId} has not moved` } })
+        : undefined);
+    if (approved) this.planOutcome(deal);
+  }
+
+  /** Direct sales take over a customer for two months: registrations for it are refused until then. */
+  private async directAccount(): Promise<void> {
+    const customer = this.customers.draw(this.random);
+    const until = isoDay(this.ports.clock.ms + 60 * DAY);
+    if (!(await this.account(customer.domain, { type: 'direct', reason: 'strategic account: direct sales lead', until }))) return;
+    const partner = this.registrant();
+    if (partner) this.later(this.random.between(3, 20), () => this.register(partner, customer, this.products()));
+  }
+
+  /** A customer's second country site becomes an alias of its account; partners then register it under either name. */
+  private async aliasAccount(): Promise<void> {
+    const customer = this.customers.draw(this.random);
+    const [label] = customer.domain.split('.');
+    const alias = `${label}.${customer.domain.endsWith('.de') ? 'fr' : 'de'}`;
+    if (!(await this.account(customer.domain, { type: 'alias', domain: alias }))) return;
+    for (let i = 0; i < 2; i++) {
+      const partner = this.registrant();
+      if (partner) this.later(this.random.between(2, 30), () => this.register(partner, { ...customer, domain: alias }, this.products()), { clampToEnd: true });
+    }
+  }
+
+  private account(customerKey: string, action: AccountAction): Promise<CommandOutcome | undefined> {
+    const kind = { alias: 'AliasCustomerDomain', direct: 'MarkCustomerDirect', release: 'ReleaseDirectCustomer' }[action.type];
+    const path = { alias: 'aliases', direct: 'direct', release: 'direct/release' }[action.type];
+    const { type: _type, ...body } = action;
+    return this.issue(kind, OPS, 'POST', `/v1/customer-accounts/${customerKey}/${path}`, body, (ctx) => new CustomerAccountCommand(ctx, customerKey, action));
   }
 
   private planOutcome(deal: SimDeal): void {
