@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { AttributionEvent } from './attribution.js';
+import type { AttributionEvent, DealRevenueReserved } from './attribution.js';
+import type { ExchangeRateEvent } from './exchange-rates.js';
 import type { DealEvent, DealIdClaimed } from './deals.js';
 import type { MdfEvent, MdfIdReservation } from './mdf.js';
 import type { PartnerDomainEvent, PartnerEvent } from './partners.js';
@@ -47,7 +48,7 @@ async function eventTypeLists(): Promise<Map<string, readonly string[]>> {
 }
 
 // Extend with each capability's unions as they land; the typecheck then demands a sample per new type.
-type Documented = PartnerEvent | PartnerDomainEvent | ProgramEvent | DealEvent | DealIdClaimed | MdfEvent | MdfIdReservation | AttributionEvent;
+type Documented = PartnerEvent | PartnerDomainEvent | ProgramEvent | DealEvent | DealIdClaimed | MdfEvent | MdfIdReservation | AttributionEvent | DealRevenueReserved | ExchangeRateEvent;
 type Samples = { readonly [T in Documented['type']]: Extract<Documented, { type: T }>['data'] };
 
 const at = '2026-03-02T09:00:00.000Z';
@@ -124,7 +125,11 @@ const SAMPLES: Samples = {
     credits: [{ partnerId: 'P-1', type: 'sourced', shareBps: 10_000 }],
     allocations: [{ partnerId: 'P-1', type: 'sourced', amountMinor: 1_000_000, reportingAmountMinor: 1_080_000 }],
     programVersion: 1,
+    unregistered: false,
+    conversion: { rate: '1.08', rateDate: '2026-03-01T00:00:00.000Z', source: 'ECB', reportingAmountMinor: 1_080_000 },
   },
+  DealRevenueReserved: { dealId: 'D-1', attributionId: 'A-1', amount: usd(1_000_000), wonAmountMinor: 4_800_000 },
+  ExchangeRatePublished: { currency: 'EUR', reportingCurrency: 'USD', date: '2026-03-01T00:00:00.000Z', rate: '1.0834', source: 'ECB', publishedAt: at },
   RevenueAttributionReversed: {
     attributionId: 'A-1',
     sequence: 1,

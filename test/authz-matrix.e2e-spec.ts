@@ -88,6 +88,9 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   'POST /v1/revenue-attributions/:id/reverse': { ops: 'allow', finance: 'allow' },
   'GET /v1/revenue-attributions/:id': { ...FINANCE_QUERY, partner: 'own' },
   'GET /v1/attribution': { ...FINANCE_QUERY, partner: 'own' },
+  // v2 exchange rates: "(finance, admin)" publish; the rates are a finance query.
+  'POST /v1/exchange-rates': { finance: 'allow' },
+  'GET /v1/exchange-rates': FINANCE_QUERY,
   // "partner | read its own ... standing"
   'GET /v1/tier-standings': { ...FINANCE_QUERY, partner: 'own' },
   'GET /v1/tier-standings/:partnerId': { ...FINANCE_QUERY, partner: 'own' },
@@ -258,6 +261,8 @@ describe('authorization matrix: every route × every role, from API.md', () => {
     await ok('POST', '/v1/mdf/requests', { requestId: 'REQ-P1', partnerId: OWN, period: '2026-Q1', activity: 'Own webinar', amount: usd(1_000_00) }, KEYS.p1);
     await ok('POST', '/v1/mdf/requests/REQ-P1/approve', {});
 
+    // v2: revenue is attributed to won deals only.
+    await ok('POST', `/v1/deals/D-${MARKER}-1/won`, { amount: usd(5_000_00), closedAt: '2026-01-20' });
     await ok('POST', '/v1/revenue-attributions', {
       attributionId: `ATT-${MARKER}-ONLY`,
       dealId: `D-${MARKER}-1`,

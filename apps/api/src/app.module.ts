@@ -7,6 +7,7 @@ import { DealsModule } from './deals/deals.module.js';
 import { TiersModule } from './tiers/tiers.module.js';
 import { AttributionModule } from './attribution/attribution.module.js';
 import { MdfModule } from './mdf/mdf.module.js';
+import { ExchangeRatesModule } from './exchange-rates/exchange-rates.module.js';
 import { ProgramModule } from './program/program.module.js';
 import type { LedgerConfig } from '#libs/ledger/config.js';
 import { PlatformModule, type PlatformOptions } from './platform/platform.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         TiersModule,
         AttributionModule,
         MdfModule,
+        ExchangeRatesModule,
         AuditModule,
         SubscriptionsModule,
       ],

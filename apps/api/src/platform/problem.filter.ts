@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, type ValidationError } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { DomainError, type DomainErrorSlug } from '#libs/kernel/errors.js';
+import { DomainError, NamedRuleViolation, type DomainErrorSlug } from '#libs/kernel/errors.js';
 import { StoreUnavailableError, WrongExpectedVersionError } from '#libs/event-store/port.js';
 import { NotCaughtUpError } from '#projections/runner/read-models.js';
 import { type ProblemBody, ProblemException, type ProblemFieldError, type ProblemSlug, problemBody, PROBLEM_SLUGS, PROBLEM_STATUS } from './problem.js';
@@ -109,7 +109,8 @@ export function toProblem(exception: unknown): ResolvedProblem {
   if (exception instanceof ProblemException) return { body: exception.toBody(), headers: exception.headers ?? {} };
 
   if (exception instanceof DomainError) {
-    return { body: problemBody(exception.slug, DOMAIN_STATUS[exception.slug], exception.message, { errors: exception.errors, extensions: exception.extensions }), headers: {} };
+    const type = exception instanceof NamedRuleViolation ? exception.problemType : exception.slug;
+    return { body: problemBody(type, DOMAIN_STATUS[exception.slug], exception.message, { errors: exception.errors, extensions: exception.extensions }), headers: {} };
   }
   if (exception instanceof NotCaughtUpError) {
     return {

@@ -1,7 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsDefined } from 'class-validator';
-import { IsNotBlank } from '../ledger/validation.js';
+import { IsNotBlank, OptionalMember } from '../ledger/validation.js';
 
 export class TierDto {
   @ApiProperty({ example: 'Gold' })
@@ -89,4 +89,18 @@ export class DefineProgramDto {
   @ValidateNested({ each: true })
   @Type(() => TierDto)
   tiers!: TierDto[];
+
+  // --- v2 money policy (docs/money.md)
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 3660, default: 90, description: 'MDF claims are due by (activityEndsAt or approval) + mdfClaimDays.' })
+  @OptionalMember()
+  @IsInt()
+  @Min(1)
+  @Max(3660)
+  mdfClaimDays?: number;
+
+  @ApiPropertyOptional({ default: true, description: 'Whether attributions without a deal (`unregistered`) count toward tier revenue.' })
+  @OptionalMember()
+  @IsBoolean()
+  countUnregisteredRevenue?: boolean;
+  // --- end v2 money policy
 }
