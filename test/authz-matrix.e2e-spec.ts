@@ -82,6 +82,11 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   'POST /v1/mdf/claims/:id/reject': OPS_COMMAND,
   'POST /v1/mdf/claims/:id/pay': OPS_COMMAND,
   'GET /v1/mdf/funds': { ...FINANCE_QUERY, partner: 'own' },
+  // v2: release runs are channel ops'; "Finance may set a program budget per period" (and channel-ops: all commands).
+  'POST /v1/mdf/releases': OPS_COMMAND,
+  'PUT /v1/mdf/budgets/:period': { ops: 'allow', finance: 'allow' },
+  'GET /v1/mdf/budgets': FINANCE_QUERY,
+  'GET /v1/mdf/requests/:id': { ...FINANCE_QUERY, partner: 'own' },
 
   // Revenue attribution. "finance | revenue attribution commands; attribution ... queries"; "partner | read its own ... attribution"
   'POST /v1/revenue-attributions': { ops: 'allow', finance: 'allow' },
@@ -126,6 +131,8 @@ const PROBES: Readonly<Record<string, { readonly staff: string; readonly own?: s
   'GET /v1/deals': { staff: `/v1/deals?partnerId=${OTHER}`, own: '/v1/deals' },
   'GET /v1/deals/:id': { staff: `/v1/deals/D-${MARKER}-1`, own: '/v1/deals/D-P1-CONFLICT' },
   'GET /v1/mdf/funds': { staff: `/v1/mdf/funds?partnerId=${OTHER}`, own: '/v1/mdf/funds' },
+  'GET /v1/mdf/requests/:id': { staff: `/v1/mdf/requests/REQ-${MARKER}`, own: '/v1/mdf/requests/REQ-P1' },
+  'PUT /v1/mdf/budgets/:period': { staff: '/v1/mdf/budgets/2031-Q4' },
   'GET /v1/revenue-attributions/:id': { staff: `/v1/revenue-attributions/ATT-${MARKER}-ONLY`, own: '/v1/revenue-attributions/ATT-SHARED' },
   'GET /v1/attribution': { staff: `/v1/attribution?partnerId=${OTHER}`, own: '/v1/attribution' },
   'GET /v1/tier-standings': { staff: `/v1/tier-standings?partnerId=${OTHER}`, own: '/v1/tier-standings' },
