@@ -116,6 +116,18 @@ describe('MDF as a fund ledger, end to end', () => {
     expect((await set('2026-Q2', 800_00)).status).toBe(200);
     expect((await post('/v1/mdf/allocations', { partnerId: 'P2', period: '2026-Q2', amount: usd(500_00) })).status).toBe(201);
     expect((await get<{ items: Body[] }>('/v1/mdf/budgets?period=2026-Q2')).body.items).toEqual([{ period: '2026-Q2', currency: 'USD', budgetMinor: 800_00, allocatedMinor: 800_00, remainingMinor: 0 }]);
+    // Finance's CSV exports: the same rows, each with its currency.
+    const head = await t.store.headPosition();
+    const budgetsCsv = await t.request('GET', `/v1/mdf/budgets?period=2026-Q2&minPosition=${head}`, { key: KEYS.finance, headers: { accept: 'text/csv' } });
+    expect(budgetsCsv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(budgetsCsv.text).toBe('period,currency,budgetMinor,allocatedMinor,remainingMinor\r\n2026-Q2,USD,80000,80000,0\r\n');
+    const fundsCsv = await t.request('GET', `/v1/mdf/funds?period=2026-Q2&minPosition=${head}`, { key: KEYS.finance, headers: { accept: 'text/csv' } });
+    expect(fundsCsv.text.split('\r\n')).toEqual([
+      'partnerId,period,currency,allocatedMinor,approvedMinor,releasedMinor,claimedMinor,paidMinor,availableMinor',
+      'P1,2026-Q2,USD,30000,0,0,0,0,30000',
+      'P2,2026-Q2,USD,50000,0,0,0,0,50000',
+      '',
+    ]);
     expect((await set('2026-13', 1)).status).toBe(400);
     expect((await t.request('PUT', '/v1/mdf/budgets/2026-Q2', { body: { amount: usd(1) }, key: KEYS.p1 })).status).toBe(403);
   });

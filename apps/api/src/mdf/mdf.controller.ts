@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, RecordedEvent } from '#events/envelope.js';
 import type { MdfEvent } from '#events/mdf.js';
@@ -13,6 +14,7 @@ import { commandResponse } from '../ledger/responses.js';
 import { parseLedgerTime } from '../ledger/validation.js';
 import { ReasonDto } from '../partners/partners.dto.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
+import { wantsCsv } from '../attribution/attribution.controller.js';
 import {
   AllocateMdfDto,
   BudgetListDto,
@@ -71,6 +73,16 @@ function answer(outcome: CommandOutcome, ids: Record<string, string>) {
     ...(STATUS_AFTER[e.type] !== undefined ? { status: STATUS_AFTER[e.type] } : {}),
     ...(d.amount !== undefined ? { amount: d.amount } : {}),
   });
+}
+
+const FUND_COLUMNS = ['partnerId', 'period', 'currency', 'allocatedMinor', 'approvedMinor', 'releasedMinor', 'claimedMinor', 'paidMinor', 'availableMinor'];
+const BUDGET_COLUMNS = ['period', 'currency', 'budgetMinor', 'allocatedMinor', 'remainingMinor'];
+
+/** Finance's exports: a header row with the JSON field names, one row per item, RFC 4180 quoting (csv-stringify). */
+function csv(reply: FastifyReply, items: readonly object[], columns: string[]): string {
+  void reply.header('Vary', 'Accept');
+  void reply.type('text/csv; charset=utf-8');
+  return stringify(items as Record<string, unknown>[], { header: true, columns, record_delimiter: 'windows' });
 }
 
 @ApiTags('mdf')
@@ -170,8 +182,12 @@ export class MdfController {
   @Get('funds')
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
-  @ApiOperation({ summary: 'MDF funds: allocated, approved, released, claimed (what claims hold), paid and available (allocated − approved + released)' })
-  async funds(@Query() query: ListFundsQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<FundPage> {
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOperation({
+    summary: 'MDF funds: allocated, approved, released, claimed (what claims hold), paid and available (allocated − approved + released)',
+    description: '`Accept: text/csv` answers the page as CSV for finance (a header row, one fund a row with its currency).',
+  })
+  async funds(@Query() query: ListFundsQueryDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<FundPage | string> {
     const partnerId = visiblePartnerFilter(actor, query.partnerId);
     const filter = {
       ...(partnerId !== undefined ? { partnerId } : {}),
@@ -181,7 +197,9 @@ export class MdfController {
     };
     const r: { position: bigint; value: FundPage } = await this.queries.execute(new ListFundsQuery(filter, minPositionOf(query.minPosition)));
     void reply.header('Ledger-Position', r.position.toString());
-    return r.value;
+    if (!wantsCsv(req.headers.accept)) return r.value;
+    if (r.value.nextCursor !== null) void reply.header('Next-Cursor', r.value.nextCursor);
+    return csv(reply, r.value.items, FUND_COLUMNS);
   }
 
   @Post('releases')
@@ -213,11 +231,12 @@ export class MdfController {
   @Get('budgets')
   @Allow('channel-ops', 'finance', 'auditor')
   @ApiOkResponse({ type: BudgetListDto })
-  @ApiOperation({ summary: 'MDF budgets per period and currency, with what is allocated and what remains' })
-  async budgets(@Query() query: ListBudgetsQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOperation({ summary: 'MDF budgets per period and currency, with what is allocated and what remains (`Accept: text/csv`: the same rows as CSV)' })
+  async budgets(@Query() query: ListBudgetsQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<BudgetListDto | string> {
     const r: { position: bigint; value: BudgetListDto } = await this.queries.execute(new ListBudgetsQuery(query.period, minPositionOf(query.minPosition)));
     void reply.header('Ledger-Position', r.position.toString());
-    return r.value;
+    return wantsCsv(req.headers.accept) ? csv(reply, r.value.items, BUDGET_COLUMNS) : r.value;
   }
 
   @Get('requests/:id')
