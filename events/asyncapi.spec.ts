@@ -2,9 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { AttributionEvent } from './attribution.js';
+import type { AttributionEvent, DealRevenueReserved } from './attribution.js';
+import type { ExchangeRateEvent } from './exchange-rates.js';
 import type { DealEvent, DealIdClaimed, DealSlotTaken } from './deals.js';
-import type { MdfEvent, MdfIdReservation } from './mdf.js';
+import type { MdfBudgetEvent, MdfEvent, MdfIdReservation } from './mdf.js';
 import type { PartnerDomainEvent, PartnerEvent } from './partners.js';
 import type { ProgramEvent } from './program.js';
 import { ASYNCAPI_FILE, renderAsyncApiDocument, repositoryRoot } from './asyncapi.generator.js';
@@ -47,7 +48,19 @@ async function eventTypeLists(): Promise<Map<string, readonly string[]>> {
 }
 
 // Extend with each capability's unions as they land; the typecheck then demands a sample per new type.
-type Documented = PartnerEvent | PartnerDomainEvent | ProgramEvent | DealEvent | DealIdClaimed | DealSlotTaken | MdfEvent | MdfIdReservation | AttributionEvent;
+type Documented =
+  | PartnerEvent
+  | PartnerDomainEvent
+  | ProgramEvent
+  | DealEvent
+  | DealIdClaimed
+  | DealSlotTaken
+  | MdfEvent
+  | MdfIdReservation
+  | MdfBudgetEvent
+  | AttributionEvent
+  | DealRevenueReserved
+  | ExchangeRateEvent;
 type Samples = { readonly [T in Documented['type']]: Extract<Documented, { type: T }>['data'] };
 
 const at = '2026-03-02T09:00:00.000Z';
@@ -109,8 +122,11 @@ const SAMPLES: Samples = {
   CustomerMarkedDirect: { customerKey: 'acme.com', reason: 'strategic account', until: '2026-12-31T00:00:00.000Z', markedAt: at },
   CustomerDirectReleased: { customerKey: 'acme.com', reason: 'handed to the channel', releasedAt: at },
   MdfFundsAllocated: { ...fund, amount: usd(1_000_000), tier: 'Silver', programVersion: 1, allocatedAt: at },
-  MdfRequested: { ...fund, requestId: 'R-1', activity: 'Webinar', amount: usd(200_000), requestedAt: at },
-  MdfApproved: { ...fund, requestId: 'R-1', amount: usd(150_000), approvedAt: at },
+  MdfRequested: { ...fund, requestId: 'R-1', activity: 'Webinar', amount: usd(200_000), requestedAt: at, activityEndsAt: '2026-03-31T00:00:00.000Z' },
+  MdfApproved: { ...fund, requestId: 'R-1', amount: usd(150_000), approvedAt: at, claimDeadline: '2026-06-29T00:00:00.000Z', mdfClaimDays: 90 },
+  MdfApprovalReleased: { ...fund, requestId: 'R-1', amount: usd(50_000), claimDeadline: '2026-06-01T00:00:00.000Z', asOf: '2026-06-30T00:00:00.000Z', releasedAt: at },
+  MdfBudgetSet: { period: '2026-Q1', amount: usd(100_000_000), setAt: at },
+  MdfAllocationReserved: { ...fund, fundStreamId: 'mdf-P-1.2026-Q1', amount: usd(1_000_000) },
   MdfRequestRejected: { ...fund, requestId: 'R-1', reason: 'out of scope', rejectedAt: at },
   MdfClaimSubmitted: { ...fund, requestId: 'R-1', claimId: 'CL-1', amount: usd(150_000), proofOfPerformance: ['https://example.com/invoice.pdf'], submittedAt: at },
   MdfClaimApproved: { ...fund, requestId: 'R-1', claimId: 'CL-1', amount: usd(150_000), approvedAt: at },
@@ -128,7 +144,11 @@ const SAMPLES: Samples = {
     credits: [{ partnerId: 'P-1', type: 'sourced', shareBps: 10_000 }],
     allocations: [{ partnerId: 'P-1', type: 'sourced', amountMinor: 1_000_000, reportingAmountMinor: 1_080_000 }],
     programVersion: 1,
+    unregistered: false,
+    conversion: { rate: '1.08', rateDate: '2026-03-01T00:00:00.000Z', source: 'ECB', reportingAmountMinor: 1_080_000 },
   },
+  DealRevenueReserved: { dealId: 'D-1', attributionId: 'A-1', amount: usd(1_000_000), wonAmountMinor: 4_800_000 },
+  ExchangeRatePublished: { currency: 'EUR', reportingCurrency: 'USD', date: '2026-03-01T00:00:00.000Z', rate: '1.0834', source: 'ECB', publishedAt: at },
   RevenueAttributionReversed: {
     attributionId: 'A-1',
     sequence: 1,

@@ -30,6 +30,17 @@ export interface AttributionAllocation {
   readonly reportingAmountMinor?: number;
 }
 
+/**
+ * How the reporting amount of a foreign-currency attribution was obtained (v2): a published rate in force at
+ * `recognizedAt` (`rate`, `rateDate`, its `source`), or the caller's own figure (`source: "caller"`, no rate).
+ */
+export interface AttributionConversion {
+  readonly rate?: string;
+  readonly rateDate?: string;
+  readonly source: string;
+  readonly reportingAmountMinor: number;
+}
+
 export type RevenueAttributed = DomainEventShape<
   'RevenueAttributed',
   {
@@ -45,6 +56,10 @@ export type RevenueAttributed = DomainEventShape<
     /** Sourced first, then influenced; by partnerId within a type. */
     readonly allocations: readonly AttributionAllocation[];
     readonly programVersion: number;
+    /** v2: true when no deal is named. Absent in events recorded before v2: read it as `dealId === undefined`. */
+    readonly unregistered?: boolean;
+    /** v2: present exactly when `reportingAmountMinor` is (the conversion behind it). */
+    readonly conversion?: AttributionConversion;
   }
 >;
 
@@ -76,3 +91,23 @@ export type AttributionEventType = AttributionEvent['type'];
 
 export const ATTRIBUTION_EVENT_TYPES: readonly AttributionEventType[] = ['RevenueAttributed', 'RevenueAttributionReversed'];
 
+/**
+ * Bookkeeping, not a business fact: the reservation of part of a won deal's amount for one attribution, in the
+ * deal's revenue stream `dealrevenue-<dealId>` (docs/money.md, "The won-amount cap"). Every attribution of a deal
+ * reserves its amount there first, at the stream's revision, so the attributions of a deal (each in its own
+ * stream) never exceed the won amount net of reversals, under any concurrency. Kept out of `AttributionEvent`.
+ */
+export type DealRevenueReserved = DomainEventShape<
+  'DealRevenueReserved',
+  {
+    readonly dealId: string;
+    readonly attributionId: string;
+    readonly amount: { readonly amountMinor: number; readonly currency: string };
+    /** The won amount the reservation was checked against. */
+    readonly wonAmountMinor: number;
+  }
+>;
+
+export const DEAL_REVENUE_RESERVATION_TYPES: readonly DealRevenueReserved['type'][] = ['DealRevenueReserved'];
+
+export const dealRevenueStreamId = (dealId: string): string => `dealrevenue-${dealId}`;

@@ -1,6 +1,7 @@
-import { ATTRIBUTION_EVENT_TYPES } from './attribution.js';
+import { ATTRIBUTION_EVENT_TYPES, DEAL_REVENUE_RESERVATION_TYPES } from './attribution.js';
 import { DEAL_EVENT_TYPES, DEAL_ID_EVENT_TYPES, DEAL_SLOT_EVENT_TYPES } from './deals.js';
-import { MDF_EVENT_TYPES, MDF_ID_RESERVATION_TYPES } from './mdf.js';
+import { EXCHANGE_RATE_EVENT_TYPES } from './exchange-rates.js';
+import { MDF_BUDGET_EVENT_TYPES, MDF_EVENT_TYPES, MDF_ID_RESERVATION_TYPES } from './mdf.js';
 import { PARTNER_DOMAIN_EVENT_TYPES, PARTNER_EVENT_TYPES } from './partners.js';
 import { PROGRAM_EVENT_TYPES } from './program.js';
 
@@ -14,5 +15,8 @@ export const ALL_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   ...DEAL_SLOT_EVENT_TYPES,
   ...MDF_EVENT_TYPES,
   ...MDF_ID_RESERVATION_TYPES,
+  ...MDF_BUDGET_EVENT_TYPES,
   ...ATTRIBUTION_EVENT_TYPES,
+  ...DEAL_REVENUE_RESERVATION_TYPES,
+  ...EXCHANGE_RATE_EVENT_TYPES,
 ]);

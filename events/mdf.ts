@@ -34,6 +34,8 @@ export type MdfRequested = DomainEventShape<
     readonly activity: string;
     readonly amount: MdfMoney;
     readonly requestedAt: string;
+    /** v2: business time the activity ends; its claims are due by activityEndsAt + mdfClaimDays. */
+    readonly activityEndsAt?: string;
   }
 >;
 
@@ -46,6 +48,29 @@ export type MdfApproved = DomainEventShape<
     readonly requestId: string;
     readonly amount: MdfMoney;
     readonly approvedAt: string;
+    /**
+     * v2: claims are due by this instant, (activityEndsAt or approvedAt) + mdfClaimDays of the program in force
+     * at approval. Absent in events recorded before v2: read it as approvedAt + 90 days (the default).
+     */
+    readonly claimDeadline?: string;
+    readonly mdfClaimDays?: number;
+  }
+>;
+
+/**
+ * v2: a release run (`asOf`) gives back to the fund what an approval past its claim deadline no claim used
+ * (approved − released − claims approved or pending).
+ */
+export type MdfApprovalReleased = DomainEventShape<
+  'MdfApprovalReleased',
+  {
+    readonly partnerId: string;
+    readonly period: string;
+    readonly requestId: string;
+    readonly amount: MdfMoney;
+    readonly claimDeadline: string;
+    readonly asOf: string;
+    readonly releasedAt: string;
   }
 >;
 
@@ -122,7 +147,8 @@ export type MdfEvent =
   | MdfClaimSubmitted
   | MdfClaimApproved
   | MdfClaimRejected
-  | MdfClaimPaid;
+  | MdfClaimPaid
+  | MdfApprovalReleased;
 
 export type MdfEventType = MdfEvent['type'];
 
@@ -135,6 +161,7 @@ export const MDF_EVENT_TYPES: readonly MdfEventType[] = [
   'MdfClaimApproved',
   'MdfClaimRejected',
   'MdfClaimPaid',
+  'MdfApprovalReleased',
 ];
 
 
@@ -163,3 +190,35 @@ export type MdfClaimIdReserved = DomainEventShape<
 export type MdfIdReservation = MdfRequestIdReserved | MdfClaimIdReserved;
 
 export const MDF_ID_RESERVATION_TYPES: readonly MdfIdReservation['type'][] = ['MdfRequestIdReserved', 'MdfClaimIdReserved'];
+
+/**
+ * v2 MDF budgets (DOMAIN.md, "Budget per period"), stream `mdfbudget-<period>`: the budget of a period, per
+ * currency, and a reservation of every allocation of the period, appended at the stream's revision before the
+ * allocation itself (claim-then-decide), so the allocations of a period across partners' funds never exceed its
+ * budget whatever the concurrency.
+ */
+export type MdfBudgetSet = DomainEventShape<
+  'MdfBudgetSet',
+  {
+    readonly period: string;
+    readonly amount: MdfMoney;
+    readonly setAt: string;
+  }
+>;
+
+/** Bookkeeping: an allocation's share of its period, reserved before the allocation is appended to its fund. */
+export type MdfAllocationReserved = DomainEventShape<
+  'MdfAllocationReserved',
+  {
+    readonly period: string;
+    readonly partnerId: string;
+    readonly fundStreamId: string;
+    readonly amount: MdfMoney;
+  }
+>;
+
+export type MdfBudgetEvent = MdfBudgetSet | MdfAllocationReserved;
+
+export const MDF_BUDGET_EVENT_TYPES: readonly MdfBudgetEvent['type'][] = ['MdfBudgetSet', 'MdfAllocationReserved'];
+
+export const mdfBudgetStreamId = (period: string): string => `mdfbudget-${period}`;

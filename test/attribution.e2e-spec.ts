@@ -191,8 +191,8 @@ describe('revenue attribution, end to end', () => {
       ...over,
     });
 
-    it('is required (422) when the currency is not the reporting currency, and must be an integer (400)', async () => {
-      await refusesAndAppendsNothing('/v1/revenue-attributions', eur(), 422, 'rule-violation');
+    it('is required (422 no-exchange-rate) when the currency is not the reporting currency and no rate is published, and must be an integer (400)', async () => {
+      await refusesAndAppendsNothing('/v1/revenue-attributions', eur(), 422, 'no-exchange-rate');
       for (const reportingAmountMinor of [1087.5, '108700', -1, 2 ** 53, null]) {
         await refusesAndAppendsNothing('/v1/revenue-attributions', eur({ reportingAmountMinor }), 400, 'validation-failed');
       }
@@ -225,20 +225,13 @@ describe('revenue attribution, end to end', () => {
       ]);
     });
 
-    it('follows the reporting currency of the program in force', async () => {
+    it('fixes the reporting currency of the program once revenue is attributed (422 reporting-currency-fixed)', async () => {
       const program = (await t.request<Body>('GET', '/v1/tier-program')).body;
       const { version: _v, definedAt: _d, ...rest } = program;
-      expect((await t.request('PUT', '/v1/tier-program', { body: { ...rest, reportingCurrency: 'EUR' }, key: KEYS.ops })).status).toBe(200);
-      try {
-        const r = await t.request('POST', '/v1/revenue-attributions', { body: eur({ attributionId: 'EUR-2' }) });
-        expect(r.status).toBe(201);
-        expect(r.body).not.toHaveProperty('reportingAmountMinor');
-        await refusesAndAppendsNothing('/v1/revenue-attributions', eur({ attributionId: 'USD-2', amount: usd(1) }), 422, 'rule-violation');
-      } finally {
-        expect((await t.request('PUT', '/v1/tier-program', { body: { ...rest, reportingCurrency: 'USD' }, key: KEYS.ops })).status).toBe(200);
-      }
-      const r = await t.request('POST', '/v1/revenue-attributions/EUR-2/reverse', { body: { reason: 'void', reversedAt: '2026-02-11' } });
-      expect(r.body).not.toHaveProperty('reportingAmountMinor');
+      const head = await t.store.headPosition();
+      const r = await t.request<Body>('PUT', '/v1/tier-program', { body: { ...rest, reportingCurrency: 'EUR' }, key: KEYS.ops });
+      expect({ status: r.status, type: r.body.type }).toEqual({ status: 422, type: 'reporting-currency-fixed' });
+      expect(await t.store.headPosition()).toBe(head);
     });
   });
 
@@ -290,6 +283,7 @@ describe('revenue attribution, end to end', () => {
         });
       expect((await register('DEAL-OK', 'P1', 'deal-ok.example')).status).toBe(201);
       expect((await t.request('POST', '/v1/deals/DEAL-OK/approve', { key: KEYS.ops, body: {} })).status).toBe(200);
+      expect((await t.request('POST', '/v1/deals/DEAL-OK/won', { key: KEYS.ops, body: { amount: usd(50_000_00), closedAt: '2026-06-15' } })).status).toBe(200);
       expect((await register('DEAL-NEW', 'P1', 'deal-new.example')).status).toBe(201);
     });
     const attribution = (attributionId: string, dealId: string, partnerId = 'P1') => ({
@@ -303,15 +297,15 @@ describe('revenue attribution, end to end', () => {
       ],
     });
 
-    it('accepts the partner that registered the approved deal', async () => {
+    it('accepts the partner that registered the won deal', async () => {
       const r = await t.request('POST', '/v1/revenue-attributions', { body: attribution('DEAL-ATT-1', 'DEAL-OK') });
       expect(r.status).toBe(201);
       expect((await t.request('GET', '/v1/revenue-attributions/DEAL-ATT-1')).body).toMatchObject({ dealId: 'DEAL-OK' });
     });
 
-    it('refuses another partner, a deal that is only submitted, and an unknown deal (422)', async () => {
+    it('refuses sourced credit without the registering partner, a deal that is not won, and an unknown deal (422)', async () => {
       await refusesAndAppendsNothing('/v1/revenue-attributions', attribution('DEAL-ATT-2', 'DEAL-OK', 'P2'), 422, 'rule-violation');
-      await refusesAndAppendsNothing('/v1/revenue-attributions', attribution('DEAL-ATT-3', 'DEAL-NEW'), 422, 'rule-violation');
+      await refusesAndAppendsNothing('/v1/revenue-attributions', attribution('DEAL-ATT-3', 'DEAL-NEW'), 422, 'deal-not-won');
       await refusesAndAppendsNothing('/v1/revenue-attributions', attribution('DEAL-ATT-4', 'NO-SUCH-DEAL'), 422, 'rule-violation');
     });
   });
@@ -420,9 +414,9 @@ describe('revenue attribution, end to end', () => {
       const want = expected(groupBy);
       expect(r.body.items).toEqual(want.items);
       expect(r.body.totals).toEqual(want.totals);
-      // EUR-2 was recorded while EUR was the reporting currency: it is totalled under EUR
+      // The reporting currency is fixed once revenue exists: one reporting total.
       expect(r.body.reportingTotals).toEqual(want.reportingTotals);
-      expect(r.body.reportingTotals.map((x) => x.currency)).toEqual(['EUR', 'USD']);
+      expect(r.body.reportingTotals.map((x) => x.currency)).toEqual(['USD']);
       // and the items add up to the totals, currency by currency
       for (const total of r.body.totals) {
         for (const c of AMOUNTS) expect(r.body.items.filter((i) => i.currency === total.currency).reduce((s, i) => s + i[c], 0)).toBe(total[c]);

@@ -88,12 +88,20 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   'POST /v1/mdf/claims/:id/reject': OPS_COMMAND,
   'POST /v1/mdf/claims/:id/pay': OPS_COMMAND,
   'GET /v1/mdf/funds': { ...FINANCE_QUERY, partner: 'own' },
+  // v2: release runs are channel ops'; "Finance may set a program budget per period" (and channel-ops: all commands).
+  'POST /v1/mdf/releases': OPS_COMMAND,
+  'PUT /v1/mdf/budgets/:period': { ops: 'allow', finance: 'allow' },
+  'GET /v1/mdf/budgets': FINANCE_QUERY,
+  'GET /v1/mdf/requests/:id': { ...FINANCE_QUERY, partner: 'own' },
 
   // Revenue attribution. "finance | revenue attribution commands; attribution ... queries"; "partner | read its own ... attribution"
   'POST /v1/revenue-attributions': { ops: 'allow', finance: 'allow' },
   'POST /v1/revenue-attributions/:id/reverse': { ops: 'allow', finance: 'allow' },
   'GET /v1/revenue-attributions/:id': { ...FINANCE_QUERY, partner: 'own' },
   'GET /v1/attribution': { ...FINANCE_QUERY, partner: 'own' },
+  // v2 exchange rates: "(finance, admin)" publish; the rates are a finance query.
+  'POST /v1/exchange-rates': { finance: 'allow' },
+  'GET /v1/exchange-rates': FINANCE_QUERY,
   // "partner | read its own ... standing"
   'GET /v1/tier-standings': { ...FINANCE_QUERY, partner: 'own' },
   'GET /v1/tier-standings/:partnerId': { ...FINANCE_QUERY, partner: 'own' },
@@ -136,6 +144,8 @@ const PROBES: Readonly<Record<string, { readonly staff: string; readonly own?: s
   'POST /v1/customer-accounts/:customerKey/direct': { staff: '/v1/customer-accounts/shared-customer.com/direct' },
   'POST /v1/customer-accounts/:customerKey/direct/release': { staff: '/v1/customer-accounts/shared-customer.com/direct/release' },
   'GET /v1/mdf/funds': { staff: `/v1/mdf/funds?partnerId=${OTHER}`, own: '/v1/mdf/funds' },
+  'GET /v1/mdf/requests/:id': { staff: `/v1/mdf/requests/REQ-${MARKER}`, own: '/v1/mdf/requests/REQ-P1' },
+  'PUT /v1/mdf/budgets/:period': { staff: '/v1/mdf/budgets/2031-Q4' },
   'GET /v1/revenue-attributions/:id': { staff: `/v1/revenue-attributions/ATT-${MARKER}-ONLY`, own: '/v1/revenue-attributions/ATT-SHARED' },
   'GET /v1/attribution': { staff: `/v1/attribution?partnerId=${OTHER}`, own: '/v1/attribution' },
   'GET /v1/tier-standings': { staff: `/v1/tier-standings?partnerId=${OTHER}`, own: '/v1/tier-standings' },
@@ -273,6 +283,9 @@ describe('authorization matrix: every route × every role, from API.md', () => {
     await ok('POST', '/v1/mdf/requests', { requestId: 'REQ-P1', partnerId: OWN, period: '2026-Q1', activity: 'Own webinar', amount: usd(1_000_00) }, KEYS.p1);
     await ok('POST', '/v1/mdf/requests/REQ-P1/approve', {});
 
+    // v2: revenue is attributed to won deals only.
+    // Closed after it was registered (now, on the real clock): a deal closed before registration is refused.
+    await ok('POST', `/v1/deals/D-${MARKER}-1/won`, { amount: usd(5_000_00), closedAt: new Date().toISOString() });
     await ok('POST', '/v1/revenue-attributions', {
       attributionId: `ATT-${MARKER}-ONLY`,
       dealId: `D-${MARKER}-1`,

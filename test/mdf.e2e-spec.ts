@@ -71,7 +71,11 @@ describe('MDF, end to end', () => {
     const r = await t.request('POST', '/v1/mdf/allocations', { body: { partnerId: 'P1', period: '2026-Q1', amount: usd(1_000_00) }, key: KEYS.ops });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ partnerId: 'P1', period: '2026-Q1', amount: usd(1_000_00) });
-    expect(r.body.events).toEqual([expect.objectContaining({ type: 'MdfFundsAllocated', streamId: 'mdf-P1.2026-Q1', revision: '0' })]);
+    // v2: the allocation reserves its amount in the period's budget stream first (the budget's boundary).
+    expect(r.body.events).toEqual([
+      expect.objectContaining({ type: 'MdfAllocationReserved', streamId: 'mdfbudget-2026-Q1' }),
+      expect.objectContaining({ type: 'MdfFundsAllocated', streamId: 'mdf-P1.2026-Q1', revision: '0' }),
+    ]);
     const [event] = await t.store.readStream('mdf-P1.2026-Q1');
     expect(event!.data).toMatchObject({ tier: 'Registered', programVersion: 1 });
     // One currency per fund: the first allocation's.
@@ -110,7 +114,8 @@ describe('MDF, end to end', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('ledger-position')).toMatch(/^\d+$/);
     expect(r.body.items).toEqual([
-      { partnerId: 'P2', period: '2026-Q2', currency: 'USD', allocatedMinor: 500_00, approvedMinor: 300_00, claimedMinor: 200_00, paidMinor: 150_00, availableMinor: 200_00 },
+      // CLM-1 approved for 150 of its 200: it holds 150, the other 50 may be claimed again (v2).
+      { partnerId: 'P2', period: '2026-Q2', currency: 'USD', allocatedMinor: 500_00, approvedMinor: 300_00, claimedMinor: 150_00, paidMinor: 150_00, releasedMinor: 0, availableMinor: 200_00 },
     ]);
   });
 
@@ -214,7 +219,7 @@ describe('MDF, end to end', () => {
     const r = await funds('partnerId=C1&period=2026-Q1');
     expect(BigInt(r.headers.get('ledger-position')!)).toBeGreaterThanOrEqual(head);
     expect(r.body.items).toEqual([
-      { partnerId: 'C1', period: '2026-Q1', currency: 'USD', allocatedMinor: allocated, approvedMinor: approvedSum, claimedMinor: 0, paidMinor: 0, availableMinor: allocated - approvedSum },
+      { partnerId: 'C1', period: '2026-Q1', currency: 'USD', allocatedMinor: allocated, approvedMinor: approvedSum, claimedMinor: 0, paidMinor: 0, releasedMinor: 0, availableMinor: allocated - approvedSum },
     ]);
   });
 

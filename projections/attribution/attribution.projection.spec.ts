@@ -1,30 +1,13 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { AttributionAllocation, AttributionEvent } from '#events/attribution.js';
-import type { RecordedEvent } from '#events/envelope.js';
 import { InvalidInput } from '#libs/kernel/errors.js';
 import { attributionProjection, periodsOf } from './attribution.projection.js';
 import { attributionReport, REPORT_COLUMNS } from './attribution.queries.js';
+import { projectionSpec } from '../testing/projection-spec.js';
 
+let spec: ReturnType<typeof projectionSpec>;
 let db: Database.Database;
-let position = 0n;
-
-function given(...events: AttributionEvent[]): void {
-  for (const e of events) {
-    position += 1n;
-    const r: RecordedEvent = {
-      eventId: `evt-${position}`,
-      type: e.type,
-      streamId: `attribution-${e.data.attributionId}`,
-      revision: 0n,
-      position,
-      data: e.data,
-      metadata: { schemaVersion: 1, actor: { id: 'fin', role: 'finance' }, commandId: `c${position}`, correlationId: 'x', causationId: 'x', recordedAt: '2026-06-01T00:00:00.000Z' },
-      prevHash: '0'.repeat(64),
-      hash: '1'.repeat(64),
-    };
-    if (attributionProjection.canHandle.includes(r.type)) attributionProjection.evolve(db, r);
-  }
-}
+const given = (...events: AttributionEvent[]) => spec.given(...events);
 
 const alloc = (partnerId: string, type: 'sourced' | 'influenced', amountMinor: number, reportingAmountMinor?: number): AttributionAllocation => ({
   partnerId,
@@ -51,11 +34,10 @@ const reversed = (attributionId: string, reversedAt: string, amount: number, all
 });
 
 beforeEach(() => {
-  db = new Database(':memory:');
-  attributionProjection.migrate(db);
-  position = 0n;
+  spec = projectionSpec(attributionProjection, { recordedAt: '2026-06-01T00:00:00.000Z', streamOf: (e) => `attribution-${(e.data as { attributionId: string }).attributionId}` });
+  db = spec.db;
 });
-afterEach(() => db.close());
+afterEach(() => spec.close());
 
 const zero = { sourcedMinor: 0, influencedMinor: 0, reversedSourcedMinor: 0, reversedInfluencedMinor: 0, netSourcedMinor: 0, netInfluencedMinor: 0 };
 
@@ -153,21 +135,20 @@ describe('attribution projection', () => {
     });
   });
 
-  it('keeps sums exact beyond 2^53 inside SQLite and refuses to round them into JSON', () => {
+  it('keeps sums exact beyond 2^53 inside SQLite and answers them as exact decimal strings, never rounded (a store from before amount-out-of-range)', () => {
     given(
       attributed('B1', '2026-01-01T00:00:00.000Z', Number.MAX_SAFE_INTEGER, [alloc('P1', 'sourced', Number.MAX_SAFE_INTEGER)]),
       attributed('B2', '2026-01-02T00:00:00.000Z', Number.MAX_SAFE_INTEGER, [alloc('P1', 'sourced', Number.MAX_SAFE_INTEGER)]),
       reversed('B2', '2026-01-03T00:00:00.000Z', Number.MAX_SAFE_INTEGER, [alloc('P1', 'sourced', Number.MAX_SAFE_INTEGER)]),
     );
-    expect(() => attributionReport(db, {})).toThrow(RangeError);
+    const twice = (2n * BigInt(Number.MAX_SAFE_INTEGER)).toString();
+    expect(attributionReport(db, {}).totals[0]).toMatchObject({ sourcedMinor: twice, reversedSourcedMinor: Number.MAX_SAFE_INTEGER, netSourcedMinor: Number.MAX_SAFE_INTEGER });
     expect(attributionReport(db, { to: '2026-01-01T00:00:00.000Z' }).totals[0]?.sourcedMinor).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it('applies a re-delivered event once', () => {
-    const e = attributed('A1', '2026-01-10T00:00:00.000Z', 10, [alloc('P1', 'sourced', 10)]);
-    given(e);
-    position -= 1n;
-    given(e);
+    const [recorded] = given(attributed('A1', '2026-01-10T00:00:00.000Z', 10, [alloc('P1', 'sourced', 10)]));
+    spec.given(recorded!);
     expect(attributionReport(db, {}).totals[0]?.sourcedMinor).toBe(10);
   });
 

@@ -8,8 +8,8 @@ import { statement } from '../statements.js';
  * `GET /v1/attribution`: attributed and reversed revenue per partner, business period and currency.
  * Sourced and influenced are reported side by side and never added together (each is the whole amount
  * split among its partners, see docs/money.md). Sums are taken by SQLite in 64-bit integers (an overflow is
- * an error, never a wrong number) and read back as bigint; an amount beyond 2^53 − 1 is refused rather than
- * rounded into a JSON number.
+ * an error, never a wrong number) and read back as bigint; an amount beyond 2^53 − 1 is answered as its exact
+ * decimal string rather than rounded into a JSON number.
  */
 export type GroupBy = 'month' | 'quarter';
 export const GROUP_BY: readonly GroupBy[] = ['month', 'quarter'];
@@ -25,13 +25,16 @@ export interface AttributionReportParams {
   readonly cursor?: string;
 }
 
+/** Minor units: a JSON number, or its decimal string beyond 2^53 − 1 (only in a store written before v2, see `exact`). */
+export type ReportedMinor = number | string;
+
 export interface AmountColumns {
-  readonly sourcedMinor: number;
-  readonly influencedMinor: number;
-  readonly reversedSourcedMinor: number;
-  readonly reversedInfluencedMinor: number;
-  readonly netSourcedMinor: number;
-  readonly netInfluencedMinor: number;
+  readonly sourcedMinor: ReportedMinor;
+  readonly influencedMinor: ReportedMinor;
+  readonly reversedSourcedMinor: ReportedMinor;
+  readonly reversedInfluencedMinor: ReportedMinor;
+  readonly netSourcedMinor: ReportedMinor;
+  readonly netInfluencedMinor: ReportedMinor;
 }
 
 export interface AttributionReportItem extends AmountColumns {
@@ -86,21 +89,24 @@ interface SumRow {
   reversed_influenced: bigint;
 }
 
-function exact(value: bigint, what: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new RangeError(`${what} is beyond the exact range of a JSON number`);
-  }
+/**
+ * A sum as a JSON number while it is exact; beyond 2^53 − 1 as its exact decimal string. The ledger refuses any
+ * command that would take a reported sum there (422 amount-out-of-range), so only a store written before that
+ * rule can hold such a sum: it is still answered, never rounded and never a 500.
+ */
+function exact(value: bigint): ReportedMinor {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) return value.toString();
   return Number(value);
 }
 
-function columns(r: SumRow, what: string): AmountColumns {
+function columns(r: SumRow): AmountColumns {
   return {
-    sourcedMinor: exact(r.sourced, what),
-    influencedMinor: exact(r.influenced, what),
-    reversedSourcedMinor: exact(r.reversed_sourced, what),
-    reversedInfluencedMinor: exact(r.reversed_influenced, what),
-    netSourcedMinor: exact(r.sourced - r.reversed_sourced, what),
-    netInfluencedMinor: exact(r.influenced - r.reversed_influenced, what),
+    sourcedMinor: exact(r.sourced),
+    influencedMinor: exact(r.influenced),
+    reversedSourcedMinor: exact(r.reversed_sourced),
+    reversedInfluencedMinor: exact(r.reversed_influenced),
+    netSourcedMinor: exact(r.sourced - r.reversed_sourced),
+    netInfluencedMinor: exact(r.influenced - r.reversed_influenced),
   };
 }
 
@@ -154,7 +160,7 @@ export function attributionReport(db: Database.Database, params: AttributionRepo
   ).all(itemArgs);
   const more = limit !== undefined && rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
-  const items = page.map((r) => ({ partnerId: r.partner_id, period: r.period, currency: r.currency, ...columns(r, `${r.partner_id} ${r.period} ${r.currency}`) }));
+  const items = page.map((r) => ({ partnerId: r.partner_id, period: r.period, currency: r.currency, ...columns(r) }));
 
   const totals = statement<Record<string, string | number>, SumRow & { currency: string }>(
     db,
@@ -162,7 +168,7 @@ export function attributionReport(db: Database.Database, params: AttributionRepo
     { safeIntegers: true },
   )
     .all(args)
-    .map((r) => ({ currency: r.currency, ...columns(r, `the ${r.currency} total`) }));
+    .map((r) => ({ currency: r.currency, ...columns(r) }));
   const reportingTotals = statement<Record<string, string | number>, SumRow & { currency: string }>(
     db,
     `SELECT reporting_currency AS currency, ${SUMS('reporting_amount_minor')} FROM attribution_lines ${filter}
@@ -170,7 +176,7 @@ export function attributionReport(db: Database.Database, params: AttributionRepo
     { safeIntegers: true },
   )
     .all(args)
-    .map((r) => ({ currency: r.currency, ...columns(r, `the ${r.currency} reporting total`) }));
+    .map((r) => ({ currency: r.currency, ...columns(r) }));
 
   const last = page[page.length - 1];
   return { items, nextCursor: more && last ? encodeCursor([last.partner_id, last.period, last.currency]) : null, totals, reportingTotals };

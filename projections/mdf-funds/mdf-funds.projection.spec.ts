@@ -1,30 +1,13 @@
-import Database from 'better-sqlite3';
-import type { RecordedEvent } from '#events/envelope.js';
-import type { MdfEvent } from '#events/mdf.js';
+import type Database from 'better-sqlite3';
+import type { MdfBudgetSet, MdfEvent } from '#events/mdf.js';
 import { InvalidInput } from '#libs/kernel/errors.js';
 import { mdfFundsProjection } from './mdf-funds.projection.js';
-import { listFunds } from './mdf-funds.queries.js';
+import { listBudgets, listFunds } from './mdf-funds.queries.js';
+import { projectionSpec } from '../testing/projection-spec.js';
 
+let spec: ReturnType<typeof projectionSpec>;
 let db: Database.Database;
-let position = 0n;
-
-function given(...events: MdfEvent[]): void {
-  for (const e of events) {
-    position += 1n;
-    const r: RecordedEvent = {
-      eventId: `evt-${position}`,
-      type: e.type,
-      streamId: `mdf-${e.data.partnerId}.${e.data.period}`,
-      revision: 0n,
-      position,
-      data: e.data,
-      metadata: { schemaVersion: 1, actor: { id: 'ops', role: 'channel-ops' }, commandId: `c${position}`, correlationId: 'x', causationId: 'x', recordedAt: '2026-02-01T00:00:00.000Z' },
-      prevHash: '0'.repeat(64),
-      hash: '1'.repeat(64),
-    };
-    if (mdfFundsProjection.canHandle.includes(r.type)) mdfFundsProjection.evolve(db, r);
-  }
-}
+const given = (...events: (MdfEvent | MdfBudgetSet)[]) => spec.given(...events);
 
 const AT = '2026-02-01T00:00:00.000Z';
 const usd = (amountMinor: number) => ({ amountMinor, currency: 'USD' });
@@ -41,20 +24,22 @@ const claimRejected = (claimId: string): MdfEvent => ({ type: 'MdfClaimRejected'
 const paid = (claimId: string, amount: number): MdfEvent => ({ type: 'MdfClaimPaid', data: { ...fund(), requestId: 'R1', claimId, amount: usd(amount), paidAt: AT, reference: 'W1' } });
 
 beforeEach(() => {
-  db = new Database(':memory:');
-  mdfFundsProjection.migrate(db);
-  position = 0n;
+  spec = projectionSpec(mdfFundsProjection, {
+    recordedAt: '2026-02-01T00:00:00.000Z',
+    streamOf: (e) => (e.type === 'MdfBudgetSet' ? `mdfbudget-${(e.data as { period: string }).period}` : `mdf-${(e.data as { partnerId: string }).partnerId}.${(e.data as { period: string }).period}`),
+  });
+  db = spec.db;
 });
-afterEach(() => db.close());
+afterEach(() => spec.close());
 
 describe('mdf-funds projection', () => {
   it('is named mdf-funds and ignores what does not move money', () => {
     expect(mdfFundsProjection.name).toBe('mdf-funds');
     expect(mdfFundsProjection.canHandle).not.toContain('MdfRequested');
-    expect(mdfFundsProjection.canHandle).not.toContain('MdfClaimApproved');
+
   });
 
-  it('follows a fund through allocation, approval, claims, a rejection and a payment', () => {
+  it('follows a fund through allocation, approval, claims, a rejection, a partial claim approval, a payment and a release', () => {
     given(
       allocated(1000),
       allocated(500),
@@ -66,11 +51,29 @@ describe('mdf-funds projection', () => {
       claimRejected('C2'),
       claimApproved('C1', 250),
       paid('C1', 250),
+      { type: 'MdfApprovalReleased', data: { ...fund(), requestId: 'R1', amount: usd(450), claimDeadline: AT, asOf: AT, releasedAt: AT } },
     );
+    // C1 approved for 250 of 300: it holds 250; the release gives 450 back to available.
     expect(listFunds(db, {})).toEqual({
-      items: [{ partnerId: 'P1', period: '2026-Q1', currency: 'USD', allocatedMinor: 1500, approvedMinor: 700, claimedMinor: 300, paidMinor: 250, availableMinor: 800 }],
+      items: [{ partnerId: 'P1', period: '2026-Q1', currency: 'USD', allocatedMinor: 1500, approvedMinor: 700, claimedMinor: 250, paidMinor: 250, releasedMinor: 450, availableMinor: 1250 }],
       nextCursor: null,
     });
+  });
+
+  it('answers budgets per period and currency with what the period\'s funds hold', () => {
+    given(
+      allocated(300, fund('P1', '2026-Q1')),
+      allocated(200, fund('P2', '2026-Q1')),
+      { type: 'MdfBudgetSet', data: { period: '2026-Q1', amount: usd(1000), setAt: AT } },
+      { type: 'MdfBudgetSet', data: { period: '2026-Q1', amount: usd(800), setAt: AT } },
+      { type: 'MdfBudgetSet', data: { period: '2026-Q2', amount: usd(50), setAt: AT } },
+    );
+    expect(listBudgets(db, {}).items).toEqual([
+      { period: '2026-Q1', currency: 'USD', budgetMinor: 800, allocatedMinor: 500, remainingMinor: 300 },
+      { period: '2026-Q2', currency: 'USD', budgetMinor: 50, allocatedMinor: 0, remainingMinor: 50 },
+    ]);
+    expect(listBudgets(db, { period: '2026-Q2' }).items).toHaveLength(1);
+    expect(() => listBudgets(db, { period: 'Q2' })).toThrow(InvalidInput);
   });
 
   it('counts a re-delivered claim once', () => {

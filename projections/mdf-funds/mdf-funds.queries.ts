@@ -13,7 +13,9 @@ export interface FundView {
   /** Claims submitted and not rejected. */
   readonly claimedMinor: number;
   readonly paidMinor: number;
-  /** allocated − approved. */
+  /** v2: approvals given back by release runs. */
+  readonly releasedMinor: number;
+  /** allocated − approved + released. */
   readonly availableMinor: number;
 }
 
@@ -42,6 +44,7 @@ interface Row {
   approved_minor: number;
   claimed_minor: number;
   paid_minor: number;
+  released_minor: number;
 }
 
 const toView = (r: Row): FundView => ({
@@ -52,7 +55,8 @@ const toView = (r: Row): FundView => ({
   approvedMinor: r.approved_minor,
   claimedMinor: r.claimed_minor,
   paidMinor: r.paid_minor,
-  availableMinor: r.allocated_minor - r.approved_minor,
+  releasedMinor: r.released_minor,
+  availableMinor: r.allocated_minor - r.approved_minor + r.released_minor,
 });
 
 /** Keyset paging on (partnerId, period), stable while funds are added. */
@@ -77,11 +81,34 @@ export function listFunds(db: Database.Database, filter: FundFilter, _now?: Date
   }
   const rows = statement<Record<string, string | number>, Row>(
     db,
-    `SELECT partner_id, period, currency, allocated_minor, approved_minor, claimed_minor, paid_minor FROM mdf_funds
+    `SELECT partner_id, period, currency, allocated_minor, approved_minor, claimed_minor, paid_minor, released_minor FROM mdf_funds
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY partner_id, period LIMIT @take`,
   ).all(args);
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];
   return { items: page.map(toView), nextCursor: more && last ? encodeCursor([last.partner_id, last.period]) : null };
+}
+
+export interface BudgetView {
+  readonly period: string;
+  readonly currency: string;
+  readonly budgetMinor: number;
+  /** Σ allocated to the period's funds in that currency. */
+  readonly allocatedMinor: number;
+  readonly remainingMinor: number;
+}
+
+/** `GET /v1/mdf/budgets`: every budget set (of one period when asked), with what its period's funds hold. */
+export function listBudgets(db: Database.Database, filter: { readonly period?: string }, _now?: Date): { readonly items: readonly BudgetView[] } {
+  if (filter.period !== undefined && !PERIOD.test(filter.period)) throw invalidField('period', 'period must be a quarter, YYYY-Qn');
+  const rows = statement<Record<string, string>, { period: string; currency: string; budget_minor: number; allocated_minor: number }>(
+    db,
+    `SELECT b.period, b.currency, b.budget_minor,
+        COALESCE((SELECT SUM(f.allocated_minor) FROM mdf_funds f WHERE f.period = b.period AND f.currency = b.currency), 0) AS allocated_minor
+       FROM mdf_budgets b ${filter.period !== undefined ? 'WHERE b.period = @period' : ''} ORDER BY b.period, b.currency`,
+  ).all(filter.period !== undefined ? { period: filter.period } : {});
+  return {
+    items: rows.map((r) => ({ period: r.period, currency: r.currency, budgetMinor: r.budget_minor, allocatedMinor: r.allocated_minor, remainingMinor: r.budget_minor - r.allocated_minor })),
+  };
 }

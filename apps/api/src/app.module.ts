@@ -7,6 +7,7 @@ import { DealsModule } from './deals/deals.module.js';
 import { TiersModule } from './tiers/tiers.module.js';
 import { AttributionModule } from './attribution/attribution.module.js';
 import { MdfModule } from './mdf/mdf.module.js';
+import { ExchangeRatesModule } from './exchange-rates/exchange-rates.module.js';
 import { ProgramModule } from './program/program.module.js';
 import type { LedgerConfig } from '#libs/ledger/config.js';
 import { PlatformModule, type PlatformOptions } from './platform/platform.module.js';
@@ -26,7 +27,7 @@ export class AppModule {
       projections: ALL_PROJECTIONS,
       ...overrides,
     });
-    const capabilities = [ProgramModule, PartnersModule, DealsModule, TiersModule, AttributionModule, MdfModule, AuditModule, SubscriptionsModule];
+    const capabilities = [ProgramModule, PartnersModule, DealsModule, TiersModule, AttributionModule, MdfModule, ExchangeRatesModule, AuditModule, SubscriptionsModule];
     return {
       module: AppModule,
       imports: [

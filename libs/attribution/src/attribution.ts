@@ -1,5 +1,6 @@
 import { invalidField, requireInstant, requireText } from '#libs/kernel/input.js';
 import type {
+  AttributionConversion,
   AttributionAllocation,
   AttributionCredit,
   AttributionEvent,
@@ -9,8 +10,10 @@ import type {
 } from '#events/attribution.js';
 import { CREDIT_TYPES } from '#events/attribution.js';
 import { assertNever, ID_PATTERN, type Decider } from '#libs/kernel/decider.js';
-import { AlreadyExists, InvalidInput, NotFound, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
+import { AlreadyExists, InvalidInput, NamedRuleViolation, NotFound, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
 import { allocateLargestRemainder, FULL_SHARE_BPS, mulDivRoundHalfUp, splitByBps } from '#libs/money/allocation.js';
+import { convertMinor } from '#libs/money/conversion.js';
+import { rateInForce, type ExchangeRateState } from '#libs/money/exchange-rates.js';
 import { minorAmountProblem, moneyProblem, type Money } from '#libs/money/money.js';
 
 /**
@@ -28,10 +31,20 @@ export interface DealFact {
   readonly dealId: string;
   readonly partnerId: string;
   readonly status: string;
+  /** Set once won (v2: an attribution needs it, in its currency, and never more than it). */
+  readonly wonAmount?: Money;
 }
 
-/** Deal statuses under which a sourced credit may name the deal. */
-export const CREDITABLE_DEAL_STATUSES: readonly string[] = ['approved', 'won'];
+/** The largest sum any report may answer exactly: JSON numbers are exact up to 2^53 − 1. */
+export const MAX_REPORTED_MINOR = Number.MAX_SAFE_INTEGER;
+
+/** Everything already attributed, per currency (docs/money.md, "Sums stay exact"). */
+export interface RecordedGross {
+  /** Σ amountMinor of every attribution, by its currency. */
+  readonly byCurrency: Readonly<Record<string, number>>;
+  /** Σ reporting amount of every attribution, by its reporting currency. */
+  readonly byReportingCurrency: Readonly<Record<string, number>>;
+}
 
 export type AttributeRevenue = {
   readonly type: 'AttributeRevenue';
@@ -51,8 +64,14 @@ export type AttributeRevenue = {
     readonly programVersion: number;
     /** The credited partners that are enrolled (any status). */
     readonly enrolledPartnerIds: readonly string[];
+    /** The credited partners that are active (co-sellers of a deal must be). Absent: not checked. */
+    readonly activePartnerIds?: readonly string[];
     /** The deal named by `dealId`, or undefined when the directory does not know it. */
     readonly deal?: DealFact;
+    /** The published rates of `amount.currency` against the reporting currency (when they differ). */
+    readonly rates?: ExchangeRateState;
+    /** What the ledger already reports, so that no reported sum leaves the exact range. Absent: not checked. */
+    readonly recorded?: RecordedGross;
   };
 };
 
@@ -79,6 +98,8 @@ export type AttributionState =
       readonly amount: Money;
       readonly reportingCurrency: string;
       readonly reportingAmountMinor?: number;
+      readonly conversion?: AttributionConversion;
+      readonly unregistered: boolean;
       readonly recognizedAt: string;
       readonly credits: readonly AttributionCredit[];
       readonly allocations: readonly AttributionAllocation[];
@@ -107,6 +128,13 @@ export function evolveAttribution(state: AttributionState, event: AttributionEve
         amount: d.amount,
         reportingCurrency: d.reportingCurrency,
         ...(d.reportingAmountMinor !== undefined ? { reportingAmountMinor: d.reportingAmountMinor, remainingReportingMinor: d.reportingAmountMinor } : {}),
+        // Events recorded before v2 carry neither: a caller's figure then, and unregistered when no deal is named.
+        ...(d.conversion !== undefined
+          ? { conversion: d.conversion }
+          : d.reportingAmountMinor !== undefined
+            ? { conversion: { source: 'caller', reportingAmountMinor: d.reportingAmountMinor } }
+            : {}),
+        unregistered: d.unregistered ?? d.dealId === undefined,
         recognizedAt: d.recognizedAt,
         credits: d.credits,
         allocations: d.allocations,
@@ -206,7 +234,9 @@ function attribute(command: AttributeRevenue, state: AttributionState): RevenueA
   }
 
   // Rules that depend on the state of the ledger (the program in force, partners, the deal): 422.
-  const reporting = reportingAmountFor(d.amount, d.reportingAmountMinor, facts.reportingCurrency);
+  const conversion = conversionFor(d.amount, d.reportingAmountMinor, facts.reportingCurrency, recognizedAt, facts.rates);
+  const reporting = conversion?.reportingAmountMinor;
+  checkRange(d.amount, reporting ?? d.amount.amountMinor, facts.reportingCurrency, facts.recorded);
   const enrolled = new Set(facts.enrolledPartnerIds);
   const unknown = d.credits.map((c, i) => ({ c, i })).filter(({ c }) => !enrolled.has(c.partnerId));
   if (unknown.length) {
@@ -217,7 +247,7 @@ function attribute(command: AttributeRevenue, state: AttributionState): RevenueA
       unknown.map(({ c, i }) => ({ path: `credits.${i}.partnerId`, message: `partner ${c.partnerId} is not enrolled` })),
     );
   }
-  if (d.dealId !== undefined) checkDeal(d.dealId, d.credits, facts.deal);
+  if (d.dealId !== undefined) checkDeal(d.dealId, d.amount, d.credits, facts.deal, facts.activePartnerIds);
 
   return {
     type: 'RevenueAttributed',
@@ -231,30 +261,73 @@ function attribute(command: AttributeRevenue, state: AttributionState): RevenueA
       credits: d.credits.map((c) => ({ partnerId: c.partnerId, type: c.type, shareBps: c.shareBps })),
       allocations: allocateCredits(d.credits, d.amount.amountMinor, reporting),
       programVersion: facts.programVersion,
+      unregistered: d.dealId === undefined,
+      ...(conversion !== undefined ? { conversion } : {}),
     },
   };
 }
 
-/** The reporting amount to record: required in another currency, redundant (and so dropped) in the same one. */
-function reportingAmountFor(amount: Money, given: number | undefined, reportingCurrency: string): number | undefined {
-  if (amount.currency !== reportingCurrency) {
-    if (given === undefined) {
+/**
+ * The conversion to record (DOMAIN.md, "Revenue attribution"): none in the reporting currency itself; the caller's
+ * own figure when given (`source: "caller"`); otherwise the rate in force at `recognizedAt`, exactly.
+ */
+/** The reporting amount `command` would record, or undefined when it would be refused (for bookkeeping ahead of the decision). */
+export function expectedReportingMinor(command: AttributeRevenue): number | undefined {
+  try {
+    const d = command.data;
+    return conversionFor(d.amount, d.reportingAmountMinor, command.facts.reportingCurrency, d.recognizedAt, command.facts.rates)?.reportingAmountMinor ?? d.amount.amountMinor;
+  } catch {
+    return undefined;
+  }
+}
+
+function conversionFor(amount: Money, given: number | undefined, reportingCurrency: string, recognizedAt: string, rates: ExchangeRateState | undefined): AttributionConversion | undefined {
+  if (amount.currency === reportingCurrency) {
+    if (given !== undefined && given !== amount.amountMinor) {
       throw new RuleViolation(
-        `the amount is in ${amount.currency}, not in the reporting currency ${reportingCurrency}: reportingAmountMinor (its conversion at close) is required`,
+        `the amount is already in the reporting currency ${reportingCurrency}: reportingAmountMinor must be left out (or equal amount.amountMinor)`,
         { reportingCurrency },
-        [{ path: 'reportingAmountMinor', message: `required when the currency is not ${reportingCurrency}` }],
+        [{ path: 'reportingAmountMinor', message: `must be absent or ${amount.amountMinor} for an amount in ${reportingCurrency}` }],
       );
     }
-    return given;
+    return undefined;
   }
-  if (given !== undefined && given !== amount.amountMinor) {
-    throw new RuleViolation(
-      `the amount is already in the reporting currency ${reportingCurrency}: reportingAmountMinor must be left out (or equal amount.amountMinor)`,
-      { reportingCurrency },
-      [{ path: 'reportingAmountMinor', message: `must be absent or ${amount.amountMinor} for an amount in ${reportingCurrency}` }],
+  if (given !== undefined) return { source: 'caller', reportingAmountMinor: given };
+  const rate = rates === undefined ? undefined : rateInForce(rates, recognizedAt);
+  if (rate === undefined) {
+    throw new NamedRuleViolation(
+      'no-exchange-rate',
+      `no ${amount.currency}→${reportingCurrency} rate is in force at ${recognizedAt}: publish one (POST /v1/exchange-rates) or give reportingAmountMinor`,
+      { currency: amount.currency, reportingCurrency, at: recognizedAt },
+      [{ path: 'reportingAmountMinor', message: `required while no ${amount.currency}→${reportingCurrency} rate is in force at ${recognizedAt}` }],
     );
   }
-  return undefined;
+  const converted = convertMinor(amount.amountMinor, amount.currency, reportingCurrency, rate.rate);
+  if (converted > BigInt(MAX_REPORTED_MINOR)) throw outOfRange(`${amount.amountMinor} ${amount.currency} at ${rate.rate} is ${converted} ${reportingCurrency} minor units`, 'amount.amountMinor');
+  return { rate: rate.rate, rateDate: rate.date, source: rate.source, reportingAmountMinor: Number(converted) };
+}
+
+/**
+ * Every sum a report answers is a sum of attributed amounts (in one currency, or in one reporting currency), so
+ * it is at most everything attributed in that currency: keeping that total within 2^53 − 1 keeps every reported
+ * sum (per partner, period, currency, and the totals) exact.
+ */
+function checkRange(amount: Money, reportingMinor: number, reportingCurrency: string, recorded: RecordedGross | undefined): void {
+  if (recorded === undefined) return;
+  const inCurrency = recorded.byCurrency[amount.currency] ?? 0;
+  if (inCurrency + amount.amountMinor > MAX_REPORTED_MINOR) {
+    throw outOfRange(`${inCurrency} ${amount.currency} minor units are attributed already; ${amount.amountMinor} more would take the ${amount.currency} sums past 2^53 − 1`, 'amount.amountMinor');
+  }
+  const inReporting = recorded.byReportingCurrency[reportingCurrency] ?? 0;
+  if (inReporting + reportingMinor > MAX_REPORTED_MINOR) {
+    throw outOfRange(`${inReporting} ${reportingCurrency} minor units are reported already; ${reportingMinor} more would take the reporting sums past 2^53 − 1`, 'amount.amountMinor');
+  }
+}
+
+function outOfRange(detail: string, path: string): NamedRuleViolation {
+  return new NamedRuleViolation('amount-out-of-range', `${detail}: no reported sum may leave the exact range of JSON numbers`, { maxMinor: MAX_REPORTED_MINOR }, [
+    { path, message: 'would take a reported sum past 2^53 − 1' },
+  ]);
 }
 
 function validateCredits(credits: readonly AttributionCredit[]): void {
@@ -281,23 +354,52 @@ function validateCredits(credits: readonly AttributionCredit[]): void {
   }
 }
 
-function checkDeal(dealId: string, credits: readonly AttributionCredit[], deal: DealFact | undefined): void {
+/**
+ * v2 (DOMAIN.md, "Attribution integrity"): the deal is won, the amount is in the currency it was won in and not
+ * above it (the cap net of the deal's other attributions is held by the deal's revenue stream, deal-revenue.ts),
+ * the registering partner is among the sourced credits, and any other sourced partner (co-sell) is active.
+ */
+function checkDeal(dealId: string, amount: Money, credits: readonly AttributionCredit[], deal: DealFact | undefined, activePartnerIds: readonly string[] | undefined): void {
   if (deal === undefined) {
     throw new RuleViolation(`deal ${dealId} is not registered`, { dealId }, [{ path: 'dealId', message: 'no such deal registration' }]);
   }
-  credits.forEach((c, i) => {
-    if (c.type !== 'sourced') return;
-    if (c.partnerId !== deal.partnerId) {
-      throw new RuleViolation(`a sourced credit for deal ${dealId} must go to the partner that registered it (${deal.partnerId}), not ${c.partnerId}`, { dealId }, [
-        { path: `credits.${i}.partnerId`, message: `deal ${dealId} was registered by another partner` },
-      ]);
-    }
-    if (!CREDITABLE_DEAL_STATUSES.includes(deal.status)) {
-      throw new RuleViolation(`deal ${dealId} is ${deal.status}: a sourced credit needs it approved or won`, { dealId, dealStatus: deal.status }, [
-        { path: 'dealId', message: `must be approved or won, is ${deal.status}` },
-      ]);
-    }
-  });
+  if (deal.status !== 'won' || deal.wonAmount === undefined) {
+    throw new NamedRuleViolation('deal-not-won', `deal ${dealId} is ${deal.status}: revenue is attributed to won deals only`, { dealId, dealStatus: deal.status }, [
+      { path: 'dealId', message: `must be won, is ${deal.status}` },
+    ]);
+  }
+  if (amount.currency !== deal.wonAmount.currency) {
+    throw new RuleViolation(`deal ${dealId} was won in ${deal.wonAmount.currency}: its revenue is attributed in that currency`, { dealId, currency: deal.wonAmount.currency }, [
+      { path: 'amount.currency', message: `must be ${deal.wonAmount.currency}` },
+    ]);
+  }
+  if (amount.amountMinor > deal.wonAmount.amountMinor) throw exceedsWonAmount(dealId, amount.amountMinor, deal.wonAmount.amountMinor, 0);
+  const sourced = credits.map((c, i) => ({ c, i })).filter(({ c }) => c.type === 'sourced');
+  if (!sourced.some(({ c }) => c.partnerId === deal.partnerId)) {
+    throw new RuleViolation(`deal ${dealId} was registered by ${deal.partnerId}: that partner must be among the sourced credits`, { dealId, registeredBy: deal.partnerId }, [
+      { path: 'credits', message: `must credit ${deal.partnerId} as sourced` },
+    ]);
+  }
+  if (activePartnerIds === undefined) return;
+  const active = new Set(activePartnerIds);
+  const inactive = sourced.filter(({ c }) => c.partnerId !== deal.partnerId && !active.has(c.partnerId));
+  if (inactive.length) {
+    throw new RuleViolation(
+      `a partner sharing the sourced credit of deal ${dealId} must be active; not active: ${inactive.map(({ c }) => c.partnerId).join(', ')}`,
+      { dealId },
+      inactive.map(({ c, i }) => ({ path: `credits.${i}.partnerId`, message: `partner ${c.partnerId} is not active` })),
+    );
+  }
+}
+
+export function exceedsWonAmount(dealId: string, amountMinor: number, wonMinor: number, attributedMinor: number): NamedRuleViolation {
+  const left = Math.max(0, wonMinor - attributedMinor);
+  return new NamedRuleViolation(
+    'exceeds-won-amount',
+    `deal ${dealId} was won for ${wonMinor}; ${attributedMinor} is attributed already (net of reversals), so at most ${left} more, not ${amountMinor}`,
+    { dealId, wonAmountMinor: wonMinor, attributedMinor, remainingMinor: left },
+    [{ path: 'amount.amountMinor', message: `must not exceed ${left}` }],
+  );
 }
 
 function reverse(command: ReverseAttribution, state: AttributionState): RevenueAttributionReversed {

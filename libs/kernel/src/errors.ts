@@ -50,7 +50,18 @@ export class AlreadyExists extends DomainError {
 
 export class RuleViolation extends DomainError {
   readonly slug = 'rule-violation' as const;
-  override readonly name = 'RuleViolation';
+  override readonly name: string = 'RuleViolation';
+}
+
+/**
+ * A 422 whose rule has its own problem type in the contract (API.md names them: `exceeds-won-amount`,
+ * `budget-exceeded`...), so that clients can switch on the rule rather than parse the detail.
+ */
+export class NamedRuleViolation extends RuleViolation {
+  override readonly name: string = 'NamedRuleViolation';
+  constructor(problemType: string, message: string, extensions: Readonly<Record<string, unknown>> = {}, errors: readonly FieldError[] = []) {
+    super(message, extensions, errors, problemType);
+  }
 }
 
 export class RegistrationConflict extends DomainError {

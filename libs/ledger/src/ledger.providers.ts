@@ -3,6 +3,7 @@ import type { EventStore } from '#libs/event-store/port.js';
 import { ATTRIBUTION_COMMAND_HANDLERS } from './attribution.commands.js';
 import { StreamDealDirectory } from './deal-directory.js';
 import { DEAL_COMMAND_HANDLERS } from './deals.commands.js';
+import { EXCHANGE_RATE_COMMAND_HANDLERS } from './exchange-rates.commands.js';
 import { MDF_COMMAND_HANDLERS } from './mdf.commands.js';
 import { PARTNER_COMMAND_HANDLERS } from './partners.commands.js';
 import { CommandPipeline, type CommandObserver } from './pipeline.js';
@@ -13,7 +14,7 @@ import { CLOCK, EVENT_STORE, systemClock, type Clock } from './tokens.js';
 /** Optional instrumentation of the pipeline (the API's metrics provide it); without it the pipeline runs uninstrumented. */
 export const COMMAND_OBSERVER = Symbol('COMMAND_OBSERVER');
 
-export const COMMAND_HANDLERS = [...PARTNER_COMMAND_HANDLERS, ...DEAL_COMMAND_HANDLERS, ...MDF_COMMAND_HANDLERS, ...ATTRIBUTION_COMMAND_HANDLERS, DefineProgramHandler, EvaluateTiersHandler];
+export const COMMAND_HANDLERS = [...PARTNER_COMMAND_HANDLERS, ...DEAL_COMMAND_HANDLERS, ...MDF_COMMAND_HANDLERS, ...ATTRIBUTION_COMMAND_HANDLERS, ...EXCHANGE_RATE_COMMAND_HANDLERS, DefineProgramHandler, EvaluateTiersHandler];
 
 export interface LedgerOptions {
   /** Opens the event store (once, at start-up). */

@@ -1,6 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { MdfClaimIdReserved, MdfRequestIdReserved } from '#events/mdf.js';
+import type { RecordedEvent } from '#events/envelope.js';
+import { mdfBudgetStreamId, type MdfClaimIdReserved, type MdfRequestIdReserved } from '#events/mdf.js';
+import { decideAllocationReservation, foldBudget, mdfBudgetDecider, type SetBudget } from '#libs/mdf/budget.js';
+import { mdfClaimDaysOf } from '#libs/program/program.js';
 import { Forbidden, NotFound } from '#libs/kernel/errors.js';
 import {
   fundDecider,
@@ -41,6 +44,14 @@ export class SubmitMdfClaimCommand {
 
 export class MdfClaimActionCommand {
   constructor(readonly ctx: CommandContext, readonly command: ApproveClaim | RejectClaim | PayClaim) {}
+}
+
+export class ReleaseMdfCommand {
+  constructor(readonly ctx: CommandContext, readonly asOf: string) {}
+}
+
+export class SetMdfBudgetCommand {
+  constructor(readonly ctx: CommandContext, readonly data: SetBudget['data']) {}
 }
 
 /**
@@ -103,7 +114,12 @@ export class AllocateMdfHandler implements ICommandHandler<AllocateMdfCommand, C
         programVersion: program.version,
       },
     };
-    return this.pipeline.handle(ctx, fundStreamId(data.partnerId, data.period), fundDecider, command);
+    const fundId = fundStreamId(data.partnerId, data.period);
+    // The period's budget is a boundary of its own: the allocation reserves its amount there first (budget.ts).
+    return this.pipeline.handleWithClaim(ctx, fundId, fundDecider, command, {
+      streamId: mdfBudgetStreamId(data.period),
+      decide: (events) => decideAllocationReservation(foldBudget(events), { period: data.period, partnerId: data.partnerId, fundStreamId: fundId, amount: data.amount }),
+    });
   }
 }
 
@@ -130,13 +146,20 @@ export class RequestMdfHandler extends MdfHandler implements ICommandHandler<Req
 
 @CommandHandler(MdfRequestActionCommand)
 export class MdfRequestActionHandler extends MdfHandler implements ICommandHandler<MdfRequestActionCommand, CommandOutcome> {
-  constructor(@Inject(CommandPipeline) pipeline: CommandPipeline, @Inject(EVENT_STORE) store: EventStore, @Inject(CLOCK) clock: Clock) {
+  constructor(
+    @Inject(CommandPipeline) pipeline: CommandPipeline,
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(ProgramInForce) private readonly programs: ProgramInForce,
+  ) {
     super(pipeline, store, clock);
   }
 
   async execute({ ctx, command }: MdfRequestActionCommand): Promise<CommandOutcome> {
     const { fundStreamId: fundId } = await this.requestReservation(command.data.requestId);
-    return this.pipeline.handle(ctx, fundId, fundDecider, command);
+    // An approval records its claim deadline under the program in force.
+    const decided = command.type === 'ApproveRequest' ? { ...command, facts: { mdfClaimDays: mdfClaimDaysOf(await this.programs.get()) } } : command;
+    return this.pipeline.handle(ctx, fundId, fundDecider, decided);
   }
 }
 
@@ -154,11 +177,13 @@ export class SubmitMdfClaimHandler extends MdfHandler implements ICommandHandler
       type: 'MdfClaimIdReserved',
       data: { claimId: data.claimId, requestId: data.requestId, partnerId: request.partnerId, period: request.period, fundStreamId: request.fundStreamId },
     };
+    // Claims need an active partner (read just before deciding); paying an approved claim does not.
+    const partner = await this.pipeline.state(partnerStreamId(request.partnerId), partnerDecider);
     return this.pipeline.handleWithClaim(
       ctx,
       request.fundStreamId,
       fundDecider,
-      { type: 'SubmitClaim', data },
+      { type: 'SubmitClaim', data, facts: { partnerStatus: partner.status } },
       this.reservation(claimIdStreamId(data.claimId), wanted, (fund) => fund.status === 'open' && fund.claims.has(data.claimId)),
     );
   }
@@ -176,4 +201,40 @@ export class MdfClaimActionHandler extends MdfHandler implements ICommandHandler
   }
 }
 
-export const MDF_COMMAND_HANDLERS = [AllocateMdfHandler, RequestMdfHandler, MdfRequestActionHandler, SubmitMdfClaimHandler, MdfClaimActionHandler];
+/**
+ * A release run fans out over every fund that has an approval (found in the log's type index, not a lagging read
+ * model); each fund decides its own releases against its stream. Retried with its Idempotency-Key, the earlier run
+ * is answered.
+ */
+@CommandHandler(ReleaseMdfCommand)
+export class ReleaseMdfHandler implements ICommandHandler<ReleaseMdfCommand, CommandOutcome> {
+  constructor(
+    @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  async execute({ ctx, asOf }: ReleaseMdfCommand): Promise<CommandOutcome> {
+    const earlier = await this.pipeline.earlierRun(ctx);
+    if (earlier) return earlier;
+    const head = await this.store.headPosition();
+    const funds = new Set<string>();
+    for await (const e of this.store.readAll({ toPosition: head, filter: { eventTypes: ['MdfApproved'] } })) funds.add(e.streamId);
+    const events: RecordedEvent[] = [];
+    for (const fundId of [...funds].sort()) {
+      const outcome = await this.pipeline.handle(ctx, fundId, fundDecider, { type: 'ReleaseApprovals', data: { asOf } });
+      events.push(...outcome.events);
+    }
+    return { position: events.reduce((p, e) => (e.position > p ? e.position : p), head), events, replayed: false };
+  }
+}
+
+@CommandHandler(SetMdfBudgetCommand)
+export class SetMdfBudgetHandler implements ICommandHandler<SetMdfBudgetCommand, CommandOutcome> {
+  constructor(@Inject(CommandPipeline) private readonly pipeline: CommandPipeline) {}
+
+  execute({ ctx, data }: SetMdfBudgetCommand): Promise<CommandOutcome> {
+    return this.pipeline.handle(ctx, mdfBudgetStreamId(data.period), mdfBudgetDecider, { type: 'SetBudget', data });
+  }
+}
+
+export const MDF_COMMAND_HANDLERS = [AllocateMdfHandler, RequestMdfHandler, MdfRequestActionHandler, SubmitMdfClaimHandler, MdfClaimActionHandler, ReleaseMdfHandler, SetMdfBudgetHandler];

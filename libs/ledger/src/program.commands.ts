@@ -4,7 +4,9 @@ import { PROGRAM_STREAM_ID } from '#events/program.js';
 import { programDecider, type DefineProgram } from '#libs/program/program-decider.js';
 import type { TierProgram } from '#libs/program/program.js';
 import type { CommandContext, CommandOutcome } from './context.js';
+import type { EventStore } from '#libs/event-store/port.js';
 import { CommandPipeline } from './pipeline.js';
+import { EVENT_STORE } from './tokens.js';
 
 export class DefineProgramCommand {
   constructor(readonly ctx: CommandContext, readonly program: DefineProgram) {}
@@ -12,10 +14,16 @@ export class DefineProgramCommand {
 
 @CommandHandler(DefineProgramCommand)
 export class DefineProgramHandler implements ICommandHandler<DefineProgramCommand, CommandOutcome> {
-  constructor(@Inject(CommandPipeline) private readonly pipeline: CommandPipeline) {}
+  constructor(
+    @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
 
-  execute({ ctx, program }: DefineProgramCommand): Promise<CommandOutcome> {
-    return this.pipeline.handle(ctx, PROGRAM_STREAM_ID, programDecider, program);
+  async execute({ ctx, program }: DefineProgramCommand): Promise<CommandOutcome> {
+    // Once revenue is attributed the reporting currency is fixed (v2 money): one look-up in the type index.
+    let revenueAttributed = false;
+    for await (const _e of this.store.readAll({ filter: { eventTypes: ['RevenueAttributed'] }, limit: 1 })) revenueAttributed = true;
+    return this.pipeline.handle(ctx, PROGRAM_STREAM_ID, programDecider, { ...program, facts: { revenueAttributed } });
   }
 }
 

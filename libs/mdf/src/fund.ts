@@ -1,5 +1,6 @@
 import { invalidField, requireInstant, requireText } from '#libs/kernel/input.js';
 import type {
+  MdfApprovalReleased,
   MdfApproved,
   MdfClaimApproved,
   MdfClaimPaid,
@@ -11,17 +12,21 @@ import type {
   MdfRequestRejected,
 } from '#events/mdf.js';
 import { assertNever, ID_PATTERN, type Decider } from '#libs/kernel/decider.js';
-import { AlreadyExists, NotFound, RuleViolation } from '#libs/kernel/errors.js';
+import { AlreadyExists, NamedRuleViolation, NotFound, RuleViolation } from '#libs/kernel/errors.js';
 import { moneyProblem, subMinor, type Money } from '#libs/money/money.js';
 
 /**
  * One market development fund is one consistency boundary: `mdf-<partnerId>.<period>`. Every decision is
  * taken against the fund stream's revision and appended at it, so the invariants below hold at every
  * position of the log whatever the concurrency (DOMAIN.md, "Market development funds"):
- *   0 ≤ approved ≤ allocated;  claimed ≤ approved per request;  paid ≤ claim approved ≤ claimed per claim;
- *   available = allocated − approved.
- * "Claimed" counts the claims that were not rejected: a rejected claim gives its amount back to the request.
+ *   0 ≤ approved − released ≤ allocated;  per request claim approved + pending claims ≤ approved − released;
+ *   paid ≤ claim approved ≤ claimed per claim;  available = allocated − approved + released.
+ * "Claimed" counts what claims hold of a request: a pending claim its amount, an approved one its approved amount
+ * (approving less frees the difference), a rejected one nothing. v2 (docs/money.md): claim deadlines, release runs.
  */
+export const DAY_MS = 86_400_000;
+/** The claim window of approvals recorded before v2 (the DOMAIN.md default). */
+export const LEGACY_CLAIM_DAYS = 90;
 export const PERIOD_PATTERN = /^(\d{4})-Q([1-4])$/;
 
 export const fundStreamId = (partnerId: string, period: string): string => `mdf-${partnerId}.${period}`;
@@ -55,14 +60,31 @@ export type AllocateFunds = {
 };
 export type RequestFunds = {
   readonly type: 'RequestFunds';
-  readonly data: { readonly requestId: string; readonly partnerId: string; readonly period: string; readonly activity: string; readonly amount: Money };
+  readonly data: {
+    readonly requestId: string;
+    readonly partnerId: string;
+    readonly period: string;
+    readonly activity: string;
+    readonly amount: Money;
+    /** Canonical UTC instant. */
+    readonly activityEndsAt?: string;
+  };
   readonly facts: { readonly partnerStatus: string };
 };
-export type ApproveRequest = { readonly type: 'ApproveRequest'; readonly data: { readonly requestId: string; readonly amount?: Money } };
+export type ApproveRequest = {
+  readonly type: 'ApproveRequest';
+  readonly data: { readonly requestId: string; readonly amount?: Money };
+  /** The program in force (absent: the default 90 days). */
+  readonly facts?: { readonly mdfClaimDays: number };
+};
+/** A release run over one fund: every approval past its claim deadline at `asOf` gives back what no claim holds. */
+export type ReleaseApprovals = { readonly type: 'ReleaseApprovals'; readonly data: { readonly asOf: string } };
 export type RejectRequest = { readonly type: 'RejectRequest'; readonly data: { readonly requestId: string; readonly reason: string } };
 export type SubmitClaim = {
   readonly type: 'SubmitClaim';
   readonly data: { readonly requestId: string; readonly claimId: string; readonly amount: Money; readonly proofOfPerformance: readonly string[] };
+  /** The partner's status, read just before deciding (absent: not checked). */
+  readonly facts?: { readonly partnerStatus: string };
 };
 export type ApproveClaim = { readonly type: 'ApproveClaim'; readonly data: { readonly claimId: string; readonly amount?: Money } };
 export type RejectClaim = { readonly type: 'RejectClaim'; readonly data: { readonly claimId: string; readonly reason: string } };
@@ -71,7 +93,7 @@ export type PayClaim = {
   readonly data: { readonly claimId: string; readonly paidAt: string; readonly reference: string };
 };
 
-export type MdfCommand = AllocateFunds | RequestFunds | ApproveRequest | RejectRequest | SubmitClaim | ApproveClaim | RejectClaim | PayClaim;
+export type MdfCommand = AllocateFunds | RequestFunds | ApproveRequest | RejectRequest | SubmitClaim | ApproveClaim | RejectClaim | PayClaim | ReleaseApprovals;
 
 export interface MdfRequestState {
   readonly requestId: string;
@@ -79,9 +101,15 @@ export interface MdfRequestState {
   readonly status: 'requested' | 'approved' | 'rejected';
   readonly requestedMinor: number;
   readonly approvedMinor: number;
-  /** Sum of this request's claims that were not rejected. */
+  /** What this request's claims hold: pending claims their amount, approved ones their approved amount. */
   readonly claimedMinor: number;
   readonly claimIds: readonly string[];
+  // v2
+  readonly activityEndsAt?: string;
+  readonly claimDeadline?: string;
+  readonly releasedMinor: number;
+  readonly claimApprovedMinor: number;
+  readonly paidMinor: number;
 }
 
 export interface MdfClaimState {
@@ -106,6 +134,8 @@ export type FundState =
       readonly approvedMinor: number;
       readonly claimedMinor: number;
       readonly paidMinor: number;
+      /** v2: approvals given back by release runs. */
+      readonly releasedMinor: number;
       readonly requests: ReadonlyMap<string, MdfRequestState>;
       readonly claims: ReadonlyMap<string, MdfClaimState>;
     };
@@ -115,7 +145,28 @@ export type OpenFund = Extract<FundState, { status: 'open' }>;
 export const initialFundState = (): FundState => ({ status: 'none' });
 
 export function availableMinor(fund: FundState): number {
-  return fund.status === 'none' ? 0 : fund.allocatedMinor - fund.approvedMinor;
+  return fund.status === 'none' ? 0 : fund.allocatedMinor - fund.approvedMinor + fund.releasedMinor;
+}
+
+/** What a request may still be claimed for: its approval, less what was released and what claims hold. */
+export function claimableMinor(r: MdfRequestState): number {
+  return r.approvedMinor - r.releasedMinor - r.claimedMinor;
+}
+
+/** The ledger invariants of DOMAIN.md for one fund, as a list of what is broken (empty when they hold). */
+export function fundInvariantViolations(fund: FundState): string[] {
+  if (fund.status === 'none') return [];
+  const broken: string[] = [];
+  const net = fund.approvedMinor - fund.releasedMinor;
+  if (net < 0 || net > fund.allocatedMinor) broken.push(`fund ${fund.partnerId} ${fund.period}: approved − released ${net} outside [0, ${fund.allocatedMinor}]`);
+  for (const r of fund.requests.values()) {
+    const claims = r.claimIds.map((id) => fund.claims.get(id)!);
+    const approved = claims.filter((c) => c.status === 'approved' || c.status === 'paid').reduce((n, c) => n + c.approvedMinor, 0);
+    const pending = claims.filter((c) => c.status === 'submitted').reduce((n, c) => n + c.claimedMinor, 0);
+    if (approved + pending > r.approvedMinor - r.releasedMinor) broken.push(`request ${r.requestId}: claims ${approved} approved + ${pending} pending > ${r.approvedMinor} − ${r.releasedMinor}`);
+    for (const c of claims) if (c.paidMinor > c.approvedMinor) broken.push(`claim ${c.claimId}: paid ${c.paidMinor} > approved ${c.approvedMinor}`);
+  }
+  return broken;
 }
 
 const withRequest = (fund: OpenFund, r: MdfRequestState): ReadonlyMap<string, MdfRequestState> => new Map(fund.requests).set(r.requestId, r);
@@ -135,6 +186,7 @@ export function evolveFund(state: FundState, event: MdfEvent): FundState {
         approvedMinor: 0,
         claimedMinor: 0,
         paidMinor: 0,
+        releasedMinor: 0,
         requests: new Map(),
         claims: new Map(),
       };
@@ -154,6 +206,10 @@ export function evolveFund(state: FundState, event: MdfEvent): FundState {
         approvedMinor: 0,
         claimedMinor: 0,
         claimIds: [],
+        ...(d.activityEndsAt !== undefined ? { activityEndsAt: d.activityEndsAt } : {}),
+        releasedMinor: 0,
+        claimApprovedMinor: 0,
+        paidMinor: 0,
       };
       return { ...state, requests: withRequest(state, r) };
     }
@@ -161,11 +217,18 @@ export function evolveFund(state: FundState, event: MdfEvent): FundState {
       const r = state.requests.get(event.data.requestId);
       if (r === undefined) return state;
       const approved = event.data.amount.amountMinor;
+      const claimDeadline = event.data.claimDeadline ?? new Date(Date.parse(event.data.approvedAt) + LEGACY_CLAIM_DAYS * DAY_MS).toISOString();
       return {
         ...state,
         approvedMinor: state.approvedMinor + approved,
-        requests: withRequest(state, { ...r, status: 'approved', approvedMinor: r.approvedMinor + approved }),
+        requests: withRequest(state, { ...r, status: 'approved', approvedMinor: r.approvedMinor + approved, claimDeadline }),
       };
+    }
+    case 'MdfApprovalReleased': {
+      const r = state.requests.get(event.data.requestId);
+      if (r === undefined) return state;
+      const released = event.data.amount.amountMinor;
+      return { ...state, releasedMinor: state.releasedMinor + released, requests: withRequest(state, { ...r, releasedMinor: r.releasedMinor + released }) };
     }
     case 'MdfRequestRejected': {
       const r = state.requests.get(event.data.requestId);
@@ -195,8 +258,17 @@ export function evolveFund(state: FundState, event: MdfEvent): FundState {
     }
     case 'MdfClaimApproved': {
       const c = state.claims.get(event.data.claimId);
-      if (c === undefined) return state;
-      return { ...state, claims: withClaim(state, { ...c, status: 'approved', approvedMinor: event.data.amount.amountMinor }) };
+      const r = c === undefined ? undefined : state.requests.get(c.requestId);
+      if (c === undefined || r === undefined) return state;
+      const approved = event.data.amount.amountMinor;
+      // Approving less than claimed frees the difference for later claims on the request.
+      const freed = c.claimedMinor - approved;
+      return {
+        ...state,
+        claimedMinor: state.claimedMinor - freed,
+        requests: withRequest(state, { ...r, claimedMinor: r.claimedMinor - freed, claimApprovedMinor: r.claimApprovedMinor + approved }),
+        claims: withClaim(state, { ...c, status: 'approved', approvedMinor: approved }),
+      };
     }
     case 'MdfClaimRejected': {
       const c = state.claims.get(event.data.claimId);
@@ -213,7 +285,13 @@ export function evolveFund(state: FundState, event: MdfEvent): FundState {
       const c = state.claims.get(event.data.claimId);
       if (c === undefined) return state;
       const paid = event.data.amount.amountMinor;
-      return { ...state, paidMinor: state.paidMinor + paid, claims: withClaim(state, { ...c, status: 'paid', paidMinor: c.paidMinor + paid }) };
+      const r = state.requests.get(c.requestId);
+      return {
+        ...state,
+        paidMinor: state.paidMinor + paid,
+        ...(r !== undefined ? { requests: withRequest(state, { ...r, paidMinor: r.paidMinor + paid }) } : {}),
+        claims: withClaim(state, { ...c, status: 'paid', paidMinor: c.paidMinor + paid }),
+      };
     }
     default: {
       const _exhaustive: never = event;
@@ -259,6 +337,8 @@ export function decideFund(command: MdfCommand, state: FundState, now: Date): re
     }
     case 'PayClaim':
       return [pay(command, state)];
+    case 'ReleaseApprovals':
+      return release(command, state, at);
     default:
       return assertNever(command);
   }
@@ -303,6 +383,7 @@ function request(command: RequestFunds, state: FundState, at: string): MdfReques
   requirePeriod(d.period);
   const activity = requireText(d.activity, 'activity');
   const amount = requireAmount(d.amount, 'amount');
+  const activityEndsAt = d.activityEndsAt === undefined ? undefined : requireInstant(d.activityEndsAt, 'activityEndsAt');
   if (command.facts.partnerStatus === 'none') throw partnerUnknown(d.partnerId);
   if (command.facts.partnerStatus !== 'active') {
     throw new RuleViolation(`partner ${d.partnerId} is ${command.facts.partnerStatus}: only an active partner may request MDF`, { partnerStatus: command.facts.partnerStatus });
@@ -317,7 +398,7 @@ function request(command: RequestFunds, state: FundState, at: string): MdfReques
   requireAvailable(state, amount.amountMinor);
   return {
     type: 'MdfRequested',
-    data: { partnerId: state.partnerId, period: state.period, requestId: d.requestId, activity, amount, requestedAt: at },
+    data: { partnerId: state.partnerId, period: state.period, requestId: d.requestId, activity, amount, requestedAt: at, ...(activityEndsAt !== undefined ? { activityEndsAt } : {}) },
   };
 }
 
@@ -332,9 +413,11 @@ function approve(command: ApproveRequest, state: FundState, at: string): MdfAppr
     ]);
   }
   requireAvailable(fund, amount.amountMinor);
+  const mdfClaimDays = command.facts?.mdfClaimDays ?? LEGACY_CLAIM_DAYS;
+  const claimDeadline = new Date(Date.parse(r.activityEndsAt ?? at) + mdfClaimDays * DAY_MS).toISOString();
   return {
     type: 'MdfApproved',
-    data: { partnerId: fund.partnerId, period: fund.period, requestId: r.requestId, amount, approvedAt: at },
+    data: { partnerId: fund.partnerId, period: fund.period, requestId: r.requestId, amount, approvedAt: at, claimDeadline, mdfClaimDays },
   };
 }
 
@@ -346,12 +429,19 @@ function submitClaim(command: SubmitClaim, state: FundState, at: string): MdfCla
   const { fund, request: r } = requestOf(state, d.requestId);
   if (fund.claims.has(d.claimId)) throw new AlreadyExists(`MDF claim ${d.claimId} already exists`, { claimId: d.claimId });
   if (r.status !== 'approved') throw new RuleViolation(`request ${r.requestId} is ${r.status}: claims need an approved request`, { requestStatus: r.status });
+  const partnerStatus = command.facts?.partnerStatus;
+  if (partnerStatus !== undefined && partnerStatus !== 'active') {
+    throw new RuleViolation(`partner ${fund.partnerId} is ${partnerStatus}: only an active partner may claim MDF`, { partnerStatus });
+  }
+  if (r.claimDeadline !== undefined && at > r.claimDeadline) {
+    throw new NamedRuleViolation('claim-deadline-passed', `claims on request ${r.requestId} were due by ${r.claimDeadline}`, { claimDeadline: r.claimDeadline });
+  }
   requireFundCurrency(fund, amount, 'amount');
-  const claimable = r.approvedMinor - r.claimedMinor;
+  const claimable = claimableMinor(r);
   if (amount.amountMinor > claimable) {
     throw new RuleViolation(
-      `cannot claim ${amount.amountMinor}: request ${r.requestId} has ${r.approvedMinor} approved, ${r.claimedMinor} already claimed`,
-      { approvedMinor: r.approvedMinor, claimedMinor: r.claimedMinor, claimableMinor: claimable },
+      `cannot claim ${amount.amountMinor}: request ${r.requestId} has ${r.approvedMinor} approved, ${r.releasedMinor} released, ${r.claimedMinor} held by claims`,
+      { approvedMinor: r.approvedMinor, releasedMinor: r.releasedMinor, claimedMinor: r.claimedMinor, claimableMinor: claimable },
       [{ path: 'amount.amountMinor', message: `must not exceed the ${claimable} still claimable` }],
     );
   }
@@ -394,6 +484,22 @@ function pay(command: PayClaim, state: FundState): MdfClaimPaid {
       reference,
     },
   };
+}
+
+function release(command: ReleaseApprovals, state: FundState, at: string): MdfApprovalReleased[] {
+  const asOf = requireInstant(command.data.asOf, 'asOf');
+  if (state.status !== 'open') return [];
+  const released: MdfApprovalReleased[] = [];
+  for (const r of state.requests.values()) {
+    if (r.status !== 'approved' || r.claimDeadline === undefined || r.claimDeadline >= asOf) continue;
+    const free = claimableMinor(r);
+    if (free <= 0) continue;
+    released.push({
+      type: 'MdfApprovalReleased',
+      data: { partnerId: state.partnerId, period: state.period, requestId: r.requestId, amount: { amountMinor: free, currency: state.currency }, claimDeadline: r.claimDeadline, asOf, releasedAt: at },
+    });
+  }
+  return released;
 }
 
 function requestOf(state: FundState, requestId: string): { fund: OpenFund; request: MdfRequestState } {

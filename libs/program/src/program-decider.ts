@@ -2,11 +2,14 @@ import type { ProgramEvent, TierProgramDefined } from '#events/program.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { canonicalEqual } from '#libs/kernel/equality.js';
-import { InvalidInput, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
+import { InvalidInput, NamedRuleViolation, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
 import { isCurrency } from '#libs/money/currency.js';
 import { DEFAULT_PROGRAM, type TierProgram } from './program.js';
 
-export type DefineProgram = Omit<TierProgram, 'version'>;
+export type DefineProgram = Omit<TierProgram, 'version'> & {
+  /** v2 money: facts of other streams, read by the handler (never recorded in the program). */
+  readonly facts?: { readonly revenueAttributed: boolean };
+};
 
 /** The program in force after these events: the last one defined, or the default (version 0). */
 export function evolveProgram(_state: TierProgram, event: ProgramEvent): TierProgram {
@@ -63,7 +66,23 @@ export function decideProgram(command: DefineProgram, current: TierProgram, now:
     }
   }
   // --- end of deal registration policy ---
+  // --- v2 money policy (docs/money.md)
+  if (command.mdfClaimDays !== undefined) intIn('mdfClaimDays', command.mdfClaimDays, 1, DAY_LIMIT);
+  if (command.countUnregisteredRevenue !== undefined && typeof command.countUnregisteredRevenue !== 'boolean') {
+    errors.push({ path: 'countUnregisteredRevenue', message: 'must be a boolean' });
+  }
+  // --- end v2 money policy
   if (errors.length) throw new InvalidInput('the tier program is not valid', {}, errors);
+  // --- v2 money: amounts in two currencies are never summed as one
+  if (command.facts?.revenueAttributed === true && command.reportingCurrency !== current.reportingCurrency) {
+    throw new NamedRuleViolation(
+      'reporting-currency-fixed',
+      `revenue is attributed in ${current.reportingCurrency} already: the reporting currency can no longer change`,
+      { reportingCurrency: current.reportingCurrency },
+      [{ path: 'reportingCurrency', message: `must stay ${current.reportingCurrency}` }],
+    );
+  }
+  // --- end v2 money
 
   const sorted = [...command.tiers].sort((a, b) => a.rank - b.rank);
   const names = new Set(sorted.map((t) => t.name));
@@ -76,7 +95,14 @@ export function decideProgram(command: DefineProgram, current: TierProgram, now:
       throw new RuleViolation(`tier ${hi.name} (rank ${hi.rank}) asks for less than tier ${lo.name} (rank ${lo.rank}): requirements must not decrease with rank`);
     }
   }
-  const next: DefineProgram = { ...command, tiers: sorted.map((t) => ({ ...t })) };
+  // v2 money: the facts are not policy, and an optional policy field left out is not recorded as undefined.
+  const { facts: _facts, mdfClaimDays, countUnregisteredRevenue, ...program } = command;
+  const next: Omit<TierProgram, 'version'> = {
+    ...program,
+    tiers: sorted.map((t) => ({ ...t })),
+    ...(mdfClaimDays !== undefined ? { mdfClaimDays } : {}),
+    ...(countUnregisteredRevenue !== undefined ? { countUnregisteredRevenue } : {}),
+  };
   const { version: _v, ...inForce } = current;
   if (current.version > 0 && canonicalEqual(inForce, next)) return [];
   return [{ type: 'TierProgramDefined', data: { version: current.version + 1, ...next, definedAt: now.toISOString() } }];

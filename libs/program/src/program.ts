@@ -18,6 +18,12 @@ export interface TierProgram {
   readonly maxExtensionDays: number;
   readonly dealRegistrationDiscountBps: number;
   readonly tiers: readonly TierDefinition[];
+  // --- v2 money policy (docs/money.md). Optional: versions defined before v2 carry neither; read them through
+  // the helpers below, which supply the DOMAIN.md defaults.
+  /** Days after `activityEndsAt` (or the approval) within which an MDF request may be claimed (default 90). */
+  readonly mdfClaimDays?: number;
+  /** Whether attributions without a deal count toward tier revenue (default true). */
+  readonly countUnregisteredRevenue?: boolean;
 
   // --- deal registration policy (v2, DOMAIN.md "Rules of engagement"): optional, so that programs defined
   // before it keep their meaning; `dealRegistrationPolicy` gives the defaults. ---
@@ -80,3 +86,10 @@ export function lowestTier(program: TierProgram): TierDefinition {
   if (lowest === undefined) throw new InvalidInput(`tier program version ${program.version} has no tiers`);
   return lowest;
 }
+
+// --- v2 money policy defaults (DOMAIN.md, "MDF as a fund ledger (v2)", "Attribution integrity (v2)").
+export const DEFAULT_MDF_CLAIM_DAYS = 90;
+
+export const mdfClaimDaysOf = (program: Pick<TierProgram, 'mdfClaimDays'>): number => program.mdfClaimDays ?? DEFAULT_MDF_CLAIM_DAYS;
+
+export const countsUnregisteredRevenue = (program: Pick<TierProgram, 'countUnregisteredRevenue'>): boolean => program.countUnregisteredRevenue ?? true;

@@ -33,7 +33,10 @@ export class RevenueAttributionsController {
     summary: 'Attribute recognized revenue to partners (RevenueAttributed)',
     description:
       'Each credit type present (sourced, influenced) is credited the whole amount, split among its partners by largest remainder (ties to the smaller partnerId). ' +
-      'Answers the allocations; `reportingAmountMinor` appears on them when the currency is not the reporting currency.',
+      'Answers the allocations; `reportingAmountMinor` appears on them when the currency is not the reporting currency, with the `conversion` behind it ' +
+      '(the published rate in force at `recognizedAt`, or `source: "caller"` for a given `reportingAmountMinor`). ' +
+      'A deal must be won, in its currency, and its attributions net of reversals never exceed the won amount. ' +
+      'Refusals (422): `deal-not-won`, `exceeds-won-amount`, `no-exchange-rate`, `amount-out-of-range`.',
   })
   async attribute(@Body() body: AttributeRevenueDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const data = {
@@ -48,7 +51,14 @@ export class RevenueAttributionsController {
     const e = outcome.events.find((x) => x.type === 'RevenueAttributed')?.data as RevenueAttributed['data'] | undefined;
     return commandResponse(outcome, {
       attributionId: body.attributionId,
-      ...(e ? { allocations: e.allocations, ...(e.reportingAmountMinor !== undefined ? { reportingCurrency: e.reportingCurrency, reportingAmountMinor: e.reportingAmountMinor } : {}) } : {}),
+      ...(e
+        ? {
+            allocations: e.allocations,
+            unregistered: e.unregistered ?? e.dealId === undefined,
+            ...(e.reportingAmountMinor !== undefined ? { reportingCurrency: e.reportingCurrency, reportingAmountMinor: e.reportingAmountMinor } : {}),
+            ...(e.conversion !== undefined ? { conversion: e.conversion } : {}),
+          }
+        : {}),
     });
   }
 

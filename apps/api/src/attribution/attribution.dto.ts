@@ -60,7 +60,10 @@ export class AttributeRevenueDto {
   @IsLedgerId()
   attributionId!: string;
 
-  @ApiPropertyOptional({ example: 'D-2026-0042', pattern: ID_PATTERN.source, description: 'A sourced credit naming a deal must go to the partner that registered it, approved or won.' })
+  @ApiPropertyOptional({ example: 'D-2026-0042', pattern: ID_PATTERN.source, description:
+      'The deal must be won (422 `deal-not-won`), the amount in its won currency, and the deal\'s attributions net of reversals never above its won amount (422 `exceeds-won-amount`). ' +
+      'The registering partner must be among the sourced credits; other active partners may share them (co-sell). Without a deal the attribution is `unregistered`.',
+  })
   @OptionalMember()
   @IsLedgerId()
   dealId?: string;
@@ -72,7 +75,9 @@ export class AttributeRevenueDto {
   @ApiPropertyOptional({
     example: 1087000,
     minimum: 0,
-    description: "The amount in the program's reporting currency (its conversion at close): required when `amount.currency` is another currency.",
+    description:
+      "The amount in the program's reporting currency, when the caller converts it itself (recorded as `conversion.source: \"caller\"`). " +
+      'Left out, a foreign amount is converted exactly at the published rate in force at `recognizedAt` (422 `no-exchange-rate` when there is none).',
   })
   @OptionalMember()
   @IsMinorUnits()

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { AttributionAllocation, AttributionCredit, AttributionEvent, RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
+import type { AttributionAllocation, AttributionConversion, AttributionCredit, AttributionEvent, RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
 import type { Actor, RecordedEvent } from '#events/envelope.js';
 import { attributionStreamId, evolveAttribution, initialAttributionState, type AttributionState } from '#libs/attribution/attribution.js';
 import type { EventStore } from '#libs/event-store/port.js';
@@ -43,6 +43,10 @@ export interface AttributionView {
   readonly amount: { readonly amountMinor: number; readonly currency: string };
   readonly reportingCurrency: string;
   readonly reportingAmountMinor?: number;
+  /** How the reporting amount was obtained (present with it). */
+  readonly conversion?: AttributionConversion;
+  /** True when no deal is named. */
+  readonly unregistered: boolean;
   readonly recognizedAt: string;
   readonly credits: readonly AttributionCredit[];
   readonly allocations: readonly AttributionAllocation[];
@@ -91,6 +95,8 @@ export function attributionView(events: readonly RecordedEvent[], actor: Actor |
     amount: d.amount,
     reportingCurrency: d.reportingCurrency,
     ...(d.reportingAmountMinor !== undefined ? { reportingAmountMinor: d.reportingAmountMinor } : {}),
+    ...(state.conversion !== undefined ? { conversion: state.conversion } : {}),
+    unregistered: state.unregistered,
     recognizedAt: d.recognizedAt,
     credits: mine(d.credits),
     allocations: mine(d.allocations),

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, RecordedEvent } from '#events/envelope.js';
 import type { MdfEvent } from '#events/mdf.js';
@@ -13,9 +14,34 @@ import { commandResponse } from '../http/responses.js';
 import { parseLedgerTime } from '../http/validation.js';
 import { ReasonDto } from '../partners/partners.dto.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
-import { AllocateMdfDto, ListFundsQueryDto, OptionalAmountDto, PayClaimDto, RequestMdfDto, SubmitClaimDto } from './mdf.dto.js';
-import { AllocateMdfCommand, MdfClaimActionCommand, MdfRequestActionCommand, RequestMdfCommand, SubmitMdfClaimCommand } from '#libs/ledger/mdf.commands.js';
-import { ListFundsQuery } from './mdf.handlers.js';
+import { wantsCsv } from '../attribution/attribution.controller.js';
+import {
+  AllocateMdfDto,
+  BudgetListDto,
+  ListBudgetsQueryDto,
+  ListFundsQueryDto,
+  MdfRequestViewDto,
+  OptionalAmountDto,
+  PayClaimDto,
+  ReleaseMdfDto,
+  RequestMdfDto,
+  SetBudgetDto,
+  SubmitClaimDto,
+} from './mdf.dto.js';
+import {
+  AllocateMdfCommand,
+  MdfClaimActionCommand,
+  MdfRequestActionCommand,
+  ReleaseMdfCommand,
+  RequestMdfCommand,
+  SetMdfBudgetCommand,
+  SubmitMdfClaimCommand,
+} from '#libs/ledger/mdf.commands.js';
+import type { MdfApprovalReleased } from '#events/mdf.js';
+import { PERIOD_PATTERN } from '#libs/mdf/fund.js';
+import { invalidField } from '#libs/kernel/input.js';
+import { PositionQueryDto } from '../http/query.dto.js';
+import { GetMdfRequestQuery, ListBudgetsQuery, ListFundsQuery, type MdfRequestView } from './mdf.handlers.js';
 
 const STATUS_AFTER: Readonly<Record<string, string>> = {
   MdfRequested: 'requested',
@@ -26,6 +52,7 @@ const STATUS_AFTER: Readonly<Record<string, string>> = {
   MdfClaimRejected: 'rejected',
   MdfClaimPaid: 'paid',
 };
+
 
 /** The fund event a command appended (reservations are bookkeeping), for the answer's own fields. */
 function fundEvent(outcome: CommandOutcome): MdfEvent | undefined {
@@ -46,6 +73,16 @@ function answer(outcome: CommandOutcome, ids: Record<string, string>) {
     ...(STATUS_AFTER[e.type] !== undefined ? { status: STATUS_AFTER[e.type] } : {}),
     ...(d.amount !== undefined ? { amount: d.amount } : {}),
   });
+}
+
+const FUND_COLUMNS = ['partnerId', 'period', 'currency', 'allocatedMinor', 'approvedMinor', 'releasedMinor', 'claimedMinor', 'paidMinor', 'availableMinor'];
+const BUDGET_COLUMNS = ['period', 'currency', 'budgetMinor', 'allocatedMinor', 'remainingMinor'];
+
+/** Finance's exports: a header row with the JSON field names, one row per item, RFC 4180 quoting (csv-stringify). */
+function csv(reply: FastifyReply, items: readonly object[], columns: string[]): string {
+  void reply.header('Vary', 'Accept');
+  void reply.type('text/csv; charset=utf-8');
+  return stringify(items as Record<string, unknown>[], { header: true, columns, record_delimiter: 'windows' });
 }
 
 @ApiTags('mdf')
@@ -80,6 +117,7 @@ export class MdfController {
       period: body.period,
       activity: body.activity,
       amount: { amountMinor: body.amount.amountMinor, currency: body.amount.currency },
+      ...(body.activityEndsAt !== undefined ? { activityEndsAt: parseLedgerTime(body.activityEndsAt)! } : {}),
     };
     const outcome: CommandOutcome = await this.commands.execute(new RequestMdfCommand(contextOf(req, actor), data));
     return answer(outcome, { requestId: body.requestId });
@@ -106,7 +144,10 @@ export class MdfController {
   @HttpCode(201)
   @Allow('channel-ops')
   @PartnerScoped()
-  @ApiOperation({ summary: 'Claim against an approved request with proof of performance (MdfClaimSubmitted). A partner key claims for itself only.' })
+  @ApiOperation({
+    summary: 'Claim against an approved request with proof of performance (MdfClaimSubmitted). A partner key claims for itself only.',
+    description: 'Needs an active partner; after the claim deadline → 422 `claim-deadline-passed`.',
+  })
   async claim(@Param('id', LedgerIdPipe) id: string, @Body() body: SubmitClaimDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const data = { requestId: id, claimId: body.claimId, amount: { amountMinor: body.amount.amountMinor, currency: body.amount.currency }, proofOfPerformance: [...body.proofOfPerformance] };
     const outcome: CommandOutcome = await this.commands.execute(new SubmitMdfClaimCommand(contextOf(req, actor), data));
@@ -116,7 +157,7 @@ export class MdfController {
   @Post('claims/:id/approve')
   @HttpCode(200)
   @Allow('channel-ops')
-  @ApiOperation({ summary: 'Approve all (no amount) or part of a submitted claim (MdfClaimApproved)' })
+  @ApiOperation({ summary: 'Approve all (no amount) or part of a submitted claim (MdfClaimApproved); approving part frees the rest for later claims on the request' })
   approveClaim(@Param('id', LedgerIdPipe) id: string, @Body() body: OptionalAmountDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const command: ApproveClaim = { type: 'ApproveClaim', data: { claimId: id, ...(body.amount !== undefined ? { amount: { ...body.amount } } : {}) } };
     return this.claimAction(req, actor, command);
@@ -141,8 +182,12 @@ export class MdfController {
   @Get('funds')
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
-  @ApiOperation({ summary: 'MDF funds: allocated, approved, claimed (not rejected), paid and available (allocated − approved)' })
-  async funds(@Query() query: ListFundsQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<FundPage> {
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOperation({
+    summary: 'MDF funds: allocated, approved, released, claimed (what claims hold), paid and available (allocated − approved + released)',
+    description: '`Accept: text/csv` answers the page as CSV for finance (a header row, one fund a row with its currency).',
+  })
+  async funds(@Query() query: ListFundsQueryDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<FundPage | string> {
     const partnerId = visiblePartnerFilter(actor, query.partnerId);
     const filter = {
       ...(partnerId !== undefined ? { partnerId } : {}),
@@ -151,6 +196,56 @@ export class MdfController {
       ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
     };
     const r: { position: bigint; value: FundPage } = await this.queries.execute(new ListFundsQuery(filter, minPositionOf(query.minPosition)));
+    void reply.header('Ledger-Position', r.position.toString());
+    if (!wantsCsv(req.headers.accept)) return r.value;
+    if (r.value.nextCursor !== null) void reply.header('Next-Cursor', r.value.nextCursor);
+    return csv(reply, r.value.items, FUND_COLUMNS);
+  }
+
+  @Post('releases')
+  @HttpCode(200)
+  @Allow('channel-ops')
+  @ApiOperation({ summary: 'Release run: every approval past its claim deadline at `asOf` gives back what no claim holds (MdfApprovalReleased)' })
+  async release(@Body() body: ReleaseMdfDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    const outcome: CommandOutcome = await this.commands.execute(new ReleaseMdfCommand(contextOf(req, actor), parseLedgerTime(body.asOf)!));
+    const released = outcome.events
+      .filter((e) => e.type === 'MdfApprovalReleased')
+      .map((e) => {
+        const d = e.data as MdfApprovalReleased['data'];
+        return { requestId: d.requestId, partnerId: d.partnerId, period: d.period, amountMinor: d.amount.amountMinor, currency: d.amount.currency };
+      });
+    return commandResponse(outcome, { released });
+  }
+
+  @Put('budgets/:period')
+  @HttpCode(200)
+  @Allow('finance', 'channel-ops')
+  @ApiOperation({ summary: "Set a period's MDF budget in a currency (MdfBudgetSet); below what is allocated → 422 `budget-below-allocated`" })
+  async setBudget(@Param('period') period: string, @Body() body: SetBudgetDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    if (!PERIOD_PATTERN.test(period)) throw invalidField('period', 'period must be a quarter, YYYY-Qn (e.g. 2026-Q1)');
+    const amount = { amountMinor: body.amount.amountMinor, currency: body.amount.currency };
+    const outcome: CommandOutcome = await this.commands.execute(new SetMdfBudgetCommand(contextOf(req, actor), { period, amount }));
+    return commandResponse(outcome, { period, amount });
+  }
+
+  @Get('budgets')
+  @Allow('channel-ops', 'finance', 'auditor')
+  @ApiOkResponse({ type: BudgetListDto })
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOperation({ summary: 'MDF budgets per period and currency, with what is allocated and what remains (`Accept: text/csv`: the same rows as CSV)' })
+  async budgets(@Query() query: ListBudgetsQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<BudgetListDto | string> {
+    const r: { position: bigint; value: BudgetListDto } = await this.queries.execute(new ListBudgetsQuery(query.period, minPositionOf(query.minPosition)));
+    void reply.header('Ledger-Position', r.position.toString());
+    return wantsCsv(req.headers.accept) ? csv(reply, r.value.items, BUDGET_COLUMNS) : r.value;
+  }
+
+  @Get('requests/:id')
+  @Allow('channel-ops', 'finance', 'auditor')
+  @PartnerScoped()
+  @ApiOkResponse({ type: MdfRequestViewDto })
+  @ApiOperation({ summary: 'An MDF request: requested, approved, released, claimed, claim approved, paid, and its claim deadline (a partner key: its own only)' })
+  async requestView(@Param('id', LedgerIdPipe) id: string, @Query() query: PositionQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<MdfRequestView> {
+    const r: { position: bigint; value: MdfRequestView } = await this.queries.execute(new GetMdfRequestQuery(id, actor, minPositionOf(query.minPosition)));
     void reply.header('Ledger-Position', r.position.toString());
     return r.value;
   }

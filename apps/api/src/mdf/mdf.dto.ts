@@ -4,7 +4,7 @@ import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { MAX_PROOFS, PERIOD_PATTERN } from '#libs/mdf/fund.js';
 import { IsMoney, MoneyDto } from '../http/money.dto.js';
 import { IsLedgerId, IsLedgerTime, OptionalMember, IsNotBlank } from '../http/validation.js';
-import { PagedQueryDto } from '../http/query.dto.js';
+import { PagedQueryDto, PositionQueryDto } from '../http/query.dto.js';
 
 const PERIOD_MESSAGE = 'period must be a quarter, YYYY-Qn (e.g. 2026-Q1)';
 
@@ -43,9 +43,17 @@ export class RequestMdfDto {
   @MaxLength(500)
   activity!: string;
 
-  @ApiProperty({ type: MoneyDto, description: 'At most what is available (allocated − approved).' })
+  @ApiProperty({ type: MoneyDto, description: 'At most what is available (allocated − approved + released).' })
   @IsMoney()
   amount!: MoneyDto;
+
+  @ApiPropertyOptional({
+    example: '2026-05-31',
+    description: 'When the activity ends (business time): claims are due by activityEndsAt + mdfClaimDays (or, without it, approval + mdfClaimDays); later → 422 `claim-deadline-passed`.',
+  })
+  @OptionalMember()
+  @IsLedgerTime()
+  activityEndsAt?: string;
 }
 
 export class OptionalAmountDto {
@@ -99,4 +107,68 @@ export class ListFundsQueryDto extends PagedQueryDto {
   @Matches(PERIOD_PATTERN, { message: PERIOD_MESSAGE })
   period?: string;
 
+}
+
+export class ReleaseMdfDto {
+  @ApiProperty({ example: '2026-09-30', description: 'Every approval whose claim deadline is before this instant gives back what no claim holds (MdfApprovalReleased).' })
+  @IsLedgerTime()
+  asOf!: string;
+}
+
+export class SetBudgetDto {
+  @ApiProperty({
+    type: MoneyDto,
+    description: "The period's MDF budget in this currency (MdfBudgetSet). Allocations of the period never exceed it (422 `budget-exceeded`); below what is allocated → 422 `budget-below-allocated`.",
+  })
+  @IsMoney()
+  amount!: MoneyDto;
+}
+
+export class ListBudgetsQueryDto extends PositionQueryDto {
+  @ApiPropertyOptional({ example: '2026-Q2' })
+  @IsOptional()
+  @IsString()
+  @Matches(PERIOD_PATTERN, { message: PERIOD_MESSAGE })
+  period?: string;
+}
+
+export class ReleasedDto {
+  @ApiProperty({ example: 'MDF-REQ-0001' })
+  requestId!: string;
+  @ApiProperty({ type: 'integer', example: 25000 })
+  amountMinor!: number;
+}
+
+export class BudgetDto {
+  @ApiProperty({ example: '2026-Q2' })
+  period!: string;
+  @ApiProperty({ example: 'USD' })
+  currency!: string;
+  @ApiProperty({ type: 'integer', example: 100000000 })
+  budgetMinor!: number;
+  @ApiProperty({ type: 'integer', example: 25000000, description: "Σ allocated to the period's funds in this currency." })
+  allocatedMinor!: number;
+  @ApiProperty({ type: 'integer', example: 75000000 })
+  remainingMinor!: number;
+}
+
+export class BudgetListDto {
+  @ApiProperty({ type: [BudgetDto] })
+  items!: BudgetDto[];
+}
+
+export class MdfRequestViewDto {
+  @ApiProperty() requestId!: string;
+  @ApiProperty() partnerId!: string;
+  @ApiProperty({ example: '2026-Q2' }) period!: string;
+  @ApiProperty({ enum: ['requested', 'approved', 'rejected'] }) status!: string;
+  @ApiProperty({ example: 'USD' }) currency!: string;
+  @ApiProperty({ type: 'integer' }) requestedMinor!: number;
+  @ApiProperty({ type: 'integer' }) approvedMinor!: number;
+  @ApiProperty({ type: 'integer', description: 'Given back by release runs.' }) releasedMinor!: number;
+  @ApiProperty({ type: 'integer', description: 'What claims hold: pending claims their amount, approved ones their approved amount.' }) claimedMinor!: number;
+  @ApiProperty({ type: 'integer' }) claimApprovedMinor!: number;
+  @ApiProperty({ type: 'integer' }) paidMinor!: number;
+  @ApiPropertyOptional({ description: 'Claims are due by this instant (absent until approved).' }) claimDeadline?: string;
+  @ApiPropertyOptional() activityEndsAt?: string;
 }

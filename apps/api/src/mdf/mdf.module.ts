@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { MdfController } from './mdf.controller.js';
-import { ListFundsHandler } from './mdf.handlers.js';
+import { GetMdfRequestHandler, ListBudgetsHandler, ListFundsHandler } from './mdf.handlers.js';
 
 @Module({
   imports: [CqrsModule],
   controllers: [MdfController],
-  providers: [ListFundsHandler],
+  providers: [ListFundsHandler, ListBudgetsHandler, GetMdfRequestHandler],
 })
 export class MdfModule {}

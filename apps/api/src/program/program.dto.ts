@@ -1,9 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsDefined } from 'class-validator';
-import { IsNotBlank } from '../http/validation.js';
-// Deal registration policy (v2).
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotBlank, OptionalMember } from '../http/validation.js';
 import { IsObject, IsOptional } from 'class-validator';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
 
@@ -119,4 +117,17 @@ export class DefineProgramDto {
   @IsObject()
   productFamilies?: Record<string, string[]>;
   // --- end of deal registration policy ---
+  // --- v2 money policy (docs/money.md)
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 3660, default: 90, description: 'MDF claims are due by (activityEndsAt or approval) + mdfClaimDays.' })
+  @OptionalMember()
+  @IsInt()
+  @Min(1)
+  @Max(3660)
+  mdfClaimDays?: number;
+
+  @ApiPropertyOptional({ default: true, description: 'Whether attributions without a deal (`unregistered`) count toward tier revenue.' })
+  @OptionalMember()
+  @IsBoolean()
+  countUnregisteredRevenue?: boolean;
+  // --- end v2 money policy
 }

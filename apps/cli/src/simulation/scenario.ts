@@ -13,7 +13,8 @@ import { CustomerAccountCommand, DealActionCommand, ExpireDealsCommand, Register
 import type { RejectionReasonCode } from '#events/deals.js';
 import { commandContext, type CommandContext, type CommandOutcome } from '#libs/ledger/context.js';
 import type { Clock } from '#libs/ledger/tokens.js';
-import { AllocateMdfCommand, MdfClaimActionCommand, MdfRequestActionCommand, RequestMdfCommand, SubmitMdfClaimCommand } from '#libs/ledger/mdf.commands.js';
+import { AllocateMdfCommand, MdfClaimActionCommand, MdfRequestActionCommand, ReleaseMdfCommand, RequestMdfCommand, SubmitMdfClaimCommand } from '#libs/ledger/mdf.commands.js';
+import { PublishExchangeRateCommand } from '#libs/ledger/exchange-rates.commands.js';
 import { EnrollPartnerCommand, PartnerCommandMessage } from '#libs/ledger/partners.commands.js';
 import { DefineProgramCommand } from '#libs/ledger/program.commands.js';
 import { EvaluateTiersCommand } from '#libs/ledger/tiers.commands.js';
@@ -354,6 +355,9 @@ export class Simulation {
     for (let m = 0; m < months; m++) {
       const monthStart = Math.max(this.start, startOfMonth(this.start, m));
       const monthEnd = Math.min(this.end, startOfMonth(this.start, m + 1));
+      // Money (v2): finance publishes the month's rates first thing; a release run gives back lapsed MDF approvals.
+      this.at(monthStart, () => this.publishRates(monthStart), { exact: true });
+      this.at(monthEnd - 45 * MINUTE, () => this.releaseRun(), { exact: true });
       this.at(monthStart + 9 * HOUR, () => this.marketplaceRevenue(monthStart, monthEnd), { exact: true });
       const quarterStart = startOfMonth(this.start, m);
       if (new Date(quarterStart).getUTCMonth() % 3 === 0 && quarterStart >= this.start) this.at(quarterStart + 9 * HOUR, () => this.allocateMdf());
@@ -857,8 +861,32 @@ export class Simulation {
 
   // --- revenue --------------------------------------------------------------------------------------
 
+  /**
+   * The caller's reporting amount: none in the reporting currency, none once finance publishes rates (the ledger
+   * converts at the rate in force at recognizedAt and records it); before the first publication, the conversion at
+   * close that finance computed itself (recorded as `source: "caller"`).
+   */
   private reporting(amountMinor: number, currency: string, at: number): number | undefined {
-    return currency === this.program.reportingCurrency ? undefined : this.fx.toUsdMinor(amountMinor, currency, this.monthIndex(at));
+    if (currency === this.program.reportingCurrency) return undefined;
+    if (this.ratesFrom !== undefined && isoDay(at) >= this.ratesFrom) return undefined;
+    return this.fx.toUsdMinor(amountMinor, currency, this.monthIndex(at));
+  }
+
+  /** The earliest `date` of a published rate (a day), once finance has published one. */
+  private ratesFrom: string | undefined;
+
+  private async publishRates(monthStart: number): Promise<void> {
+    const date = isoDay(monthStart);
+    for (const currency of this.fx.currencies()) {
+      if (currency === this.program.reportingCurrency) continue;
+      const data = { currency, date, rate: this.fx.published(currency, this.monthIndex(monthStart)), source: 'Simulated treasury' };
+      if (await this.issue('PublishExchangeRate', FINANCE, 'POST', '/v1/exchange-rates', data, (ctx) => new PublishExchangeRateCommand(ctx, data))) this.ratesFrom ??= date;
+    }
+  }
+
+  private async releaseRun(): Promise<void> {
+    const asOf = iso(this.ports.clock.ms);
+    await this.issue('ReleaseMdf', OPS, 'POST', '/v1/mdf/releases', { asOf }, (ctx) => new ReleaseMdfCommand(ctx, asOf));
   }
 
   /** Finance books a won deal: sourced to its registrant, sometimes with influenced credits for partners who helped. */

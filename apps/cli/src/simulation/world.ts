@@ -199,6 +199,21 @@ export class ExchangeRates {
     return Math.round((amountMinor / 10 ** exponent(currency)) * rate * 100);
   }
 
+  /** The currencies finance publishes rates for (all but the reporting currency, USD). */
+  currencies(): string[] {
+    return Object.keys(USD_PER_UNIT).filter((c) => c !== 'USD');
+  }
+
+  /**
+   * The month's rate as finance publishes it (POST /v1/exchange-rates): a plain decimal string of 8 significant
+   * digits, so the ledger's exact conversion starts from what a treasury table shows.
+   */
+  published(currency: string, month: number): string {
+    const rate = this.months[Math.min(Math.max(0, month), this.months.length - 1)]![currency] ?? 1;
+    const digits = Math.max(0, 7 - Math.floor(Math.log10(rate)));
+    return rate.toFixed(digits).replace(/\.?0+$/, '');
+  }
+
   /** A round price in `currency` minor units for an amount in US dollars (major units). */
   fromUsd(usd: number, currency: string, month: number): number {
     const rate = this.months[Math.min(Math.max(0, month), this.months.length - 1)]![currency] ?? 1;
