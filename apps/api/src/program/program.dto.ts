@@ -40,7 +40,7 @@ export class TierDto {
   @Max(10_000)
   discountBps!: number;
 
-  @ApiProperty()
+  @ApiProperty({ example: true })
   @IsBoolean()
   mdfEligible!: boolean;
 }
