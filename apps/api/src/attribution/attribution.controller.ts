@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
@@ -15,6 +15,7 @@ import { PositionQueryDto } from '../ledger/query.dto.js';
 import { Allow, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { AttributeRevenueDto, AttributionReportQueryDto, ReverseAttributionDto } from './attribution.dto.js';
 import { AttributeRevenueCommand, AttributionReportQuery, GetAttributionQuery, ReverseAttributionCommand, type AttributionView } from './attribution.handlers.js';
+import { AttributionCommandResponse, AttributionReportResponse, AttributionResponse } from './attribution.responses.js';
 
 @ApiTags('revenue attribution')
 @ApiBearerAuth()
@@ -26,6 +27,7 @@ export class RevenueAttributionsController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ type: AttributionCommandResponse })
   @HttpCode(201)
   @Allow('finance', 'channel-ops')
   @ApiOperation({
@@ -52,6 +54,7 @@ export class RevenueAttributionsController {
   }
 
   @Post(':id/reverse')
+  @ApiOkResponse({ type: AttributionCommandResponse })
   @HttpCode(200)
   @Allow('finance', 'channel-ops')
   @ApiOperation({
@@ -81,6 +84,7 @@ export class RevenueAttributionsController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: AttributionResponse })
   @Allow('finance', 'channel-ops', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'An attribution with its allocations and reversals (a partner key: only its own credits, 404 if not credited)' })
@@ -98,6 +102,7 @@ export class AttributionReportController {
   constructor(@Inject(QueryBus) private readonly queries: QueryBus) {}
 
   @Get()
+  @ApiOkResponse({ type: AttributionReportResponse })
   @Allow('finance', 'channel-ops', 'auditor')
   @PartnerScoped()
   @ApiProduces('application/json', 'text/csv')

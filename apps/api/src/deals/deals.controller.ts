@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {
   DealRegistered,
@@ -24,6 +24,7 @@ import { ProblemException } from '../platform/problem.js';
 import { EmptyDto, ReasonDto } from '../partners/partners.dto.js';
 import { PositionQueryDto } from '../ledger/query.dto.js';
 import { DealWonDto, ExpireDealsDto, ExtendDealDto, ListConflictsQueryDto, ListDealsQueryDto, RegisterDealDto } from './deals.dto.js';
+import { DealCommandResponse, DealExpirationsResponse, DealPageResponse, DealResponse, RegistrationConflictPageResponse } from './deals.responses.js';
 import {
   DealActionCommand,
   ExpireDealsCommand,
@@ -79,6 +80,7 @@ export class DealsController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ type: DealCommandResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @PartnerScoped()
@@ -113,6 +115,7 @@ export class DealsController {
   }
 
   @Post(':id/approve')
+  @ApiOkResponse({ type: DealCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Approve a registration: protection until approvedAt + protectionDays; overlapping active registrations are rejected (conflict-lost)' })
@@ -130,6 +133,7 @@ export class DealsController {
   }
 
   @Post(':id/reject')
+  @ApiOkResponse({ type: DealCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Reject a submitted or conflicted registration' })
@@ -140,6 +144,7 @@ export class DealsController {
   }
 
   @Post(':id/extend')
+  @ApiOkResponse({ type: DealCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Extend an approved registration’s protection once, by at most maxExtensionDays' })
@@ -150,6 +155,7 @@ export class DealsController {
   }
 
   @Post(':id/won')
+  @ApiOkResponse({ type: DealCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Record the win of an approved registration that closed while protected' })
@@ -159,6 +165,7 @@ export class DealsController {
   }
 
   @Post(':id/lost')
+  @ApiOkResponse({ type: DealCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Record the loss of an active registration' })
@@ -167,6 +174,7 @@ export class DealsController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: DealResponse })
   @Allow('channel-ops', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'A deal registration as its read model stands (a partner key sees only its own)' })
@@ -179,6 +187,7 @@ export class DealsController {
   }
 
   @Get()
+  @ApiOkResponse({ type: DealPageResponse })
   @Allow('channel-ops', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'Deal registrations, filtered and paged (a partner key lists only its own)' })
@@ -215,6 +224,7 @@ export class DealExpirationsController {
   constructor(@Inject(CommandBus) private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiOkResponse({ type: DealExpirationsResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Expire approved registrations whose protection ended before asOf without a win or loss' })
@@ -234,6 +244,7 @@ export class RegistrationConflictsController {
   constructor(@Inject(QueryBus) private readonly queries: QueryBus) {}
 
   @Get()
+  @ApiOkResponse({ type: RegistrationConflictPageResponse })
   @Allow('channel-ops', 'auditor')
   @ApiOperation({ summary: 'Registration conflicts: open ones await a decision; resolved ones name their winner when one was approved' })
   async list(@Query() query: ListConflictsQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConflictPage> {

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, RecordedEvent } from '#events/envelope.js';
 import type { MdfEvent } from '#events/mdf.js';
@@ -15,6 +15,7 @@ import { ReasonDto } from '../partners/partners.dto.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { AllocateMdfDto, ListFundsQueryDto, OptionalAmountDto, PayClaimDto, RequestMdfDto, SubmitClaimDto } from './mdf.dto.js';
 import { AllocateMdfCommand, ListFundsQuery, MdfClaimActionCommand, MdfRequestActionCommand, RequestMdfCommand, SubmitMdfClaimCommand } from './mdf.handlers.js';
+import { MdfCommandResponse, MdfFundPageResponse } from './mdf.responses.js';
 
 const STATUS_AFTER: Readonly<Record<string, string>> = {
   MdfRequested: 'requested',
@@ -57,6 +58,7 @@ export class MdfController {
   ) {}
 
   @Post('allocations')
+  @ApiCreatedResponse({ type: MdfCommandResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Allocate MDF to an active, MDF-eligible partner for a quarter (MdfFundsAllocated)' })
@@ -67,6 +69,7 @@ export class MdfController {
   }
 
   @Post('requests')
+  @ApiCreatedResponse({ type: MdfCommandResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @PartnerScoped()
@@ -85,6 +88,7 @@ export class MdfController {
   }
 
   @Post('requests/:id/approve')
+  @ApiOkResponse({ type: MdfCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Approve all (no amount) or part of a request (MdfApproved); more than requested or available → 422' })
@@ -94,6 +98,7 @@ export class MdfController {
   }
 
   @Post('requests/:id/reject')
+  @ApiOkResponse({ type: MdfCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Reject a pending request (MdfRequestRejected)' })
@@ -102,6 +107,7 @@ export class MdfController {
   }
 
   @Post('requests/:id/claims')
+  @ApiCreatedResponse({ type: MdfCommandResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @PartnerScoped()
@@ -113,6 +119,7 @@ export class MdfController {
   }
 
   @Post('claims/:id/approve')
+  @ApiOkResponse({ type: MdfCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Approve all (no amount) or part of a submitted claim (MdfClaimApproved)' })
@@ -122,6 +129,7 @@ export class MdfController {
   }
 
   @Post('claims/:id/reject')
+  @ApiOkResponse({ type: MdfCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Reject a submitted claim (MdfClaimRejected); its amount can be claimed again' })
@@ -130,6 +138,7 @@ export class MdfController {
   }
 
   @Post('claims/:id/pay')
+  @ApiOkResponse({ type: MdfCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Pay the approved amount of a claim (MdfClaimPaid)' })
@@ -138,6 +147,7 @@ export class MdfController {
   }
 
   @Get('funds')
+  @ApiOkResponse({ type: MdfFundPageResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'MDF funds: allocated, approved, claimed (not rejected), paid and available (allocated − approved)' })

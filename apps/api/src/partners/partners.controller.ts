@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import type { PartnerCommand } from '#libs/partners/partner.js';
@@ -14,6 +14,7 @@ import { CertifySellerDto, EmptyDto, EnrollPartnerDto, ListPartnersQueryDto, Opt
 import { PositionQueryDto } from '../ledger/query.dto.js';
 import { EnrollPartnerCommand, GetPartnerQuery, ListPartnersQuery, PartnerCommandMessage } from './partners.handlers.js';
 import { parseLedgerTime } from '../ledger/validation.js';
+import { CertificationResponse, PartnerCommandResponse, PartnerPageResponse, PartnerResponse } from './partners.responses.js';
 
 const STATUS_AFTER: Record<string, string> = {
   PartnerActivated: 'active',
@@ -32,6 +33,7 @@ export class PartnersController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ type: PartnerCommandResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Enroll a partner (status pending)' })
@@ -42,6 +44,7 @@ export class PartnersController {
   }
 
   @Post(':id/activate')
+  @ApiOkResponse({ type: PartnerCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Activate a pending partner' })
@@ -50,6 +53,7 @@ export class PartnersController {
   }
 
   @Post(':id/suspend')
+  @ApiOkResponse({ type: PartnerCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Suspend an active partner' })
@@ -58,6 +62,7 @@ export class PartnersController {
   }
 
   @Post(':id/reinstate')
+  @ApiOkResponse({ type: PartnerCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Reinstate a suspended partner' })
@@ -66,6 +71,7 @@ export class PartnersController {
   }
 
   @Post(':id/terminate')
+  @ApiOkResponse({ type: PartnerCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Terminate a partner (final)' })
@@ -74,6 +80,7 @@ export class PartnersController {
   }
 
   @Post(':id/certifications')
+  @ApiCreatedResponse({ type: CertificationResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @ApiOperation({ summary: "Record a seller's certification" })
@@ -89,6 +96,7 @@ export class PartnersController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: PartnerResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'A partner as its read model stands' })
@@ -100,6 +108,7 @@ export class PartnersController {
   }
 
   @Get()
+  @ApiOkResponse({ type: PartnerPageResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'Partners, filtered and paged' })

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Put, Query, Req, Res } from '@nestjs/common';
 import { CommandHandler, CommandBus, type ICommandHandler } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import { PROGRAM_STREAM_ID, type TierProgramDefined } from '#events/program.js';
@@ -16,6 +16,7 @@ import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { PositionQueryDto } from '../ledger/query.dto.js';
 import { DefineProgramDto } from './program.dto.js';
 import { ProgramService } from './program.service.js';
+import { ProgramDefinedResponse, TierProgramResponse } from './program.responses.js';
 
 export class DefineProgramCommand {
   constructor(readonly ctx: CommandContext, readonly program: DefineProgram) {}
@@ -47,6 +48,7 @@ export class ProgramController {
   ) {}
 
   @Put()
+  @ApiOkResponse({ type: ProgramDefinedResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Define the next version of the tier program (a no-op when it equals the one in force)' })
@@ -58,6 +60,7 @@ export class ProgramController {
   }
 
   @Get()
+  @ApiOkResponse({ type: TierProgramResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @ApiOperation({ summary: 'The tier program in force (the default one until a program is defined)' })
   async get(@Query() query: PositionQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<TierProgram & { definedAt?: string }> {

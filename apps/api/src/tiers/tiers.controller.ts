@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import { NotFound } from '#libs/kernel/errors.js';
@@ -20,6 +20,7 @@ import { ProblemException } from '../platform/problem.js';
 import { ProgramService } from '../program/program.service.js';
 import { ListStandingsQueryDto, StandingQueryDto, TierEvaluationDto, WaterfallQueryDto } from './tiers.dto.js';
 import { changesOf, EvaluateTiersCommand, type EvaluationOutcome } from './tiers.handlers.js';
+import { PriceWaterfallResponse, TierEvaluationResponse, TierStandingPageResponse, TierStandingResponse } from './tiers.responses.js';
 
 @ApiTags('tiers')
 @ApiBearerAuth()
@@ -34,6 +35,7 @@ export class TiersController {
   ) {}
 
   @Post('tier-evaluations')
+  @ApiOkResponse({ type: TierEvaluationResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Evaluate every partner as of a business time: promotions, scheduled downgrades, demotions' })
@@ -44,6 +46,7 @@ export class TiersController {
   }
 
   @Get('tier-standings/:partnerId')
+  @ApiOkResponse({ type: TierStandingResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: "A partner's tier standing as of a business time (default now)" })
@@ -57,6 +60,7 @@ export class TiersController {
   }
 
   @Get('tier-standings')
+  @ApiOkResponse({ type: TierStandingPageResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'Tier standings, filtered by current tier, paged' })
@@ -71,6 +75,7 @@ export class TiersController {
   }
 
   @Get('partners/:id/price-waterfall')
+  @ApiOkResponse({ type: PriceWaterfallResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'What the partner pays: list price, tier discount, deal-registration layer, net' })
