@@ -6,9 +6,10 @@
 # docs/operations.md lists every variable; with NODE_ENV=production (the default here) the service refuses to
 # start without configured API keys.
 #
-# Node 20: better-sqlite3 12 is the last line that supports it (13 needs Node 22), and it is what the repository
-# pins in package.json "engines". Pin the base images by digest in a release pipeline.
-ARG NODE_VERSION=20
+# Node 22: package.json "engines" is what the locked dependencies declare (nestjs-pino 5 and the file-type that
+# @nestjs/common 12 pins need Node >= 22.12, @nestjs/cli 12 ^22.22.3; test/engines.spec.ts keeps it true).
+# Pin the base images by digest in a release pipeline.
+ARG NODE_VERSION=22
 
 # ---- build tools: better-sqlite3 compiles from source when no prebuilt binary matches (new Node, new arch) ----
 FROM node:${NODE_VERSION}-bookworm-slim AS toolchain

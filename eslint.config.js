@@ -41,6 +41,8 @@ export default tseslint.config(
   { files: ['projections/**/*.ts'], rules: restrict(...layers.projections) },
   { files: ['apps/api/**/*.ts'], rules: restrict(...layers.api) },
   { files: ['apps/cli/**/*.ts'], rules: restrict(...layers.cli) },
+  // Dredd loads hook files with require(): CommonJS on purpose.
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {
     files: ['libs/*/src/**/*.ts', 'events/**/*.ts'],
     ignores: ['libs/event-store/**', 'libs/ledger/**', '**/*.spec.ts', '**/*.int-spec.ts'],

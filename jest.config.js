@@ -19,6 +19,9 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
+  // The response-validation contract (test/support/contract.ts): fragments cleared, then merged into reports/contract/.
+  globalSetup: '<rootDir>/test/support/contract-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/contract-report.mjs',
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -331,7 +331,12 @@ describe('audit API', () => {
     const served = await t.request('GET', '/docs/events', { key: null });
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(served.text).toBe(readFileSync('events/asyncapi.json', 'utf8'));
+    // The committed document, with its `{host}` variable filled in with where the request reached the service.
+    const committed = JSON.parse(readFileSync('events/asyncapi.json', 'utf8')) as { servers: { ledger: { host: string; variables?: unknown } } };
+    const servedDoc = served.body as typeof committed;
+    expect(committed.servers.ledger.host).toBe('{host}');
+    expect(servedDoc.servers.ledger.host).toBe(new URL(t.url).host);
+    expect({ ...servedDoc, servers: undefined }).toEqual({ ...committed, servers: undefined });
     type AjvClass = typeof AjvModule.default;
     const Ajv = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
     const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;

@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { createApp } from '#api/bootstrap.js';
 import { EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
 import { loadConfig } from '#libs/ledger/config.js';
 import type { EventStore } from '#libs/event-store/port.js';
+import { checkAndReport, CONTRACT_STRICT, recordExchanges, summarize } from './contract.js';
 
 export const KEYS = {
   admin: 'admin-key-0123456789abcdef',
@@ -66,6 +68,8 @@ export async function startApp(options: { dataDir?: string; clock?: Clock; env?:
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
   const config = loadConfig({ LEDGER_DATA_DIR: dataDir, LEDGER_API_KEYS: JSON.stringify(KEY_CONFIG), LOG_LEVEL: 'silent', PORT: '0', ...storeEnv(dataDir), ...options.env });
   const app = await createApp({ config, core: options.clock ? { clock: options.clock } : {} });
+  // Every answer this app sends is checked against its own /docs-json when it closes (test/support/contract.ts).
+  const exchanges = recordExchanges(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const store = app.get<EventStore>(EVENT_STORE);
@@ -94,7 +98,13 @@ export async function startApp(options: { dataDir?: string; clock?: Clock; env?:
       return { status: res.status, body: parsed as T, headers: res.headers, text };
     },
     async close() {
+      const served = await fetch(`${url}/docs-json`).then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined);
       await app.close();
+      if (served === undefined) return;
+      const violations = checkAndReport(served as OpenAPIObject, exchanges, expect.getState().testPath);
+      if (CONTRACT_STRICT && violations.length > 0) {
+        throw new Error(`${violations.length} answers do not match the OpenAPI document (CONTRACT_STRICT=1):\n${summarize(violations)}`);
+      }
     },
   };
 }

@@ -44,6 +44,7 @@ describe('loadConfig', () => {
         LEDGER_RATE_LIMIT: '0',
         LEDGER_RATE_LIMIT_WINDOW_MS: '60000',
         LEDGER_SSE_MAX_PER_KEY: '2',
+        LEDGER_PUBLIC_URL: 'https://ledger.example.com',
       }),
     ).toEqual({
       port: 8080,
@@ -59,7 +60,13 @@ describe('loadConfig', () => {
       rateLimit: 0,
       rateLimitWindowMs: 60000,
       sseMaxPerKey: 2,
+      publicUrl: 'https://ledger.example.com',
     });
+  });
+
+  it('refuses a public URL that is not an http(s) origin', () => {
+    expect(problemsOf({ LEDGER_PUBLIC_URL: 'ledger.example.com' })).toEqual([expect.stringMatching(/LEDGER_PUBLIC_URL/)]);
+    expect(problemsOf({ LEDGER_PUBLIC_URL: 'https://ledger.example.com/api' })).toEqual([expect.stringMatching(/LEDGER_PUBLIC_URL/)]);
   });
 
   it('treats empty variables as unset', () => {

@@ -23,6 +23,8 @@ export interface LedgerConfig {
   readonly rateLimitWindowMs: number;
   /** Open `/v1/events/stream` connections one API key may hold at once. */
   readonly sseMaxPerKey: number;
+  /** `LEDGER_PUBLIC_URL`: where clients reach the service (behind a proxy); the AsyncAPI document's server. */
+  readonly publicUrl?: string;
 }
 
 /** Generous: 100 requests per second sustained over a minute, in bursts of up to 6000; far above what a well-behaved client (or a test suite) sends, low enough to stop a runaway loop within a minute. */
@@ -93,6 +95,11 @@ export function loadConfig(env: Env = process.env): LedgerConfig {
     problems.push('set LEDGER_API_KEYS or LEDGER_API_KEYS_FILE, not both');
   }
 
+  const publicUrl = get('LEDGER_PUBLIC_URL');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(publicUrl)) {
+    problems.push(`LEDGER_PUBLIC_URL must be an http(s) origin such as https://ledger.example.com (got ${JSON.stringify(publicUrl)})`);
+  }
+
   if (problems.length) throw new ConfigError(problems);
   return {
     port,
@@ -109,5 +116,6 @@ export function loadConfig(env: Env = process.env): LedgerConfig {
     rateLimit,
     rateLimitWindowMs,
     sseMaxPerKey,
+    ...(publicUrl !== undefined && { publicUrl }),
   };
 }

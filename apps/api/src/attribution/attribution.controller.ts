@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
@@ -16,6 +16,7 @@ import { Allow, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../pla
 import { AttributeRevenueDto, AttributionReportQueryDto, ReverseAttributionDto } from './attribution.dto.js';
 import { AttributeRevenueCommand, ReverseAttributionCommand } from '#libs/ledger/attribution.commands.js';
 import { AttributionReportQuery, GetAttributionQuery, type AttributionView } from './attribution.handlers.js';
+import { AttributionCommandResponse, AttributionReportResponse, AttributionResponse } from './attribution.responses.js';
 
 @ApiTags('revenue attribution')
 @ApiBearerAuth()
@@ -27,6 +28,7 @@ export class RevenueAttributionsController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ type: AttributionCommandResponse })
   @HttpCode(201)
   @Allow('finance', 'channel-ops')
   @ApiOperation({
@@ -63,6 +65,7 @@ export class RevenueAttributionsController {
   }
 
   @Post(':id/reverse')
+  @ApiOkResponse({ type: AttributionCommandResponse })
   @HttpCode(200)
   @Allow('finance', 'channel-ops')
   @ApiOperation({
@@ -92,6 +95,7 @@ export class RevenueAttributionsController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: AttributionResponse })
   @Allow('finance', 'channel-ops', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'An attribution with its allocations and reversals (a partner key: only its own credits, 404 if not credited)' })
@@ -109,6 +113,7 @@ export class AttributionReportController {
   constructor(@Inject(QueryBus) private readonly queries: QueryBus) {}
 
   @Get()
+  @ApiOkResponse({ type: AttributionReportResponse })
   @Allow('finance', 'channel-ops', 'auditor')
   @PartnerScoped()
   @ApiProduces('application/json', 'text/csv')

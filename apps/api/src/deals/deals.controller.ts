@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {
   DealRegistered,
@@ -24,6 +24,7 @@ import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartner
 import { ProblemException } from '../platform/problem.js';
 import { ReasonDto } from '../partners/partners.dto.js';
 import { PositionQueryDto } from '../http/query.dto.js';
+import { DealCommandResponse, DealExpirationsResponse, DealPageResponse, DealResponse, RegistrationConflictPageResponse } from './deals.responses.js';
 import {
   AliasDomainDto,
   ApproveDealDto,
@@ -79,6 +80,7 @@ export class DealsController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ type: DealCommandResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @PartnerScoped()
@@ -121,6 +123,7 @@ export class DealsController {
   }
 
   @Post(':id/approve')
+  @ApiOkResponse({ type: DealCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({
@@ -147,6 +150,7 @@ export class DealsController {
   }
 
   @Post(':id/reject')
+  @ApiOkResponse({ type: DealCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Reject a submitted or conflicted registration, with a reason code (reason alone means other); 422 registration-not-active otherwise' })
@@ -157,6 +161,7 @@ export class DealsController {
   }
 
   @Post(':id/extend')
+  @ApiOkResponse({ type: DealCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Extend an approved registration’s protection once, by at most maxExtensionDays, while it is protected; 422 protection-lapsed, partner-not-active' })
@@ -167,6 +172,7 @@ export class DealsController {
   }
 
   @Post(':id/won')
+  @ApiOkResponse({ type: DealCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Record the win of an approved registration that closed while protected and after it was registered; 422 protection-lapsed, closed-before-registration, partner-not-active' })
@@ -176,6 +182,7 @@ export class DealsController {
   }
 
   @Post(':id/lost')
+  @ApiOkResponse({ type: DealCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Record the loss of an active registration' })
@@ -184,6 +191,7 @@ export class DealsController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: DealResponse })
   @Allow('channel-ops', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'A deal registration as its read model stands (a partner key sees only its own)' })
@@ -194,6 +202,7 @@ export class DealsController {
   }
 
   @Get()
+  @ApiOkResponse({ type: DealPageResponse })
   @Allow('channel-ops', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'Deal registrations, filtered and paged (a partner key lists only its own)' })
@@ -231,6 +240,7 @@ export class DealExpirationsController {
   constructor(@Inject(CommandBus) private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiOkResponse({ type: DealExpirationsResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'End what is due at asOf: protection ended, review SLA lapsed, partner terminated; answers { expired: [{ dealId, reason }] }' })
@@ -255,6 +265,7 @@ export class RegistrationConflictsController {
   constructor(@Inject(QueryBus) private readonly queries: QueryBus) {}
 
   @Get()
+  @ApiOkResponse({ type: RegistrationConflictPageResponse })
   @Allow('channel-ops', 'auditor')
   @ApiOperation({ summary: 'Registration conflicts: open ones await a decision; resolved ones name their winner when one was approved' })
   async list(@Query() query: ListConflictsQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConflictPage> {

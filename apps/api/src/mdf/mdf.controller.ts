@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, RecordedEvent } from '#events/envelope.js';
@@ -42,6 +42,7 @@ import { PERIOD_PATTERN } from '#libs/mdf/fund.js';
 import { invalidField } from '#libs/kernel/input.js';
 import { PositionQueryDto } from '../http/query.dto.js';
 import { GetMdfRequestQuery, ListBudgetsQuery, ListFundsQuery, type MdfRequestView } from './mdf.handlers.js';
+import { MdfCommandResponse, MdfFundPageResponse } from './mdf.responses.js';
 
 const STATUS_AFTER: Readonly<Record<string, string>> = {
   MdfRequested: 'requested',
@@ -95,6 +96,7 @@ export class MdfController {
   ) {}
 
   @Post('allocations')
+  @ApiCreatedResponse({ type: MdfCommandResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Allocate MDF to an active, MDF-eligible partner for a quarter (MdfFundsAllocated)' })
@@ -105,6 +107,7 @@ export class MdfController {
   }
 
   @Post('requests')
+  @ApiCreatedResponse({ type: MdfCommandResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @PartnerScoped()
@@ -124,6 +127,7 @@ export class MdfController {
   }
 
   @Post('requests/:id/approve')
+  @ApiOkResponse({ type: MdfCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Approve all (no amount) or part of a request (MdfApproved); more than requested or available → 422' })
@@ -133,6 +137,7 @@ export class MdfController {
   }
 
   @Post('requests/:id/reject')
+  @ApiOkResponse({ type: MdfCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Reject a pending request (MdfRequestRejected)' })
@@ -141,6 +146,7 @@ export class MdfController {
   }
 
   @Post('requests/:id/claims')
+  @ApiCreatedResponse({ type: MdfCommandResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @PartnerScoped()
@@ -155,6 +161,7 @@ export class MdfController {
   }
 
   @Post('claims/:id/approve')
+  @ApiOkResponse({ type: MdfCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Approve all (no amount) or part of a submitted claim (MdfClaimApproved); approving part frees the rest for later claims on the request' })
@@ -164,6 +171,7 @@ export class MdfController {
   }
 
   @Post('claims/:id/reject')
+  @ApiOkResponse({ type: MdfCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Reject a submitted claim (MdfClaimRejected); its amount can be claimed again' })
@@ -172,6 +180,7 @@ export class MdfController {
   }
 
   @Post('claims/:id/pay')
+  @ApiOkResponse({ type: MdfCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Pay the approved amount of a claim (MdfClaimPaid)' })
@@ -180,6 +189,7 @@ export class MdfController {
   }
 
   @Get('funds')
+  @ApiOkResponse({ type: MdfFundPageResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiProduces('application/json', 'text/csv')

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import type { PartnerCommand } from '#libs/partners/partner.js';
@@ -15,6 +15,7 @@ import { PositionQueryDto } from '../http/query.dto.js';
 import { EnrollPartnerCommand, PartnerCommandMessage } from '#libs/ledger/partners.commands.js';
 import { GetPartnerQuery, ListPartnersQuery } from './partners.handlers.js';
 import { parseLedgerTime } from '../http/validation.js';
+import { CertificationResponse, PartnerCommandResponse, PartnerPageResponse, PartnerResponse } from './partners.responses.js';
 
 const STATUS_AFTER: Record<string, string> = {
   PartnerActivated: 'active',
@@ -33,6 +34,7 @@ export class PartnersController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ type: PartnerCommandResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Enroll a partner (status pending)' })
@@ -43,6 +45,7 @@ export class PartnersController {
   }
 
   @Post(':id/activate')
+  @ApiOkResponse({ type: PartnerCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Activate a pending partner' })
@@ -51,6 +54,7 @@ export class PartnersController {
   }
 
   @Post(':id/suspend')
+  @ApiOkResponse({ type: PartnerCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Suspend an active partner' })
@@ -59,6 +63,7 @@ export class PartnersController {
   }
 
   @Post(':id/reinstate')
+  @ApiOkResponse({ type: PartnerCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Reinstate a suspended partner' })
@@ -67,6 +72,7 @@ export class PartnersController {
   }
 
   @Post(':id/terminate')
+  @ApiOkResponse({ type: PartnerCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Terminate a partner (final)' })
@@ -75,6 +81,7 @@ export class PartnersController {
   }
 
   @Post(':id/certifications')
+  @ApiCreatedResponse({ type: CertificationResponse })
   @HttpCode(201)
   @Allow('channel-ops')
   @ApiOperation({ summary: "Record a seller's certification" })
@@ -90,6 +97,7 @@ export class PartnersController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: PartnerResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'A partner as its read model stands' })
@@ -101,6 +109,7 @@ export class PartnersController {
   }
 
   @Get()
+  @ApiOkResponse({ type: PartnerPageResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'Partners, filtered and paged' })

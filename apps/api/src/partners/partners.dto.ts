@@ -32,7 +32,7 @@ export class EnrollPartnerDto {
 }
 
 export class ReasonDto {
-  @ApiProperty({ maxLength: 500 })
+  @ApiProperty({ maxLength: 500, example: 'Quarterly partner review' })
   @IsString()
   @IsNotBlank()
   @MaxLength(500)
@@ -40,7 +40,7 @@ export class ReasonDto {
 }
 
 export class OptionalReasonDto {
-  @ApiPropertyOptional({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: 500, example: 'Quarterly partner review' })
   @OptionalMember()
   @IsString()
   @IsNotBlank()

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Put, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import type { TierProgramDefined } from '#events/program.js';
@@ -12,6 +12,7 @@ import { commandResponse } from '../http/responses.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { GetProgramQuery, type ProgramView } from './program.handlers.js';
 import { DefineProgramDto } from './program.dto.js';
+import { ProgramDefinedResponse, TierProgramResponse } from './program.responses.js';
 
 
 @ApiTags('program')
@@ -24,6 +25,7 @@ export class ProgramController {
   ) {}
 
   @Put()
+  @ApiOkResponse({ type: ProgramDefinedResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Define the next version of the tier program (a no-op when it equals the one in force)' })
@@ -35,6 +37,7 @@ export class ProgramController {
   }
 
   @Get()
+  @ApiOkResponse({ type: TierProgramResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @ApiOperation({ summary: 'The tier program in force (the default one until a program is defined)' })
   async get(@Query() query: PositionQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ProgramView> {

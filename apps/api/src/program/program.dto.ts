@@ -42,7 +42,7 @@ export class TierDto {
   @Max(10_000)
   discountBps!: number;
 
-  @ApiProperty()
+  @ApiProperty({ example: true })
   @IsBoolean()
   mdfEligible!: boolean;
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query as Q, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import { changesOf, EvaluateTiersCommand, type EvaluationOutcome } from '#libs/ledger/tiers.commands.js';
@@ -14,6 +14,7 @@ import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartner
 import { ProblemException } from '../platform/problem.js';
 import { ListStandingsQueryDto, StandingQueryDto, TierEvaluationDto, WaterfallQueryDto } from './tiers.dto.js';
 import { GetStandingQuery, ListStandingsQuery, PriceWaterfallQuery, type TierStandingPage, type WaterfallView } from './tiers.handlers.js';
+import { PriceWaterfallResponse, TierEvaluationResponse, TierStandingPageResponse, TierStandingResponse } from './tiers.responses.js';
 
 @ApiTags('tiers')
 @ApiBearerAuth()
@@ -25,6 +26,7 @@ export class TiersController {
   ) {}
 
   @Post('tier-evaluations')
+  @ApiOkResponse({ type: TierEvaluationResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Evaluate every partner as of a business time: promotions, scheduled downgrades, demotions' })
@@ -35,6 +37,7 @@ export class TiersController {
   }
 
   @Get('tier-standings/:partnerId')
+  @ApiOkResponse({ type: TierStandingResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: "A partner's tier standing as of a business time (default now)" })
@@ -44,6 +47,7 @@ export class TiersController {
   }
 
   @Get('tier-standings')
+  @ApiOkResponse({ type: TierStandingPageResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'Tier standings, filtered by current tier, paged' })
@@ -54,6 +58,7 @@ export class TiersController {
   }
 
   @Get('partners/:id/price-waterfall')
+  @ApiOkResponse({ type: PriceWaterfallResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'What the partner pays: list price, tier discount, deal-registration layer, net' })

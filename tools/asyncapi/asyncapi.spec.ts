@@ -2,13 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { AttributionEvent, DealRevenueReserved } from './attribution.js';
-import type { ExchangeRateEvent } from './exchange-rates.js';
-import type { DealEvent, DealIdClaimed, DealSlotTaken } from './deals.js';
-import type { MdfBudgetEvent, MdfEvent, MdfIdReservation } from './mdf.js';
-import type { PartnerDomainEvent, PartnerEvent } from './partners.js';
-import type { ProgramEvent } from './program.js';
-import { ASYNCAPI_FILE, renderAsyncApiDocument, repositoryRoot } from './asyncapi.generator.js';
+import { pathToFileURL } from 'node:url';
+import type { AttributionEvent, DealRevenueReserved } from '#events/attribution.js';
+import type { ExchangeRateEvent } from '#events/exchange-rates.js';
+import type { DealEvent, DealIdClaimed, DealSlotTaken } from '#events/deals.js';
+import type { MdfBudgetEvent, MdfEvent, MdfIdReservation } from '#events/mdf.js';
+import type { PartnerDomainEvent, PartnerEvent } from '#events/partners.js';
+import type { ProgramEvent } from '#events/program.js';
+import { ASYNCAPI_FILE, renderAsyncApiDocument, repositoryRoot } from './generate.js';
 
 /**
  * The AsyncAPI document against the event unions, so they cannot drift apart:
@@ -38,7 +39,7 @@ async function eventTypeLists(): Promise<Map<string, readonly string[]>> {
   const lists = new Map<string, readonly string[]>();
   const files = readdirSync(join(root, 'events')).filter((f) => f.endsWith('.ts') && !f.includes('.spec.') && !f.startsWith('asyncapi') && f !== 'envelope.ts');
   for (const file of files.sort()) {
-    const mod = (await import(`./${file.replace(/\.ts$/, '.js')}`)) as Record<string, unknown>;
+    const mod = (await import(pathToFileURL(join(root, 'events', file)).href)) as Record<string, unknown>;
     for (const [name, value] of Object.entries(mod)) {
       if (!/_TYPES$/.test(name) || !Array.isArray(value) || value.length === 0) continue;
       if (value.every((v) => typeof v === 'string' && /^[A-Z][A-Za-z0-9]+$/.test(v))) lists.set(`events/${file}: ${name}`, value as string[]);
@@ -230,7 +231,7 @@ describe('the AsyncAPI document (events/asyncapi.json)', () => {
     const validate = validatorFor();
     const samples = SAMPLES as Readonly<Record<string, Record<string, unknown>>>;
     const unsampled = documented.filter((t) => samples[t] === undefined);
-    if (unsampled.length) throw new Error(`no sample for ${unsampled.join(', ')}: add them to SAMPLES in events/asyncapi.spec.ts (and their union to \`Documented\`)`);
+    if (unsampled.length) throw new Error(`no sample for ${unsampled.join(', ')}: add them to SAMPLES in tools/asyncapi/asyncapi.spec.ts (and their union to \`Documented\`)`);
     for (const type of documented) {
       const data = samples[type]!;
       expect({ type, errors: validate(type, envelope(type, data)) }).toEqual({ type, errors: [] });

@@ -1,15 +1,18 @@
 /**
- * Build tooling, not a contract: writes `events/asyncapi.json` from the event unions in `events/*.ts`
- * with the TypeScript compiler, so the document cannot say something the types do not.
+ * Build tooling (kept out of `events/`, which holds contracts only): writes `events/asyncapi.json` from the
+ * event unions in `events/*.ts` with the TypeScript compiler, so the document cannot say something the types do not.
  *
  *   npm run asyncapi                                      # build, then regenerate events/asyncapi.json
- *   node dist/events/asyncapi.generator.js --check        # exit 1 when the committed document is stale
+ *   node dist/tools/asyncapi/generate.js --check          # exit 1 when the committed document is stale
  *
  * Every exported type alias or interface of `events/*.ts` whose members look like `{ type: "<literal>",
  * data: ... }` is an event: its `data` type becomes a JSON Schema, its JSDoc the description. Number
  * fields named `...Minor` or `...Bps` are integers (money in minor units, basis points); JSDoc tags on data
  * properties refine the schema further: `@asType integer`, `@format date-time`, `@pattern <regex>`,
- * `@minimum <n>`, `@maximum <n>`. Nothing here runs in the service (it is the one file of `events/` that imports a tool).
+ * `@minimum <n>`, `@maximum <n>`. Nothing here runs in the service.
+ *
+ * The document names no host: where the service is reached is configuration, so `GET /docs/events` fills in
+ * the `{host}` variable when it serves it (see apps/api/src/subscriptions/asyncapi.document.ts).
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -258,14 +261,20 @@ export function buildAsyncApiDocument(root: string = repositoryRoot()): Record<s
       version: '1',
       description:
         'The events of the channel ledger (DOMAIN.md, "Events"): past-tense names, JSON data, never renamed. ' +
-        'Generated from the TypeScript event unions in events/*.ts by events/asyncapi.generator.ts (`npm run asyncapi`); do not edit by hand.',
+        'Generated from the TypeScript event unions in events/*.ts by tools/asyncapi/generate.ts (`npm run asyncapi`); do not edit by hand.',
     },
     defaultContentType: 'application/json',
     servers: {
       ledger: {
-        host: 'localhost:3000',
+        host: '{host}',
         protocol: 'http',
         description: 'The ledger service. Needs a `subscriber` (or `admin`) API key.',
+        variables: {
+          host: {
+            description: 'Host and port of the service. `GET /docs/events` serves the document with this filled in: `LEDGER_PUBLIC_URL` when set, else the address the request reached.',
+            examples: ['localhost:3000'],
+          },
+        },
         security: [{ $ref: '#/components/securitySchemes/bearer' }],
       },
     },

@@ -1,0 +1,128 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CommandResponse, MoneyResponse, NEXT_CURSOR } from '../platform/command.responses.js';
+
+const CREDIT_TYPES = ['sourced', 'influenced'];
+
+export class AllocationResponse {
+  @ApiProperty({ example: 'P-1001' })
+  partnerId!: string;
+  @ApiProperty({ enum: CREDIT_TYPES })
+  type!: string;
+  @ApiProperty({ type: 'integer' })
+  amountMinor!: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'Only when the attribution\'s currency is not the reporting currency' })
+  reportingAmountMinor?: number;
+}
+
+export class CreditResponse {
+  @ApiProperty({ example: 'P-1001' })
+  partnerId!: string;
+  @ApiProperty({ enum: CREDIT_TYPES })
+  type!: string;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 10000 })
+  shareBps!: number;
+}
+
+export class AttributionCommandResponse extends CommandResponse {
+  @ApiProperty({ example: 'RA-5001' })
+  attributionId!: string;
+  @ApiPropertyOptional({ type: [AllocationResponse] })
+  allocations?: AllocationResponse[];
+  @ApiPropertyOptional({ example: 'EUR' })
+  reportingCurrency?: string;
+  @ApiPropertyOptional({ type: 'integer' })
+  reportingAmountMinor?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'Reversal: the amount taken back' })
+  amountMinor?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'Reversal: what remains of the attribution' })
+  remainingMinor?: number;
+}
+
+export class ReversalResponse {
+  @ApiProperty({ type: 'integer' })
+  sequence!: number;
+  @ApiProperty({ type: 'integer' })
+  amountMinor!: number;
+  @ApiPropertyOptional({ type: 'integer' })
+  reportingAmountMinor?: number;
+  @ApiProperty()
+  reason!: string;
+  @ApiProperty({ format: 'date-time' })
+  reversedAt!: string;
+  @ApiProperty({ type: [AllocationResponse] })
+  allocations!: AllocationResponse[];
+  @ApiProperty({ type: 'integer' })
+  remainingMinor!: number;
+  @ApiProperty({ example: '42' })
+  position!: string;
+  @ApiProperty({ format: 'date-time' })
+  recordedAt!: string;
+}
+
+export class AttributionResponse {
+  @ApiProperty({ example: 'RA-5001' })
+  attributionId!: string;
+  @ApiPropertyOptional({ example: 'D-2001' })
+  dealId?: string;
+  @ApiProperty({ type: MoneyResponse })
+  amount!: MoneyResponse;
+  @ApiProperty({ example: 'EUR' })
+  reportingCurrency!: string;
+  @ApiPropertyOptional({ type: 'integer' })
+  reportingAmountMinor?: number;
+  @ApiProperty({ format: 'date-time' })
+  recognizedAt!: string;
+  @ApiProperty({ type: [CreditResponse] })
+  credits!: CreditResponse[];
+  @ApiProperty({ type: [AllocationResponse] })
+  allocations!: AllocationResponse[];
+  @ApiProperty({ type: [ReversalResponse] })
+  reversals!: ReversalResponse[];
+  @ApiProperty({ type: 'integer' })
+  remainingMinor!: number;
+  @ApiPropertyOptional({ type: 'integer' })
+  remainingReportingMinor?: number;
+  @ApiProperty({ enum: ['attributed', 'reversed'] })
+  status!: string;
+  @ApiProperty({ type: 'integer' })
+  programVersion!: number;
+  @ApiProperty({ example: '42' })
+  position!: string;
+  @ApiProperty({ format: 'date-time' })
+  recordedAt!: string;
+}
+
+export class AttributionAmountsResponse {
+  @ApiProperty({ example: 'EUR' })
+  currency!: string;
+  @ApiProperty({ type: 'integer' })
+  sourcedMinor!: number;
+  @ApiProperty({ type: 'integer' })
+  influencedMinor!: number;
+  @ApiProperty({ type: 'integer' })
+  reversedSourcedMinor!: number;
+  @ApiProperty({ type: 'integer' })
+  reversedInfluencedMinor!: number;
+  @ApiProperty({ type: 'integer' })
+  netSourcedMinor!: number;
+  @ApiProperty({ type: 'integer' })
+  netInfluencedMinor!: number;
+}
+
+export class AttributionReportItemResponse extends AttributionAmountsResponse {
+  @ApiProperty({ example: 'P-1001' })
+  partnerId!: string;
+  @ApiProperty({ example: '2026-Q1', description: '`YYYY-MM` or `YYYY-Qn` of the business time' })
+  period!: string;
+}
+
+export class AttributionReportResponse {
+  @ApiProperty({ type: [AttributionReportItemResponse] })
+  items!: AttributionReportItemResponse[];
+  @ApiProperty(NEXT_CURSOR)
+  nextCursor!: string | null;
+  @ApiProperty({ type: [AttributionAmountsResponse], description: 'One per currency of the filtered lines' })
+  totals!: AttributionAmountsResponse[];
+  @ApiProperty({ type: [AttributionAmountsResponse], description: 'The same lines in the reporting currency' })
+  reportingTotals!: AttributionAmountsResponse[];
+}

@@ -1,0 +1,47 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PARTNER_STATUSES, PARTNER_TYPES } from '#events/partners.js';
+import { CommandResponse, NEXT_CURSOR } from '../platform/command.responses.js';
+
+export class PartnerResponse {
+  @ApiProperty({ example: 'P-1001' })
+  partnerId!: string;
+  @ApiProperty({ example: 'Northwind Resellers' })
+  name!: string;
+  @ApiProperty({ enum: [...PARTNER_TYPES] })
+  type!: string;
+  @ApiProperty({ example: 'northwind.example.com' })
+  domain!: string;
+  @ApiPropertyOptional({ example: 'DE' })
+  country?: string;
+  @ApiProperty({ enum: [...PARTNER_STATUSES] })
+  status!: string;
+  @ApiProperty({ example: 'Registered' })
+  tier!: string;
+  @ApiProperty({ type: 'integer', minimum: 0 })
+  certifiedSellers!: number;
+  @ApiProperty({ format: 'date-time' })
+  enrolledAt!: string;
+}
+
+export class PartnerPageResponse {
+  @ApiProperty({ type: [PartnerResponse] })
+  items!: PartnerResponse[];
+  @ApiProperty(NEXT_CURSOR)
+  nextCursor!: string | null;
+}
+
+export class PartnerCommandResponse extends CommandResponse {
+  @ApiProperty({ example: 'P-1001' })
+  partnerId!: string;
+  @ApiPropertyOptional({ enum: [...PARTNER_STATUSES], description: 'The status after the command' })
+  status?: string;
+  @ApiPropertyOptional({ example: 'northwind.example.com', description: 'Enrolment: the registrable domain the partner holds' })
+  domain?: string;
+}
+
+export class CertificationResponse extends CommandResponse {
+  @ApiProperty({ example: 'P-1001' })
+  partnerId!: string;
+  @ApiProperty({ example: 'seller-42' })
+  sellerId!: string;
+}

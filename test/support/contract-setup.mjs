@@ -1,0 +1,5 @@
+import { clearFragments } from './contract-report.mjs';
+
+export default function contractSetup() {
+  clearFragments();
+}
