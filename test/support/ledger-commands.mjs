@@ -24,7 +24,7 @@ export function ledgerOn(file, now, killAfterClaim) {
     register: new RegisterDealHandler(pipeline, clock),
     allocate: new AllocateMdfHandler(pipeline, programs),
     request: new RequestMdfHandler(pipeline, store, clock),
-    program: new DefineProgramHandler(pipeline),
+    program: new DefineProgramHandler(pipeline, store),
   };
   const messages = {
     enroll: (ctx, data) => new EnrollPartnerCommand(ctx, data),
