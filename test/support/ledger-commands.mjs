@@ -25,7 +25,7 @@ export function ledgerOn(file, now, killAfterClaim) {
     register: new RegisterDealHandler(pipeline, clock, programs, new StreamDealDirectory(store)),
     allocate: new AllocateMdfHandler(pipeline, programs),
     request: new RequestMdfHandler(pipeline, store, clock),
-    program: new DefineProgramHandler(pipeline),
+    program: new DefineProgramHandler(pipeline, store),
   };
   const messages = {
     enroll: (ctx, data) => new EnrollPartnerCommand(ctx, data),

@@ -19,6 +19,7 @@ import { partnerDecider, partnerStreamId } from '#libs/partners/partner.js';
 import type { CommandContext, CommandOutcome } from './context.js';
 import { StreamDealDirectory } from './deal-directory.js';
 import { CommandPipeline, type ClaimStep } from './pipeline.js';
+import { Turns } from './turns.js';
 import { ProgramInForce } from './program.commands.js';
 import { EVENT_STORE } from './tokens.js';
 
@@ -61,8 +62,10 @@ class RecordedRevenue {
 
   /** The totals now; `entry` then counts for every later snapshot until the log has it (or it is withdrawn). */
   async snapshot(entry: InFlight): Promise<RecordedGross> {
-    this.reading = this.reading.then(() => this.catchUp());
-    await this.reading;
+    // A failed read fails this command only; the next one reads again from where the totals stand.
+    const read = this.reading.then(() => this.catchUp());
+    this.reading = read.catch(() => undefined);
+    await read;
     const byCurrency = new Map(this.byCurrency);
     const byReporting = new Map(this.byReportingCurrency);
     for (const f of this.inFlight) {
@@ -100,6 +103,7 @@ class RecordedRevenue {
 @CommandHandler(AttributeRevenueCommand)
 export class AttributeRevenueHandler implements ICommandHandler<AttributeRevenueCommand, CommandOutcome> {
   private readonly recorded: RecordedRevenue;
+  private readonly turns = new Turns();
 
   constructor(
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
@@ -140,9 +144,12 @@ export class AttributeRevenueHandler implements ICommandHandler<AttributeRevenue
     const decided = { ...command, facts: { ...command.facts, recorded: await this.recorded.snapshot(entry) } };
     let position: bigint | undefined;
     try {
+      const won = deal?.wonAmount;
       const outcome =
-        deal?.wonAmount !== undefined && isMoney(data.amount)
-          ? await this.pipeline.handleWithClaim(ctx, attributionStreamId(data.attributionId), attributionDecider, decided, this.reserve(deal.dealId, deal.wonAmount.amountMinor, data))
+        deal !== undefined && won !== undefined && isMoney(data.amount)
+          ? await this.turns.run(dealRevenueStreamId(deal.dealId), () =>
+              this.pipeline.handleWithClaim(ctx, attributionStreamId(data.attributionId), attributionDecider, decided, this.reserve(deal.dealId, won.amountMinor, data)),
+            )
           : await this.pipeline.handle(ctx, attributionStreamId(data.attributionId), attributionDecider, decided);
       if (outcome.events.length) position = outcome.position;
       return outcome;

@@ -22,6 +22,7 @@ import { claimIdStreamId, decideReservation, foldReservations, requestIdStreamId
 import { partnerDecider, partnerStreamId } from '#libs/partners/partner.js';
 import type { CommandContext, CommandOutcome } from './context.js';
 import { CommandPipeline, type ClaimStep } from './pipeline.js';
+import { Turns } from './turns.js';
 import { ProgramInForce } from './program.commands.js';
 import { EVENT_STORE, CLOCK, type Clock } from './tokens.js';
 import type { EventStore } from '#libs/event-store/port.js';
@@ -96,6 +97,8 @@ abstract class MdfHandler {
 /** Allocation needs an active partner whose current tier is MDF eligible under the program in force. */
 @CommandHandler(AllocateMdfCommand)
 export class AllocateMdfHandler implements ICommandHandler<AllocateMdfCommand, CommandOutcome> {
+  private readonly turns = new Turns();
+
   constructor(
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
     @Inject(ProgramInForce) private readonly programs: ProgramInForce,
@@ -115,11 +118,14 @@ export class AllocateMdfHandler implements ICommandHandler<AllocateMdfCommand, C
       },
     };
     const fundId = fundStreamId(data.partnerId, data.period);
+    const budgetId = mdfBudgetStreamId(data.period);
     // The period's budget is a boundary of its own: the allocation reserves its amount there first (budget.ts).
-    return this.pipeline.handleWithClaim(ctx, fundId, fundDecider, command, {
-      streamId: mdfBudgetStreamId(data.period),
-      decide: (events) => decideAllocationReservation(foldBudget(events), { period: data.period, partnerId: data.partnerId, fundStreamId: fundId, amount: data.amount }),
-    });
+    return this.turns.run(budgetId, () =>
+      this.pipeline.handleWithClaim(ctx, fundId, fundDecider, command, {
+        streamId: budgetId,
+        decide: (events) => decideAllocationReservation(foldBudget(events), { period: data.period, partnerId: data.partnerId, fundStreamId: fundId, amount: data.amount }),
+      }),
+    );
   }
 }
 

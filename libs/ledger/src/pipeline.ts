@@ -7,6 +7,7 @@ import { ConcurrencyConflict, IdempotencyKeyReused } from '#libs/kernel/errors.j
 import type { CommandContext, CommandOutcome } from './context.js';
 import { StreamStates, type FoldedStream } from './stream-states.js';
 import type { Clock } from './tokens.js';
+import { Turns } from './turns.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -58,7 +59,7 @@ export interface ClaimStep {
  */
 export class CommandPipeline {
   readonly states: StreamStates;
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly turns = new Turns();
 
   constructor(
     private readonly store: EventStore,
@@ -72,7 +73,7 @@ export class CommandPipeline {
   /** Load → decide → append on one stream. */
   handle<C, S, E extends DomainEventShape>(ctx: CommandContext, streamId: string, decider: Decider<C, S, E>, command: C): Promise<CommandOutcome> {
     this.observer.started?.(ctx);
-    return this.turn(streamId, () => this.decideAndAppend(ctx, streamId, decider, command));
+    return this.turns.run(streamId, () => this.decideAndAppend(ctx, streamId, decider, command));
   }
 
   /**
@@ -86,7 +87,7 @@ export class CommandPipeline {
    */
   handleWithClaim<C, S, E extends DomainEventShape>(ctx: CommandContext, streamId: string, decider: Decider<C, S, E>, command: C, claim: ClaimStep): Promise<CommandOutcome> {
     this.observer.started?.(ctx);
-    return this.turn(streamId, async () => {
+    return this.turns.run(streamId, async () => {
       let claimed: readonly RecordedEvent[] | undefined;
       const outcome = await this.decideAndAppend(ctx, streamId, decider, command, async () => {
         claimed ??= await this.claim(ctx, claim);
@@ -182,21 +183,6 @@ export class CommandPipeline {
     if (attempt >= MAX_ATTEMPTS) throw new ConcurrencyConflict(gaveUp);
     // Spread retries so that writers of several processes on one stream do not collide in lockstep.
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * attempt * 5)));
-  }
-
-  /** Runs `work` after every earlier turn on the same key has settled (one queue per stream, dropped when drained). */
-  private turn<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(key);
-    const run = previous === undefined ? work() : previous.then(work, work);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queues.set(key, tail);
-    void tail.then(() => {
-      if (this.queues.get(key) === tail) this.queues.delete(key);
-    });
-    return run;
   }
 
   private async append(ctx: CommandContext, streamId: string, decided: readonly DomainEventShape[], expected: ExpectedRevision, now: Date): Promise<AppendResult> {
