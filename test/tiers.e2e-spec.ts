@@ -5,7 +5,8 @@ const usd = (amountMinor: number) => ({ amountMinor, currency: 'USD' });
 
 describe('tier program, evaluations and standings, end to end', () => {
   let t: TestApp;
-  const clock = new TestClock(Date.parse('2026-03-02T09:00:00Z'));
+  // Record times before the business dates asked about: a standing at asOf answers what was known at asOf.
+  const clock = new TestClock(Date.parse('2026-02-20T09:00:00Z'));
   let last = '0';
   async function ok(method: string, path: string, body?: unknown, key: string = KEYS.admin): Promise<Body> {
     const r = await t.request(method, path, { body, key });

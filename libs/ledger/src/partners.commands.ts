@@ -5,9 +5,11 @@ import { decideClaim, domainClaimStreamId, foldClaims, type ClaimHolder } from '
 import { requireRegistrableDomain } from '#libs/partners/domain-name.js';
 import { partnerDecider, partnerStreamId, type PartnerCommand } from '#libs/partners/partner.js';
 import { lowestTier } from '#libs/program/program.js';
+import { PROGRAM_STREAM_ID } from '#events/program.js';
+import { programEffectiveAt, programTimeline } from '#libs/tiers/program-timeline.js';
+import { lowestTierFor } from '#libs/tiers/qualification.js';
 import type { CommandContext, CommandOutcome } from './context.js';
 import { CommandPipeline } from './pipeline.js';
-import { ProgramInForce } from './program.commands.js';
 import { CLOCK, type Clock } from './tokens.js';
 
 export class EnrollPartnerCommand {
@@ -33,13 +35,14 @@ export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerComman
   constructor(
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(ProgramInForce) private readonly programs: ProgramInForce,
   ) {}
 
   async execute({ ctx, data }: EnrollPartnerCommand): Promise<CommandOutcome> {
     const domain = requireRegistrableDomain(data.domain, 'domain');
-    const program = await this.programs.get();
-    const enroll: PartnerCommand = { type: 'EnrollPartner', data: { ...data, domain, tier: lowestTier(program).name, programVersion: program.version } };
+    // Tier program v2: the ladder of the partner's type, in the version effective now.
+    const program = programEffectiveAt(await this.pipeline.state(PROGRAM_STREAM_ID, programTimeline), this.clock.now());
+    const tier = lowestTierFor(program, data.type) ?? lowestTier(program);
+    const enroll: PartnerCommand = { type: 'EnrollPartner', data: { ...data, domain, tier: tier.name, programVersion: program.version } };
     return this.pipeline.handleWithClaim(ctx, partnerStreamId(data.partnerId), partnerDecider, enroll, {
       streamId: domainClaimStreamId(domain),
       decide: async (events) => {

@@ -3,10 +3,11 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { RecordedEvent } from '#events/envelope.js';
 import type { PartnerEvent } from '#events/partners.js';
 import { partnerStreamId } from '#libs/partners/partner.js';
+import { PROGRAM_STREAM_ID } from '#events/program.js';
 import { tierEvaluationDecider } from '#libs/tiers/evaluation.js';
+import { programEffectiveAt, programTimeline } from '#libs/tiers/program-timeline.js';
 import type { CommandContext } from './context.js';
 import { CommandPipeline } from './pipeline.js';
-import { ProgramInForce } from './program.commands.js';
 import { LEDGER_READS, type LedgerReads } from './reads.js';
 
 export class EvaluateTiersCommand {
@@ -41,7 +42,7 @@ export function changesOf(events: readonly RecordedEvent[]): TierChange[] {
 /**
  * Evaluates every partner the ledger knows (not terminated) as of `asOf`. The inputs come from the tier standings
  * read model at the log's head; each partner's decision is made against its own stream's revision, with the
- * program in force now (named in the events). A retry with the same Idempotency-Key finishes what a crashed run
+ * program version effective at `asOf` (named in the events). A retry with the same Idempotency-Key finishes what a crashed run
  * left, partner by partner.
  */
 @CommandHandler(EvaluateTiersCommand)
@@ -49,11 +50,11 @@ export class EvaluateTiersHandler implements ICommandHandler<EvaluateTiersComman
   constructor(
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
     @Inject(LEDGER_READS) private readonly reads: LedgerReads,
-    @Inject(ProgramInForce) private readonly programs: ProgramInForce,
   ) {}
 
   async execute({ ctx, asOf }: EvaluateTiersCommand): Promise<EvaluationOutcome> {
-    const program = await this.programs.get();
+    // Tier program v2: the version effective at asOf, not the last one defined.
+    const program = programEffectiveAt(await this.pipeline.state(PROGRAM_STREAM_ID, programTimeline), asOf);
     const { position: head, value: partners } = await this.reads.tierInputs(asOf, program);
     const events: RecordedEvent[] = [];
     for (const [partnerId, inputs] of partners) {

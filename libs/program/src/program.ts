@@ -18,6 +18,10 @@ export interface TierProgram {
   readonly maxExtensionDays: number;
   readonly dealRegistrationDiscountBps: number;
   readonly tiers: readonly TierDefinition[];
+
+  // --- Tier program v2 (the tiers helper) ---
+  /** Business time from which tier decisions use this version (DOMAIN.md, "Tier program v2"); absent: when defined. */
+  readonly effectiveFrom?: string;
 }
 
 const tier = (t: TierDefinition): TierDefinition => Object.freeze(t);

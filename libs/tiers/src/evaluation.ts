@@ -12,15 +12,18 @@ export type TierEvaluationEvent = PartnerTierChanged | TierDowngradeScheduled | 
  * One partner's tier evaluation as of `asOf` (DOMAIN.md, "Tier program"): promote at once; when the
  * partner no longer qualifies for its tier, schedule a downgrade effective `asOf + downgradeGraceDays`;
  * an evaluation at or after that date demotes it to the tier it then qualifies for, unless it qualifies
- * again (the downgrade is cancelled). Idempotent: evaluating the same `asOf` again decides nothing new.
+ * again (the downgrade is cancelled). Only active partners are promoted; each partner climbs the ladder of its
+ * type, under the program version effective at `asOf` (the caller picks it). Idempotent: evaluating the same `asOf` again decides nothing new.
  */
 export function evaluateTier(state: PartnerState, inputs: TierInputs, asOf: Date, program: TierProgram): readonly TierEvaluationEvent[] {
   if (state.status === 'none' || state.status === 'terminated') return [];
   const partnerId = state.partnerId;
   const at = asOf.toISOString();
   const current = state.tier;
-  const qualifying = qualifyingTier(program, inputs);
-  const currentRank = rankOf(program, current);
+  const qualified = qualifyingTier(program, inputs, state.type);
+  const currentRank = rankOf(program, current, state.type);
+  // Tier program v2: only active partners are promoted; a pending or suspended one keeps at most its tier.
+  const qualifying = state.status !== 'active' && currentRank >= 0 && qualified.rank > currentRank ? { name: current, rank: currentRank } : qualified;
   const pending = state.pendingDowngrade;
 
   // A tier the program no longer has: move to where the partner qualifies now.

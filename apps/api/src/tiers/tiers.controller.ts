@@ -40,7 +40,7 @@ export class TiersController {
   @ApiOperation({ summary: "A partner's tier standing as of a business time (default now)" })
   async standing(@Param('partnerId', LedgerIdPipe) partnerId: string, @Q() q: StandingQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<TierStanding> {
     assertPartnerAccess(actor, partnerId);
-    return answer(reply, await this.queries.execute(new GetStandingQuery(partnerId, asOfOf(q.asOf), minPositionOf(q.minPosition))));
+    return answer(reply, await this.queries.execute(new GetStandingQuery(partnerId, asOfOf(q.asOf), minPositionOf(q.minPosition), asOfOf(q.knownAt))));
   }
 
   @Get('tier-standings')
@@ -50,7 +50,7 @@ export class TiersController {
   async standings(@Q() q: ListStandingsQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<TierStandingPage> {
     const partnerId = visiblePartnerFilter(actor, q.partnerId);
     const filter = { tier: q.tier, limit: q.limit, cursor: q.cursor, ...(partnerId !== undefined ? { partnerId } : {}) };
-    return answer(reply, await this.queries.execute(new ListStandingsQuery(filter, asOfOf(q.asOf), minPositionOf(q.minPosition))));
+    return answer(reply, await this.queries.execute(new ListStandingsQuery(filter, asOfOf(q.asOf), minPositionOf(q.minPosition), asOfOf(q.knownAt))));
   }
 
   @Get('partners/:id/price-waterfall')

@@ -15,6 +15,11 @@ export class StandingQueryDto {
   @IsLedgerTime()
   asOf?: string;
 
+  @ApiPropertyOptional({ description: 'Record time of the knowledge used (default: asOf, so the answer equals the tier-standings replay at asOf); e.g. now, to measure a past date with facts entered since' })
+  @IsOptional()
+  @IsLedgerTime()
+  knownAt?: string;
+
   @ApiPropertyOptional()
   @IsOptional()
   @Matches(POSITION_PATTERN)
@@ -26,6 +31,11 @@ export class ListStandingsQueryDto extends PagedQueryDto {
   @IsOptional()
   @IsLedgerTime()
   asOf?: string;
+
+  @ApiPropertyOptional({ description: 'Record time of the knowledge used (default: asOf, so the answer equals the tier-standings replay at asOf); e.g. now, to measure a past date with facts entered since' })
+  @IsOptional()
+  @IsLedgerTime()
+  knownAt?: string;
 
   @ApiPropertyOptional({ example: 'Gold' })
   @IsOptional()

@@ -13,12 +13,13 @@ type Answer<T> = { position: bigint; value: T };
 export type TierStandingPage = ReturnType<typeof listTierStandings>;
 
 /** `asOf` undefined: now. */
+/** `knownAt` undefined: `asOf` (what the ledger knew then, as the replay at that instant answers). */
 export class GetStandingQuery {
-  constructor(readonly partnerId: string, readonly asOf: Date | undefined, readonly minPosition?: bigint) {}
+  constructor(readonly partnerId: string, readonly asOf: Date | undefined, readonly minPosition?: bigint, readonly knownAt?: Date) {}
 }
 
 export class ListStandingsQuery {
-  constructor(readonly filter: TierStandingFilter, readonly asOf: Date | undefined, readonly minPosition?: bigint) {}
+  constructor(readonly filter: TierStandingFilter, readonly asOf: Date | undefined, readonly minPosition?: bigint, readonly knownAt?: Date) {}
 }
 
 export class PriceWaterfallQuery {
@@ -35,7 +36,8 @@ export class GetStandingHandler implements IQueryHandler<GetStandingQuery, Answe
   ) {}
 
   async execute(q: GetStandingQuery): Promise<Answer<TierStanding>> {
-    const r = await this.readModels.read(q.minPosition, (db) => getTierStanding(db, q.partnerId, q.asOf ?? this.clock.now()));
+    const asOf = q.asOf ?? this.clock.now();
+    const r = await this.readModels.read(q.minPosition, (db) => getTierStanding(db, q.partnerId, asOf, q.knownAt ?? asOf));
     if (!r.value) throw new NotFound(`partner ${q.partnerId} not found`);
     return { position: r.position, value: r.value };
   }
@@ -49,7 +51,8 @@ export class ListStandingsHandler implements IQueryHandler<ListStandingsQuery, A
   ) {}
 
   execute(q: ListStandingsQuery): Promise<Answer<TierStandingPage>> {
-    return this.readModels.read(q.minPosition, (db) => listTierStandings(db, q.filter, q.asOf ?? this.clock.now()));
+    const asOf = q.asOf ?? this.clock.now();
+    return this.readModels.read(q.minPosition, (db) => listTierStandings(db, q.filter, asOf, q.knownAt ?? asOf));
   }
 }
 
