@@ -5,7 +5,7 @@ import addFormatsModule from 'ajv-formats';
 import type { AttributionEvent } from './attribution.js';
 import type { DealEvent, DealIdClaimed } from './deals.js';
 import type { MdfEvent, MdfIdReservation } from './mdf.js';
-import type { PartnerDomainEvent, PartnerEvent } from './partners.js';
+import type { CertificationCatalogEvent, PartnerDomainEvent, PartnerEvent, SellerClaimEvent } from './partners.js';
 import type { ProgramEvent } from './program.js';
 import { ASYNCAPI_FILE, renderAsyncApiDocument, repositoryRoot } from './asyncapi.generator.js';
 
@@ -47,7 +47,7 @@ async function eventTypeLists(): Promise<Map<string, readonly string[]>> {
 }
 
 // Extend with each capability's unions as they land; the typecheck then demands a sample per new type.
-type Documented = PartnerEvent | PartnerDomainEvent | ProgramEvent | DealEvent | DealIdClaimed | MdfEvent | MdfIdReservation | AttributionEvent;
+type Documented = PartnerEvent | PartnerDomainEvent | CertificationCatalogEvent | SellerClaimEvent | ProgramEvent | DealEvent | DealIdClaimed | MdfEvent | MdfIdReservation | AttributionEvent;
 type Samples = { readonly [T in Documented['type']]: Extract<Documented, { type: T }>['data'] };
 
 const at = '2026-03-02T09:00:00.000Z';
@@ -66,6 +66,11 @@ const SAMPLES: Samples = {
   TierDowngradeScheduled: { partnerId: 'P-1', from: 'Gold', to: 'Silver', effectiveAt: '2026-06-01T00:00:00.000Z', asOf: at, programVersion: 1 },
   TierDowngradeCancelled: { partnerId: 'P-1', tier: 'Gold', asOf: at },
   PartnerDomainClaimed: { domain: 'northwind.co.uk', partnerId: 'P-1' },
+  SellerCertificationRevoked: { partnerId: 'P-1', sellerId: 'S-1', certification: 'Sales Accreditation', reason: 'exam fraud', revokedAt: at },
+  PartnerTierOverridden: { partnerId: 'P-1', tier: 'Gold', from: 'Silver', reason: 'strategic launch partner', until: '2026-12-31T00:00:00.000Z', overriddenAt: at, programVersion: 2 },
+  PartnerTierOverrideEnded: { partnerId: 'P-1', tier: 'Gold', restoredTier: 'Silver', reason: 'launch done', endedAt: at },
+  CertificationDefined: { name: 'Sales Accreditation', title: 'Sales Accreditation', validityDays: 365, definedAt: at },
+  SellerClaimed: { sellerId: 'S-1', partnerId: 'P-1' },
   TierProgramDefined: {
     version: 1,
     reportingCurrency: 'USD',

@@ -9,6 +9,9 @@ import type {
   PartnerSuspended,
   PartnerTerminated,
   PartnerTierChanged,
+  PartnerTierOverridden,
+  PartnerTierOverrideEnded,
+  SellerCertificationRevoked,
   SellerCertified,
   TierDowngradeCancelled,
   TierDowngradeScheduled,
@@ -40,6 +43,9 @@ const HANDLED = [
   'DealWon',
   'RevenueAttributed',
   'RevenueAttributionReversed',
+  'SellerCertificationRevoked',
+  'PartnerTierOverridden',
+  'PartnerTierOverrideEnded',
 ] as const;
 
 type Handled =
@@ -55,7 +61,10 @@ type Handled =
   | TierDowngradeCancelled
   | DealWon
   | RevenueAttributed
-  | RevenueAttributionReversed;
+  | RevenueAttributionReversed
+  | SellerCertificationRevoked
+  | PartnerTierOverridden
+  | PartnerTierOverrideEnded;
 
 const ms = (iso: string): number => Date.parse(iso);
 
@@ -74,6 +83,7 @@ function prepared(db: Database.Database): Record<string, Database.Statement> {
       history: db.prepare('INSERT INTO tier_history (partner_id, position, known_ms, business_ms, kind, data) VALUES (?, ?, ?, ?, ?, ?)'),
       cert: db.prepare('INSERT INTO tier_certifications (partner_id, seller_id, certification, earned_ms, expires_ms, known_ms, position) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       won: db.prepare('INSERT INTO tier_won_deals (partner_id, deal_id, closed_ms, known_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      revoke: db.prepare('INSERT INTO tier_revocations (partner_id, seller_id, certification, revoked_ms, known_ms, position) VALUES (?, ?, ?, ?, ?, ?)'),
       revenue: db.prepare('INSERT INTO tier_revenue (partner_id, at_ms, amount_minor, position, known_ms) VALUES (?, ?, ?, ?, ?)'),
     };
     statements.set(db, s);
@@ -116,6 +126,9 @@ export const tierStandingsProjection: Projection = {
         partner_id TEXT NOT NULL, seller_id TEXT NOT NULL, certification TEXT NOT NULL, earned_ms INTEGER NOT NULL, expires_ms INTEGER,
         known_ms INTEGER NOT NULL, position INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS tier_certifications_by_partner ON tier_certifications (partner_id);
+      CREATE TABLE IF NOT EXISTS tier_revocations (
+        partner_id TEXT NOT NULL, seller_id TEXT NOT NULL, certification TEXT NOT NULL, revoked_ms INTEGER NOT NULL, known_ms INTEGER NOT NULL, position INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS tier_revocations_by_seller ON tier_revocations (partner_id, seller_id, certification);
       CREATE TABLE IF NOT EXISTS tier_won_deals (partner_id TEXT NOT NULL, deal_id TEXT NOT NULL, closed_ms INTEGER NOT NULL, known_ms INTEGER NOT NULL, PRIMARY KEY (partner_id, deal_id));
       CREATE INDEX IF NOT EXISTS tier_won_deals_by_time ON tier_won_deals (partner_id, closed_ms);
       CREATE TABLE IF NOT EXISTS tier_revenue (partner_id TEXT NOT NULL, at_ms INTEGER NOT NULL, amount_minor INTEGER NOT NULL, position INTEGER NOT NULL, known_ms INTEGER NOT NULL);
@@ -125,7 +138,7 @@ export const tierStandingsProjection: Projection = {
   reset(db) {
     statements.delete(db);
     db.exec(`DROP TABLE IF EXISTS tier_program; DROP TABLE IF EXISTS tier_watermark; DROP TABLE IF EXISTS tier_programs; DROP TABLE IF EXISTS tier_partners;
-             DROP TABLE IF EXISTS tier_history; DROP TABLE IF EXISTS tier_certifications; DROP TABLE IF EXISTS tier_won_deals; DROP TABLE IF EXISTS tier_revenue;`);
+             DROP TABLE IF EXISTS tier_history; DROP TABLE IF EXISTS tier_certifications; DROP TABLE IF EXISTS tier_revocations; DROP TABLE IF EXISTS tier_won_deals; DROP TABLE IF EXISTS tier_revenue;`);
   },
   evolve(db, event: RecordedEvent) {
     const s = prepared(db);
@@ -174,6 +187,15 @@ export const tierStandingsProjection: Projection = {
         return;
       case 'RevenueAttributionReversed':
         for (const a of sourced(e.data.allocations)) s.revenue!.run(a.partnerId, ms(e.data.reversedAt), -a.amount, event.position, known);
+        return;
+      case 'SellerCertificationRevoked':
+        s.revoke!.run(e.data.partnerId, e.data.sellerId, e.data.certification, ms(e.data.revokedAt), known, event.position);
+        return;
+      case 'PartnerTierOverridden':
+        history(e.data.partnerId, e.data.overriddenAt, { tier: e.data.tier, reason: e.data.reason, until: e.data.until, overriddenAt: e.data.overriddenAt });
+        return;
+      case 'PartnerTierOverrideEnded':
+        history(e.data.partnerId, e.data.endedAt, {});
         return;
     }
   },

@@ -55,8 +55,10 @@ export function tierInputs(db: Database.Database, partnerId: string, asOf: Date,
   const held = statement(
     db,
     `SELECT c.seller_id, c.certification FROM tier_certifications c
-      WHERE c.partner_id = ? AND c.earned_ms <= ? AND (c.expires_ms IS NULL OR c.expires_ms > ?) AND c.known_ms <= ?`,
-  ).all(partnerId, to, to, knownMs) as { seller_id: string; certification: string }[];
+      WHERE c.partner_id = ? AND c.earned_ms <= ? AND (c.expires_ms IS NULL OR c.expires_ms > ?) AND c.known_ms <= ?
+        AND NOT EXISTS (SELECT 1 FROM tier_revocations r WHERE r.partner_id = c.partner_id AND r.seller_id = c.seller_id AND r.certification = c.certification
+                          AND r.position > c.position AND r.revoked_ms <= ? AND r.known_ms <= ?)`,
+  ).all(partnerId, to, to, knownMs, to, knownMs) as { seller_id: string; certification: string }[];
   const sellers = new Set<string>();
   const byName = new Map<string, Set<string>>();
   for (const h of held) {

@@ -1,12 +1,12 @@
-import type { PartnerEvent, PartnerTierChanged, TierDowngradeCancelled, TierDowngradeScheduled } from '#events/partners.js';
+import type { PartnerEvent, PartnerTierChanged, PartnerTierOverrideEnded, TierDowngradeCancelled, TierDowngradeScheduled } from '#events/partners.js';
 import type { Decider } from '#libs/kernel/decider.js';
-import { partnerDecider, type PartnerState } from '#libs/partners/partner.js';
+import { evolvePartner, partnerDecider, type PartnerState } from '#libs/partners/partner.js';
 import type { TierProgram } from '#libs/program/program.js';
 import { qualifyingTier, rankOf, type TierInputs } from './qualification.js';
 
 const DAY_MS = 86_400_000;
 
-export type TierEvaluationEvent = PartnerTierChanged | TierDowngradeScheduled | TierDowngradeCancelled;
+export type TierEvaluationEvent = PartnerTierChanged | TierDowngradeScheduled | TierDowngradeCancelled | PartnerTierOverrideEnded;
 
 /**
  * One partner's tier evaluation as of `asOf` (DOMAIN.md, "Tier program"): promote at once; when the
@@ -17,6 +17,16 @@ export type TierEvaluationEvent = PartnerTierChanged | TierDowngradeScheduled | 
  */
 export function evaluateTier(state: PartnerState, inputs: TierInputs, asOf: Date, program: TierProgram): readonly TierEvaluationEvent[] {
   if (state.status === 'none' || state.status === 'terminated') return [];
+  // Tier program v2: an override holds the partner until its end date; from then on the partner is back on its own
+  // tier, and evaluated from there in the same run.
+  if (state.override !== undefined) {
+    if (asOf.getTime() < Date.parse(state.override.until)) return [];
+    const ended: PartnerTierOverrideEnded = {
+      type: 'PartnerTierOverrideEnded',
+      data: { partnerId: state.partnerId, tier: state.override.tier, restoredTier: state.tier, reason: 'the override period ended', endedAt: state.override.until },
+    };
+    return [ended, ...evaluateTier(evolvePartner(state, ended), inputs, asOf, program)];
+  }
   const partnerId = state.partnerId;
   const at = asOf.toISOString();
   const current = state.tier;

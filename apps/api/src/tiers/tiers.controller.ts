@@ -1,4 +1,9 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query as Q, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query as Q, Req, Res } from '@nestjs/common';
+import type { CatalogEntry } from '#libs/partners/certification-catalog.js';
+import { DefineCertificationCommand } from '#libs/ledger/certifications.commands.js';
+import type { CommandOutcome } from '#libs/ledger/context.js';
+import { PositionQueryDto } from '../http/query.dto.js';
+import { CertificationNamePipe } from './certification-name.pipe.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -12,8 +17,8 @@ import { commandResponse } from '../http/responses.js';
 import { parseLedgerTime } from '../http/validation.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
-import { ListStandingsQueryDto, StandingQueryDto, TierEvaluationDto, WaterfallQueryDto } from './tiers.dto.js';
-import { GetStandingQuery, ListStandingsQuery, PriceWaterfallQuery, type TierStandingPage, type WaterfallView } from './tiers.handlers.js';
+import { DefineCertificationDto, ListStandingsQueryDto, StandingQueryDto, TierEvaluationDto, WaterfallQueryDto } from './tiers.dto.js';
+import { CertificationCatalogQuery, GetStandingQuery, ListStandingsQuery, PriceWaterfallQuery, type TierStandingPage, type WaterfallView } from './tiers.handlers.js';
 
 @ApiTags('tiers')
 @ApiBearerAuth()
@@ -51,6 +56,22 @@ export class TiersController {
     const partnerId = visiblePartnerFilter(actor, q.partnerId);
     const filter = { tier: q.tier, limit: q.limit, cursor: q.cursor, ...(partnerId !== undefined ? { partnerId } : {}) };
     return answer(reply, await this.queries.execute(new ListStandingsQuery(filter, asOfOf(q.asOf), minPositionOf(q.minPosition), asOfOf(q.knownAt))));
+  }
+
+  @Put('certifications/:name')
+  @HttpCode(200)
+  @Allow('channel-ops')
+  @ApiOperation({ summary: 'Define (or redefine) a certification of the catalog: once the catalog has an entry, only its names certify' })
+  async defineCertification(@Param('name', CertificationNamePipe) name: string, @Body() body: DefineCertificationDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    const outcome: CommandOutcome = await this.commands.execute(new DefineCertificationCommand(contextOf(req, actor), { name, title: body.title, validityDays: body.validityDays }));
+    return commandResponse(outcome, { name, title: body.title, validityDays: body.validityDays });
+  }
+
+  @Get('certifications')
+  @Allow('channel-ops', 'finance', 'auditor')
+  @ApiOperation({ summary: 'The certification catalog' })
+  async certifications(@Q() q: PositionQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ items: CatalogEntry[] }> {
+    return answer(reply, await this.queries.execute(new CertificationCatalogQuery(minPositionOf(q.minPosition))));
   }
 
   @Get('partners/:id/price-waterfall')

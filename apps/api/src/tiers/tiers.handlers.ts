@@ -3,6 +3,9 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { NotFound } from '#libs/kernel/errors.js';
 import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
 import { ProgramInForce } from '#libs/ledger/program.commands.js';
+import { certificationCatalog } from '#libs/ledger/certifications.commands.js';
+import { CommandPipeline } from '#libs/ledger/pipeline.js';
+import type { CatalogEntry } from '#libs/partners/certification-catalog.js';
 import { CLOCK, type Clock } from '#libs/ledger/tokens.js';
 import { priceWaterfall, type Waterfall } from '#libs/tiers/waterfall.js';
 import { getPartner } from '#projections/partners/partners.queries.js';
@@ -87,4 +90,22 @@ export class PriceWaterfallHandler implements IQueryHandler<PriceWaterfallQuery,
   }
 }
 
-export const TIER_QUERY_HANDLERS = [GetStandingHandler, ListStandingsHandler, PriceWaterfallHandler];
+export class CertificationCatalogQuery {
+  constructor(readonly minPosition?: bigint) {}
+}
+
+/** The catalog, read from its stream (always current) once the read models reached `minPosition`. */
+@QueryHandler(CertificationCatalogQuery)
+export class CertificationCatalogHandler implements IQueryHandler<CertificationCatalogQuery, Answer<{ items: CatalogEntry[] }>> {
+  constructor(
+    @Inject(ReadModels) private readonly readModels: ReadModels,
+    @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
+  ) {}
+
+  async execute(q: CertificationCatalogQuery): Promise<Answer<{ items: CatalogEntry[] }>> {
+    const { position } = await this.readModels.read(q.minPosition, () => undefined);
+    return { position, value: { items: await certificationCatalog(this.pipeline) } };
+  }
+}
+
+export const TIER_QUERY_HANDLERS = [GetStandingHandler, ListStandingsHandler, PriceWaterfallHandler, CertificationCatalogHandler];
