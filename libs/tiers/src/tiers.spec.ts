@@ -191,3 +191,25 @@ describe('tier program v2 in evaluations', () => {
     expect(programEffectiveAt(timeline, new Date('2026-07-01T00:00:00Z')).version).toBe(3);
   });
 });
+
+describe('tier overrides in evaluations', () => {
+  const spec = deciderSpec(tierEvaluationDecider, asOf);
+  const history: PartnerEvent[] = [
+    { type: 'PartnerEnrolled', data: { partnerId: 'P1', name: 'n', type: 'reseller', domain: 'p1.example', tier: 'Registered', programVersion: 0, enrolledAt: '2025-01-01T00:00:00.000Z' } },
+    { type: 'PartnerActivated', data: { partnerId: 'P1', activatedAt: '2025-01-02T00:00:00.000Z' } },
+    { type: 'PartnerTierOverridden', data: { partnerId: 'P1', tier: 'Gold', from: 'Registered', reason: 'launch', until: '2026-08-01T00:00:00.000Z', overriddenAt: '2026-06-01T00:00:00.000Z', programVersion: 0 } },
+  ];
+
+  it('does not move an overridden partner before the end date', () => {
+    spec.given(...history).when({ inputs: silver, asOf, program: P }).then([]);
+    spec.given(...history).when({ inputs: none, asOf, program: P }).then([]);
+  });
+
+  it('ends the override at its date and evaluates the partner from its own tier in the same run', () => {
+    const at = new Date('2026-08-01T00:00:00Z');
+    spec.given(...history).when({ inputs: silver, asOf: at, program: P }).then([
+      { type: 'PartnerTierOverrideEnded', data: { partnerId: 'P1', tier: 'Gold', restoredTier: 'Registered', reason: 'the override period ended', endedAt: '2026-08-01T00:00:00.000Z' } },
+      { type: 'PartnerTierChanged', data: { partnerId: 'P1', from: 'Registered', to: 'Silver', kind: 'promotion', asOf: at.toISOString(), programVersion: 0 } },
+    ]);
+  });
+});
