@@ -34,7 +34,7 @@ describe('tier program v2, end to end', () => {
         { name: 'Registered', rank: 0, minSourcedRevenueMinor: 0, minCertifiedSellers: 0, minWonDeals: 0, discountBps: 1000, mdfEligible: false },
         { name: 'Silver', rank: 1, minSourcedRevenueMinor: 1_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1500, mdfEligible: true, partnerTypes: ['reseller', 'distributor', 'msp', 'referral'] },
         { name: 'Gold', rank: 2, minSourcedRevenueMinor: 50_000_000, minCertifiedSellers: 5, minWonDeals: 5, discountBps: 2000, mdfEligible: true, partnerTypes: ['reseller', 'distributor', 'msp', 'referral'] },
-        { name: 'Select', rank: 1, minSourcedRevenueMinor: 1_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1200, mdfEligible: true, partnerTypes: ['technology'], requiredCertifications: [{ certification: 'Integration Engineer', minSellers: 2 }] },
+        { name: 'Select', rank: 1, minSourcedRevenueMinor: 1_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1200, mdfEligible: true, partnerTypes: ['technology'], requiredCertifications: [{ certification: 'integration-engineer', minSellers: 2 }] },
       ],
     });
     for (const [id, type] of [['R1', 'reseller'], ['R2', 'reseller'], ['T1', 'technology']] as const) {
@@ -49,20 +49,20 @@ describe('tier program v2, end to end', () => {
 
   it('keeps a catalog: once it has an entry, unknown names are refused; its validity bounds the expiry', async () => {
     expect((await ok('POST', '/v1/partners/R1/certifications', { sellerId: 'legacy-1', certification: 'Anything Goes', earnedAt: '2025-12-01' })).events).toHaveLength(2);
-    const defined = await t.request<Body>('PUT', '/v1/certifications/Sales%20Accreditation', { body: { title: 'Sales Accreditation', validityDays: 365 }, key: KEYS.ops });
+    const defined = await t.request<Body>('PUT', '/v1/certifications/sales-accreditation', { body: { title: 'Sales Accreditation', validityDays: 365 }, key: KEYS.ops });
     expect(defined.status).toBe(200);
-    expect(defined.body).toMatchObject({ name: 'Sales Accreditation', events: [{ type: 'CertificationDefined' }] });
-    expect((await ok('PUT', '/v1/certifications/Sales%20Accreditation', { title: 'Sales Accreditation', validityDays: 365 })).events).toEqual([]);
-    await ok('PUT', '/v1/certifications/Integration%20Engineer', { title: 'Integration Engineer', validityDays: 730 });
+    expect(defined.body).toMatchObject({ name: 'sales-accreditation', events: [{ type: 'CertificationDefined' }] });
+    expect((await ok('PUT', '/v1/certifications/sales-accreditation', { title: 'Sales Accreditation', validityDays: 365 })).events).toEqual([]);
+    await ok('PUT', '/v1/certifications/integration-engineer', { title: 'Integration Engineer', validityDays: 730 });
     const catalog = await t.request<{ items: Body[] }>('GET', '/v1/certifications', { key: KEYS.finance });
     expect(catalog.body.items.map((c) => [c.name, c.validityDays])).toEqual([
-      ['Integration Engineer', 730],
-      ['Sales Accreditation', 365],
+      ['integration-engineer', 730],
+      ['sales-accreditation', 365],
     ]);
     const problem = await refused('POST', '/v1/partners/R1/certifications', { sellerId: 's-x', certification: 'Anything Goes', earnedAt: '2026-01-01' }, 422, 'unknown-certification');
     expect(problem.detail).toContain('Anything Goes');
-    await refused('POST', '/v1/partners/R1/certifications', { sellerId: 's-x', certification: 'Sales Accreditation', earnedAt: '2026-01-01', expiresAt: '2028-01-01' }, 422, 'rule-violation');
-    const certified = await ok('POST', '/v1/partners/R1/certifications', { sellerId: 'r1-s1', certification: 'Sales Accreditation', earnedAt: '2026-01-01' });
+    await refused('POST', '/v1/partners/R1/certifications', { sellerId: 's-x', certification: 'sales-accreditation', earnedAt: '2026-01-01', expiresAt: '2028-01-01' }, 422, 'rule-violation');
+    const certified = await ok('POST', '/v1/partners/R1/certifications', { sellerId: 'r1-s1', certification: 'sales-accreditation', earnedAt: '2026-01-01' });
     const event = (certified.events as { type: string; eventId: string }[]).find((e) => e.type === 'SellerCertified')!;
     const stream = await t.request<{ items: { eventId: string; data: Body }[] }>('GET', '/v1/audit/streams/partner-R1', { key: KEYS.auditor });
     expect(stream.body.items.find((e) => e.eventId === event.eventId)!.data.expiresAt).toBe('2027-01-01T00:00:00.000Z');
@@ -70,21 +70,21 @@ describe('tier program v2, end to end', () => {
   });
 
   it('counts a seller for one partner at a time, race-free; a revoked seller can move', async () => {
-    await refused('POST', '/v1/partners/R2/certifications', { sellerId: 'r1-s1', certification: 'Sales Accreditation', earnedAt: '2026-01-02' }, 409, 'seller-held-by-another-partner');
+    await refused('POST', '/v1/partners/R2/certifications', { sellerId: 'r1-s1', certification: 'sales-accreditation', earnedAt: '2026-01-02' }, 409, 'seller-held-by-another-partner');
     // Two partners certify one new seller at once: exactly one wins.
     const race = await Promise.all(
-      ['R1', 'R2'].map((id) => t.request('POST', `/v1/partners/${id}/certifications`, { body: { sellerId: 'contested', certification: 'Sales Accreditation', earnedAt: '2026-01-02' }, key: KEYS.ops })),
+      ['R1', 'R2'].map((id) => t.request('POST', `/v1/partners/${id}/certifications`, { body: { sellerId: 'contested', certification: 'sales-accreditation', earnedAt: '2026-01-02' }, key: KEYS.ops })),
     );
     expect(race.map((r) => r.status).sort()).toEqual([201, 409]);
     const winner = race[0]!.status === 201 ? 'R1' : 'R2';
     const loser = winner === 'R1' ? 'R2' : 'R1';
     clock.set('2026-01-10T09:00:00Z');
-    const revoked = await ok('POST', `/v1/partners/${winner}/certifications/contested/Sales%20Accreditation/revoke`, { reason: 'left the company' });
+    const revoked = await ok('POST', `/v1/partners/${winner}/certifications/contested/sales-accreditation/revoke`, { reason: 'left the company' });
     expect(revoked.events).toMatchObject([{ type: 'SellerCertificationRevoked' }]);
-    expect((await ok('POST', `/v1/partners/${winner}/certifications/contested/Sales%20Accreditation/revoke`, { reason: 'again' })).events).toEqual([]);
-    await refused('POST', `/v1/partners/${winner}/certifications/nobody/Sales%20Accreditation/revoke`, { reason: 'r' }, 404, 'not-found');
+    expect((await ok('POST', `/v1/partners/${winner}/certifications/contested/sales-accreditation/revoke`, { reason: 'again' })).events).toEqual([]);
+    await refused('POST', `/v1/partners/${winner}/certifications/nobody/sales-accreditation/revoke`, { reason: 'r' }, 404, 'not-found');
     // Revoked at its holder: the seller may now count for the other partner.
-    expect((await ok('POST', `/v1/partners/${loser}/certifications`, { sellerId: 'contested', certification: 'Sales Accreditation', earnedAt: '2026-01-10' })).events).toMatchObject([{ type: 'SellerClaimed' }, { type: 'SellerCertified' }]);
+    expect((await ok('POST', `/v1/partners/${loser}/certifications`, { sellerId: 'contested', certification: 'sales-accreditation', earnedAt: '2026-01-10' })).events).toMatchObject([{ type: 'SellerClaimed' }, { type: 'SellerCertified' }]);
     // The standing as of before the revocation still counts the seller for its first partner; after, it does not.
     const before = await standing(winner, '2026-01-06');
     const after = await standing(winner, '2026-01-11');
@@ -95,16 +95,16 @@ describe('tier program v2, end to end', () => {
 
   it('climbs the ladder of the partner type and names the missing certifications in the shortfall', async () => {
     await revenue('T1', 'AT1', 2_000_000);
-    await ok('POST', '/v1/partners/T1/certifications', { sellerId: 't1-s1', certification: 'Integration Engineer', earnedAt: '2026-01-03' });
+    await ok('POST', '/v1/partners/T1/certifications', { sellerId: 't1-s1', certification: 'integration-engineer', earnedAt: '2026-01-03' });
     clock.set('2026-01-15T09:00:00Z');
     expect(await standing('T1', '2026-01-15')).toMatchObject({
       partnerType: 'technology',
       currentTier: 'Registered',
       qualifyingTier: 'Registered',
       nextTier: 'Select',
-      shortfall: { revenueMinor: 0, certifiedSellers: 0, certifications: [{ certification: 'Integration Engineer', minSellers: 2, missingSellers: 1 }] },
+      shortfall: { revenueMinor: 0, certifiedSellers: 0, certifications: [{ certification: 'integration-engineer', minSellers: 2, missingSellers: 1 }] },
     });
-    await ok('POST', '/v1/partners/T1/certifications', { sellerId: 't1-s2', certification: 'Integration Engineer', earnedAt: '2026-01-03' });
+    await ok('POST', '/v1/partners/T1/certifications', { sellerId: 't1-s2', certification: 'integration-engineer', earnedAt: '2026-01-03' });
     const evaluated = await ok('POST', '/v1/tier-evaluations', { asOf: '2026-01-15T10:00:00Z' });
     expect(evaluated.changes).toContainEqual({ partnerId: 'T1', from: 'Registered', to: 'Select', kind: 'promotion' });
     expect(evaluated.changes).not.toContainEqual(expect.objectContaining({ partnerId: 'T1', to: 'Silver' }));

@@ -61,7 +61,7 @@ export class TierDto {
   mdfEligible!: boolean;
 
   // --- Tier program v2 (the tiers helper): tracks per partner type, required certifications ---
-  @ApiPropertyOptional({ enum: PARTNER_TYPES, isArray: true, description: 'The partner types whose ladder has this tier (default: every type)' })
+  @ApiPropertyOptional({ enum: PARTNER_TYPES, isArray: true, example: ['reseller', 'distributor'], description: 'The partner types whose ladder has this tier (default: every type)' })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)

@@ -3,7 +3,7 @@ import type { CatalogEntry } from '#libs/partners/certification-catalog.js';
 import { DefineCertificationCommand } from '#libs/ledger/certifications.commands.js';
 import type { CommandOutcome } from '#libs/ledger/context.js';
 import { PositionQueryDto } from '../http/query.dto.js';
-import { CertificationNamePipe } from './certification-name.pipe.js';
+import { CatalogNamePipe } from './certification-name.pipe.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -62,7 +62,7 @@ export class TiersController {
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Define (or redefine) a certification of the catalog: once the catalog has an entry, only its names certify' })
-  async defineCertification(@Param('name', CertificationNamePipe) name: string, @Body() body: DefineCertificationDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+  async defineCertification(@Param('name', CatalogNamePipe) name: string, @Body() body: DefineCertificationDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const outcome: CommandOutcome = await this.commands.execute(new DefineCertificationCommand(contextOf(req, actor), { name, title: body.title, validityDays: body.validityDays }));
     return commandResponse(outcome, { name, title: body.title, validityDays: body.validityDays });
   }

@@ -115,15 +115,15 @@ const REVISED_PROGRAM: DefineProgram = {
   dealRegistrationDiscountBps: 1200,
   tiers: [
     ...DEFAULT_PROGRAM.tiers.map((t) => (t.rank === 0 ? { ...t } : { ...t, partnerTypes: [...SELL_TRACK] })),
-    { name: 'Select', rank: 1, minSourcedRevenueMinor: 3_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1500, mdfEligible: true, partnerTypes: [...BUILD_TRACK], requiredCertifications: [{ certification: 'Technical Specialist', minSellers: 1 }] },
-    { name: 'Premier', rank: 2, minSourcedRevenueMinor: 15_000_000, minCertifiedSellers: 3, minWonDeals: 0, discountBps: 2000, mdfEligible: true, partnerTypes: [...BUILD_TRACK], requiredCertifications: [{ certification: 'Technical Specialist', minSellers: 2 }] },
+    { name: 'Select', rank: 1, minSourcedRevenueMinor: 3_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1500, mdfEligible: true, partnerTypes: [...BUILD_TRACK], requiredCertifications: [{ certification: 'technical-specialist', minSellers: 1 }] },
+    { name: 'Premier', rank: 2, minSourcedRevenueMinor: 15_000_000, minCertifiedSellers: 3, minWonDeals: 0, discountBps: 2000, mdfEligible: true, partnerTypes: [...BUILD_TRACK], requiredCertifications: [{ certification: 'technical-specialist', minSellers: 2 }] },
   ],
 };
 
 /** The certification catalog (tier program v2): from its first entry on, only these names certify. */
 const CATALOG = [
-  { name: 'Sales Accreditation', title: 'Sales Accreditation', validityDays: 365 },
-  { name: 'Technical Specialist', title: 'Technical Specialist', validityDays: 730 },
+  { name: 'sales-accreditation', title: 'Sales Accreditation', validityDays: 365 },
+  { name: 'technical-specialist', title: 'Technical Specialist', validityDays: 730 },
 ] as const;
 
 const OPS: Actor = { id: 'simulation-channel-ops', role: 'channel-ops' };
@@ -597,7 +597,7 @@ export class Simulation {
   private async defineCatalog(): Promise<void> {
     for (const c of CATALOG) {
       const body = { title: c.title, validityDays: c.validityDays };
-      await this.issue('DefineCertification', OPS, 'PUT', `/v1/certifications/${encodeURIComponent(c.name)}`, body, (ctx) => new DefineCertificationCommand(ctx, { name: c.name, ...body }));
+      await this.issue('DefineCertification', OPS, 'PUT', `/v1/certifications/${c.name}`, body, (ctx) => new DefineCertificationCommand(ctx, { name: c.name, ...body }));
     }
   }
 
@@ -672,7 +672,7 @@ export class Simulation {
     const remainingDays = (this.end - this.ports.clock.ms) / DAY;
     for (let k = 1; k <= p.sellers; k++) {
       const sellerId = `${p.partnerId}-S${pad(k, 2)}`;
-      this.later(this.random.between(3, Math.max(4, Math.min(240, remainingDays * 0.7))), () => this.certify(p, sellerId, 'Sales Accreditation'));
+      this.later(this.random.between(3, Math.max(4, Math.min(240, remainingDays * 0.7))), () => this.certify(p, sellerId, 'sales-accreditation'));
     }
     if (p.fate === 'suspended') this.later(this.random.between(45, 200), () => this.suspend(p));
     if (p.fate === 'terminated') this.later(this.random.between(60, 300), () => this.terminate(p));
@@ -715,7 +715,7 @@ export class Simulation {
     if (expires !== undefined && this.random.chance(0.75)) {
       this.later((expires - this.ports.clock.ms) / DAY - this.random.between(0, 20), () => this.certify(p, sellerId, certification));
     }
-    if (certification === 'Sales Accreditation' && this.random.chance(0.3)) this.later(this.random.between(30, 180), () => this.certify(p, sellerId, 'Technical Specialist'));
+    if (certification === 'sales-accreditation' && this.random.chance(0.3)) this.later(this.random.between(30, 180), () => this.certify(p, sellerId, 'technical-specialist'));
   }
 
   // --- deals ----------------------------------------------------------------------------------------
