@@ -92,6 +92,35 @@ export type TierDowngradeCancelled = DomainEventShape<
   { readonly partnerId: string; readonly tier: string; readonly asOf: string }
 >;
 
+// --- Tier program v2 (DOMAIN.md, "Tier program v2") ---
+
+/** Every instance of (sellerId, certification) in force at the partner is revoked from `revokedAt` on. */
+export type SellerCertificationRevoked = DomainEventShape<
+  'SellerCertificationRevoked',
+  { readonly partnerId: string; readonly sellerId: string; readonly certification: string; readonly reason: string; readonly revokedAt: string }
+>;
+
+/** Channel ops hold the partner at `tier` until `until` (business time), whatever evaluations find meanwhile. */
+export type PartnerTierOverridden = DomainEventShape<
+  'PartnerTierOverridden',
+  {
+    readonly partnerId: string;
+    readonly tier: string;
+    /** The partner's own tier when the override began: it returns to it when the override ends. */
+    readonly from: string;
+    readonly reason: string;
+    readonly until: string;
+    readonly overriddenAt: string;
+    readonly programVersion: number;
+  }
+>;
+
+/** The override ended: by channel ops, or by an evaluation at or after its `until`. */
+export type PartnerTierOverrideEnded = DomainEventShape<
+  'PartnerTierOverrideEnded',
+  { readonly partnerId: string; readonly tier: string; readonly restoredTier: string; readonly reason: string; readonly endedAt: string }
+>;
+
 /** The events of a `partner-<partnerId>` stream. */
 export type PartnerEvent =
   | PartnerEnrolled
@@ -102,7 +131,10 @@ export type PartnerEvent =
   | SellerCertified
   | PartnerTierChanged
   | TierDowngradeScheduled
-  | TierDowngradeCancelled;
+  | TierDowngradeCancelled
+  | SellerCertificationRevoked
+  | PartnerTierOverridden
+  | PartnerTierOverrideEnded;
 
 export type PartnerEventType = PartnerEvent['type'];
 
@@ -116,6 +148,9 @@ export const PARTNER_EVENT_TYPES: readonly PartnerEventType[] = [
   'PartnerTierChanged',
   'TierDowngradeScheduled',
   'TierDowngradeCancelled',
+  'SellerCertificationRevoked',
+  'PartnerTierOverridden',
+  'PartnerTierOverrideEnded',
 ];
 
 /**
@@ -132,3 +167,25 @@ export type PartnerDomainEvent = PartnerDomainClaimed;
 
 export const PARTNER_DOMAIN_EVENT_TYPES: readonly PartnerDomainEvent['type'][] = ['PartnerDomainClaimed'];
 
+
+/** The certification catalog (`certifications-catalog` stream): a name, its title and how long it is valid. */
+export type CertificationDefined = DomainEventShape<
+  'CertificationDefined',
+  { readonly name: string; readonly title: string; readonly validityDays: number; readonly definedAt: string }
+>;
+
+export type CertificationCatalogEvent = CertificationDefined;
+
+export const CERTIFICATION_CATALOG_EVENT_TYPES: readonly CertificationCatalogEvent['type'][] = ['CertificationDefined'];
+
+export const CERTIFICATION_CATALOG_STREAM_ID = 'certifications-catalog';
+
+/**
+ * Bookkeeping, like the domain claim: the claim of a seller in a `seller-<sellerId>` stream, which makes "a seller
+ * counts for one partner at a time" decidable against a single stream revision. Its last event names the holder.
+ */
+export type SellerClaimed = DomainEventShape<'SellerClaimed', { readonly sellerId: string; readonly partnerId: string }>;
+
+export type SellerClaimEvent = SellerClaimed;
+
+export const SELLER_CLAIM_EVENT_TYPES: readonly SellerClaimEvent['type'][] = ['SellerClaimed'];

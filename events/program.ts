@@ -1,4 +1,5 @@
 import type { DomainEventShape } from './envelope.js';
+import type { PartnerType } from './partners.js';
 
 /** One tier's requirements and benefits (DOMAIN.md, "Tier program"). Money is in the reporting currency. */
 export interface TierDefinitionData {
@@ -10,6 +11,17 @@ export interface TierDefinitionData {
   readonly minWonDeals: number;
   readonly discountBps: number;
   readonly mdfEligible: boolean;
+
+  // --- Tier program v2 (tracks and certifications): absent on tiers defined before it. ---
+  /** The partner types whose ladder this tier belongs to; absent: every type (DOMAIN.md, "Tier program v2"). */
+  readonly partnerTypes?: readonly PartnerType[];
+  /** Named certifications the tier requires, each held by at least `minSellers` certified sellers. */
+  readonly requiredCertifications?: readonly RequiredCertificationData[];
+}
+
+export interface RequiredCertificationData {
+  readonly certification: string;
+  readonly minSellers: number;
 }
 
 /** A new version of the tier program: policy is data, and each decision names the version it used. */
@@ -29,6 +41,9 @@ export type TierProgramDefined = DomainEventShape<
     readonly maxOpenRegistrations?: number;
     readonly productFamilies?: Readonly<Record<string, readonly string[]>>;
     readonly definedAt: string;
+    // --- Tier program v2 ---
+    /** Business time from which this version applies to tier decisions; absent (older events): `definedAt`. */
+    readonly effectiveFrom?: string;
   }
 >;
 

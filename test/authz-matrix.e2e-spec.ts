@@ -59,6 +59,12 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   // The waterfall is a read of the partner (its tier's discount): "partner reads", "tier queries", "its own partner".
   'GET /v1/partners/:id/price-waterfall': { ...FINANCE_QUERY, partner: 'own' },
   'POST /v1/tier-evaluations': OPS_COMMAND,
+  // Tier program v2: revocations, overrides and the catalog are channel ops' commands; the catalog is a tier query.
+  'POST /v1/partners/:id/certifications/:sellerId/:certification/revoke': OPS_COMMAND,
+  'POST /v1/partners/:id/tier-override': OPS_COMMAND,
+  'POST /v1/partners/:id/tier-override/end': OPS_COMMAND,
+  'PUT /v1/certifications/:name': OPS_COMMAND,
+  'GET /v1/certifications': FINANCE_QUERY,
 
   // Deals. "partner | register deals ... for its own partnerId; read its own ... deals"; finance has no deal reads.
   'POST /v1/deals': { ops: 'allow', partner: 'own' },
@@ -159,6 +165,10 @@ const PROBES: Readonly<Record<string, { readonly staff: string; readonly own?: s
   'POST /v1/partners/:id/reinstate': { staff: `/v1/partners/${OTHER}/reinstate` },
   'POST /v1/partners/:id/terminate': { staff: `/v1/partners/${OTHER}/terminate` },
   'POST /v1/partners/:id/certifications': { staff: `/v1/partners/${OTHER}/certifications` },
+  'POST /v1/partners/:id/certifications/:sellerId/:certification/revoke': { staff: `/v1/partners/${OTHER}/certifications/S-${MARKER}/Sales/revoke` },
+  'POST /v1/partners/:id/tier-override': { staff: `/v1/partners/${OTHER}/tier-override` },
+  'POST /v1/partners/:id/tier-override/end': { staff: `/v1/partners/${OTHER}/tier-override/end` },
+  'PUT /v1/certifications/:name': { staff: '/v1/certifications/Sales' },
   'POST /v1/deals/:id/approve': { staff: `/v1/deals/D-${MARKER}-1/approve` },
   'POST /v1/deals/:id/reject': { staff: `/v1/deals/D-${MARKER}-1/reject` },
   'POST /v1/deals/:id/extend': { staff: `/v1/deals/D-${MARKER}-1/extend` },

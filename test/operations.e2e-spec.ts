@@ -431,7 +431,7 @@ describe('ledger backup, online under a write load', () => {
         const steps: [string, unknown][] = [
           ['/v1/partners', enroll(id)],
           [`/v1/partners/${id}/activate`, {}],
-          [`/v1/partners/${id}/certifications`, { sellerId: `s${i}`, certification: 'Architect', earnedAt: '2026-01-10' }],
+          [`/v1/partners/${id}/certifications`, { sellerId: `${id}-s${i}`, certification: 'Architect', earnedAt: '2026-01-10' }],
           [`/v1/partners/${id}/suspend`, { reason: 'load test' }],
         ];
         for (const [path, body] of steps) {

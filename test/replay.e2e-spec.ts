@@ -27,8 +27,9 @@ describe('as-of replay of attribution, MDF funds and tier standings', () => {
     ['/v1/attribution?partnerId=P1&from=2026-01-01&to=2026-12-31', 'projection=attribution&partnerId=P1&from=2026-01-01&to=2026-12-31'],
     ['/v1/mdf/funds', 'projection=mdf-funds'],
     ['/v1/mdf/funds?partnerId=P1&period=2026-Q1', 'projection=mdf-funds&partnerId=P1&period=2026-Q1'],
-    ['/v1/tier-standings?asOf=2026-02-01', 'projection=tier-standings&standingAsOf=2026-02-01'],
-    ['/v1/tier-standings/P1?asOf=2026-02-01', 'projection=tier-standings&partnerId=P1&standingAsOf=2026-02-01'],
+    // A standing answers what was known at its asOf (tier program v2): a business date after these record times.
+    ['/v1/tier-standings?asOf=2026-03-31', 'projection=tier-standings&standingAsOf=2026-03-31'],
+    ['/v1/tier-standings/P1?asOf=2026-03-31', 'projection=tier-standings&partnerId=P1&standingAsOf=2026-03-31'],
     ['/v1/tier-standings/P2', 'projection=tier-standings&partnerId=P2'],
   ];
 

@@ -170,6 +170,23 @@ describe('ledger simulate', () => {
     }
   });
 
+  it('runs tier program v2: two tracks, a certification catalog, a revocation and an override', async () => {
+    const s = first.summary;
+    expect(s.eventsByType.CertificationDefined).toBe(2);
+    expect(s.eventsByType.SellerCertificationRevoked).toBe(1);
+    expect(s.eventsByType.PartnerTierOverridden).toBe(1);
+    expect(s.eventsByType.SellerClaimed).toBeGreaterThan(0);
+    const store = SqliteEventStore.open(eventsFile(first.dir));
+    try {
+      const programs: { tiers: { partnerTypes?: string[] }[] }[] = [];
+      for await (const e of store.readAll({ fromPosition: 0n })) if (e.type === 'TierProgramDefined') programs.push(e.data as (typeof programs)[number]);
+      const tracks = new Set(programs[programs.length - 1]!.tiers.map((t) => (t.partnerTypes ?? ['all']).join(',')));
+      expect(tracks.size).toBe(3); // the shared entry tier and two ladders
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a store that already has events, and leaves it as it was', async () => {
     await expect(run(first.dir)).rejects.toThrow(NonEmptyStoreError);
     expect((await logOf(first.dir)).length).toBe(first.summary.eventsWritten);

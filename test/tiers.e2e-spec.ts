@@ -5,7 +5,8 @@ const usd = (amountMinor: number) => ({ amountMinor, currency: 'USD' });
 
 describe('tier program, evaluations and standings, end to end', () => {
   let t: TestApp;
-  const clock = new TestClock(Date.parse('2026-03-02T09:00:00Z'));
+  // Record times before the business dates asked about: a standing at asOf answers what was known at asOf.
+  const clock = new TestClock(Date.parse('2026-02-20T09:00:00Z'));
   let last = '0';
   async function ok(method: string, path: string, body?: unknown, key: string = KEYS.admin): Promise<Body> {
     const r = await t.request(method, path, { body, key });
@@ -100,11 +101,26 @@ describe('tier program, evaluations and standings, end to end', () => {
       netMinor: 250,
     });
     const other = await t.request('GET', '/v1/partners/T2/price-waterfall?listPriceMinor=333&currency=USD&dealId=D2');
-    expect(other.body).toMatchObject({ layers: [{ kind: 'tier-discount', bps: 1000, amountMinor: 33 }], netMinor: 300 });
-    // Past its protection, the registration no longer earns the layer.
+    expect(other.body).toMatchObject({
+      layers: [
+        { kind: 'tier-discount', bps: 1000, amountMinor: 33, applies: true },
+        { kind: 'deal-registration', bps: 0, amountMinor: 0, applies: false, reason: 'not-registered-by-partner' },
+      ],
+      netMinor: 300,
+    });
+    // Past its protection, the registration no longer earns the layer, though the deal still shows approved: the
+    // answer says why (issue 20).
     clock.set('2026-12-31T00:00:00Z');
-    const expired = await t.request<{ layers: unknown[] }>('GET', '/v1/partners/T1/price-waterfall?listPriceMinor=333&currency=USD&dealId=D2');
-    expect(expired.body.layers).toHaveLength(1);
+    expect((await t.request<Body>('GET', '/v1/deals/D2')).body.status).toBe('approved');
+    const expired = await t.request<{ layers: Body[]; netMinor: number }>('GET', '/v1/partners/T1/price-waterfall?listPriceMinor=333&currency=USD&dealId=D2');
+    expect(expired.body.layers).toMatchObject([
+      { kind: 'tier-discount', applies: true, amountMinor: 50 },
+      { kind: 'deal-registration', applies: false, bps: 0, amountMinor: 0, reason: 'protection-lapsed' },
+    ]);
+    expect(expired.body.layers[1]!.detail).toContain('protection lapsed');
+    expect(expired.body.netMinor).toBe(283);
+    const none = await t.request<{ layers: Body[] }>('GET', '/v1/partners/T1/price-waterfall?listPriceMinor=333&currency=USD');
+    expect(none.body.layers[1]).toMatchObject({ applies: false, reason: 'no-deal-given' });
     for (const bad of ['listPriceMinor=-1&currency=USD', 'listPriceMinor=1.5&currency=USD', 'listPriceMinor=10&currency=usd', 'listPriceMinor=10&currency=ABC', 'currency=USD']) {
       const r = await t.request('GET', `/v1/partners/T1/price-waterfall?${bad}`);
       expect(r.status).toBe(400);

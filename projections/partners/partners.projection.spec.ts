@@ -45,9 +45,9 @@ beforeEach(() => {
 afterEach(() => spec.close());
 
 describe('partners projection', () => {
-  it('is named partners, version 1', () => {
+  it('is named partners, version 2 (revocable certifications: a version-1 read model is rebuilt)', () => {
     expect(partnersProjection.name).toBe('partners');
-    expect(partnersProjection.version).toBe(1);
+    expect(partnersProjection.version).toBe(2);
   });
 
   it('migrate is idempotent', () => {
@@ -241,7 +241,7 @@ describe('partners projection', () => {
 
   it('handles only the events that change what a partner read shows', () => {
     expect([...partnersProjection.canHandle].sort()).toEqual(
-      ['PartnerActivated', 'PartnerEnrolled', 'PartnerReinstated', 'PartnerSuspended', 'PartnerTerminated', 'PartnerTierChanged', 'SellerCertified'].sort(),
+      ['PartnerActivated', 'PartnerEnrolled', 'PartnerReinstated', 'PartnerSuspended', 'PartnerTerminated', 'PartnerTierChanged', 'SellerCertified', 'SellerCertificationRevoked', 'PartnerTierOverridden', 'PartnerTierOverrideEnded'].sort(),
     );
   });
 });

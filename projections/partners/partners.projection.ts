@@ -15,6 +15,9 @@ const HANDLED = [
   'PartnerTerminated',
   'SellerCertified',
   'PartnerTierChanged',
+  'SellerCertificationRevoked',
+  'PartnerTierOverridden',
+  'PartnerTierOverrideEnded',
 ] as const satisfies readonly PartnerEvent['type'][];
 
 type Handled = Extract<PartnerEvent, { type: (typeof HANDLED)[number] }>;
@@ -25,6 +28,7 @@ interface Statements {
   readonly tier: Database.Statement;
   readonly certify: Database.Statement;
   readonly touch: Database.Statement;
+  readonly revoke: Database.Statement;
 }
 
 // Prepared once per connection; dropped on reset so nothing outlives the tables it was compiled for.
@@ -45,6 +49,7 @@ function prepared(db: Database.Database): Statements {
       certify: db.prepare(`INSERT INTO partner_certifications (partner_id, seller_id, certification, earned_at, expires_at)
         VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
       touch: db.prepare('UPDATE partners SET updated_position = ? WHERE partner_id = ?'),
+      revoke: db.prepare('UPDATE partner_certifications SET revoked_at = ? WHERE partner_id = ? AND seller_id = ? AND certification = ? AND revoked_at IS NULL'),
     };
     statements.set(db, s);
   }
@@ -87,6 +92,17 @@ function apply(db: Database.Database, e: Handled, position: bigint): void {
     case 'PartnerTierChanged':
       s.tier.run(e.data.to, position, e.data.partnerId);
       return;
+    // Tier program v2: the tier shown is the one the partner is at, an override's while it holds.
+    case 'PartnerTierOverridden':
+      s.tier.run(e.data.tier, position, e.data.partnerId);
+      return;
+    case 'PartnerTierOverrideEnded':
+      s.tier.run(e.data.restoredTier, position, e.data.partnerId);
+      return;
+    case 'SellerCertificationRevoked':
+      s.revoke.run(canonical(e.data.revokedAt), e.data.partnerId, e.data.sellerId, e.data.certification);
+      s.touch.run(position, e.data.partnerId);
+      return;
     case 'SellerCertified': {
       const d = e.data;
       s.certify.run(
@@ -108,7 +124,8 @@ function apply(db: Database.Database, e: Handled, position: bigint): void {
 
 export const partnersProjection: Projection = {
   name: 'partners',
-  version: 1,
+  // 2: certifications can be revoked (tier program v2); a version-1 read model is rebuilt from the log.
+  version: 2,
   canHandle: HANDLED,
   migrate(db) {
     db.exec(`
@@ -130,6 +147,7 @@ export const partnersProjection: Projection = {
         certification TEXT NOT NULL,
         earned_at TEXT NOT NULL,
         expires_at TEXT,
+        revoked_at TEXT,
         PRIMARY KEY (partner_id, seller_id, certification, earned_at)
       );`);
   },

@@ -51,7 +51,7 @@ interface Row {
 // Certifications expire without an event, so the count is computed at the caller's `now`, not stored.
 const SELECT = `SELECT p.partner_id, p.name, p.type, p.domain, p.country, p.status, p.tier, p.enrolled_at,
   (SELECT COUNT(DISTINCT c.seller_id) FROM partner_certifications c
-    WHERE c.partner_id = p.partner_id AND c.earned_at <= @now AND (c.expires_at IS NULL OR c.expires_at > @now)
+    WHERE c.partner_id = p.partner_id AND c.earned_at <= @now AND (c.expires_at IS NULL OR c.expires_at > @now) AND (c.revoked_at IS NULL OR c.revoked_at > @now)
   ) AS certified_sellers
   FROM partners p`;
 

@@ -143,8 +143,10 @@ export const tierStandingsReplay = replayable({
   }),
   query(db, p, now) {
     const asOf = p.standingAsOf === undefined ? now : new Date(p.standingAsOf);
-    if (p.partnerId === undefined) return listTierStandings(db, p.filter, asOf);
-    const standing = getTierStanding(db, p.partnerId, asOf);
+    // The live endpoint answers what was known at its asOf (never more than was recorded by the replay's instant).
+    const knownAt = asOf.getTime() < now.getTime() ? asOf : now;
+    if (p.partnerId === undefined) return listTierStandings(db, p.filter, asOf, knownAt);
+    const standing = getTierStanding(db, p.partnerId, asOf, knownAt);
     if (standing === undefined) throw new NotFound(`partner ${p.partnerId} did not exist at that time`);
     return standing;
   },

@@ -1,74 +1,168 @@
-import { ID_PATTERN } from '#libs/kernel/decider.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
 import type Database from 'better-sqlite3';
+import type { PartnerType } from '#events/partners.js';
+import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { DEFAULT_PROGRAM, type TierProgram } from '#libs/program/program.js';
-import { qualifyingTier, shortfallToNext, windowEnding, type TierInputs } from '#libs/tiers/qualification.js';
+import { qualifyingTier, shortfallToNext, windowEnding, type Shortfall, type TierInputs } from '#libs/tiers/qualification.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { statement } from '../statements.js';
+
+export interface TierOverrideView {
+  readonly tier: string;
+  readonly reason: string;
+  readonly until: string;
+  readonly since: string;
+}
 
 export interface TierStanding {
   readonly partnerId: string;
+  readonly partnerType: string;
   readonly currentTier: string;
   readonly qualifyingTier: string;
   readonly nextTier: string | null;
   readonly trailingSourcedRevenueMinor: number;
   readonly certifiedSellers: number;
   readonly wonDeals: number;
-  readonly shortfall: { readonly revenueMinor: number; readonly certifiedSellers: number; readonly wonDeals: number };
+  readonly shortfall: Shortfall;
   readonly downgradeScheduledFor?: string;
   readonly downgradeTo?: string;
+  readonly override?: TierOverrideView;
   readonly asOf: string;
+  /** The program version effective at `asOf` among those known then. */
   readonly programVersion: number;
 }
 
-/** The program as the read model last saw it defined (the default until then). */
-export function programOf(db: Database.Database): TierProgram {
-  const row = statement(db, 'SELECT version, program FROM tier_program WHERE id = 1').get() as { version: number; program: string } | undefined;
+/** "Known at": every fact the read model holds (an evaluation now, a replay's own database). */
+export const EVERYTHING_KNOWN = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The program version in force at business time `asOf` as known at `knownMs` (DOMAIN.md, "Tier program v2"): of
+ * the versions recorded by then, the latest defined whose `effectiveFrom` is at or before `asOf`; else the default.
+ */
+export function programAt(db: Database.Database, asOf: Date, knownMs: number = EVERYTHING_KNOWN): TierProgram {
+  const row = statement(db, 'SELECT version, program FROM tier_programs WHERE known_ms <= ? AND effective_ms <= ? ORDER BY version DESC LIMIT 1').get(knownMs, asOf.getTime()) as
+    | { version: number; program: string }
+    | undefined;
   return row ? { ...(JSON.parse(row.program) as Omit<TierProgram, 'version'>), version: row.version } : DEFAULT_PROGRAM;
 }
 
-/** The evaluation inputs of one partner as of `asOf`, over the program's look-back window. */
-export function tierInputs(db: Database.Database, partnerId: string, asOf: Date, program: TierProgram): TierInputs {
+/** The evaluation inputs of one partner as of `asOf`, over the program's look-back window, from what was known at `knownMs`. */
+export function tierInputs(db: Database.Database, partnerId: string, asOf: Date, program: TierProgram, knownMs: number = EVERYTHING_KNOWN): TierInputs {
   const w = windowEnding(asOf, program);
   const from = w.from.getTime();
   const to = w.to.getTime();
-  const revenue = statement(db, 'SELECT COALESCE(SUM(amount_minor), 0) AS s FROM tier_revenue WHERE partner_id = ? AND at_ms >= ? AND at_ms <= ?').get(partnerId, from, to) as { s: number };
-  const won = statement(db, 'SELECT COUNT(*) AS c FROM tier_won_deals WHERE partner_id = ? AND closed_ms >= ? AND closed_ms <= ?').get(partnerId, from, to) as { c: number };
-  const sellers = statement(db, 'SELECT COUNT(DISTINCT seller_id) AS c FROM tier_certifications WHERE partner_id = ? AND earned_ms <= ? AND (expires_ms IS NULL OR expires_ms > ?)').get(
-    partnerId,
-    to,
-    to,
-  ) as { c: number };
-  return { netSourcedRevenueMinor: revenue.s, certifiedSellers: sellers.c, wonDeals: won.c };
+  const revenue = statement(db, 'SELECT COALESCE(SUM(amount_minor), 0) AS s FROM tier_revenue WHERE partner_id = ? AND at_ms >= ? AND at_ms <= ? AND known_ms <= ?').get(partnerId, from, to, knownMs) as { s: number };
+  const won = statement(db, 'SELECT COUNT(*) AS c FROM tier_won_deals WHERE partner_id = ? AND closed_ms >= ? AND closed_ms <= ? AND known_ms <= ?').get(partnerId, from, to, knownMs) as { c: number };
+  const held = statement(
+    db,
+    `SELECT c.seller_id, c.certification FROM tier_certifications c
+      WHERE c.partner_id = ? AND c.earned_ms <= ? AND (c.expires_ms IS NULL OR c.expires_ms > ?) AND c.known_ms <= ?
+        AND NOT EXISTS (SELECT 1 FROM tier_revocations r WHERE r.partner_id = c.partner_id AND r.seller_id = c.seller_id AND r.certification = c.certification
+                          AND r.position > c.position AND r.revoked_ms <= ? AND r.known_ms <= ?)`,
+  ).all(partnerId, to, to, knownMs, to, knownMs) as { seller_id: string; certification: string }[];
+  const sellers = new Set<string>();
+  const byName = new Map<string, Set<string>>();
+  for (const h of held) {
+    sellers.add(h.seller_id);
+    let set = byName.get(h.certification);
+    if (!set) byName.set(h.certification, (set = new Set()));
+    set.add(h.seller_id);
+  }
+  return { netSourcedRevenueMinor: revenue.s, certifiedSellers: sellers.size, wonDeals: won.c, certifications: Object.fromEntries([...byName].map(([k, v]) => [k, v.size])) };
 }
 
-interface PartnerRow {
-  partner_id: string;
-  tier: string;
-  downgrade_to: string | null;
-  downgrade_effective_at: string | null;
+interface PartnerAt {
+  readonly partnerId: string;
+  readonly type: PartnerType;
+  readonly tier: string;
+  readonly status: string;
+  readonly downgrade?: { to: string; effectiveAt: string };
+  readonly override?: TierOverrideView;
 }
 
-function standingOf(db: Database.Database, row: PartnerRow, asOf: Date, program: TierProgram): TierStanding {
-  const inputs = tierInputs(db, row.partner_id, asOf, program);
-  const next = shortfallToNext(program, row.tier, inputs);
+/**
+ * A partner's tier as it stood: its history folded in log order, keeping what was known at `knownMs` and, for tier
+ * decisions, what was decided as of `asOf` or before. Undefined when the partner was not known yet.
+ */
+function partnerAt(db: Database.Database, partnerId: string, asOf: Date, knownMs: number): PartnerAt | undefined {
+  const head = statement(db, 'SELECT type FROM tier_partners WHERE partner_id = ? AND known_ms <= ?').get(partnerId, knownMs) as { type: PartnerType } | undefined;
+  if (!head) return undefined;
+  const rows = statement(db, 'SELECT kind, data FROM tier_history WHERE partner_id = ? AND known_ms <= ? AND (business_ms IS NULL OR business_ms <= ?) ORDER BY position').all(partnerId, knownMs, asOf.getTime()) as {
+    kind: string;
+    data: string;
+  }[];
+  let p: PartnerAt = { partnerId, type: head.type, tier: '', status: 'pending' };
+  for (const r of rows) {
+    const d = JSON.parse(r.data) as Record<string, string>;
+    switch (r.kind) {
+      case 'PartnerEnrolled':
+        p = { ...p, tier: d.tier! };
+        break;
+      case 'PartnerActivated':
+      case 'PartnerReinstated':
+      case 'PartnerSuspended':
+      case 'PartnerTerminated':
+        p = { ...p, status: d.status! };
+        break;
+      case 'PartnerTierChanged': {
+        const { downgrade: _d, ...rest } = p;
+        p = { ...rest, tier: d.tier! };
+        break;
+      }
+      case 'TierDowngradeScheduled':
+        p = { ...p, downgrade: { to: d.to!, effectiveAt: d.effectiveAt! } };
+        break;
+      case 'TierDowngradeCancelled': {
+        const { downgrade: _d, ...rest } = p;
+        p = rest;
+        break;
+      }
+      case 'PartnerTierOverridden':
+        p = { ...p, override: { tier: d.tier!, reason: d.reason!, until: d.until!, since: d.overriddenAt! } };
+        break;
+      case 'PartnerTierOverrideEnded': {
+        const { override: _o, ...rest } = p;
+        p = rest;
+        break;
+      }
+    }
+  }
+  // An override holds until its end date: at or after it, the partner is back on its own tier.
+  if (p.override !== undefined && Date.parse(p.override.until) <= asOf.getTime()) {
+    const { override: _o, ...rest } = p;
+    p = rest;
+  }
+  return p;
+}
+
+function standingOf(db: Database.Database, p: PartnerAt, asOf: Date, knownMs: number, program: TierProgram): TierStanding {
+  const inputs = tierInputs(db, p.partnerId, asOf, program, knownMs);
+  const current = p.override?.tier ?? p.tier;
+  const next = shortfallToNext(program, current, inputs, p.type);
   return {
-    partnerId: row.partner_id,
-    currentTier: row.tier,
-    qualifyingTier: qualifyingTier(program, inputs).name,
+    partnerId: p.partnerId,
+    partnerType: p.type,
+    currentTier: current,
+    qualifyingTier: qualifyingTier(program, inputs, p.type).name,
     nextTier: next.next?.name ?? null,
     trailingSourcedRevenueMinor: inputs.netSourcedRevenueMinor,
     certifiedSellers: inputs.certifiedSellers,
     wonDeals: inputs.wonDeals,
     shortfall: next.shortfall,
-    ...(row.downgrade_effective_at ? { downgradeScheduledFor: row.downgrade_effective_at, downgradeTo: row.downgrade_to ?? undefined } : {}),
+    ...(p.downgrade ? { downgradeScheduledFor: p.downgrade.effectiveAt, downgradeTo: p.downgrade.to } : {}),
+    ...(p.override ? { override: p.override } : {}),
     asOf: asOf.toISOString(),
     programVersion: program.version,
   };
 }
 
-export function getTierStanding(db: Database.Database, partnerId: string, asOf: Date): TierStanding | undefined {
-  const row = statement(db, 'SELECT partner_id, tier, downgrade_to, downgrade_effective_at FROM tier_partners WHERE partner_id = ?').get(partnerId) as PartnerRow | undefined;
-  return row ? standingOf(db, row, asOf, programOf(db)) : undefined;
+/**
+ * One partner's standing at business time `asOf`, as the ledger knew it at `knownAt` (default: `asOf`, so that
+ * the answer is what the tier-standings replay at that instant answers).
+ */
+export function getTierStanding(db: Database.Database, partnerId: string, asOf: Date, knownAt: Date = asOf): TierStanding | undefined {
+  const knownMs = knownAt.getTime();
+  const p = partnerAt(db, partnerId, asOf, knownMs);
+  return p ? standingOf(db, p, asOf, knownMs, programAt(db, asOf, knownMs)) : undefined;
 }
 
 export interface TierStandingFilter {
@@ -78,19 +172,35 @@ export interface TierStandingFilter {
   readonly cursor?: string;
 }
 
-export function listTierStandings(db: Database.Database, filter: TierStandingFilter, asOf: Date): { items: TierStanding[]; nextCursor: string | null } {
+/** Standings of the partners not terminated at `asOf` (as known at `knownAt`), filtered by their tier then. */
+export function listTierStandings(db: Database.Database, filter: TierStandingFilter, asOf: Date, knownAt: Date = asOf): { items: TierStanding[]; nextCursor: string | null } {
   const limit = filter.limit ?? 100;
-  const after = filter.cursor === undefined ? '' : decodeCursor(filter.cursor, [ID_PATTERN])[0]!;
-  const where = ['terminated = 0', 'partner_id > @after'];
-  if (filter.tier !== undefined) where.push('tier = @tier');
-  if (filter.partnerId !== undefined) where.push('partner_id = @partnerId');
-  const rows = statement(db, `SELECT partner_id, tier, downgrade_to, downgrade_effective_at FROM tier_partners WHERE ${where.join(' AND ')} ORDER BY partner_id LIMIT @limit`).all({ after, tier: filter.tier ?? null, partnerId: filter.partnerId ?? null, limit: limit + 1 }) as PartnerRow[];
-  const program = programOf(db);
-  const page = rows.slice(0, limit);
-  return {
-    items: page.map((r) => standingOf(db, r, asOf, program)),
-    nextCursor: rows.length > limit ? encodeCursor([page[page.length - 1]!.partner_id]) : null,
-  };
+  const knownMs = knownAt.getTime();
+  let after = filter.cursor === undefined ? '' : decodeCursor(filter.cursor, [ID_PATTERN])[0]!;
+  const program = programAt(db, asOf, knownMs);
+  const items: TierStanding[] = [];
+  let more = false;
+  // The tier and the status are as of then, so the filter runs on folded partners, a batch of ids at a time.
+  for (;;) {
+    const ids = (
+      filter.partnerId === undefined
+        ? statement(db, 'SELECT partner_id FROM tier_partners WHERE known_ms <= ? AND partner_id > ? ORDER BY partner_id LIMIT 200').all(knownMs, after)
+        : statement(db, 'SELECT partner_id FROM tier_partners WHERE known_ms <= ? AND partner_id > ? AND partner_id = ?').all(knownMs, after, filter.partnerId)
+    ) as { partner_id: string }[];
+    for (const { partner_id } of ids) {
+      const p = partnerAt(db, partner_id, asOf, knownMs);
+      if (!p || p.status === 'terminated') continue;
+      if (filter.tier !== undefined && (p.override?.tier ?? p.tier) !== filter.tier) continue;
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      items.push(standingOf(db, p, asOf, knownMs, program));
+    }
+    if (more || ids.length < 200) break;
+    after = ids[ids.length - 1]!.partner_id;
+  }
+  return { items, nextCursor: more ? encodeCursor([items[items.length - 1]!.partnerId]) : null };
 }
 
 /** Every partner an evaluation covers: all that are not terminated. */

@@ -7,7 +7,7 @@ import type { AttributionEvent, DealRevenueReserved } from '#events/attribution.
 import type { ExchangeRateEvent } from '#events/exchange-rates.js';
 import type { DealEvent, DealIdClaimed, DealSlotTaken } from '#events/deals.js';
 import type { MdfBudgetEvent, MdfEvent, MdfIdReservation } from '#events/mdf.js';
-import type { PartnerDomainEvent, PartnerEvent } from '#events/partners.js';
+import type { CertificationCatalogEvent, PartnerDomainEvent, PartnerEvent, SellerClaimEvent } from '#events/partners.js';
 import type { ProgramEvent } from '#events/program.js';
 import { ASYNCAPI_FILE, renderAsyncApiDocument, repositoryRoot } from './generate.js';
 
@@ -52,6 +52,8 @@ async function eventTypeLists(): Promise<Map<string, readonly string[]>> {
 type Documented =
   | PartnerEvent
   | PartnerDomainEvent
+  | CertificationCatalogEvent
+  | SellerClaimEvent
   | ProgramEvent
   | DealEvent
   | DealIdClaimed
@@ -80,6 +82,11 @@ const SAMPLES: Samples = {
   TierDowngradeScheduled: { partnerId: 'P-1', from: 'Gold', to: 'Silver', effectiveAt: '2026-06-01T00:00:00.000Z', asOf: at, programVersion: 1 },
   TierDowngradeCancelled: { partnerId: 'P-1', tier: 'Gold', asOf: at },
   PartnerDomainClaimed: { domain: 'northwind.co.uk', partnerId: 'P-1' },
+  SellerCertificationRevoked: { partnerId: 'P-1', sellerId: 'S-1', certification: 'Sales Accreditation', reason: 'exam fraud', revokedAt: at },
+  PartnerTierOverridden: { partnerId: 'P-1', tier: 'Gold', from: 'Silver', reason: 'strategic launch partner', until: '2026-12-31T00:00:00.000Z', overriddenAt: at, programVersion: 2 },
+  PartnerTierOverrideEnded: { partnerId: 'P-1', tier: 'Gold', restoredTier: 'Silver', reason: 'launch done', endedAt: at },
+  CertificationDefined: { name: 'Sales Accreditation', title: 'Sales Accreditation', validityDays: 365, definedAt: at },
+  SellerClaimed: { sellerId: 'S-1', partnerId: 'P-1' },
   TierProgramDefined: {
     version: 1,
     reportingCurrency: 'USD',

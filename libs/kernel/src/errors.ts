@@ -10,7 +10,10 @@ export type DomainErrorSlug =
   | 'validation-failed'
   | 'forbidden'
   | 'concurrency-conflict'
-  | 'idempotency-key-reused';
+  | 'idempotency-key-reused'
+  // Tier program v2 (API.md, "v2 additions / Tiers").
+  | 'unknown-certification'
+  | 'seller-held-by-another-partner';
 
 export interface FieldError {
   readonly path: string;
@@ -84,6 +87,18 @@ export class Forbidden extends DomainError {
 export class ConcurrencyConflict extends DomainError {
   readonly slug = 'concurrency-conflict' as const;
   override readonly name = 'ConcurrencyConflict';
+}
+
+/** Tier program v2: once the catalog has an entry, a certification not in it (422). */
+export class UnknownCertification extends DomainError {
+  readonly slug = 'unknown-certification' as const;
+  override readonly name = 'UnknownCertification';
+}
+
+/** Tier program v2: a seller counts for one partner at a time (409). */
+export class SellerHeldByAnotherPartner extends DomainError {
+  readonly slug = 'seller-held-by-another-partner' as const;
+  override readonly name = 'SellerHeldByAnotherPartner';
 }
 
 /** An `Idempotency-Key` sent again with a different request. */

@@ -3,11 +3,16 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { PartnerType } from '#events/partners.js';
 import { decideClaim, domainClaimStreamId, foldClaims, type ClaimHolder } from '#libs/partners/domain-claim.js';
 import { requireRegistrableDomain } from '#libs/partners/domain-name.js';
-import { partnerDecider, partnerStreamId, type PartnerCommand } from '#libs/partners/partner.js';
+import { CERTIFICATION_CATALOG_STREAM_ID } from '#events/partners.js';
+import { catalogValidity, certificationCatalogDecider } from '#libs/partners/certification-catalog.js';
+import { holdsSeller, partnerDecider, partnerStreamId, type CertifySeller, type PartnerCommand } from '#libs/partners/partner.js';
+import { decideSellerClaim, holderStillHolds, sellerClaimStreamId, sellerHolder } from '#libs/partners/seller-claim.js';
 import { lowestTier } from '#libs/program/program.js';
+import { PROGRAM_STREAM_ID } from '#events/program.js';
+import { programEffectiveAt, programTimeline } from '#libs/tiers/program-timeline.js';
+import { lowestTierFor } from '#libs/tiers/qualification.js';
 import type { CommandContext, CommandOutcome } from './context.js';
 import { CommandPipeline } from './pipeline.js';
-import { ProgramInForce } from './program.commands.js';
 import { CLOCK, type Clock } from './tokens.js';
 
 export class EnrollPartnerCommand {
@@ -33,13 +38,14 @@ export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerComman
   constructor(
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(ProgramInForce) private readonly programs: ProgramInForce,
   ) {}
 
   async execute({ ctx, data }: EnrollPartnerCommand): Promise<CommandOutcome> {
     const domain = requireRegistrableDomain(data.domain, 'domain');
-    const program = await this.programs.get();
-    const enroll: PartnerCommand = { type: 'EnrollPartner', data: { ...data, domain, tier: lowestTier(program).name, programVersion: program.version } };
+    // Tier program v2: the ladder of the partner's type, in the version effective now.
+    const program = programEffectiveAt(await this.pipeline.state(PROGRAM_STREAM_ID, programTimeline), this.clock.now());
+    const tier = lowestTierFor(program, data.type) ?? lowestTier(program);
+    const enroll: PartnerCommand = { type: 'EnrollPartner', data: { ...data, domain, tier: tier.name, programVersion: program.version } };
     return this.pipeline.handleWithClaim(ctx, partnerStreamId(data.partnerId), partnerDecider, enroll, {
       streamId: domainClaimStreamId(domain),
       decide: async (events) => {
@@ -61,10 +67,38 @@ export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerComman
 
 @CommandHandler(PartnerCommandMessage)
 export class PartnerCommandHandler implements ICommandHandler<PartnerCommandMessage, CommandOutcome> {
-  constructor(@Inject(CommandPipeline) private readonly pipeline: CommandPipeline) {}
+  constructor(
+    @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   execute({ ctx, command }: PartnerCommandMessage): Promise<CommandOutcome> {
+    if (command.type === 'CertifySeller') return this.certify(ctx, command);
     return this.pipeline.handle(ctx, partnerStreamId(command.data.partnerId), partnerDecider, command);
+  }
+
+  /**
+   * Tier program v2: the name must be in the catalog once it has entries (its validity bounds the expiry), and a
+   * seller counts for one partner at a time: certifying claims the seller's stream, decided against its revision,
+   * so two partners certifying one seller at once cannot both win.
+   */
+  private async certify(ctx: CommandContext, command: CertifySeller): Promise<CommandOutcome> {
+    const catalog = await this.pipeline.state(CERTIFICATION_CATALOG_STREAM_ID, certificationCatalogDecider);
+    const validityDays = catalogValidity(catalog, command.data.certification);
+    const { partnerId, sellerId } = command.data;
+    const certify: CertifySeller = { ...command, data: { ...command.data, ...(validityDays !== undefined ? { validityDays } : {}) } };
+    return this.pipeline.handleWithClaim(ctx, partnerStreamId(partnerId), partnerDecider, certify, {
+      streamId: sellerClaimStreamId(sellerId),
+      decide: async (events) => {
+        const holder = sellerHolder(events);
+        if (holder === undefined || holder === partnerId) return decideSellerClaim(sellerId, partnerId, holder, false);
+        const now = this.clock.now();
+        const state = await this.pipeline.state(partnerStreamId(holder), partnerDecider);
+        const everCertified = state.status !== 'none' && state.certifications.some((c) => c.sellerId === sellerId);
+        const claimedAt = events[events.length - 1]!.metadata.recordedAt;
+        return decideSellerClaim(sellerId, partnerId, holder, holderStillHolds(holdsSeller(state, sellerId, now.getTime()), everCertified, claimedAt, now));
+      },
+    });
   }
 }
 

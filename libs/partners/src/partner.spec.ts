@@ -1,6 +1,7 @@
 import type { PartnerEvent, SellerCertified } from '#events/partners.js';
 import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
-import { AlreadyExists, InvalidInput, NotFound, RuleViolation } from '#libs/kernel/errors.js';
+import { AlreadyExists, InvalidInput, NotFound, RuleViolation, SellerHeldByAnotherPartner } from '#libs/kernel/errors.js';
+import { decideSellerClaim, holderStillHolds } from './seller-claim.js';
 import { DEFAULT_PROGRAM, lowestTier } from '#libs/program/program.js';
 import {
   certifiedSellersAt,
@@ -330,5 +331,54 @@ describe('DEFAULT_PROGRAM', () => {
 
   it('given a program without tiers, lowestTier refuses', () => {
     expect(() => lowestTier({ ...DEFAULT_PROGRAM, tiers: [] })).toThrow(InvalidInput);
+  });
+});
+
+describe('tier program v2: revocation, catalog validity, overrides, seller claims', () => {
+  const cert = (sellerId: string, certification = 'Sales', earnedAt = '2026-01-10T00:00:00.000Z'): PartnerEvent => ({ type: 'SellerCertified', data: { partnerId: 'P1', sellerId, certification, earnedAt } });
+  const revoke: PartnerCommand = { type: 'RevokeCertification', data: { partnerId: 'P1', sellerId: 's1', certification: 'Sales', reason: 'exam fraud' } };
+
+  it('revokes every instance in force of a seller certification; again is a no-op; an unknown one is not found', () => {
+    given(enrolled, activated, cert('s1'), cert('s1', 'Sales', '2026-02-01T00:00:00.000Z'))
+      .when(revoke)
+      .then([{ type: 'SellerCertificationRevoked', data: { partnerId: 'P1', sellerId: 's1', certification: 'Sales', reason: 'exam fraud', revokedAt: NOW.toISOString() } }]);
+    const revoked: PartnerEvent = { type: 'SellerCertificationRevoked', data: { partnerId: 'P1', sellerId: 's1', certification: 'Sales', reason: 'exam fraud', revokedAt: NOW.toISOString() } };
+    given(enrolled, activated, cert('s1'), revoked).when(revoke).then([]);
+    given(enrolled, activated, cert('s2')).when(revoke).thenThrows(NotFound);
+    const state = [enrolled, activated, cert('s1'), cert('s2'), revoked].reduce(partnerDecider.evolve, partnerDecider.initialState());
+    expect(certifiedSellersAt(state, new Date('2026-03-01T00:00:00Z'))).toBe(2);
+    expect(certifiedSellersAt(state, NOW)).toBe(1);
+  });
+
+  it("defaults the expiry to the catalog's validity and refuses a later one", () => {
+    const certify = (expiresAt?: string): PartnerCommand => ({ type: 'CertifySeller', data: { partnerId: 'P1', sellerId: 's1', certification: 'Sales', earnedAt: '2026-01-01', validityDays: 30, ...(expiresAt ? { expiresAt } : {}) } });
+    given(enrolled, activated).when(certify()).thenMatches([{ type: 'SellerCertified', data: { expiresAt: '2026-01-31T00:00:00.000Z' } }]);
+    given(enrolled, activated).when(certify('2026-01-15')).thenMatches([{ type: 'SellerCertified', data: { expiresAt: '2026-01-15T00:00:00.000Z' } }]);
+    given(enrolled, activated).when(certify('2026-03-01')).thenThrows(RuleViolation);
+  });
+
+  it('overrides a tier of the ladder until a future date, and ends it back to the own tier', () => {
+    const override = (tier: string, until = '2026-06-30'): PartnerCommand => ({ type: 'OverrideTier', data: { partnerId: 'P1', tier, reason: 'launch', until, ladder: ['Registered', 'Silver', 'Gold'], programVersion: 2 } });
+    given(enrolled, activated)
+      .when(override('Gold'))
+      .then([{ type: 'PartnerTierOverridden', data: { partnerId: 'P1', tier: 'Gold', from: 'Registered', reason: 'launch', until: '2026-06-30T00:00:00.000Z', overriddenAt: NOW.toISOString(), programVersion: 2 } }]);
+    given(enrolled, activated).when(override('Select')).thenThrows(RuleViolation);
+    given(enrolled, activated).when(override('Gold', '2026-01-01')).thenThrows(InvalidInput);
+    given(enrolled, activated).when({ type: 'EndTierOverride', data: { partnerId: 'P1', reason: 'done' } }).thenThrows(RuleViolation);
+    const overridden: PartnerEvent = { type: 'PartnerTierOverridden', data: { partnerId: 'P1', tier: 'Gold', from: 'Registered', reason: 'launch', until: '2026-06-30T00:00:00.000Z', overriddenAt: T0, programVersion: 2 } };
+    given(enrolled, activated, overridden)
+      .when({ type: 'EndTierOverride', data: { partnerId: 'P1', reason: 'done' } })
+      .then([{ type: 'PartnerTierOverrideEnded', data: { partnerId: 'P1', tier: 'Gold', restoredTier: 'Registered', reason: 'done', endedAt: NOW.toISOString() } }]);
+  });
+
+  it('claims a seller for one partner at a time; a pending claim holds, an abandoned one does not', () => {
+    expect(decideSellerClaim('s1', 'P1', undefined, false)).toEqual([{ type: 'SellerClaimed', data: { sellerId: 's1', partnerId: 'P1' } }]);
+    expect(decideSellerClaim('s1', 'P1', 'P1', true)).toEqual([]);
+    expect(() => decideSellerClaim('s1', 'P2', 'P1', true)).toThrow(SellerHeldByAnotherPartner);
+    expect(decideSellerClaim('s1', 'P2', 'P1', false)).toHaveLength(1);
+    const claimedAt = '2026-03-31T11:59:30.000Z';
+    expect(holderStillHolds(false, false, claimedAt, NOW)).toBe(true); // claimed 30 s ago, certification not yet appended
+    expect(holderStillHolds(false, false, '2026-03-31T11:00:00.000Z', NOW)).toBe(false); // abandoned
+    expect(holderStillHolds(false, true, claimedAt, NOW)).toBe(false); // its certifications expired or were revoked
   });
 });

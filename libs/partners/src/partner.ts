@@ -8,6 +8,9 @@ import type {
   PartnerSuspended,
   PartnerTerminated,
   PartnerType,
+  PartnerTierOverridden,
+  PartnerTierOverrideEnded,
+  SellerCertificationRevoked,
   SellerCertified,
 } from '#events/partners.js';
 import { PARTNER_TYPES } from '#events/partners.js';
@@ -52,8 +55,29 @@ export type CertifySeller = {
     /** ISO 8601 date or UTC date-time; stored canonically (`toISOString`). */
     readonly earnedAt: string;
     readonly expiresAt?: string;
+    /** Tier program v2: the catalog's validity of this certification, when the catalog lists it. */
+    readonly validityDays?: number;
   };
 };
+
+// --- Tier program v2 (DOMAIN.md, "Tier program v2") ---
+export type RevokeCertification = {
+  readonly type: 'RevokeCertification';
+  readonly data: { readonly partnerId: string; readonly sellerId: string; readonly certification: string; readonly reason: string };
+};
+export type OverrideTier = {
+  readonly type: 'OverrideTier';
+  readonly data: {
+    readonly partnerId: string;
+    readonly tier: string;
+    readonly reason: string;
+    readonly until: string;
+    /** The tiers of the partner's ladder in the program version effective now, and that version. */
+    readonly ladder: readonly string[];
+    readonly programVersion: number;
+  };
+};
+export type EndTierOverride = { readonly type: 'EndTierOverride'; readonly data: { readonly partnerId: string; readonly reason: string } };
 
 export type PartnerCommand =
   | EnrollPartner
@@ -61,13 +85,25 @@ export type PartnerCommand =
   | SuspendPartner
   | ReinstatePartner
   | TerminatePartner
-  | CertifySeller;
+  | CertifySeller
+  | RevokeCertification
+  | OverrideTier
+  | EndTierOverride;
 
 export interface Certification {
   readonly sellerId: string;
   readonly certification: string;
   readonly earnedAt: string;
   readonly expiresAt?: string;
+  /** Set by `SellerCertificationRevoked`: from then on it does not count. */
+  readonly revokedAt?: string;
+}
+
+export interface TierOverride {
+  readonly tier: string;
+  readonly reason: string;
+  readonly until: string;
+  readonly since: string;
 }
 
 export interface PendingDowngrade {
@@ -91,6 +127,8 @@ export type PartnerState =
       readonly certifications: readonly Certification[];
       /** Set by `TierDowngradeScheduled`, cleared by a tier change or a cancellation. */
       readonly pendingDowngrade?: PendingDowngrade;
+      /** Tier program v2: while set, the partner is held at `override.tier`; `tier` stays its own tier. */
+      readonly override?: TierOverride;
     };
 
 export type ExistingPartner = Exclude<PartnerState, { status: 'none' }>;
@@ -146,11 +184,28 @@ export function evolvePartner(state: PartnerState, event: PartnerEvent): Partner
       const { pendingDowngrade: _cleared, ...rest } = state;
       return rest;
     }
+    case 'SellerCertificationRevoked': {
+      const { sellerId, certification, revokedAt } = event.data;
+      return { ...state, certifications: state.certifications.map((c) => (c.sellerId === sellerId && c.certification === certification && c.revokedAt === undefined ? { ...c, revokedAt } : c)) };
+    }
+    case 'PartnerTierOverridden': {
+      const { tier, reason, until, overriddenAt } = event.data;
+      return { ...state, override: { tier, reason, until, since: overriddenAt } };
+    }
+    case 'PartnerTierOverrideEnded': {
+      const { override: _ended, ...rest } = state;
+      return rest;
+    }
     default: {
       const _exhaustive: never = event;
       return state;
     }
   }
+}
+
+/** The tier the partner is at: an override's while one holds, else its own. */
+export function effectiveTier(state: ExistingPartner): string {
+  return state.override?.tier ?? state.tier;
 }
 
 export function decidePartner(command: PartnerCommand, state: PartnerState, now: Date): readonly PartnerEvent[] {
@@ -186,6 +241,15 @@ export function decidePartner(command: PartnerCommand, state: PartnerState, now:
     }
     case 'CertifySeller':
       return certify(command, state);
+    case 'RevokeCertification':
+      return revoke(command, state, at);
+    case 'OverrideTier':
+      return override(command, state, now);
+    case 'EndTierOverride': {
+      const reason = requireText(command.data.reason, 'reason');
+      if (state.override === undefined) throw new RuleViolation(`partner ${partnerId} has no tier override in force`);
+      return [{ type: 'PartnerTierOverrideEnded', data: { partnerId, tier: state.override.tier, restoredTier: state.tier, reason, endedAt: at } } satisfies PartnerTierOverrideEnded];
+    }
     default:
       return assertNever(command);
   }
@@ -205,12 +269,45 @@ export function certifiedSellersAt(state: PartnerState, at: Date): number {
   if (state.status === 'none') return 0;
   const t = at.getTime();
   const sellers = new Set<string>();
-  for (const c of state.certifications) {
-    const earned = Date.parse(c.earnedAt);
-    const expires = c.expiresAt === undefined ? Infinity : Date.parse(c.expiresAt);
-    if (earned <= t && expires > t) sellers.add(c.sellerId);
-  }
+  for (const c of state.certifications) if (inForce(c, t)) sellers.add(c.sellerId);
   return sellers.size;
+}
+
+/** Earned at or before `t`, not expired, not revoked at `t`. */
+export function inForce(c: Certification, t: number): boolean {
+  const expires = c.expiresAt === undefined ? Infinity : Date.parse(c.expiresAt);
+  const revoked = c.revokedAt === undefined ? Infinity : Date.parse(c.revokedAt);
+  return Date.parse(c.earnedAt) <= t && expires > t && revoked > t;
+}
+
+/** Whether the partner still holds the seller at `t`: a certification of it not expired nor revoked (earned later counts too). */
+export function holdsSeller(state: PartnerState, sellerId: string, t: number): boolean {
+  if (state.status === 'none' || state.status === 'terminated') return false;
+  return state.certifications.some((c) => c.sellerId === sellerId && (c.expiresAt === undefined || Date.parse(c.expiresAt) > t) && c.revokedAt === undefined);
+}
+
+function revoke(command: RevokeCertification, state: ExistingPartner, at: string): readonly SellerCertificationRevoked[] {
+  const { sellerId, certification } = command.data;
+  const reason = requireText(command.data.reason, 'reason');
+  const held = state.certifications.filter((c) => c.sellerId === sellerId && c.certification === certification);
+  if (held.length === 0) throw new NotFound(`seller ${sellerId} of partner ${state.partnerId} holds no certification ${certification}`);
+  // Already revoked: a retry decides nothing new.
+  if (held.every((c) => c.revokedAt !== undefined)) return [];
+  return [{ type: 'SellerCertificationRevoked', data: { partnerId: state.partnerId, sellerId, certification, reason, revokedAt: at } }];
+}
+
+function override(command: OverrideTier, state: ExistingPartner, now: Date): readonly PartnerTierOverridden[] {
+  const d = command.data;
+  const reason = requireText(d.reason, 'reason');
+  const until = instant(d.until, 'until');
+  if (state.status === 'terminated') throw new RuleViolation(`cannot override the tier of partner ${state.partnerId}: it is terminated`);
+  if (!d.ladder.includes(d.tier)) {
+    throw new RuleViolation(`tier ${d.tier} is not on the ${state.type} ladder of program version ${d.programVersion} (${d.ladder.join(', ')})`, { tiers: d.ladder });
+  }
+  if (Date.parse(until) <= now.getTime()) throw invalidField('until', `until (${until}) must be in the future`);
+  const o = state.override;
+  if (o !== undefined && o.tier === d.tier && o.until === until && o.reason === reason) return [];
+  return [{ type: 'PartnerTierOverridden', data: { partnerId: state.partnerId, tier: d.tier, from: state.tier, reason, until, overriddenAt: now.toISOString(), programVersion: d.programVersion } }];
 }
 
 function enroll(command: EnrollPartner, state: PartnerState, at: string): readonly PartnerEnrolled[] {
@@ -252,10 +349,16 @@ function certify(command: CertifySeller, state: ExistingPartner): readonly Selle
   if (!ID_PATTERN.test(d.sellerId)) throw invalidField('sellerId', `sellerId must match ${ID_PATTERN.source}`);
   const certification = requireText(d.certification, 'certification');
   const earnedAt = instant(d.earnedAt, 'earnedAt');
-  const expiresAt = d.expiresAt === undefined ? undefined : instant(d.expiresAt, 'expiresAt');
-  if (expiresAt !== undefined && expiresAt <= earnedAt) {
-    throw invalidField('expiresAt', `expiresAt (${expiresAt}) must be after earnedAt (${earnedAt})`);
+  const given = d.expiresAt === undefined ? undefined : instant(d.expiresAt, 'expiresAt');
+  if (given !== undefined && given <= earnedAt) {
+    throw invalidField('expiresAt', `expiresAt (${given}) must be after earnedAt (${earnedAt})`);
   }
+  // Tier program v2: a catalog certification is valid validityDays from when it was earned, never longer.
+  const limit = d.validityDays === undefined ? undefined : new Date(Date.parse(earnedAt) + d.validityDays * 86_400_000).toISOString();
+  if (given !== undefined && limit !== undefined && given > limit) {
+    throw new RuleViolation(`${certification} is valid for ${d.validityDays} days: expiresAt (${given}) is after ${limit}`);
+  }
+  const expiresAt = given ?? limit;
   if (state.status === 'terminated') {
     throw new RuleViolation(`cannot certify a seller of partner ${state.partnerId}: it is terminated`);
   }

@@ -1,5 +1,6 @@
 import { InvalidInput, RuleViolation } from '#libs/kernel/errors.js';
-import { decideProgram, programInForce, type DefineProgram } from './program-decider.js';
+import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import { decideProgram, programDecider, programInForce, type DefineProgram } from './program-decider.js';
 import { DEFAULT_PROGRAM } from './program.js';
 
 function thrown(f: () => unknown): unknown {
@@ -59,5 +60,45 @@ describe('tier program', () => {
     expect(() => decideProgram(define({ tiers: [t0!, { ...t1!, name: t0!.name }] }), DEFAULT_PROGRAM, now)).toThrow(RuleViolation);
     expect(() => decideProgram(define({ tiers: [t0!, { ...t1!, rank: 0 }] }), DEFAULT_PROGRAM, now)).toThrow(RuleViolation);
     expect(() => decideProgram(define({ tiers: [{ ...t0!, minWonDeals: 3 }, t1!] }), DEFAULT_PROGRAM, now)).toThrow(/must not decrease/);
+  });
+});
+
+describe('tier program v2: effectiveFrom, tracks per partner type, required certifications', () => {
+  const spec = deciderSpec(programDecider, now);
+  const tracks = define({
+    tiers: [
+      { name: 'Registered', rank: 0, minSourcedRevenueMinor: 0, minCertifiedSellers: 0, minWonDeals: 0, discountBps: 1000, mdfEligible: false },
+      { name: 'Silver', rank: 1, minSourcedRevenueMinor: 10_000_000, minCertifiedSellers: 2, minWonDeals: 0, discountBps: 1500, mdfEligible: true, partnerTypes: ['reseller', 'distributor'] },
+      { name: 'Select', rank: 1, minSourcedRevenueMinor: 2_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1200, mdfEligible: true, partnerTypes: ['technology', 'referral', 'msp'], requiredCertifications: [{ certification: 'Integration Engineer', minSellers: 1 }] },
+    ],
+  });
+
+  it('records effectiveFrom: when defined by default, canonical when given', () => {
+    spec.given().when(define()).thenMatches([{ type: 'TierProgramDefined', data: { version: 1, effectiveFrom: '2026-04-01T10:00:00.000Z', definedAt: '2026-04-01T10:00:00.000Z' } }]);
+    spec.given().when(define({ effectiveFrom: '2026-07-01' })).thenMatches([{ type: 'TierProgramDefined', data: { effectiveFrom: '2026-07-01T00:00:00.000Z' } }]);
+    spec.given().when(define({ effectiveFrom: 'next week' })).thenThrows(InvalidInput);
+  });
+
+  it('re-sending the program in force is a no-op unless it names another effectiveFrom', () => {
+    const [e1] = decideProgram(define({ protectionDays: 60 }), DEFAULT_PROGRAM, now);
+    spec.given(e1!).when(define({ protectionDays: 60 })).then([]);
+    spec.given(e1!).when(define({ protectionDays: 60, effectiveFrom: e1!.data.effectiveFrom! })).then([]);
+    spec.given(e1!).when(define({ protectionDays: 60, effectiveFrom: '2026-09-01' })).thenMatches([{ type: 'TierProgramDefined', data: { version: 2 } }]);
+  });
+
+  it('checks ranks and requirements per track, so two ladders may share a rank', () => {
+    spec.given().when(tracks).thenMatches([{ type: 'TierProgramDefined', data: { version: 1 } }]);
+    const clash = { ...tracks, tiers: tracks.tiers.map((t) => (t.name === 'Select' ? { ...t, partnerTypes: ['reseller' as const] } : t)) };
+    spec.given().when(clash).thenThrows(RuleViolation, { message: 'tier ranks must be unique in the reseller track' });
+    // No tier left for msp and referral partners: every type needs a ladder.
+    const orphan = { ...tracks, tiers: tracks.tiers.map((t) => (t.name === 'Registered' ? { ...t, partnerTypes: ['reseller' as const] } : t.name === 'Select' ? { ...t, partnerTypes: ['technology' as const] } : t)) };
+    spec.given().when(orphan).thenThrows(RuleViolation, { message: 'no tier applies to partner type msp: every type needs a ladder' });
+  });
+
+  it('refuses unknown partner types and bad certification minimums, naming the field', () => {
+    const bad = { ...tracks, tiers: tracks.tiers.map((t) => (t.name === 'Select' ? { ...t, partnerTypes: ['wizard' as never], requiredCertifications: [{ certification: 'X', minSellers: 0 }] } : t)) };
+    const e = thrown(() => decideProgram(bad, DEFAULT_PROGRAM, now)) as InvalidInput;
+    expect(e).toBeInstanceOf(InvalidInput);
+    expect(e.errors.map((x) => x.path).sort()).toEqual(['tiers.2.partnerTypes', 'tiers.2.requiredCertifications.0.minSellers']);
   });
 });

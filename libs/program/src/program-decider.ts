@@ -4,7 +4,8 @@ import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { canonicalEqual } from '#libs/kernel/equality.js';
 import { InvalidInput, NamedRuleViolation, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
 import { isCurrency } from '#libs/money/currency.js';
-import { DEFAULT_PROGRAM, type TierProgram } from './program.js';
+import { PARTNER_TYPES, type PartnerType } from '#events/partners.js';
+import { DEFAULT_PROGRAM, type TierDefinition, type TierProgram } from './program.js';
 
 export type DefineProgram = Omit<TierProgram, 'version'> & {
   /** v2 money: facts of other streams, read by the handler (never recorded in the program). */
@@ -30,8 +31,9 @@ const DAY_LIMIT = 3660;
  * Tiers must be coherent: unique names and ranks, and each requirement non-decreasing with rank, so that
  * "the highest tier whose every requirement is met" is well defined.
  */
-export function decideProgram(command: DefineProgram, current: TierProgram, now: Date): readonly TierProgramDefined[] {
+export function decideProgram(given: DefineProgram, current: TierProgram, now: Date): readonly TierProgramDefined[] {
   const errors: FieldError[] = [];
+  const command = checkV2(given, errors);
   const intIn = (path: string, v: number, min: number, max: number) => {
     if (!Number.isSafeInteger(v) || v < min || v > max) errors.push({ path, message: `must be an integer from ${min} to ${max}` });
   };
@@ -86,27 +88,74 @@ export function decideProgram(command: DefineProgram, current: TierProgram, now:
 
   const sorted = [...command.tiers].sort((a, b) => a.rank - b.rank);
   const names = new Set(sorted.map((t) => t.name));
-  const ranks = new Set(sorted.map((t) => t.rank));
   if (names.size !== sorted.length) throw new RuleViolation('tier names must be unique');
-  if (ranks.size !== sorted.length) throw new RuleViolation('tier ranks must be unique');
-  for (let i = 1; i < sorted.length; i++) {
-    const [lo, hi] = [sorted[i - 1]!, sorted[i]!];
-    if (hi.minSourcedRevenueMinor < lo.minSourcedRevenueMinor || hi.minCertifiedSellers < lo.minCertifiedSellers || hi.minWonDeals < lo.minWonDeals) {
-      throw new RuleViolation(`tier ${hi.name} (rank ${hi.rank}) asks for less than tier ${lo.name} (rank ${lo.rank}): requirements must not decrease with rank`);
+  // Tier program v2: each partner type climbs its own ladder, so ranks and coherence hold per track.
+  for (const [type, track] of tracksOf(sorted)) {
+    const of = type === undefined ? '' : ` in the ${type} track`;
+    if (track.length === 0) throw new RuleViolation(`no tier applies to partner type ${type}: every type needs a ladder`);
+    if (new Set(track.map((t) => t.rank)).size !== track.length) throw new RuleViolation(`tier ranks must be unique${of}`);
+    for (let i = 1; i < track.length; i++) {
+      const [lo, hi] = [track[i - 1]!, track[i]!];
+      if (hi.minSourcedRevenueMinor < lo.minSourcedRevenueMinor || hi.minCertifiedSellers < lo.minCertifiedSellers || hi.minWonDeals < lo.minWonDeals) {
+        throw new RuleViolation(`tier ${hi.name} (rank ${hi.rank}) asks for less than tier ${lo.name} (rank ${lo.rank})${of}: requirements must not decrease with rank`);
+      }
     }
   }
   // v2 money: the facts are not policy, and an optional policy field left out is not recorded as undefined.
-  const { facts: _facts, mdfClaimDays, countUnregisteredRevenue, ...program } = command;
+  const { facts: _facts, mdfClaimDays, countUnregisteredRevenue, effectiveFrom, ...program } = command;
   const next: Omit<TierProgram, 'version'> = {
     ...program,
     tiers: sorted.map((t) => ({ ...t })),
     ...(mdfClaimDays !== undefined ? { mdfClaimDays } : {}),
     ...(countUnregisteredRevenue !== undefined ? { countUnregisteredRevenue } : {}),
   };
-  const { version: _v, ...inForce } = current;
-  if (current.version > 0 && canonicalEqual(inForce, next)) return [];
-  return [{ type: 'TierProgramDefined', data: { version: current.version + 1, ...next, definedAt: now.toISOString() } }];
+  const { version: _v, effectiveFrom: currentFrom, ...inForce } = current;
+  // Re-sending the program in force is a no-op; one naming another effectiveFrom is a new version.
+  if (current.version > 0 && canonicalEqual(inForce, next) && (effectiveFrom === undefined || effectiveFrom === currentFrom)) return [];
+  return [{ type: 'TierProgramDefined', data: { version: current.version + 1, ...next, definedAt: now.toISOString(), effectiveFrom: effectiveFrom ?? now.toISOString() } }];
 }
+
+// --- Tier program v2 (the tiers helper): effectiveFrom, tracks per partner type, required certifications ---
+
+/** The ladders of a program: one per partner type when any tier names types, else one for all (key undefined). */
+function tracksOf(sorted: readonly TierDefinition[]): Map<PartnerType | undefined, TierDefinition[]> {
+  const tracks = new Map<PartnerType | undefined, TierDefinition[]>();
+  if (!sorted.some((t) => t.partnerTypes !== undefined)) return tracks.set(undefined, [...sorted]);
+  for (const type of PARTNER_TYPES) tracks.set(type, sorted.filter((t) => t.partnerTypes === undefined || t.partnerTypes.includes(type)));
+  return tracks;
+}
+
+function checkV2(command: DefineProgram, errors: FieldError[]): DefineProgram {
+  let effectiveFrom: string | undefined;
+  if (command.effectiveFrom !== undefined) {
+    const t = typeof command.effectiveFrom === 'string' && ISO_TIME.test(command.effectiveFrom) ? Date.parse(command.effectiveFrom) : NaN;
+    if (Number.isNaN(t)) errors.push({ path: 'effectiveFrom', message: 'must be an ISO 8601 date or UTC date-time' });
+    else effectiveFrom = new Date(t).toISOString();
+  }
+  command.tiers.forEach((t, i) => {
+    if (t.partnerTypes !== undefined) {
+      if (!Array.isArray(t.partnerTypes) || t.partnerTypes.length === 0 || t.partnerTypes.some((p) => !PARTNER_TYPES.includes(p)) || new Set(t.partnerTypes).size !== t.partnerTypes.length) {
+        errors.push({ path: `tiers.${i}.partnerTypes`, message: `must be a non-empty list of distinct partner types (${PARTNER_TYPES.join(', ')})` });
+      }
+    }
+    (t.requiredCertifications ?? []).forEach((r, j) => {
+      if (typeof r.certification !== 'string' || r.certification.trim() === '' || r.certification.length > 500) errors.push({ path: `tiers.${i}.requiredCertifications.${j}.certification`, message: 'must be a non-empty name' });
+      if (!Number.isSafeInteger(r.minSellers) || r.minSellers < 1 || r.minSellers > 1_000_000) errors.push({ path: `tiers.${i}.requiredCertifications.${j}.minSellers`, message: 'must be an integer from 1 to 1000000' });
+    });
+    if (t.requiredCertifications && new Set(t.requiredCertifications.map((r) => r.certification)).size !== t.requiredCertifications.length) {
+      errors.push({ path: `tiers.${i}.requiredCertifications`, message: 'names each certification once' });
+    }
+  });
+  const tiers = command.tiers.map(({ partnerTypes, requiredCertifications, ...t }) => ({
+    ...t,
+    ...(partnerTypes !== undefined ? { partnerTypes: [...partnerTypes].sort() } : {}),
+    ...(requiredCertifications !== undefined && requiredCertifications.length > 0 ? { requiredCertifications: requiredCertifications.map((r) => ({ certification: r.certification, minSellers: r.minSellers })) } : {}),
+  }));
+  const { effectiveFrom: _given, ...rest } = command;
+  return { ...rest, tiers, ...(effectiveFrom !== undefined ? { effectiveFrom } : {}) };
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z)?$/;
 
 export const programDecider: Decider<DefineProgram, TierProgram, ProgramEvent> = {
   initialState: () => DEFAULT_PROGRAM,

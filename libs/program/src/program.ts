@@ -18,6 +18,10 @@ export interface TierProgram {
   readonly maxExtensionDays: number;
   readonly dealRegistrationDiscountBps: number;
   readonly tiers: readonly TierDefinition[];
+  // --- Tier program v2 (the tiers helper) ---
+  /** Business time from which tier decisions use this version (DOMAIN.md, "Tier program v2"); absent: when defined. */
+  readonly effectiveFrom?: string;
+
   // --- v2 money policy (docs/money.md). Optional: versions defined before v2 carry neither; read them through
   // the helpers below, which supply the DOMAIN.md defaults.
   /** Days after `activityEndsAt` (or the approval) within which an MDF request may be claimed (default 90). */

@@ -1,26 +1,39 @@
-import type { PartnerEvent, PartnerTierChanged, TierDowngradeCancelled, TierDowngradeScheduled } from '#events/partners.js';
+import type { PartnerEvent, PartnerTierChanged, PartnerTierOverrideEnded, TierDowngradeCancelled, TierDowngradeScheduled } from '#events/partners.js';
 import type { Decider } from '#libs/kernel/decider.js';
-import { partnerDecider, type PartnerState } from '#libs/partners/partner.js';
+import { evolvePartner, partnerDecider, type PartnerState } from '#libs/partners/partner.js';
 import type { TierProgram } from '#libs/program/program.js';
 import { qualifyingTier, rankOf, type TierInputs } from './qualification.js';
 
 const DAY_MS = 86_400_000;
 
-export type TierEvaluationEvent = PartnerTierChanged | TierDowngradeScheduled | TierDowngradeCancelled;
+export type TierEvaluationEvent = PartnerTierChanged | TierDowngradeScheduled | TierDowngradeCancelled | PartnerTierOverrideEnded;
 
 /**
  * One partner's tier evaluation as of `asOf` (DOMAIN.md, "Tier program"): promote at once; when the
  * partner no longer qualifies for its tier, schedule a downgrade effective `asOf + downgradeGraceDays`;
  * an evaluation at or after that date demotes it to the tier it then qualifies for, unless it qualifies
- * again (the downgrade is cancelled). Idempotent: evaluating the same `asOf` again decides nothing new.
+ * again (the downgrade is cancelled). Only active partners are promoted; each partner climbs the ladder of its
+ * type, under the program version effective at `asOf` (the caller picks it). Idempotent: evaluating the same `asOf` again decides nothing new.
  */
 export function evaluateTier(state: PartnerState, inputs: TierInputs, asOf: Date, program: TierProgram): readonly TierEvaluationEvent[] {
   if (state.status === 'none' || state.status === 'terminated') return [];
+  // Tier program v2: an override holds the partner until its end date; from then on the partner is back on its own
+  // tier, and evaluated from there in the same run.
+  if (state.override !== undefined) {
+    if (asOf.getTime() < Date.parse(state.override.until)) return [];
+    const ended: PartnerTierOverrideEnded = {
+      type: 'PartnerTierOverrideEnded',
+      data: { partnerId: state.partnerId, tier: state.override.tier, restoredTier: state.tier, reason: 'the override period ended', endedAt: state.override.until },
+    };
+    return [ended, ...evaluateTier(evolvePartner(state, ended), inputs, asOf, program)];
+  }
   const partnerId = state.partnerId;
   const at = asOf.toISOString();
   const current = state.tier;
-  const qualifying = qualifyingTier(program, inputs);
-  const currentRank = rankOf(program, current);
+  const qualified = qualifyingTier(program, inputs, state.type);
+  const currentRank = rankOf(program, current, state.type);
+  // Tier program v2: only active partners are promoted; a pending or suspended one keeps at most its tier.
+  const qualifying = state.status !== 'active' && currentRank >= 0 && qualified.rank > currentRank ? { name: current, rank: currentRank } : qualified;
   const pending = state.pendingDowngrade;
 
   // A tier the program no longer has: move to where the partner qualifies now.

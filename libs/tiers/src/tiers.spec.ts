@@ -1,8 +1,13 @@
 import fc from 'fast-check';
 import type { PartnerState } from '#libs/partners/partner.js';
 import { DEFAULT_PROGRAM } from '#libs/program/program.js';
-import { evaluateTier } from './evaluation.js';
-import { inWindow, qualifyingTier, shortfallToNext, windowEnding } from './qualification.js';
+import type { PartnerEvent, PartnerType } from '#events/partners.js';
+import type { ProgramEvent } from '#events/program.js';
+import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import type { TierProgram } from '#libs/program/program.js';
+import { evaluateTier, tierEvaluationDecider } from './evaluation.js';
+import { programEffectiveAt, programTimeline } from './program-timeline.js';
+import { inWindow, lowestTierFor, qualifyingTier, shortfallToNext, windowEnding } from './qualification.js';
 import { bpsOf, priceWaterfall } from './waterfall.js';
 
 const P = DEFAULT_PROGRAM;
@@ -48,7 +53,7 @@ describe('qualification', () => {
   it('names the next tier and the shortfall to it, never negative', () => {
     const s = shortfallToNext(P, 'Silver', { netSourcedRevenueMinor: 60_000_000, certifiedSellers: 3, wonDeals: 1 });
     expect(s.next?.name).toBe('Gold');
-    expect(s.shortfall).toEqual({ revenueMinor: 0, certifiedSellers: 2, wonDeals: 4 });
+    expect(s.shortfall).toEqual({ revenueMinor: 0, certifiedSellers: 2, wonDeals: 4, certifications: [] });
     expect(shortfallToNext(P, 'Platinum', gold).next).toBeUndefined();
   });
 });
@@ -132,5 +137,79 @@ describe('price waterfall', () => {
         expect(w.netMinor).toBeGreaterThanOrEqual(0);
       }),
     );
+  });
+});
+
+describe('tier program v2 in evaluations', () => {
+  const spec = deciderSpec(tierEvaluationDecider, asOf);
+  const enrolled = (type: PartnerType = 'reseller'): PartnerEvent => ({ type: 'PartnerEnrolled', data: { partnerId: 'P1', name: 'n', type, domain: 'p1.example', tier: 'Registered', programVersion: 0, enrolledAt: '2025-01-01T00:00:00.000Z' } });
+  const activated: PartnerEvent = { type: 'PartnerActivated', data: { partnerId: 'P1', activatedAt: '2025-01-02T00:00:00.000Z' } };
+  const suspended: PartnerEvent = { type: 'PartnerSuspended', data: { partnerId: 'P1', reason: 'review', suspendedAt: '2025-02-01T00:00:00.000Z' } };
+  const twoTracks: TierProgram = {
+    ...P,
+    version: 4,
+    tiers: [
+      { name: 'Registered', rank: 0, minSourcedRevenueMinor: 0, minCertifiedSellers: 0, minWonDeals: 0, discountBps: 1000, mdfEligible: false },
+      { name: 'Silver', rank: 1, minSourcedRevenueMinor: 10_000_000, minCertifiedSellers: 2, minWonDeals: 0, discountBps: 1500, mdfEligible: true, partnerTypes: ['reseller'] },
+      { name: 'Select', rank: 1, minSourcedRevenueMinor: 1_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1200, mdfEligible: true, partnerTypes: ['technology'], requiredCertifications: [{ certification: 'Integration Engineer', minSellers: 2 }] },
+    ],
+  };
+
+  it('promotes only active partners: a pending or suspended one that qualifies stays where it is', () => {
+    spec.given(enrolled()).when({ inputs: silver, asOf, program: P }).then([]);
+    spec.given(enrolled(), activated, suspended).when({ inputs: silver, asOf, program: P }).then([]);
+    spec.given(enrolled(), activated).when({ inputs: silver, asOf, program: P }).thenMatches([{ type: 'PartnerTierChanged', data: { to: 'Silver', kind: 'promotion' } }]);
+  });
+
+  it('climbs the ladder of the partner type, and names the certifications missing for the next tier', () => {
+    const tech = { netSourcedRevenueMinor: 50_000_000, certifiedSellers: 3, wonDeals: 0, certifications: { 'Integration Engineer': 1, Sales: 3 } };
+    // Enough revenue for the reseller Silver, but a technology partner's next tier is Select, which needs two engineers.
+    spec.given(enrolled('technology'), activated).when({ inputs: tech, asOf, program: twoTracks }).then([]);
+    expect(shortfallToNext(twoTracks, 'Registered', tech, 'technology')).toMatchObject({
+      next: { name: 'Select' },
+      shortfall: { revenueMinor: 0, certifiedSellers: 0, certifications: [{ certification: 'Integration Engineer', minSellers: 2, missingSellers: 1 }] },
+    });
+    spec.given(enrolled('technology'), activated)
+      .when({ inputs: { ...tech, certifications: { 'Integration Engineer': 2 } }, asOf, program: twoTracks })
+      .thenMatches([{ type: 'PartnerTierChanged', data: { from: 'Registered', to: 'Select', programVersion: 4 } }]);
+    expect(qualifyingTier(twoTracks, tech, 'reseller').name).toBe('Silver');
+    expect(lowestTierFor(twoTracks, 'technology')?.name).toBe('Registered');
+  });
+
+  it('uses the version effective at asOf: the latest defined whose effectiveFrom is at or before it', () => {
+    const { version: _v, ...content } = P;
+    const defined = (version: number, definedAt: string, effectiveFrom?: string): ProgramEvent => ({ type: 'TierProgramDefined', data: { ...content, version, definedAt, ...(effectiveFrom ? { effectiveFrom } : {}) } });
+    // Version 1 was stored before effectiveFrom existed: it applies from when it was defined.
+    const timeline = [defined(1, '2026-01-01T00:00:00.000Z'), defined(2, '2026-03-01T00:00:00.000Z', '2026-06-01T00:00:00.000Z'), defined(3, '2026-04-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z')].reduce(
+      programTimeline.evolve,
+      programTimeline.initialState(),
+    );
+    expect(programEffectiveAt(timeline, new Date('2025-12-31T00:00:00Z')).version).toBe(0);
+    expect(programEffectiveAt(timeline, new Date('2026-01-15T00:00:00Z')).version).toBe(1);
+    expect(programEffectiveAt(timeline, new Date('2026-02-15T00:00:00Z')).version).toBe(3);
+    // Version 3 was defined after version 2 but applies from an earlier date: from 2026-06-01 version 3 still holds.
+    expect(programEffectiveAt(timeline, new Date('2026-07-01T00:00:00Z')).version).toBe(3);
+  });
+});
+
+describe('tier overrides in evaluations', () => {
+  const spec = deciderSpec(tierEvaluationDecider, asOf);
+  const history: PartnerEvent[] = [
+    { type: 'PartnerEnrolled', data: { partnerId: 'P1', name: 'n', type: 'reseller', domain: 'p1.example', tier: 'Registered', programVersion: 0, enrolledAt: '2025-01-01T00:00:00.000Z' } },
+    { type: 'PartnerActivated', data: { partnerId: 'P1', activatedAt: '2025-01-02T00:00:00.000Z' } },
+    { type: 'PartnerTierOverridden', data: { partnerId: 'P1', tier: 'Gold', from: 'Registered', reason: 'launch', until: '2026-08-01T00:00:00.000Z', overriddenAt: '2026-06-01T00:00:00.000Z', programVersion: 0 } },
+  ];
+
+  it('does not move an overridden partner before the end date', () => {
+    spec.given(...history).when({ inputs: silver, asOf, program: P }).then([]);
+    spec.given(...history).when({ inputs: none, asOf, program: P }).then([]);
+  });
+
+  it('ends the override at its date and evaluates the partner from its own tier in the same run', () => {
+    const at = new Date('2026-08-01T00:00:00Z');
+    spec.given(...history).when({ inputs: silver, asOf: at, program: P }).then([
+      { type: 'PartnerTierOverrideEnded', data: { partnerId: 'P1', tier: 'Gold', restoredTier: 'Registered', reason: 'the override period ended', endedAt: '2026-08-01T00:00:00.000Z' } },
+      { type: 'PartnerTierChanged', data: { partnerId: 'P1', from: 'Registered', to: 'Silver', kind: 'promotion', asOf: at.toISOString(), programVersion: 0 } },
+    ]);
   });
 });

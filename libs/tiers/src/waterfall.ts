@@ -9,6 +9,19 @@ export interface WaterfallLayer {
   readonly amountMinor: number;
 }
 
+/**
+ * A layer that does not apply, and why (issue 20: the answer says so instead of dropping it). It takes nothing, so
+ * list = layers + net still holds.
+ */
+export interface SkippedLayer {
+  readonly kind: WaterfallLayer['kind'];
+  readonly bps: 0;
+  readonly amountMinor: 0;
+  readonly applies: false;
+  readonly reason: 'no-deal-given' | 'not-registered-by-partner' | 'not-approved' | 'protection-lapsed';
+  readonly detail: string;
+}
+
 export interface Waterfall {
   readonly listPriceMinor: number;
   readonly layers: readonly WaterfallLayer[];

@@ -10,7 +10,9 @@ import { contextOf, minPositionOf } from '../http/http-context.js';
 import { commandResponse } from '../http/responses.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { LedgerIdPipe } from '../http/id.pipe.js';
-import { CertifySellerDto, EmptyDto, EnrollPartnerDto, ListPartnersQueryDto, OptionalReasonDto, ReasonDto } from './partners.dto.js';
+import { CertifySellerDto, EmptyDto, EnrollPartnerDto, ListPartnersQueryDto, OptionalReasonDto, ReasonDto, TierOverrideDto } from './partners.dto.js';
+import { OverrideTierCommand } from '#libs/ledger/tiers.commands.js';
+import { CertificationNamePipe } from '../tiers/certification-name.pipe.js';
 import { PositionQueryDto } from '../http/query.dto.js';
 import { EnrollPartnerCommand, PartnerCommandMessage } from '#libs/ledger/partners.commands.js';
 import { GetPartnerQuery, ListPartnersQuery } from './partners.handlers.js';
@@ -96,6 +98,42 @@ export class PartnersController {
     return commandResponse(outcome, { partnerId: id, sellerId: body.sellerId });
   }
 
+  @Post(':id/certifications/:sellerId/:certification/revoke')
+  @HttpCode(200)
+  @Allow('channel-ops')
+  @ApiOperation({ summary: "Revoke a seller's certification (every instance of it in force): it no longer counts" })
+  async revoke(
+    @Param('id', LedgerIdPipe) id: string,
+    @Param('sellerId', LedgerIdPipe) sellerId: string,
+    @Param('certification', CertificationNamePipe) certification: string,
+    @Body() body: ReasonDto,
+    @Req() req: FastifyRequest,
+    @CurrentActor() actor: Actor,
+  ) {
+    const outcome: CommandOutcome = await this.commands.execute(new PartnerCommandMessage(contextOf(req, actor), { type: 'RevokeCertification', data: { partnerId: id, sellerId, certification, reason: body.reason } }));
+    return commandResponse(outcome, { partnerId: id, sellerId, certification });
+  }
+
+  @Post(':id/tier-override')
+  @HttpCode(200)
+  @Allow('channel-ops')
+  @ApiOperation({ summary: 'Hold the partner at a tier until a date, with a reason (evaluations do not move it meanwhile)' })
+  async overrideTier(@Param('id', LedgerIdPipe) id: string, @Body() body: TierOverrideDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    const until = parseLedgerTime(body.until)!;
+    const outcome: CommandOutcome = await this.commands.execute(new OverrideTierCommand(contextOf(req, actor), { partnerId: id, tier: body.tier, reason: body.reason, until }));
+    return commandResponse(outcome, { partnerId: id, tier: body.tier, until });
+  }
+
+  @Post(':id/tier-override/end')
+  @HttpCode(200)
+  @Allow('channel-ops')
+  @ApiOperation({ summary: "End the partner's tier override: it is back on its own tier" })
+  async endOverride(@Param('id', LedgerIdPipe) id: string, @Body() body: ReasonDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    const outcome: CommandOutcome = await this.commands.execute(new PartnerCommandMessage(contextOf(req, actor), { type: 'EndTierOverride', data: { partnerId: id, reason: body.reason } }));
+    const ended = outcome.events.find((e) => e.type === 'PartnerTierOverrideEnded')?.data as { restoredTier?: string } | undefined;
+    return commandResponse(outcome, { partnerId: id, ...(ended?.restoredTier !== undefined ? { tier: ended.restoredTier } : {}) });
+  }
+
   @Get(':id')
   @ApiOkResponse({ type: PartnerResponse })
   @Allow('channel-ops', 'finance', 'auditor')
@@ -121,7 +159,7 @@ export class PartnersController {
     return r.value;
   }
 
-  private async lifecycle(req: FastifyRequest, actor: Actor, command: Exclude<PartnerCommand, { type: 'EnrollPartner' | 'CertifySeller' }>) {
+  private async lifecycle(req: FastifyRequest, actor: Actor, command: Exclude<PartnerCommand, { type: 'EnrollPartner' | 'CertifySeller' | 'RevokeCertification' | 'OverrideTier' | 'EndTierOverride' }>) {
     const outcome: CommandOutcome = await this.commands.execute(new PartnerCommandMessage(contextOf(req, actor), command));
     const last = outcome.events[outcome.events.length - 1];
     return commandResponse(outcome, { partnerId: command.data.partnerId, ...(last ? { status: STATUS_AFTER[last.type] } : {}) });

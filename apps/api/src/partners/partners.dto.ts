@@ -90,3 +90,22 @@ export class ListPartnersQueryDto extends PagedQueryDto {
   tier?: string;
 
 }
+
+// --- Tier program v2 (API.md, "v2 additions / Tiers") ---
+export class TierOverrideDto {
+  @ApiProperty({ example: 'Gold', description: "A tier of the partner's ladder in the program effective now" })
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(100)
+  tier!: string;
+
+  @ApiProperty({ example: 'strategic launch partner for the EMEA region' })
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(500)
+  reason!: string;
+
+  @ApiProperty({ example: '2026-12-31', description: 'Business time the override holds until (evaluations from then on move the partner again)' })
+  @IsLedgerTime()
+  until!: string;
+}

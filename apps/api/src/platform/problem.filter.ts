@@ -22,6 +22,8 @@ const DOMAIN_STATUS: Record<DomainErrorSlug, number> = {
   forbidden: 403,
   'concurrency-conflict': 409,
   'idempotency-key-reused': 422,
+  'unknown-certification': 422,
+  'seller-held-by-another-partner': 409,
 };
 
 /** Slugs of Nest's HttpExceptions (thrown by pipes, Nest itself, or code that does not know our slugs). */

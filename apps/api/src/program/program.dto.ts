@@ -1,9 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsDefined } from 'class-validator';
-import { IsNotBlank, OptionalMember } from '../http/validation.js';
-import { IsObject, IsOptional } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsDefined, IsIn, IsObject, IsOptional } from 'class-validator';
+import { PARTNER_TYPES, type PartnerType } from '#events/partners.js';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
+import { IsLedgerTime, IsNotBlank, OptionalMember } from '../http/validation.js';
+
+// --- Tier program v2 (the tiers helper) ---
+export class RequiredCertificationDto {
+  @ApiProperty({ example: 'Sales Accreditation' })
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(500)
+  certification!: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 1_000_000, example: 2 })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  minSellers!: number;
+}
 
 export class TierDto {
   @ApiProperty({ example: 'Gold' })
@@ -45,6 +60,23 @@ export class TierDto {
   @ApiProperty({ example: true })
   @IsBoolean()
   mdfEligible!: boolean;
+
+  // --- Tier program v2 (the tiers helper): tracks per partner type, required certifications ---
+  @ApiPropertyOptional({ enum: PARTNER_TYPES, isArray: true, example: ['reseller', 'distributor'], description: 'The partner types whose ladder has this tier (default: every type)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(PARTNER_TYPES.length)
+  @IsIn(PARTNER_TYPES, { each: true })
+  partnerTypes?: PartnerType[];
+
+  @ApiPropertyOptional({ type: () => [RequiredCertificationDto], description: 'Named certifications, each held by at least minSellers certified sellers' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => RequiredCertificationDto)
+  requiredCertifications?: RequiredCertificationDto[];
 }
 
 export class DefineProgramDto {
@@ -130,4 +162,9 @@ export class DefineProgramDto {
   @IsBoolean()
   countUnregisteredRevenue?: boolean;
   // --- end v2 money policy
+  // --- Tier program v2 (the tiers helper) ---
+  @ApiPropertyOptional({ example: '2026-07-01', description: 'Business time from which tier decisions use this version (default: when defined)' })
+  @IsOptional()
+  @IsLedgerTime()
+  effectiveFrom?: string;
 }

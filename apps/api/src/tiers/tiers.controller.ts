@@ -1,4 +1,9 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query as Q, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query as Q, Req, Res } from '@nestjs/common';
+import type { CatalogEntry } from '#libs/partners/certification-catalog.js';
+import { DefineCertificationCommand } from '#libs/ledger/certifications.commands.js';
+import type { CommandOutcome } from '#libs/ledger/context.js';
+import { PositionQueryDto } from '../http/query.dto.js';
+import { CatalogNamePipe } from './certification-name.pipe.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -12,8 +17,8 @@ import { commandResponse } from '../http/responses.js';
 import { parseLedgerTime } from '../http/validation.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
-import { ListStandingsQueryDto, StandingQueryDto, TierEvaluationDto, WaterfallQueryDto } from './tiers.dto.js';
-import { GetStandingQuery, ListStandingsQuery, PriceWaterfallQuery, type TierStandingPage, type WaterfallView } from './tiers.handlers.js';
+import { DefineCertificationDto, ListStandingsQueryDto, StandingQueryDto, TierEvaluationDto, WaterfallQueryDto } from './tiers.dto.js';
+import { CertificationCatalogQuery, GetStandingQuery, ListStandingsQuery, PriceWaterfallQuery, type TierStandingPage, type WaterfallView } from './tiers.handlers.js';
 import { PriceWaterfallResponse, TierEvaluationResponse, TierStandingPageResponse, TierStandingResponse } from './tiers.responses.js';
 
 @ApiTags('tiers')
@@ -43,7 +48,7 @@ export class TiersController {
   @ApiOperation({ summary: "A partner's tier standing as of a business time (default now)" })
   async standing(@Param('partnerId', LedgerIdPipe) partnerId: string, @Q() q: StandingQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<TierStanding> {
     assertPartnerAccess(actor, partnerId);
-    return answer(reply, await this.queries.execute(new GetStandingQuery(partnerId, asOfOf(q.asOf), minPositionOf(q.minPosition))));
+    return answer(reply, await this.queries.execute(new GetStandingQuery(partnerId, asOfOf(q.asOf), minPositionOf(q.minPosition), asOfOf(q.knownAt))));
   }
 
   @Get('tier-standings')
@@ -54,7 +59,23 @@ export class TiersController {
   async standings(@Q() q: ListStandingsQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<TierStandingPage> {
     const partnerId = visiblePartnerFilter(actor, q.partnerId);
     const filter = { tier: q.tier, limit: q.limit, cursor: q.cursor, ...(partnerId !== undefined ? { partnerId } : {}) };
-    return answer(reply, await this.queries.execute(new ListStandingsQuery(filter, asOfOf(q.asOf), minPositionOf(q.minPosition))));
+    return answer(reply, await this.queries.execute(new ListStandingsQuery(filter, asOfOf(q.asOf), minPositionOf(q.minPosition), asOfOf(q.knownAt))));
+  }
+
+  @Put('certifications/:name')
+  @HttpCode(200)
+  @Allow('channel-ops')
+  @ApiOperation({ summary: 'Define (or redefine) a certification of the catalog: once the catalog has an entry, only its names certify' })
+  async defineCertification(@Param('name', CatalogNamePipe) name: string, @Body() body: DefineCertificationDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
+    const outcome: CommandOutcome = await this.commands.execute(new DefineCertificationCommand(contextOf(req, actor), { name, title: body.title, validityDays: body.validityDays }));
+    return commandResponse(outcome, { name, title: body.title, validityDays: body.validityDays });
+  }
+
+  @Get('certifications')
+  @Allow('channel-ops', 'finance', 'auditor')
+  @ApiOperation({ summary: 'The certification catalog' })
+  async certifications(@Q() q: PositionQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ items: CatalogEntry[] }> {
+    return answer(reply, await this.queries.execute(new CertificationCatalogQuery(minPositionOf(q.minPosition))));
   }
 
   @Get('partners/:id/price-waterfall')

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PagedQueryDto } from '../http/query.dto.js';
-import { IsLedgerId, IsLedgerTime, POSITION_PATTERN } from '../http/validation.js';
+import { IsLedgerId, IsLedgerTime, IsNotBlank, POSITION_PATTERN } from '../http/validation.js';
 
 export class TierEvaluationDto {
   @ApiProperty({ example: '2026-06-30', description: 'Business time the evaluation is as of' })
@@ -15,6 +15,11 @@ export class StandingQueryDto {
   @IsLedgerTime()
   asOf?: string;
 
+  @ApiPropertyOptional({ description: 'Record time of the knowledge used (default: asOf, so the answer equals the tier-standings replay at asOf); e.g. now, to measure a past date with facts entered since' })
+  @IsOptional()
+  @IsLedgerTime()
+  knownAt?: string;
+
   @ApiPropertyOptional()
   @IsOptional()
   @Matches(POSITION_PATTERN)
@@ -27,6 +32,11 @@ export class ListStandingsQueryDto extends PagedQueryDto {
   @IsLedgerTime()
   asOf?: string;
 
+  @ApiPropertyOptional({ description: 'Record time of the knowledge used (default: asOf, so the answer equals the tier-standings replay at asOf); e.g. now, to measure a past date with facts entered since' })
+  @IsOptional()
+  @IsLedgerTime()
+  knownAt?: string;
+
   @ApiPropertyOptional({ example: 'Gold' })
   @IsOptional()
   @IsString()
@@ -38,6 +48,21 @@ export class ListStandingsQueryDto extends PagedQueryDto {
   @IsLedgerId()
   partnerId?: string;
 
+}
+
+// --- Tier program v2: the certification catalog ---
+export class DefineCertificationDto {
+  @ApiProperty({ example: 'Sales Accreditation', maxLength: 500 })
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(500)
+  title!: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 3660, example: 365, description: 'How long a certification is valid from when it is earned' })
+  @IsInt()
+  @Min(1)
+  @Max(3660)
+  validityDays!: number;
 }
 
 export class WaterfallQueryDto {

@@ -17,7 +17,8 @@ import { AllocateMdfCommand, MdfClaimActionCommand, MdfRequestActionCommand, Rel
 import { PublishExchangeRateCommand } from '#libs/ledger/exchange-rates.commands.js';
 import { EnrollPartnerCommand, PartnerCommandMessage } from '#libs/ledger/partners.commands.js';
 import { DefineProgramCommand } from '#libs/ledger/program.commands.js';
-import { EvaluateTiersCommand } from '#libs/ledger/tiers.commands.js';
+import { EvaluateTiersCommand, OverrideTierCommand } from '#libs/ledger/tiers.commands.js';
+import { DefineCertificationCommand } from '#libs/ledger/certifications.commands.js';
 import { Random, WeightedTable } from './random.js';
 import { customerProfiles, ExchangeRates, exponent, partnerProfiles, PRODUCTS, spelling, type CustomerProfile, type PartnerProfile } from './world.js';
 
@@ -100,7 +101,13 @@ const LAUNCH_PROGRAM: DefineProgram = {
   ],
 };
 
-/** ...and halfway moves to the standard thresholds, with longer protection and a larger registration uplift. */
+/**
+ * ...and halfway moves to the standard thresholds, with longer protection and a larger registration uplift, and
+ * two tracks (tier program v2): resellers, distributors and MSPs climb Silver, Gold and Platinum; technology and
+ * referral partners climb Select and Premier, which ask for sellers holding the Technical Specialist certification.
+ */
+const SELL_TRACK = ['reseller', 'distributor', 'msp'] as const;
+const BUILD_TRACK = ['technology', 'referral'] as const;
 const REVISED_PROGRAM: DefineProgram = {
   reportingCurrency: DEFAULT_PROGRAM.reportingCurrency,
   lookbackDays: DEFAULT_PROGRAM.lookbackDays,
@@ -108,12 +115,22 @@ const REVISED_PROGRAM: DefineProgram = {
   protectionDays: 120,
   maxExtensionDays: DEFAULT_PROGRAM.maxExtensionDays,
   dealRegistrationDiscountBps: 1200,
-  tiers: DEFAULT_PROGRAM.tiers.map((t) => ({ ...t })),
+  tiers: [
+    ...DEFAULT_PROGRAM.tiers.map((t) => (t.rank === 0 ? { ...t } : { ...t, partnerTypes: [...SELL_TRACK] })),
+    { name: 'Select', rank: 1, minSourcedRevenueMinor: 3_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1500, mdfEligible: true, partnerTypes: [...BUILD_TRACK], requiredCertifications: [{ certification: 'technical-specialist', minSellers: 1 }] },
+    { name: 'Premier', rank: 2, minSourcedRevenueMinor: 15_000_000, minCertifiedSellers: 3, minWonDeals: 0, discountBps: 2000, mdfEligible: true, partnerTypes: [...BUILD_TRACK], requiredCertifications: [{ certification: 'technical-specialist', minSellers: 2 }] },
+  ],
   // Rules of engagement tighten too: a partner may hold a handful of open registrations (HubSpot-style capacity),
   // and the platform products overlap as one family.
   maxOpenRegistrations: 8,
   productFamilies: { PLATFORM: ['CORE', 'EDGE'] },
 };
+
+/** The certification catalog (tier program v2): from its first entry on, only these names certify. */
+const CATALOG = [
+  { name: 'sales-accreditation', title: 'Sales Accreditation', validityDays: 365 },
+  { name: 'technical-specialist', title: 'Technical Specialist', validityDays: 730 },
+] as const;
 
 const OPS: Actor = { id: 'simulation-channel-ops', role: 'channel-ops' };
 const FINANCE: Actor = { id: 'simulation-finance', role: 'finance' };
@@ -282,6 +299,7 @@ export class Simulation {
   private readonly claims = new Map<string, SimClaim>();
   private readonly attributions = new Map<string, SimAttribution>();
   private program: TierProgram = DEFAULT_PROGRAM;
+  private readonly certified = new Map<string, { sellerId: string; certification: string }[]>();
   private readonly tallies = new Map<string, CommandTally>();
   private readonly refusals = new Map<string, number>();
   private readonly eventsByType = new Map<string, number>();
@@ -326,6 +344,7 @@ export class Simulation {
     const { months } = this.options;
     const horizonDays = (this.end - this.start) / DAY;
     this.at(this.start + 8 * HOUR, () => this.defineProgram(LAUNCH_PROGRAM));
+    this.at(this.start + 8 * HOUR + 10 * MINUTE, () => this.defineCatalog(), { exact: true });
     if (months >= 4) this.at(startOfMonth(this.start, Math.floor(months / 2)) + 9 * HOUR, () => this.defineProgram(REVISED_PROGRAM), { exact: true });
 
     this.assignFates();
@@ -340,6 +359,9 @@ export class Simulation {
       this.at(this.start + horizonDays * 0.2 * DAY, () => this.directAccount());
       this.at(this.start + horizonDays * 0.3 * DAY, () => this.aliasAccount());
     }
+    // Tier program v2: a certification revoked, and a partner held at a tier for two months.
+    this.at(this.start + horizonDays * 0.45 * DAY, () => this.revokeCertification());
+    if (months >= 4) this.at(this.start + horizonDays * 0.6 * DAY, () => this.overrideTier());
 
     // Registrations start once the first partners are active and grow with the program.
     const first = Math.min(10, horizonDays / 10);
@@ -464,6 +486,17 @@ export class Simulation {
         case 'PartnerTierChanged':
           this.partner(e.data.partnerId, { tier: e.data.to });
           break;
+        case 'PartnerTierOverridden':
+          this.partner(e.data.partnerId, { tier: e.data.tier });
+          break;
+        case 'PartnerTierOverrideEnded':
+          this.partner(e.data.partnerId, { tier: e.data.restoredTier });
+          break;
+        case 'SellerCertified': {
+          const held = this.certified.get(e.data.partnerId) ?? [];
+          this.certified.set(e.data.partnerId, [...held, { sellerId: e.data.sellerId, certification: e.data.certification }]);
+          break;
+        }
         case 'DealRegistered': {
           const d = e.data;
           const deal: SimDeal = {
@@ -579,6 +612,38 @@ export class Simulation {
 
   // --- program and month ends -----------------------------------------------------------------------
 
+  private async defineCatalog(): Promise<void> {
+    for (const c of CATALOG) {
+      const body = { title: c.title, validityDays: c.validityDays };
+      await this.issue('DefineCertification', OPS, 'PUT', `/v1/certifications/${c.name}`, body, (ctx) => new DefineCertificationCommand(ctx, { name: c.name, ...body }));
+    }
+  }
+
+  /** A seller's certification revoked (an audit found it was not earned): it stops counting. */
+  private async revokeCertification(): Promise<void> {
+    const candidates = this.partners.filter((p) => p.status === 'active' && (this.certified.get(p.partnerId)?.length ?? 0) > 0);
+    if (candidates.length === 0) return;
+    const p = this.random.pick(candidates);
+    const { sellerId, certification } = this.random.pick(this.certified.get(p.partnerId)!);
+    const body = { reason: 'certification exam found invalid by the audit' };
+    await this.issue('RevokeCertification', OPS, 'POST', `/v1/partners/${p.partnerId}/certifications/${sellerId}/${encodeURIComponent(certification)}/revoke`, body, (ctx) =>
+      new PartnerCommandMessage(ctx, { type: 'RevokeCertification', data: { partnerId: p.partnerId, sellerId, certification, ...body } }),
+    );
+  }
+
+  /** Channel ops hold the largest active partner one tier up for two months (a strategic launch); evaluations end it. */
+  private async overrideTier(): Promise<void> {
+    const active = this.partners.filter((p) => p.status === 'active').sort((a, b) => b.size - a.size || a.partnerId.localeCompare(b.partnerId));
+    const p = active[0];
+    if (p === undefined) return;
+    const ladder = this.program.tiers.filter((t) => t.partnerTypes === undefined || t.partnerTypes.includes(p.type)).sort((a, b) => a.rank - b.rank);
+    const at = ladder.findIndex((t) => t.name === p.tier);
+    const tier = ladder[Math.min(ladder.length - 1, at + 1)]?.name;
+    if (tier === undefined) return;
+    const body = { tier, reason: 'strategic launch partner for the new product line', until: isoDay(this.ports.clock.ms + 60 * DAY) };
+    await this.issue('OverrideTier', OPS, 'POST', `/v1/partners/${p.partnerId}/tier-override`, body, (ctx) => new OverrideTierCommand(ctx, { partnerId: p.partnerId, ...body }));
+  }
+
   private async defineProgram(program: DefineProgram): Promise<void> {
     await this.issue('DefineProgram', OPS, 'PUT', '/v1/tier-program', program, (ctx) => new DefineProgramCommand(ctx, program));
   }
@@ -625,7 +690,7 @@ export class Simulation {
     const remainingDays = (this.end - this.ports.clock.ms) / DAY;
     for (let k = 1; k <= p.sellers; k++) {
       const sellerId = `${p.partnerId}-S${pad(k, 2)}`;
-      this.later(this.random.between(3, Math.max(4, Math.min(240, remainingDays * 0.7))), () => this.certify(p, sellerId, 'Sales Accreditation'));
+      this.later(this.random.between(3, Math.max(4, Math.min(240, remainingDays * 0.7))), () => this.certify(p, sellerId, 'sales-accreditation'));
     }
     if (p.fate === 'suspended') this.later(this.random.between(45, 200), () => this.suspend(p));
     if (p.fate === 'terminated') this.later(this.random.between(60, 300), () => this.terminate(p));
@@ -654,8 +719,12 @@ export class Simulation {
   private async certify(p: SimPartner, sellerId: string, certification: string): Promise<void> {
     const earned = midnight(this.ports.clock.ms) - this.random.int(0, 5) * DAY;
     const r = this.random.next();
-    const expires = r < 0.7 ? earned + 365 * DAY : r < 0.9 ? earned + 730 * DAY : undefined;
-    const body = { sellerId, certification, earnedAt: iso(earned), ...(expires !== undefined ? { expiresAt: iso(expires) } : {}) };
+    // The catalog's validity bounds the expiry: an expiry is given only when it is shorter, else the catalog's applies.
+    const validity = CATALOG.find((c) => c.name === certification)?.validityDays ?? 365;
+    const asked = r < 0.7 ? 365 : r < 0.9 ? 730 : undefined;
+    const given = asked !== undefined && asked < validity ? earned + asked * DAY : undefined;
+    const expires = given ?? earned + validity * DAY;
+    const body = { sellerId, certification, earnedAt: iso(earned), ...(given !== undefined ? { expiresAt: iso(given) } : {}) };
     const ok = await this.issue('CertifySeller', OPS, 'POST', `/v1/partners/${p.partnerId}/certifications`, body, (ctx) =>
       new PartnerCommandMessage(ctx, { type: 'CertifySeller', data: { partnerId: p.partnerId, ...body } }),
     );
@@ -664,7 +733,7 @@ export class Simulation {
     if (expires !== undefined && this.random.chance(0.75)) {
       this.later((expires - this.ports.clock.ms) / DAY - this.random.between(0, 20), () => this.certify(p, sellerId, certification));
     }
-    if (certification === 'Sales Accreditation' && this.random.chance(0.3)) this.later(this.random.between(30, 180), () => this.certify(p, sellerId, 'Technical Specialist'));
+    if (certification === 'sales-accreditation' && this.random.chance(0.3)) this.later(this.random.between(30, 180), () => this.certify(p, sellerId, 'technical-specialist'));
   }
 
   // --- deals ----------------------------------------------------------------------------------------
