@@ -14,7 +14,7 @@ import type { FundPage } from '#projections/mdf-funds/mdf-funds.queries.js';
 import { removeDir, startApp } from './support/app.js';
 
 /** Small, but large enough for every fate: pending, suspended and terminated partners, a policy change, MDF cycles. */
-const SIZES = { seed: 2, partners: 12, deals: 120, months: 9, start: new Date('2025-01-01T00:00:00Z') };
+const SIZES = { seed: 17, partners: 12, deals: 120, months: 9, start: new Date('2025-01-01T00:00:00Z') };
 
 const CLI = resolve('dist/apps/cli/src/main.js');
 

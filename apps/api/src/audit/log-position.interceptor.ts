@@ -5,7 +5,8 @@ import type { EventStore } from '#libs/event-store/port.js';
 import { LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
 import { EVENT_STORE } from '#libs/ledger/tokens.js';
 import { NotCaughtUpError } from '#projections/runner/read-models.js';
-import { minPositionOf } from '../http/http-context.js';
+import { POSITION_PATTERN } from '../http/validation.js';
+import { ProblemException } from '../platform/problem.js';
 
 /**
  * API.md: every `GET` takes `?minPosition=` and answers `Ledger-Position`, the `/v1/audit/*` ones included, where
@@ -26,9 +27,13 @@ export class LogPositionInterceptor implements NestInterceptor {
     if (req.method === 'GET') {
       const query = (req.query ?? {}) as Record<string, unknown>;
       if (Object.prototype.hasOwnProperty.call(query, 'minPosition')) {
-        const wanted = minPositionOf(query.minPosition);
+        const raw = query.minPosition;
+        // As strict as every other route's DTO: present means a decimal position (an empty value is refused too).
+        if (typeof raw !== 'string' || !POSITION_PATTERN.test(raw)) {
+          throw ProblemException.validationFailed('minPosition must be a decimal position.', [{ path: 'minPosition', message: 'must be a non-negative decimal integer' }]);
+        }
         delete query.minPosition;
-        if (wanted !== undefined) await this.reach(wanted);
+        await this.reach(BigInt(raw));
       }
       void reply.header('Ledger-Position', (await this.store.headPosition()).toString());
     }

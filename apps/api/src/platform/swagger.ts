@@ -46,6 +46,7 @@ const PARAMETER_EXAMPLES: Record<string, unknown> = {
   externalRef: 'OPP-0042',
   size: '1000',
   at: '2026-03-31',
+  knownAt: '2026-04-30T00:00:00Z',
   projection: 'attribution',
 };
 const PATH_ID_EXAMPLES: Record<string, string> = {
