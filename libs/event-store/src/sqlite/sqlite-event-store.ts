@@ -44,7 +44,8 @@ CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
 `;
 
-interface Row {
+/** A row of the events table as SQLite answers it (safe integers on): also what the read-only file check reads. */
+export interface Row {
   position: bigint;
   event_id: string;
   stream_id: string;

@@ -4,22 +4,11 @@ import type { EventMetadata } from '#events/envelope.js';
 import { LogChecker, type VerifyOptions, type VerifyResult } from '../integrity.js';
 import { rootAt } from '../merkle.js';
 import { SqliteMerkleTree } from './merkle-tables.js';
+import type { Row } from './sqlite-event-store.js';
 
 export interface FileVerifyResult extends VerifyResult {
   /** Whether the file had the Merkle tree tables (absent in a store not opened since before v2: not damage). */
   readonly storedTree: 'present' | 'absent';
-}
-
-interface RawRow {
-  position: bigint;
-  event_id: string;
-  stream_id: string;
-  revision: bigint;
-  type: string;
-  data: string;
-  metadata: string;
-  prev_hash: string;
-  hash: string;
 }
 
 /**
@@ -73,7 +62,7 @@ export function verifySqliteFile(file: string, options: VerifyOptions = {}): Fil
     const leaf = tree ? db.prepare<[number], { position: bigint; hash: Buffer }>('SELECT position, hash FROM merkle_leaves WHERE leaf = ?').safeIntegers(true) : undefined;
     const node = tree ? db.prepare<[number, number], Buffer>('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?').pluck() : undefined;
     const rows = db
-      .prepare<[bigint], RawRow>('SELECT position, event_id, stream_id, revision, type, data, metadata, prev_hash, hash FROM events WHERE position <= ? ORDER BY position')
+      .prepare<[bigint], Row>('SELECT position, event_id, stream_id, revision, type, data, metadata, prev_hash, hash FROM events WHERE position <= ? ORDER BY position')
       .safeIntegers(true)
       .iterate(options.size === undefined ? upTo : head);
     for (const r of rows) {
