@@ -41,6 +41,17 @@ export default tseslint.config(
   { files: ['projections/**/*.ts'], rules: restrict(...layers.projections) },
   { files: ['apps/api/**/*.ts'], rules: restrict(...layers.api) },
   { files: ['apps/cli/**/*.ts'], rules: restrict(...layers.cli) },
+  // class-validator's @IsOptional() also skips null: in a JSON body, `{ "x": null }` would reach a decider as a value.
+  // Body members use OptionalMember() (apps/api/src/http/validation.ts); only query DTOs (strings or absent) may not.
+  {
+    files: ['apps/api/src/**/*.dto.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "ClassDeclaration[id.name!=/Query/] Decorator > CallExpression[callee.name='IsOptional']",
+        message: '@IsOptional() lets null through a JSON body: use OptionalMember() (only *Query* DTOs may use @IsOptional)',
+      }],
+    },
+  },
   // Dredd loads hook files with require(): CommonJS on purpose.
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsDefined, IsIn, IsObject, IsOptional } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateNested, IsDefined, IsIn, IsObject } from 'class-validator';
 import { PARTNER_TYPES, type PartnerType } from '#events/partners.js';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { IsLedgerTime, IsNotBlank, OptionalMember } from '../http/validation.js';
@@ -63,7 +63,7 @@ export class TierDto {
 
   // --- Tier program v2 (the tiers helper): tracks per partner type, required certifications ---
   @ApiPropertyOptional({ enum: PARTNER_TYPES, isArray: true, example: ['reseller', 'distributor'], description: 'The partner types whose ladder has this tier (default: every type)' })
-  @IsOptional()
+  @OptionalMember()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(PARTNER_TYPES.length)
@@ -71,7 +71,7 @@ export class TierDto {
   partnerTypes?: PartnerType[];
 
   @ApiPropertyOptional({ type: () => [RequiredCertificationDto], description: 'Named certifications, each held by at least minSellers certified sellers' })
-  @IsOptional()
+  @OptionalMember()
   @IsArray()
   @ArrayMaxSize(20)
   @ValidateNested({ each: true })
@@ -126,14 +126,14 @@ export class DefineProgramDto {
 
   // --- deal registration policy (v2, DOMAIN.md "Rules of engagement"); each optional, defaults in docs/deals.md ---
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 3660, example: 14, description: 'A registration still submitted or conflicted this many days after registeredAt expires at the next expiry run (review-lapsed). Default 14.' })
-  @IsOptional()
+  @OptionalMember()
   @IsInt()
   @Min(1)
   @Max(3660)
   registrationReviewDays?: number;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 1_000_000, example: 25, description: 'Active registrations a partner may hold; one more is refused with 422 registration-capacity. 0 (default) = unlimited.' })
-  @IsOptional()
+  @OptionalMember()
   @IsInt()
   @Min(0)
   @Max(1_000_000)
@@ -145,7 +145,7 @@ export class DefineProgramDto {
     example: { 'CRM-SUITE': ['CRM-ENT', 'CRM-SALES', 'CRM-SERVICE'] },
     description: 'Family → product codes (a code in at most one family): two registrations overlap when they share a product code or a family. Default: none.',
   })
-  @IsOptional()
+  @OptionalMember()
   @IsObject()
   productFamilies?: Record<string, string[]>;
   // --- end of deal registration policy ---
@@ -164,7 +164,7 @@ export class DefineProgramDto {
   // --- end v2 money policy
   // --- Tier program v2 (the tiers helper) ---
   @ApiPropertyOptional({ example: '2026-07-01', description: 'Business time from which tier decisions use this version (default: when defined)' })
-  @IsOptional()
+  @OptionalMember()
   @IsLedgerTime()
   effectiveFrom?: string;
 }
