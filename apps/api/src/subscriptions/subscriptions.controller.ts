@@ -3,11 +3,11 @@ import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, Api
 import type { FastifyReply } from 'fastify';
 import { ALL_EVENT_TYPES } from '#events/catalog.js';
 import type { Actor } from '#events/envelope.js';
-import type { EventStore, ReadFilter } from '#libs/event-store/port.js';
-import { EVENT_STORE } from '#libs/ledger/tokens.js';
+import type { ReadFilter } from '#libs/event-store/port.js';
 import { POSITION_PATTERN } from '../http/validation.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
+import { EventFeed } from './event-feed.js';
 import { EventStreams } from './event-streams.js';
 import { EventStreamQueryDto } from './subscriptions.dto.js';
 
@@ -16,7 +16,7 @@ import { EventStreamQueryDto } from './subscriptions.dto.js';
 @Controller('v1/events')
 export class SubscriptionsController {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EventFeed) private readonly feed: EventFeed,
     @Inject(EventStreams) private readonly streams: EventStreams,
   ) {}
 
@@ -61,8 +61,8 @@ export class SubscriptionsController {
       ...(categories ? { streamPrefixes: categories.map((c) => `${c}-`) } : {}),
     };
     this.streams.admit(actor.id);
-    const subscription = this.store.subscribe(from, filter);
+    const subscription = this.feed.open(from, filter);
     reply.hijack();
-    this.streams.start(reply.raw, subscription, actor.id, { open: (after) => this.store.subscribe(after, filter), from });
+    this.streams.start(reply.raw, subscription, actor.id, { open: (after) => this.feed.open(after, filter), from });
   }
 }
