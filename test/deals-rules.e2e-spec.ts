@@ -246,6 +246,18 @@ describe('registration capacity (maxOpenRegistrations)', () => {
       expect((await t.request('POST', `/v1/deals/${one}/reject`, { body: { reason: 'duplicate', reasonCode: 'duplicate' } })).status).toBe(200);
       expect((await t.request('POST', '/v1/deals', { body: deal('CAP-NEXT', 'P1', 'cap-next.com') })).status).toBe(201);
       expect((await t.request('POST', '/v1/deals', { body: deal('CAP-MORE', 'P1', 'cap-more.com') })).status).toBe(422);
+
+      // A replay (same Idempotency-Key) answers exactly what the first answer said, the capacity slot's event included.
+      expect((await t.request('POST', `/v1/deals/CAP-NEXT/reject`, { body: { reason: 'duplicate', reasonCode: 'duplicate' } })).status).toBe(200);
+      const headers = { 'idempotency-key': 'cap-replay-1' };
+      const first = await t.request('POST', '/v1/deals', { body: deal('CAP-REPLAY', 'P1', 'cap-replay.com'), headers });
+      expect(first.status).toBe(201);
+      expect((first.body.events as { type: string }[]).map((e) => e.type)).toEqual(['DealSlotTaken', 'DealIdClaimed', 'DealRegistered']);
+      const head = await t.store.headPosition();
+      const again = await t.request('POST', '/v1/deals', { body: deal('CAP-REPLAY', 'P1', 'cap-replay.com'), headers });
+      expect(again.status).toBe(first.status);
+      expect(again.body).toEqual(first.body);
+      expect(await t.store.headPosition()).toBe(head);
     } finally {
       await t.close();
       removeDir(t.dataDir);

@@ -131,6 +131,7 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
     let slot: readonly RecordedEvent[] = [];
     const outcome = await this.pipeline.handleWithClaim(ctx, customerStreamId(customerKey), customerAccountDecider, command, {
       streamId: dealIdStreamId(data.dealId),
+      related: [dealSlotsStreamId(data.partnerId)],
       decide: async (events) => {
         const state = foldDealIdClaims(events);
         let holder = { registered: false, claimedAgoMs: 0 };

@@ -46,6 +46,11 @@ export interface CommandObserver {
 export interface ClaimStep {
   readonly streamId: string;
   readonly decide: (events: readonly RecordedEvent[]) => readonly DomainEventShape[] | Promise<readonly DomainEventShape[]>;
+  /**
+   * Other streams `decide` may append to under the same command (a partner's capacity slots), named so that a
+   * replay answers their events too: exactly what the first answer said.
+   */
+  readonly related?: readonly string[];
 }
 
 /**
@@ -92,8 +97,12 @@ export class CommandPipeline {
       const outcome = await this.decideAndAppend(ctx, streamId, decider, command, async () => {
         claimed ??= await this.claim(ctx, claim);
       });
+      // A replay answers what the first answer said: every event of the command in the streams it names, in log order.
+      if (outcome.replayed) {
+        return { ...outcome, events: await this.store.findByCommandId(ctx.commandId, { streams: [claim.streamId, ...(claim.related ?? []), streamId] }) };
+      }
       // The answer names every event of the command, the claim's first (log order).
-      const mine = claimed ?? (outcome.replayed ? (await this.store.readStream(claim.streamId)).filter((e) => e.metadata.commandId === ctx.commandId) : []);
+      const mine = claimed ?? [];
       return { ...outcome, events: [...mine, ...outcome.events.filter((e) => !mine.some((c) => c.eventId === e.eventId))] };
     });
   }
