@@ -228,6 +228,53 @@ describe('rules of engagement, end to end', () => {
       expect(alias.body.type).toBe('alias-has-registrations');
     }
   });
+
+  it('approvals on the primary racing an alias being added, a direct mark and registrations naming the alias: the account with its aliases keeps the rules', async () => {
+    // 31 registrations of P1 on the primary, one product each; P2 registers the same products naming the alias domain.
+    for (let i = 0; i < 31; i++) expect((await register(deal(`AP-${i}`, 'P1', 'ap-race.com', [`M${i}`]))).status).toBe(201);
+    const results = await Promise.all([
+      t.request('POST', '/v1/customer-accounts/ap-race.com/aliases', { body: { domain: 'ap-race.de' } }),
+      t.request('POST', '/v1/customer-accounts/ap-race.com/direct', { body: { reason: 'race' } }),
+      ...Array.from({ length: 31 }, (_, i) => action(`AP-${i}`, 'approve')),
+      ...Array.from({ length: 31 }, (_, i) => register(deal(`AQ-${i}`, 'P2', 'ap-race.de', [`M${i}`]))),
+    ]);
+    expect(results).toHaveLength(64);
+    const [alias, mark] = [results[0]!, results[1]!];
+    const approvals = results.slice(2, 33);
+    const registrations = results.slice(33);
+    const at = (r: { body: Body }) => BigInt(r.body.position as string);
+
+    // The direct mark always lands (on the primary); nothing is approved or registered on the primary after it.
+    expect(mark.status).toBe(200);
+    for (const r of approvals) {
+      if (r.status === 200) expect(at(r)).toBeLessThan(at(mark));
+      else expect(r.body.type).toBe('direct-account');
+    }
+    // The alias lands only while the alias domain has no registrations of its own; after it, every registration
+    // naming the alias domain is decided on the primary (where the direct mark and P1's registrations count).
+    const onAlias = registrations.filter((r) => r.status === 201 && r.body.customerKey === 'ap-race.de');
+    if (alias.status === 200) {
+      expect(onAlias).toHaveLength(0);
+    } else {
+      expect(alias.body.type).toBe('alias-has-registrations');
+      expect(onAlias.length).toBeGreaterThan(0);
+    }
+    for (const r of registrations) {
+      if (r.status === 201 && r.body.customerKey === 'ap-race.com') expect(at(r)).toBeLessThan(at(mark));
+      if (r.status !== 201) expect(['direct-account', 'registration-conflict', 'customer-aliased']).toContain(r.body.type);
+    }
+    for (const r of results) expect(r.status).toBeLessThan(500);
+
+    // Per product, the account with its aliases holds at most one approved registration, and a P2 registration
+    // decided on the primary never stays active beside an approved P1 one.
+    const head = String(await t.store.headPosition());
+    for (let i = 0; i < 31; i++) {
+      const a = await getDeal(`AP-${i}`, head);
+      const b = await getDeal(`AQ-${i}`, head);
+      expect(a.status === 200 && b.status === 200 && a.body.status === 'approved' && b.body.status === 'approved').toBe(false);
+      if (a.body.status === 'approved' && b.status === 200 && b.body.customerKey === 'ap-race.com') expect(b.body.status).toBe('rejected');
+    }
+  });
 });
 
 describe('registration capacity (maxOpenRegistrations)', () => {
