@@ -1,3 +1,5 @@
+import { customerAccountDecider, type DealCommand } from '#libs/deals/customer-account.js';
+import { dealSlotsDecider } from '#libs/deals/deal-slots.js';
 import { KEYS, removeDir, startApp, TestClock, type TestApp } from './support/app.js';
 
 /**
@@ -306,6 +308,38 @@ describe('registration capacity (maxOpenRegistrations)', () => {
       expect(again.body).toEqual(first.body);
       expect(await t.store.headPosition()).toBe(head);
     } finally {
+      await t.close();
+      removeDir(t.dataDir);
+    }
+  });
+});
+
+describe('deciding once per registration', () => {
+  it('a registration runs the customer account decider once and takes its capacity slot once: no dry run before the real one', async () => {
+    const t = await startApp({ clock: new TestClock(Date.parse('2026-03-01T00:00:00Z')) });
+    const account = customerAccountDecider as { decide: typeof customerAccountDecider.decide };
+    const slots = dealSlotsDecider as { decide: typeof dealSlotsDecider.decide };
+    const [decideAccount, decideSlot] = [account.decide, slots.decide];
+    const calls: string[] = [];
+    try {
+      const program = await t.request('GET', '/v1/tier-program');
+      expect((await t.request('PUT', '/v1/tier-program', { body: { ...(program.body as Body), version: undefined, maxOpenRegistrations: 5 } })).status).toBe(200);
+      for (const p of ['P1', 'P2']) {
+        await t.request('POST', '/v1/partners', { body: { partnerId: p, name: p, type: 'msp', domain: `${p.toLowerCase()}.example` } });
+        await t.request('POST', `/v1/partners/${p}/activate`);
+      }
+      account.decide = (command: DealCommand, ...rest) => (calls.push(`account:${command.type}`), decideAccount(command, ...rest));
+      slots.decide = (...args) => (calls.push('slot'), decideSlot(...args));
+      expect((await t.request('POST', '/v1/deals', { body: deal('ONCE-1', 'P1', 'once.com') })).status).toBe(201);
+      expect(calls).toEqual(['account:RegisterDeal', 'slot']);
+      calls.length = 0;
+      // A conflicting registration too: one decision, which records the conflict.
+      const second = await t.request('POST', '/v1/deals', { body: deal('ONCE-2', 'P2', 'once.com') });
+      expect(second.body).toMatchObject({ status: 'conflicted' });
+      expect(calls).toEqual(['account:RegisterDeal', 'slot']);
+    } finally {
+      account.decide = decideAccount;
+      slots.decide = decideSlot;
       await t.close();
       removeDir(t.dataDir);
     }
