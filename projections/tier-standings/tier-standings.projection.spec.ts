@@ -1,35 +1,20 @@
-import Database from 'better-sqlite3';
-import type { RecordedEvent } from '#events/envelope.js';
+import type { DomainEventShape } from '#events/envelope.js';
 import { DEFAULT_PROGRAM } from '#libs/program/program.js';
+import { projectionSpec } from '../testing/projection-spec.js';
 import { tierStandingsProjection as projection } from './tier-standings.projection.js';
 import { evaluablePartners, getTierStanding, listTierStandings } from './tier-standings.queries.js';
 
-let position = 0n;
-function recorded(type: string, data: unknown, streamId = 'x-1'): RecordedEvent {
-  position += 1n;
-  return {
-    eventId: `e${position}`,
-    type,
-    streamId,
-    revision: 0n,
-    position,
-    data,
-    metadata: { schemaVersion: 1, actor: { id: 't', role: 'admin' }, commandId: 'c', correlationId: 'c', causationId: 'c', recordedAt: '2026-01-01T00:00:00.000Z' },
-    prevHash: '',
-    hash: '',
-  };
-}
+let spec: ReturnType<typeof projectionSpec>;
+beforeEach(() => {
+  spec = projectionSpec(projection, { streamOf: () => 'x-1' });
+});
+afterEach(() => spec.close());
 
-function given(...events: RecordedEvent[]): Database.Database {
-  const db = new Database(':memory:');
-  projection.migrate(db);
-  for (const e of events) if (projection.canHandle.includes(e.type)) projection.evolve(db, e);
-  return db;
-}
-
+let n = 0;
+const recorded = (type: string, data: unknown): DomainEventShape => ({ type, data });
 const enrolled = (partnerId: string) => recorded('PartnerEnrolled', { partnerId, name: partnerId, type: 'reseller', domain: `${partnerId}.example`, tier: 'Registered', programVersion: 0, enrolledAt: '2025-01-01T00:00:00.000Z' });
 const attributed = (recognizedAt: string, allocations: unknown[], reportingAmountMinor?: number) =>
-  recorded('RevenueAttributed', { attributionId: `a${position}`, amount: { amountMinor: 1, currency: 'USD' }, reportingCurrency: 'USD', recognizedAt, credits: [], allocations, programVersion: 0, ...(reportingAmountMinor ? { reportingAmountMinor } : {}) });
+  recorded('RevenueAttributed', { attributionId: `a${++n}`, amount: { amountMinor: 1, currency: 'USD' }, reportingCurrency: 'USD', recognizedAt, credits: [], allocations, programVersion: 0, ...(reportingAmountMinor ? { reportingAmountMinor } : {}) });
 const reversed = (reversedAt: string, allocations: unknown[]) => recorded('RevenueAttributionReversed', { attributionId: 'a', sequence: 1, amountMinor: 1, currency: 'USD', reportingCurrency: 'USD', reason: 'r', reversedAt, allocations, remainingMinor: 0 });
 const won = (partnerId: string, dealId: string, closedAt: string) => recorded('DealWon', { dealId, partnerId, customerKey: 'c.example', products: ['p'], amount: { amountMinor: 1, currency: 'USD' }, closedAt, protectedUntil: closedAt, wonAt: closedAt, resolvedConflicts: [] });
 const certified = (partnerId: string, sellerId: string, earnedAt: string, expiresAt?: string) => recorded('SellerCertified', { partnerId, sellerId, certification: 'c', earnedAt, ...(expiresAt ? { expiresAt } : {}) });
@@ -38,7 +23,7 @@ const asOf = new Date('2026-06-30T00:00:00.000Z');
 
 describe('tier standings read model', () => {
   it('counts sourced revenue in the window, including both edges, net of reversals inside it, in the reporting currency', () => {
-    const db = given(
+    spec.given(
       enrolled('P1'),
       attributed('2025-06-30T00:00:00.000Z', [{ partnerId: 'P1', type: 'sourced', amountMinor: 100 }]), // first day of the window
       attributed('2026-06-30T00:00:00.000Z', [{ partnerId: 'P1', type: 'sourced', amountMinor: 1000 }]), // last day (asOf)
@@ -48,11 +33,11 @@ describe('tier standings read model', () => {
       reversed('2026-03-01T00:00:00.000Z', [{ partnerId: 'P1', type: 'sourced', amountMinor: 30 }]), // inside
       reversed('2025-01-01T00:00:00.000Z', [{ partnerId: 'P1', type: 'sourced', amountMinor: 1000 }]), // outside
     );
-    expect(getTierStanding(db, 'P1', asOf)?.trailingSourcedRevenueMinor).toBe(100 + 1000 + 70 - 30);
+    expect(getTierStanding(spec.db, 'P1', asOf)?.trailingSourcedRevenueMinor).toBe(100 + 1000 + 70 - 30);
   });
 
   it('counts deals won in the window and sellers certified at asOf, ignoring expired certifications', () => {
-    const db = given(
+    spec.given(
       enrolled('P1'),
       won('P1', 'd1', '2026-01-01T00:00:00.000Z'),
       won('P1', 'd2', '2024-01-01T00:00:00.000Z'),
@@ -62,13 +47,13 @@ describe('tier standings read model', () => {
       certified('P1', 's4', '2026-07-01T00:00:00.000Z'), // earned after asOf
       certified('P1', 's1', '2026-01-01T00:00:00.000Z'), // the same seller twice counts once
     );
-    const s = getTierStanding(db, 'P1', asOf)!;
+    const s = getTierStanding(spec.db, 'P1', asOf)!;
     expect(s.wonDeals).toBe(1);
     expect(s.certifiedSellers).toBe(2);
   });
 
   it('answers current, qualifying and next tier with the shortfall, and a scheduled downgrade', () => {
-    const db = given(
+    spec.given(
       enrolled('P1'),
       attributed('2026-01-01T00:00:00.000Z', [{ partnerId: 'P1', type: 'sourced', amountMinor: 12_000_000 }]),
       certified('P1', 's1', '2025-01-01T00:00:00.000Z'),
@@ -76,7 +61,7 @@ describe('tier standings read model', () => {
       recorded('PartnerTierChanged', { partnerId: 'P1', from: 'Registered', to: 'Gold', kind: 'promotion', asOf: '2026-01-01T00:00:00.000Z', programVersion: 0 }),
       recorded('TierDowngradeScheduled', { partnerId: 'P1', from: 'Gold', to: 'Silver', effectiveAt: '2026-09-28T00:00:00.000Z', asOf: '2026-06-30T00:00:00.000Z', programVersion: 0 }),
     );
-    expect(getTierStanding(db, 'P1', asOf)).toMatchObject({
+    expect(getTierStanding(spec.db, 'P1', asOf)).toMatchObject({
       currentTier: 'Gold',
       qualifyingTier: 'Silver',
       nextTier: 'Platinum',
@@ -87,7 +72,7 @@ describe('tier standings read model', () => {
 
   it('uses the program defined in the log, lists by tier with paging, and skips terminated partners', () => {
     const { version: _v, ...p } = DEFAULT_PROGRAM;
-    const db = given(
+    spec.given(
       recorded('TierProgramDefined', { ...p, version: 1, lookbackDays: 30, definedAt: '2026-01-01T00:00:00.000Z' }),
       enrolled('A'),
       enrolled('B'),
@@ -95,15 +80,15 @@ describe('tier standings read model', () => {
       recorded('PartnerTerminated', { partnerId: 'C', reason: 'r', terminatedAt: '2026-01-01T00:00:00.000Z' }),
       attributed('2026-05-01T00:00:00.000Z', [{ partnerId: 'A', type: 'sourced', amountMinor: 100 }]),
     );
-    expect(getTierStanding(db, 'A', asOf)).toMatchObject({ trailingSourcedRevenueMinor: 0, programVersion: 1 });
-    expect(evaluablePartners(db)).toEqual(['A', 'B']);
-    const first = listTierStandings(db, { tier: 'Registered', limit: 1 }, asOf);
+    expect(getTierStanding(spec.db, 'A', asOf)).toMatchObject({ trailingSourcedRevenueMinor: 0, programVersion: 1 });
+    expect(evaluablePartners(spec.db)).toEqual(['A', 'B']);
+    const first = listTierStandings(spec.db, { tier: 'Registered', limit: 1 }, asOf);
     expect(first.items.map((s) => s.partnerId)).toEqual(['A']);
-    const second = listTierStandings(db, { tier: 'Registered', limit: 1, cursor: first.nextCursor! }, asOf);
+    const second = listTierStandings(spec.db, { tier: 'Registered', limit: 1, cursor: first.nextCursor! }, asOf);
     expect(second.items.map((s) => s.partnerId)).toEqual(['B']);
     expect(second.nextCursor).toBeNull();
     // A cursor this list did not make is refused (it used to be read as a partner id to start after).
-    expect(() => listTierStandings(db, { limit: 1, cursor: 'bm90LWEtY3Vyc29y' }, asOf)).toThrow('cursor is not one this list returned');
-    expect(listTierStandings(db, { tier: 'Gold' }, asOf).items).toEqual([]);
+    expect(() => listTierStandings(spec.db, { limit: 1, cursor: 'bm90LWEtY3Vyc29y' }, asOf)).toThrow('cursor is not one this list returned');
+    expect(listTierStandings(spec.db, { tier: 'Gold' }, asOf).items).toEqual([]);
   });
 });

@@ -1,13 +1,17 @@
+import type { DealIdClaimed } from '#events/deals.js';
+import type { Recorded } from '#events/envelope.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
-import { ABANDONED_DEAL_CLAIM_AFTER_MS, dealIdStreamId, decideDealIdClaim, foldDealIdClaims, initialDealIdClaim } from './deal-id-claim.js';
+import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import { ABANDONED_DEAL_CLAIM_AFTER_MS, dealIdClaimDecider, dealIdStreamId, foldDealIdClaims, type DealIdHolder } from './deal-id-claim.js';
 
-const claimEvent = (customerKey: string, recordedAt = '2026-03-02T09:00:00.000Z') => ({
-  type: 'DealIdClaimed',
-  data: { dealId: 'D1', partnerId: 'P1', customerKey },
-  metadata: { recordedAt },
-});
-const command = (customerKey = 'acme.co.uk') => ({ dealId: 'D1', partnerId: 'P2', customerKey });
-const fresh = { registered: false, claimedAgoMs: 10 };
+const spec = deciderSpec(dealIdClaimDecider, new Date('2026-03-02T09:01:00.000Z'));
+
+/** A claim as read from the store: the decider's evolve takes its record time. */
+const claimed = (customerKey: string, recordedAt = '2026-03-02T09:00:00.000Z', partnerId = 'P1') =>
+  ({ type: 'DealIdClaimed', data: { dealId: 'D1', partnerId, customerKey }, metadata: { recordedAt } }) as Recorded<DealIdClaimed>;
+const claim = (holder: DealIdHolder, customerKey = 'acme.co.uk') => ({ dealId: 'D1', partnerId: 'P2', customerKey, holder });
+const fresh: DealIdHolder = { registered: false, claimedAgoMs: 10 };
+const p2Claims: DealIdClaimed = { type: 'DealIdClaimed', data: { dealId: 'D1', partnerId: 'P2', customerKey: 'acme.co.uk' } };
 
 describe('deal id claims', () => {
   it('live in dealid-<dealId>', () => {
@@ -15,36 +19,38 @@ describe('deal id claims', () => {
   });
 
   it('given no claim, when claimed, then DealIdClaimed naming the customer', () => {
-    expect(decideDealIdClaim(command(), initialDealIdClaim(), fresh)).toEqual([
-      { type: 'DealIdClaimed', data: { dealId: 'D1', partnerId: 'P2', customerKey: 'acme.co.uk' } },
-    ]);
+    spec.given().when(claim(fresh)).then([p2Claims]);
   });
 
   it('given a claim for the same customer, then nothing to append: the customer stream decides', () => {
-    expect(decideDealIdClaim(command(), foldDealIdClaims([claimEvent('acme.co.uk')]), { registered: true, claimedAgoMs: 10 })).toEqual([]);
+    spec.given(claimed('acme.co.uk')).when(claim({ registered: true, claimedAgoMs: 10 })).then([]);
   });
 
   it('given a registered claim for another customer, then AlreadyExists', () => {
-    const state = foldDealIdClaims([claimEvent('globex.com')]);
-    expect(() => decideDealIdClaim(command(), state, { registered: true, claimedAgoMs: 10 * ABANDONED_DEAL_CLAIM_AFTER_MS })).toThrow(AlreadyExists);
+    spec.given(claimed('globex.com')).when(claim({ registered: true, claimedAgoMs: 10 * ABANDONED_DEAL_CLAIM_AFTER_MS })).thenThrows(AlreadyExists, { extensions: { dealId: 'D1' } });
   });
 
   it('given a young claim for another customer without its registration (in flight), then AlreadyExists', () => {
-    expect(() => decideDealIdClaim(command(), foldDealIdClaims([claimEvent('globex.com')]), fresh)).toThrow(AlreadyExists);
+    spec.given(claimed('globex.com')).when(claim(fresh)).thenThrows(AlreadyExists);
   });
 
   it('given an abandoned claim for another customer, then it is taken over', () => {
-    const state = foldDealIdClaims([claimEvent('globex.com')]);
-    expect(decideDealIdClaim(command(), state, { registered: false, claimedAgoMs: ABANDONED_DEAL_CLAIM_AFTER_MS + 1 })).toHaveLength(1);
+    spec.given(claimed('globex.com')).when(claim({ registered: false, claimedAgoMs: ABANDONED_DEAL_CLAIM_AFTER_MS + 1 })).then([p2Claims]);
   });
 
-  it('the latest claim wins', () => {
-    expect(foldDealIdClaims([claimEvent('globex.com'), claimEvent('acme.co.uk', '2026-03-03T00:00:00.000Z')])).toEqual({
+  it('the latest claim wins, with its record time', () => {
+    expect(spec.given(claimed('globex.com'), claimed('acme.co.uk', '2026-03-03T00:00:00.000Z')).state).toEqual({
       status: 'claimed',
       dealId: 'D1',
       partnerId: 'P1',
       customerKey: 'acme.co.uk',
       claimedAt: '2026-03-03T00:00:00.000Z',
     });
+  });
+
+  it('folds a stream as read from the store, skipping other types', () => {
+    expect(foldDealIdClaims([claimed('globex.com'), { type: 'SomethingElse', data: {}, metadata: { recordedAt: '2026-03-04T00:00:00.000Z' } }])).toEqual(
+      spec.given(claimed('globex.com')).state,
+    );
   });
 });

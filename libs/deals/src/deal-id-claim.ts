@@ -1,4 +1,6 @@
 import type { DealIdClaimed } from '#events/deals.js';
+import type { Recorded } from '#events/envelope.js';
+import type { Decider } from '#libs/kernel/decider.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
 
 /**
@@ -21,17 +23,22 @@ export type DealIdClaimState =
   | { readonly status: 'unclaimed' }
   | { readonly status: 'claimed'; readonly dealId: string; readonly partnerId: string; readonly customerKey: string; readonly claimedAt: string };
 
-export const initialDealIdClaim = (): DealIdClaimState => ({ status: 'unclaimed' });
+const initialDealIdClaim = (): DealIdClaimState => ({ status: 'unclaimed' });
 
-/** The latest claim wins; `recordedAt` is the record time, which the abandonment rule needs. */
+/** The latest claim wins; the record time (`claimedAt`) is what the abandonment rule needs. */
+function evolveDealIdClaim(_state: DealIdClaimState, event: DealIdClaimed | Recorded<DealIdClaimed>): DealIdClaimState {
+  const d = event.data;
+  return { status: 'claimed', dealId: d.dealId, partnerId: d.partnerId, customerKey: d.customerKey, claimedAt: 'metadata' in event ? event.metadata.recordedAt : '' };
+}
+
+/** Folds a claim stream as read from the store (other types skipped). */
 export function foldDealIdClaims(
   events: Iterable<{ readonly type: string; readonly data: unknown; readonly metadata: { readonly recordedAt: string } }>,
 ): DealIdClaimState {
   let state = initialDealIdClaim();
   for (const e of events) {
     if (e.type !== 'DealIdClaimed') continue;
-    const d = e.data as DealIdClaimed['data'];
-    state = { status: 'claimed', dealId: d.dealId, partnerId: d.partnerId, customerKey: d.customerKey, claimedAt: e.metadata.recordedAt };
+    state = evolveDealIdClaim(state, { type: 'DealIdClaimed', data: e.data as DealIdClaimed['data'], metadata: e.metadata } as Recorded<DealIdClaimed>);
   }
   return state;
 }
@@ -42,6 +49,11 @@ export interface ClaimDealId {
   readonly customerKey: string;
 }
 
+/** The claim command as the decider takes it: with what the handler read of the current holder (a fact). */
+export interface ClaimDealIdCommand extends ClaimDealId {
+  readonly holder: DealIdHolder;
+}
+
 /** What the handler read of the claim holder's customer stream. */
 export interface DealIdHolder {
   /** Whether the holder's customer stream has a registration of this id. */
@@ -50,7 +62,7 @@ export interface DealIdHolder {
   readonly claimedAgoMs: number;
 }
 
-export function decideDealIdClaim(command: ClaimDealId, state: DealIdClaimState, holder: DealIdHolder): readonly DealIdClaimed[] {
+function decideDealIdClaim(command: ClaimDealId, state: DealIdClaimState, holder: DealIdHolder): readonly DealIdClaimed[] {
   const claim: DealIdClaimed = {
     type: 'DealIdClaimed',
     data: { dealId: command.dealId, partnerId: command.partnerId, customerKey: command.customerKey },
@@ -61,3 +73,11 @@ export function decideDealIdClaim(command: ClaimDealId, state: DealIdClaimState,
   if (!holder.registered && holder.claimedAgoMs > ABANDONED_DEAL_CLAIM_AFTER_MS) return [claim];
   throw new AlreadyExists(`deal ${command.dealId} already exists`, { dealId: command.dealId });
 }
+
+/** The claim stream `dealid-<dealId>` in the one Decider shape. */
+export const dealIdClaimDecider: Decider<ClaimDealIdCommand, DealIdClaimState, DealIdClaimed> = {
+  initialState: initialDealIdClaim,
+  evolve: evolveDealIdClaim,
+  decide: (command, state) => decideDealIdClaim(command, state, command.holder),
+};
+

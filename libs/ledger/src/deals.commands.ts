@@ -12,7 +12,7 @@ import {
   type DealCommand,
   type PartnerStatusFact,
 } from '#libs/deals/customer-account.js';
-import { dealIdStreamId, decideDealIdClaim, foldDealIdClaims, ABANDONED_DEAL_CLAIM_AFTER_MS } from '#libs/deals/deal-id-claim.js';
+import { dealIdClaimDecider, dealIdStreamId, foldDealIdClaims, ABANDONED_DEAL_CLAIM_AFTER_MS } from '#libs/deals/deal-id-claim.js';
 import { dealSlotsDecider, dealSlotsStreamId } from '#libs/deals/deal-slots.js';
 import { fold } from '#libs/kernel/decider.js';
 import { DomainError, InvalidInput, NotFound } from '#libs/kernel/errors.js';
@@ -142,7 +142,7 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
           const abandoned = !registered && account.status === 'alias' && account.primaryKey === customerKey;
           holder = { registered, claimedAgoMs: abandoned ? Number.MAX_SAFE_INTEGER : this.clock.now().getTime() - Date.parse(state.claimedAt) };
         }
-        const claim = decideDealIdClaim({ dealId: data.dealId, partnerId: data.partnerId, customerKey }, state, holder);
+        const claim = dealIdClaimDecider.decide({ dealId: data.dealId, partnerId: data.partnerId, customerKey, holder }, state, this.clock.now());
         // The account has accepted the registration: only now is a capacity slot taken (a refusal takes none).
         if (policy.maxOpenRegistrations > 0) slot = await this.takeSlot(ctx, data, customerKey, policy);
         return claim;

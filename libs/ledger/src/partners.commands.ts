@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { PartnerType } from '#events/partners.js';
-import { decideClaim, domainClaimStreamId, foldClaims, type ClaimHolder } from '#libs/partners/domain-claim.js';
+import { domainClaimDecider, domainClaimStreamId, foldClaims, type ClaimHolder } from '#libs/partners/domain-claim.js';
 import { requireRegistrableDomain } from '#libs/partners/domain-name.js';
 import { CERTIFICATION_CATALOG_STREAM_ID } from '#events/partners.js';
 import { catalogValidity, certificationCatalogDecider } from '#libs/partners/certification-catalog.js';
@@ -59,7 +59,7 @@ export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerComman
             claimedAgoMs: this.clock.now().getTime() - Date.parse(state.claimedAt),
           };
         }
-        return decideClaim({ partnerId: data.partnerId, domain }, state, holder);
+        return domainClaimDecider.decide({ partnerId: data.partnerId, domain, holder }, state, this.clock.now());
       },
     });
   }

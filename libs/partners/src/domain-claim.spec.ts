@@ -1,26 +1,21 @@
+import type { Recorded } from '#events/envelope.js';
 import type { PartnerDomainClaimed } from '#events/partners.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
-import {
-  ABANDONED_CLAIM_AFTER_MS,
-  decideClaim,
-  domainClaimStreamId,
-  evolveClaim,
-  foldClaims,
-  initialClaimState,
-  type ClaimHolder,
-  type DomainClaimState,
-} from './domain-claim.js';
+import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import { ABANDONED_CLAIM_AFTER_MS, domainClaimDecider, domainClaimStreamId, foldClaims, type ClaimHolder } from './domain-claim.js';
+
+const spec = deciderSpec(domainClaimDecider, new Date('2026-03-31T12:01:00.000Z'));
 
 const claimedBy = (partnerId: string, domain = 'acme.com'): PartnerDomainClaimed => ({
   type: 'PartnerDomainClaimed',
   data: { domain, partnerId },
 });
-const givenClaims = (...claims: [PartnerDomainClaimed, string][]): DomainClaimState =>
-  claims.reduce((s, [e, recordedAt]) => evolveClaim(s, e, recordedAt), initialClaimState());
+/** A claim as read from the store: the decider's evolve takes its record time. */
+const recorded = (e: PartnerDomainClaimed, recordedAt: string) => ({ ...e, metadata: { recordedAt } }) as Recorded<PartnerDomainClaimed>;
 
-const P2_WANTS_ACME = { partnerId: 'P2', domain: 'acme.com' };
-const byP1 = givenClaims([claimedBy('P1'), '2026-03-31T12:00:00.000Z']);
+const byP1 = recorded(claimedBy('P1'), '2026-03-31T12:00:00.000Z');
 const holder = (over: Partial<ClaimHolder> = {}): ClaimHolder => ({ exists: true, status: 'active', domain: 'acme.com', claimedAgoMs: 1_000, ...over });
+const p2WantsAcme = (h: ClaimHolder) => ({ partnerId: 'P2', domain: 'acme.com', holder: h });
 
 describe('domain claim stream', () => {
   it('is named partnerdomain-<domain>', () => {
@@ -28,7 +23,7 @@ describe('domain claim stream', () => {
   });
 
   it('holds the latest claim with its record time', () => {
-    const state = givenClaims([claimedBy('P1'), '2026-01-01T00:00:00.000Z'], [claimedBy('P2'), '2026-02-01T00:00:00.000Z']);
+    const { state } = spec.given(recorded(claimedBy('P1'), '2026-01-01T00:00:00.000Z'), recorded(claimedBy('P2'), '2026-02-01T00:00:00.000Z'));
     expect(state).toEqual({ status: 'claimed', partnerId: 'P2', domain: 'acme.com', claimedAt: '2026-02-01T00:00:00.000Z' });
   });
 
@@ -41,46 +36,42 @@ describe('domain claim stream', () => {
   });
 });
 
-describe('decideClaim', () => {
+describe('domain claim decider', () => {
   it('given no claim, when a partner claims the domain, then PartnerDomainClaimed', () => {
-    expect(decideClaim(P2_WANTS_ACME, initialClaimState(), holder({ exists: false, claimedAgoMs: 0 }))).toEqual([claimedBy('P2')]);
+    spec.given().when(p2WantsAcme(holder({ exists: false, claimedAgoMs: 0 }))).then([claimedBy('P2')]);
   });
 
   it('given a claim by the same partner, when it claims again (a retried enrollment), then nothing to append', () => {
-    expect(decideClaim({ partnerId: 'P1', domain: 'acme.com' }, byP1, holder({ exists: false, claimedAgoMs: 0 }))).toEqual([]);
+    spec.given(byP1).when({ partnerId: 'P1', domain: 'acme.com', holder: holder({ exists: false, claimedAgoMs: 0 }) }).then([]);
   });
 
   it.each(['pending', 'active', 'suspended'])('given a claim by a %s partner, when another partner claims, then AlreadyExists', (status) => {
-    const act = () => decideClaim(P2_WANTS_ACME, byP1, holder({ status }));
-    expect(act).toThrow(AlreadyExists);
-    expect(act).toThrow('domain acme.com is already used by partner P1');
+    spec.given(byP1).when(p2WantsAcme(holder({ status }))).thenThrows(AlreadyExists, { message: 'domain acme.com is already used by partner P1' });
   });
 
   it('given a claim by a terminated partner, when another partner claims, then the domain is taken over', () => {
-    expect(decideClaim(P2_WANTS_ACME, byP1, holder({ status: 'terminated' }))).toEqual([claimedBy('P2')]);
+    spec.given(byP1).when(p2WantsAcme(holder({ status: 'terminated' }))).then([claimedBy('P2')]);
   });
 
   it('given a claim by a partner that now has another domain, when another partner claims, then it is taken over', () => {
-    expect(decideClaim(P2_WANTS_ACME, byP1, holder({ domain: 'acme-group.com' }))).toEqual([claimedBy('P2')]);
+    spec.given(byP1).when(p2WantsAcme(holder({ domain: 'acme-group.com' }))).then([claimedBy('P2')]);
   });
 
   it('given a claim by an existing partner whose domain is unknown, when another partner claims, then AlreadyExists', () => {
-    expect(() => decideClaim(P2_WANTS_ACME, byP1, holder({ domain: undefined }))).toThrow(AlreadyExists);
+    spec.given(byP1).when(p2WantsAcme(holder({ domain: undefined }))).thenThrows(AlreadyExists);
   });
 
   it('given a claim whose enrollment is still in flight (no partner stream yet, recent), then AlreadyExists', () => {
-    const act = () => decideClaim(P2_WANTS_ACME, byP1, holder({ exists: false, status: undefined, domain: undefined, claimedAgoMs: ABANDONED_CLAIM_AFTER_MS }));
-    expect(act).toThrow(AlreadyExists);
-    expect(act).toThrow('domain acme.com is already used by partner P1');
+    const inFlight = holder({ exists: false, status: undefined, domain: undefined, claimedAgoMs: ABANDONED_CLAIM_AFTER_MS });
+    spec.given(byP1).when(p2WantsAcme(inFlight)).thenThrows(AlreadyExists, { message: 'domain acme.com is already used by partner P1' });
   });
 
   it('given a claim abandoned by a crashed enrollment (no partner stream, older than 60 s), then it is taken over', () => {
     expect(ABANDONED_CLAIM_AFTER_MS).toBe(60_000);
-    const abandoned = holder({ exists: false, status: undefined, domain: undefined, claimedAgoMs: 60_001 });
-    expect(decideClaim(P2_WANTS_ACME, byP1, abandoned)).toEqual([claimedBy('P2')]);
+    spec.given(byP1).when(p2WantsAcme(holder({ exists: false, status: undefined, domain: undefined, claimedAgoMs: 60_001 }))).then([claimedBy('P2')]);
   });
 
   it('given a stale claim by a partner that does exist and is active, then age does not matter: AlreadyExists', () => {
-    expect(() => decideClaim(P2_WANTS_ACME, byP1, holder({ claimedAgoMs: 10 * 365 * 86_400_000 }))).toThrow(AlreadyExists);
+    spec.given(byP1).when(p2WantsAcme(holder({ claimedAgoMs: 10 * 365 * 86_400_000 }))).thenThrows(AlreadyExists);
   });
 });

@@ -1,4 +1,6 @@
+import type { Recorded } from '#events/envelope.js';
 import type { PartnerDomainClaimed } from '#events/partners.js';
+import type { Decider } from '#libs/kernel/decider.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
 
 /**
@@ -20,21 +22,21 @@ export type DomainClaimState =
   | { readonly status: 'unclaimed' }
   | { readonly status: 'claimed'; readonly partnerId: string; readonly domain: string; readonly claimedAt: string };
 
-export const initialClaimState = (): DomainClaimState => ({ status: 'unclaimed' });
+const initialClaimState = (): DomainClaimState => ({ status: 'unclaimed' });
 
-/** The latest claim wins; `recordedAt` is the event's record time, which the abandonment rule needs. */
-export function evolveClaim(_state: DomainClaimState, event: PartnerDomainClaimed, recordedAt: string): DomainClaimState {
-  return { status: 'claimed', partnerId: event.data.partnerId, domain: event.data.domain, claimedAt: recordedAt };
+/** The latest claim wins; its record time (`claimedAt`) is what the abandonment rule needs. */
+function evolveClaim(_state: DomainClaimState, event: PartnerDomainClaimed | Recorded<PartnerDomainClaimed>): DomainClaimState {
+  return { status: 'claimed', partnerId: event.data.partnerId, domain: event.data.domain, claimedAt: 'metadata' in event ? event.metadata.recordedAt : '' };
 }
 
-/** Folds a claim stream as read from the store. */
+/** Folds a claim stream as read from the store (other types skipped). */
 export function foldClaims(
   events: Iterable<{ readonly type: string; readonly data: unknown; readonly metadata: { readonly recordedAt: string } }>,
 ): DomainClaimState {
   let state = initialClaimState();
   for (const e of events) {
     if (e.type === 'PartnerDomainClaimed') {
-      state = evolveClaim(state, { type: e.type, data: e.data as PartnerDomainClaimed['data'] }, e.metadata.recordedAt);
+      state = evolveClaim(state, { type: e.type, data: e.data as PartnerDomainClaimed['data'], metadata: e.metadata } as Recorded<PartnerDomainClaimed>);
     }
   }
   return state;
@@ -44,6 +46,11 @@ export interface ClaimDomain {
   readonly partnerId: string;
   /** Already normalized with `registrableDomain`. */
   readonly domain: string;
+}
+
+/** The claim command as the decider takes it: with what the handler read of the current holder (a fact). */
+export interface ClaimDomainCommand extends ClaimDomain {
+  readonly holder: ClaimHolder;
 }
 
 /** What the handler read of the current holder's partner stream. */
@@ -56,7 +63,7 @@ export interface ClaimHolder {
   readonly claimedAgoMs: number;
 }
 
-export function decideClaim(
+function decideClaim(
   command: ClaimDomain,
   state: DomainClaimState,
   holder: ClaimHolder,
@@ -80,3 +87,10 @@ export function decideClaim(
     partnerId: state.partnerId,
   });
 }
+
+/** The claim stream `partnerdomain-<domain>` in the one Decider shape. */
+export const domainClaimDecider: Decider<ClaimDomainCommand, DomainClaimState, PartnerDomainClaimed> = {
+  initialState: initialClaimState,
+  evolve: evolveClaim,
+  decide: (command, state) => decideClaim(command, state, command.holder),
+};
