@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { DealCustomer, DealEvent, DealMoney, RejectionReasonCode } from '#events/deals.js';
+import type { DealCustomer, DealMoney, RejectionReasonCode } from '#events/deals.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import {
   customerAccountDecider,
@@ -14,7 +14,6 @@ import {
 } from '#libs/deals/customer-account.js';
 import { dealIdClaimDecider, dealIdStreamId, foldDealIdClaims, ABANDONED_DEAL_CLAIM_AFTER_MS } from '#libs/deals/deal-id-claim.js';
 import { dealSlotsDecider, dealSlotsStreamId } from '#libs/deals/deal-slots.js';
-import { fold } from '#libs/kernel/decider.js';
 import { DomainError, InvalidInput, NotFound } from '#libs/kernel/errors.js';
 import { registrableDomain } from '#libs/partners/domain-name.js';
 import { partnerDecider, partnerStreamId } from '#libs/partners/partner.js';
@@ -272,8 +271,10 @@ export class CustomerAccountHandler implements ICommandHandler<CustomerAccountCo
         const domain = customerKeyOf(action.domain, 'domain');
         return this.pipeline.handleWithClaim(ctx, streamId, customerAccountDecider, { type: 'AliasDomain', data: { customerKey, domain } }, {
           streamId: customerStreamId(domain),
-          decide: (events) => {
-            const state = fold(customerAccountDecider.evolve, customerAccountDecider.initialState(), events as readonly RecordedEvent[] as unknown as readonly DealEvent[]);
+          // The alias domain's account as folded now (at least as recent as the claim's read: a newer one only makes
+          // the append at the read revision conflict and decide again).
+          decide: async () => {
+            const state = await this.pipeline.state(customerStreamId(domain), customerAccountDecider);
             return customerAccountDecider.decide({ type: 'BecomeAlias', data: { customerKey, domain } }, state, this.clock.now());
           },
         });
