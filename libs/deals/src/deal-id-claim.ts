@@ -2,6 +2,7 @@ import type { DealIdClaimed } from '#events/deals.js';
 import type { Recorded } from '#events/envelope.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
+import { findRegistration, type CustomerAccount } from './customer-account.js';
 
 /**
  * "A deal id that exists is a 409, never an overwrite", across customers, on a store that only guarantees
@@ -81,3 +82,15 @@ export const dealIdClaimDecider: Decider<ClaimDealIdCommand, DealIdClaimState, D
   decide: (command, state) => decideDealIdClaim(command, state, command.holder),
 };
 
+
+/**
+ * What a registration of `dealId` on `customerKey` knows of a claim held for another customer, from that
+ * customer's account (`holderAccount`): whether the id is registered there, and how long ago it was claimed. A
+ * claim left on a domain that has since become an alias of `customerKey` never landed there: it counts as abandoned.
+ */
+export function dealIdHolder(claim: DealIdClaimState, holderAccount: CustomerAccount, dealId: string, customerKey: string, now: Date): DealIdHolder {
+  if (claim.status !== 'claimed' || claim.customerKey === customerKey) return { registered: false, claimedAgoMs: 0 };
+  const registered = findRegistration(holderAccount, dealId) !== undefined;
+  const abandoned = !registered && holderAccount.status === 'alias' && holderAccount.primaryKey === customerKey;
+  return { registered, claimedAgoMs: abandoned ? Number.MAX_SAFE_INTEGER : now.getTime() - Date.parse(claim.claimedAt) };
+}

@@ -57,6 +57,23 @@ export function decideDealSlot(command: TakeDealSlot, state: DealSlots): readonl
   return [{ type: 'DealSlotTaken', data: { partnerId, dealId, customerKey, maxOpenRegistrations, programVersion, freedDealIds } }];
 }
 
+/** Statuses of a registration that still hold a capacity slot. */
+const HOLDING = new Set(['submitted', 'conflicted', 'approved']);
+
+/**
+ * The held slots (other than `dealId`'s) whose registrations have ended, given each one's status now
+ * (`undefined`: it never landed; such a slot ends once `abandonedAfterMs` have passed since it was taken).
+ */
+export function endedSlots(slots: DealSlots, dealId: string, statusOf: ReadonlyMap<string, string | undefined>, now: Date, abandonedAfterMs: number): string[] {
+  return slots.held
+    .filter((slot) => slot.dealId !== dealId)
+    .filter((slot) => {
+      const status = statusOf.get(slot.dealId);
+      return status === undefined ? now.getTime() - Date.parse(slot.takenAt) > abandonedAfterMs : !HOLDING.has(status);
+    })
+    .map((slot) => slot.dealId);
+}
+
 export const dealSlotsDecider: Decider<TakeDealSlot, DealSlots, DealSlotTaken> = {
   initialState: () => ({ held: [] }),
   evolve: evolveDealSlots,

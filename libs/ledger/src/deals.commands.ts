@@ -12,8 +12,8 @@ import {
   type DealCommand,
   type PartnerStatusFact,
 } from '#libs/deals/customer-account.js';
-import { dealIdClaimDecider, dealIdStreamId, foldDealIdClaims, ABANDONED_DEAL_CLAIM_AFTER_MS } from '#libs/deals/deal-id-claim.js';
-import { dealSlotsDecider, dealSlotsStreamId } from '#libs/deals/deal-slots.js';
+import { dealIdClaimDecider, dealIdHolder, dealIdStreamId, foldDealIdClaims, ABANDONED_DEAL_CLAIM_AFTER_MS } from '#libs/deals/deal-id-claim.js';
+import { dealSlotsDecider, dealSlotsStreamId, endedSlots } from '#libs/deals/deal-slots.js';
 import { DomainError, InvalidInput, NotFound } from '#libs/kernel/errors.js';
 import { registrableDomain } from '#libs/partners/domain-name.js';
 import { partnerDecider, partnerStreamId } from '#libs/partners/partner.js';
@@ -133,14 +133,8 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
       related: [dealSlotsStreamId(data.partnerId)],
       decide: async (events) => {
         const state = foldDealIdClaims(events);
-        let holder = { registered: false, claimedAgoMs: 0 };
-        if (state.status === 'claimed' && state.customerKey !== customerKey) {
-          const account = await this.pipeline.state(customerStreamId(state.customerKey), customerAccountDecider);
-          const registered = findRegistration(account, data.dealId) !== undefined;
-          // A claim left on a domain that has since become an alias of this account never landed there: free.
-          const abandoned = !registered && account.status === 'alias' && account.primaryKey === customerKey;
-          holder = { registered, claimedAgoMs: abandoned ? Number.MAX_SAFE_INTEGER : this.clock.now().getTime() - Date.parse(state.claimedAt) };
-        }
+        const holderAccount = state.status === 'claimed' && state.customerKey !== customerKey ? await this.pipeline.state(customerStreamId(state.customerKey), customerAccountDecider) : customerAccountDecider.initialState();
+        const holder = dealIdHolder(state, holderAccount, data.dealId, customerKey, this.clock.now());
         const claim = dealIdClaimDecider.decide({ dealId: data.dealId, partnerId: data.partnerId, customerKey, holder }, state, this.clock.now());
         // The account has accepted the registration: only now is a capacity slot taken (a refusal takes none).
         if (policy.maxOpenRegistrations > 0) slot = await this.takeSlot(ctx, data, customerKey, policy);
@@ -153,14 +147,8 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
 
   private async takeSlot(ctx: CommandContext, data: RegisterDealData, customerKey: string, policy: DealRegistrationPolicy): Promise<readonly RecordedEvent[]> {
     const slots = await this.pipeline.state(dealSlotsStreamId(data.partnerId), dealSlotsDecider);
-    const now = this.clock.now().getTime();
-    const ended: string[] = [];
-    for (const slot of slots.held) {
-      if (slot.dealId === data.dealId) continue;
-      const deal = await this.directory.find(slot.dealId);
-      const abandoned = deal === undefined && now - Date.parse(slot.takenAt) > ABANDONED_DEAL_CLAIM_AFTER_MS;
-      if (abandoned || (deal !== undefined && !['submitted', 'conflicted', 'approved'].includes(deal.status))) ended.push(slot.dealId);
-    }
+    const statusOf = new Map(await Promise.all(slots.held.map(async (s) => [s.dealId, (await this.directory.find(s.dealId))?.status] as const)));
+    const ended = endedSlots(slots, data.dealId, statusOf, this.clock.now(), ABANDONED_DEAL_CLAIM_AFTER_MS);
     const taken = await this.pipeline.handle(ctx, dealSlotsStreamId(data.partnerId), dealSlotsDecider, {
       partnerId: data.partnerId,
       dealId: data.dealId,
