@@ -16,7 +16,7 @@ import { dealIdStreamId, decideDealIdClaim, foldDealIdClaims, ABANDONED_DEAL_CLA
 import { dealSlotsDecider, dealSlotsStreamId } from '#libs/deals/deal-slots.js';
 import { fold } from '#libs/kernel/decider.js';
 import { DomainError, InvalidInput, NotFound } from '#libs/kernel/errors.js';
-import { registrableDomain } from '#libs/partners/domain-name.js';
+import { refuseUnsafeSpelling, registrableDomain } from '#libs/partners/domain-name.js';
 import { partnerDecider, partnerStreamId } from '#libs/partners/partner.js';
 import { dealRegistrationPolicy, type DealRegistrationPolicy } from '#libs/program/program.js';
 import type { CommandContext, CommandOutcome } from './context.js';
@@ -71,6 +71,7 @@ export class CustomerAccountCommand {
 
 /** The registrable domain of a spelling, or a 400 naming the field. */
 export function customerKeyOf(domain: string, path: string): string {
+  refuseUnsafeSpelling(domain, path);
   const key = registrableDomain(domain);
   if (key === undefined) {
     throw new InvalidInput(`${JSON.stringify(domain)} has no registrable domain`, {}, [{ path, message: 'must be a domain name under a public suffix, e.g. acme.co.uk' }]);
