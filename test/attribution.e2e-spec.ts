@@ -485,6 +485,18 @@ describe('revenue attribution, end to end', () => {
       expect(shared.body.allocations.map((a) => a.partnerId)).toEqual(['P1']);
       expect(shared.body.credits.map((c) => c.partnerId)).toEqual(['P1']);
       expect(shared.text).not.toContain('"P2"');
+      // Issue #17: not the whole amount nor what remains of it (which, with its share, tells the other
+      // partners' parts): its own allocation, what remains of it, and its own part of each reversal.
+      expect(shared.body).toMatchObject({
+        amount: { amountMinor: 500_00, currency: 'EUR' },
+        reportingAmountMinor: 543_51,
+        remainingMinor: 450_00,
+        remainingReportingMinor: 489_16,
+        reversals: [{ amountMinor: 50_00, remainingMinor: 450_00, allocations: [{ partnerId: 'P1' }] }],
+      });
+      for (const whole of ['100000', '108701', '90000', '10000,']) expect(shared.text).not.toContain(whole);
+      const staff = await t.request<Body>('GET', '/v1/revenue-attributions/EUR-1', { key: KEYS.finance });
+      expect(staff.body).toMatchObject({ amount: { amountMinor: 1000_00 }, remainingMinor: 900_00 });
       expect((await t.request('POST', '/v1/revenue-attributions', { body: { attributionId: 'ONLY-P3', amount: usd(1), recognizedAt: '2026-01-01', credits: [{ partnerId: 'P3', type: 'sourced', shareBps: 10000 }] } })).status).toBe(201);
       const hidden = await t.request('GET', '/v1/revenue-attributions/ONLY-P3', { key: KEYS.p1 });
       expect(hidden.status).toBe(404);

@@ -123,9 +123,9 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   'GET /v1/audit/replay': AUDIT,
   'GET /v1/audit/export': AUDIT,
 
-  // "subscriber | /v1/events/stream only"; "auditor | GET anything". Channel ops' "all queries" are the read
-  // models: the raw log with every envelope is the auditors' (like /v1/audit/*) and the subscribers'.
-  'GET /v1/events/stream': { auditor: 'allow', subscriber: 'allow' },
+  // "subscriber | /v1/events/stream only"; "auditor | GET anything"; "channel-ops | all commands and all
+  // queries except /v1/audit/*" (issue #17: channel-ops was refused here, against API.md).
+  'GET /v1/events/stream': { ops: 'allow', auditor: 'allow', subscriber: 'allow' },
 };
 
 /** Another partner, whose every id and text carries the marker: no answer to P1 may contain it. */

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { EventStreams } from '#api/subscriptions/event-streams.js';
 import { REPLAYABLE_READ_MODELS } from '#projections/replay/read-models.js';
 import { KEYS, removeDir, startApp, type TestApp } from './support/app.js';
@@ -36,6 +37,23 @@ async function openStream(url: string, key: string): Promise<{ status: number; t
   return { status: res.status, ...(body.type !== undefined ? { type: body.type } : {}), retryAfter: res.headers.get('retry-after'), close: () => undefined };
 }
 
+/** Sends `request` as is on a raw socket (fetch would refuse to send it) and parses the answer. */
+async function raw(url: string, request: string): Promise<{ status: number; contentType: string | undefined; body: Record<string, unknown> }> {
+  const { hostname, port } = new URL(url);
+  const text = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(request));
+    let data = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(data));
+  });
+  const [head = '', body = ''] = text.split('\r\n\r\n');
+  const headers = head.split('\r\n');
+  const contentType = headers.find((h) => /^content-type:/i.test(h))?.replace(/^content-type:\s*/i, '');
+  return { status: Number(headers[0]?.split(' ')[1]), contentType, body: JSON.parse(body) as Record<string, unknown> };
+}
+
 async function until(predicate: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (predicate()) return;
@@ -61,6 +79,16 @@ describe('limits', () => {
     });
 
     const paramsOf = (route: Route): string[] => (doc.paths[route.openApiPath]?.[route.method.toLowerCase()]?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+
+    it('answers what the HTTP parser refuses (a NUL in a header, a query string over 16 KiB) with a problem (issue #17)', async () => {
+      const { host } = new URL(t.url);
+      const nul = await raw(t.url, `GET /v1/partners HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${KEYS.admin}\r\nX-Note: a\0b\r\n\r\n`);
+      expect(nul).toMatchObject({ status: 400, contentType: expect.stringMatching(/^application\/problem\+json/), body: { type: 'validation-failed', status: 400 } });
+      const long = await raw(t.url, `GET /v1/partners?partnerId=${'x'.repeat(17 * 1024)} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${KEYS.admin}\r\n\r\n`);
+      expect(long).toMatchObject({ status: 431, contentType: expect.stringMatching(/^application\/problem\+json/), body: { type: 'request-header-fields-too-large', status: 431 } });
+      // The service is still there.
+      expect((await t.request('GET', '/v1/partners')).status).toBe(200);
+    });
 
     it('refuses a body over 1 MiB with 413 on every command route, and appends nothing', async () => {
       const head = await t.store.headPosition();

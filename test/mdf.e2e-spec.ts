@@ -263,8 +263,16 @@ describe('MDF, end to end', () => {
 
   it('scopes partner keys to their own partner', async () => {
     await refusesAndAppendsNothing('POST', '/v1/mdf/requests', { requestId: 'R-P1', partnerId: 'P2', period: '2026-Q2', activity: 'x', amount: usd(1) }, 403, 'forbidden', KEYS.p1);
-    // P2's request: P1 may not claim on it
-    await refusesAndAppendsNothing('POST', '/v1/mdf/requests/REQ-1/claims', { claimId: 'C-P1', amount: usd(1), proofOfPerformance: ['d'] }, 403, 'forbidden', KEYS.p1);
+    // P2's request: P1 may not claim on it, and is told exactly what it is told of a request id nobody used
+    // (issue #17: a 403 here against a 404 for an unknown id told a partner key which ids exist).
+    const claim = { claimId: 'C-P1', amount: usd(1), proofOfPerformance: ['d'] };
+    const others = await refusesAndAppendsNothing('POST', '/v1/mdf/requests/REQ-1/claims', claim, 404, 'not-found', KEYS.p1);
+    const unknown = await refusesAndAppendsNothing('POST', '/v1/mdf/requests/REQ-NOPE/claims', claim, 404, 'not-found', KEYS.p1);
+    expect(others.body.detail).toBe(String(unknown.body.detail).replace('REQ-NOPE', 'REQ-1'));
+    const read = await t.request('GET', '/v1/mdf/requests/REQ-1', { key: KEYS.p1 });
+    const readUnknown = await t.request('GET', '/v1/mdf/requests/REQ-NOPE', { key: KEYS.p1 });
+    expect([read.status, readUnknown.status]).toEqual([404, 404]);
+    expect(read.body.detail).toBe(String(readUnknown.body.detail).replace('REQ-NOPE', 'REQ-1'));
     // partners neither allocate nor decide
     await refusesAndAppendsNothing('POST', '/v1/mdf/allocations', { partnerId: 'P1', period: '2026-Q1', amount: usd(1) }, 403, 'forbidden', KEYS.p1);
     await refusesAndAppendsNothing('POST', '/v1/mdf/requests/REQ-1/approve', {}, 403, 'forbidden', KEYS.p2);

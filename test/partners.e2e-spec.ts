@@ -45,6 +45,37 @@ describe('partners, end to end', () => {
     expect(read.body).toMatchObject({ partnerId: 'L1', status: 'active', tier: 'Registered', certifiedSellers: 1, domain: 'lifecycle.co.uk', enrolledAt: '2026-03-02T09:00:00.000Z' });
   });
 
+  it('refuses text and domains that must not enter the immutable log (issue #17), appending nothing', async () => {
+    const refused = async (path: string, body: Body, field: string) => {
+      const head = await t.store.headPosition();
+      const r = await t.request<Body>('POST', path, { body, key: KEYS.ops });
+      expect({ body, status: r.status, type: r.body.type }).toEqual({ body, status: 400, type: 'validation-failed' });
+      expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(JSON.stringify(r.body.errors)).toContain(field);
+      expect(await t.store.headPosition()).toBe(head);
+    };
+    // Text of a NUL only, a lone surrogate, a control character: not text.
+    for (const name of ['\u0000', '\ud800', 'Acme \udc00 Ltd', 'Acme\u0007']) await refused('/v1/partners', enroll('TX1', 'text.example.com', { name }), 'name');
+    // Credentials in the spelling given would stay in the log for ever.
+    for (const domain of ['http://user:pass@creds.example.com', 'user:pass@creds.example.com', 'admin@creds.example.com']) await refused('/v1/partners', enroll('TX1', domain), 'domain');
+    // A homoglyph: a Cyrillic о in a Latin label, given in Unicode or as punycode.
+    for (const domain of ['normtest.c\u043em', `normtest.${new URL('http://c\u043em').hostname}`]) await refused('/v1/partners', enroll('TX1', domain), 'domain');
+    expect((await t.request('POST', '/v1/partners', { body: enroll('TX1', 'normtest.com'), key: KEYS.ops })).status).toBe(201);
+    expect((await t.request('POST', '/v1/partners/TX1/activate', { key: KEYS.ops })).status).toBe(200);
+    const deal = (domain: string, name = 'Customer') => ({
+      dealId: 'D-TX1',
+      partnerId: 'TX1',
+      customer: { name, domain },
+      products: ['X'],
+      estimatedValue: { amountMinor: 100, currency: 'USD' },
+      expectedCloseDate: '2027-10-01',
+    });
+    for (const domain of ['http://user:pass@customer.example.com', 'p\u0430ypal.com']) await refused('/v1/deals', deal(domain), 'customer.domain');
+    await refused('/v1/deals', deal('customer.example.com', '\u0000'), 'name');
+    // Single-script IDNs stay welcome.
+    expect((await t.request('POST', '/v1/partners', { body: enroll('TX2', 'пример.рф'), key: KEYS.ops })).status).toBe(201);
+  });
+
   it('refuses transitions the lifecycle does not allow, appending nothing', async () => {
     await t.request('POST', '/v1/partners', { body: enroll('L2', 'refused.example') });
     const head = await t.store.headPosition();

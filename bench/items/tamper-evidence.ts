@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApp } from '#api/bootstrap.js';
 import { eventsFile } from '#libs/event-store/open.js';
 import { progress } from '#cli/progress.js';
-import { checkpointText, parseSignerKey, signNote } from '#libs/event-store/checkpoint.js';
+import { checkpointText, parseSignerKey, signNote, type NoteSigner } from '#libs/event-store/checkpoint.js';
+import { eventHash } from '#libs/event-store/hashing.js';
 import type { NewEvent } from '#libs/event-store/port.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { figure, type Figure } from '../report.js';
@@ -57,6 +60,52 @@ function run(args: readonly string[]): Promise<{ code: number | null; stdout: st
 }
 
 /**
+ * A tampered copy of the log, as an adversary holding the data directory (and the signing key) would make it:
+ * the file copied, the event at leaf `leaf` (under the auditor's kept checkpoint) rewritten with its hash
+ * recomputed, and the whole tree recomputed over it (the store's own migration, once the stored tree is gone).
+ */
+function tamperedCopy(file: string, copy: string, leaf: number): void {
+  copyFileSync(file, copy);
+  const db = new Database(copy);
+  try {
+    db.exec(`DROP TRIGGER IF EXISTS events_append_only_update; DROP TRIGGER IF EXISTS merkle_leaves_append_only_delete;
+      DROP TRIGGER IF EXISTS merkle_nodes_append_only_delete; DELETE FROM merkle_leaves; DELETE FROM merkle_nodes;`);
+    const row = db
+      .prepare<[number], { position: bigint; event_id: string; stream_id: string; revision: bigint; type: string; data: string; metadata: string; prev_hash: string }>(
+        'SELECT position, event_id, stream_id, revision, type, data, metadata, prev_hash FROM events ORDER BY position LIMIT 1 OFFSET ?',
+      )
+      .safeIntegers(true)
+      .get(leaf);
+    if (row === undefined) throw new Error(`the log has no leaf ${leaf}`);
+    const data = { ...(JSON.parse(row.data) as Record<string, unknown>), tampered: true };
+    const hash = eventHash(row.prev_hash, { eventId: row.event_id, type: row.type, streamId: row.stream_id, revision: row.revision, data, metadata: JSON.parse(row.metadata) as never });
+    db.prepare('UPDATE events SET data = ?, hash = ? WHERE position = ?').run(JSON.stringify(data), hash, row.position);
+  } finally {
+    db.close();
+  }
+}
+
+/** Serves the two audit routes the verifier asks (digest and consistency proof) from a store, signed with `signer`. */
+async function serveTree(store: SqliteEventStore, signer: NoteSigner): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      let body: unknown;
+      if (url.pathname === '/v1/audit/digest') {
+        const head = await store.merkle.treeHead();
+        body = { size: head.size, rootHash: head.rootHash, checkpoint: signNote(checkpointText(signer.name, head.size, head.rootHash), signer) };
+      } else if (url.pathname === '/v1/audit/proofs/consistency') {
+        body = await store.merkle.consistencyProof(Number(url.searchParams.get('from')), Number(url.searchParams.get('to')));
+      }
+      res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
+    })().catch((error: unknown) => res.writeHead(500).end(String(error)));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  return { url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, server };
+}
+
+/**
  * Item 6: what the Merkle tree costs and what it gives. Appends/s at concurrency N with the tree maintained in
  * the append transaction, against the same appends without it (the same run, alternated); then, on the large
  * log, the standalone verifier checking a checkpoint kept at 1,000 events against the service's head through
@@ -93,6 +142,10 @@ export async function measureTamperEvidence(o: { appends: number; concurrency: n
       const store = SqliteEventStore.open(eventsFile(o.dataDir));
       const migrated = store.treeMigration;
       await store.close();
+      // The tampered copy is made now, while no connection holds the file (its WAL was checkpointed on close).
+      const copy = join(dir, 'tampered.sqlite');
+      const tamperStarted = performance.now();
+      tamperedCopy(eventsFile(o.dataDir), copy, 499);
       const app = await createApp({ config: benchConfig(o.dataDir) });
       await app.listen(0, '127.0.0.1');
       try {
@@ -117,6 +170,19 @@ export async function measureTamperEvidence(o: { appends: number; concurrency: n
         writeFileSync(join(dir, 'kept.checkpoint'), signNote(checkpointText(signer.name, 1000, forgedRoot.toString('hex')), signer));
         const refused = await run(args);
         if (refused.code !== 1) throw new Error(`the verifier did not refuse a checkpoint of another history (exit ${refused.code})`);
+        // The genuine kept checkpoint against the tampered copy, served with the service's own key.
+        writeFileSync(join(dir, 'kept.checkpoint'), kept.checkpoint as string);
+        const tampered = SqliteEventStore.open(copy, { log: () => undefined });
+        const served = await serveTree(tampered, signer);
+        const tamperSeconds = (performance.now() - tamperStarted) / 1000;
+        let caught: Awaited<ReturnType<typeof run>>;
+        try {
+          caught = await run([verifier, '--checkpoint', join(dir, 'kept.checkpoint'), '--key', join(dir, 'ledger.vkey'), '--url', served.url]);
+        } finally {
+          served.server.close();
+          await tampered.close();
+        }
+        if (caught.code !== 1) throw new Error(`the verifier did not refuse a tampered copy of the log (exit ${caught.code}): ${caught.stdout}${caught.stderr}`);
         figures.push(
           figure({
             id: 'tree.verifier.consistency',
@@ -126,9 +192,20 @@ export async function measureTamperEvidence(o: { appends: number; concurrency: n
             unit: 'ms',
             // What the verifier's answer costs beside one signed tree head fetched by this process.
             baseline: { name: 'one GET /v1/audit/digest', value: digestMs, unit: 'ms' },
-            target: { valueBelow: 1000, text: '< 1 s; refuses another history' },
-            note: `proof of ${result.proofHashes} hashes; the whole child process took ${Math.round(ok.ms)} ms; a checkpoint of another history at 1,000 was refused (exit 1)`,
-            details: { toSize: result.toSize, proofHashes: result.proofHashes, childMs: Math.round(ok.ms), refusedExit: refused.code, treeMigration: migrated ?? null, openSeconds: (performance.now() - opened) / 1000 },
+            target: { valueBelow: 1000, text: '< 1 s; refuses another history and a tampered copy' },
+            note:
+              `proof of ${result.proofHashes} hashes; the whole child process took ${Math.round(ok.ms)} ms; a checkpoint of another history at 1,000 was refused (exit 1); ` +
+              `a tampered copy (event 500 rewritten, its hash and the whole tree recomputed, signed with the service's key) was refused (exit 1: ${caught.stderr.trim().split('\n')[0] ?? ''})`,
+            details: {
+              toSize: result.toSize,
+              proofHashes: result.proofHashes,
+              childMs: Math.round(ok.ms),
+              refusedExit: refused.code,
+              tamperedCopyExit: caught.code,
+              tamperedCopySeconds: tamperSeconds,
+              treeMigration: migrated ?? null,
+              openSeconds: (performance.now() - opened) / 1000,
+            },
           }),
         );
       } finally {

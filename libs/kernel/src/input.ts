@@ -8,9 +8,22 @@ export function invalidField(path: string, message: string): InvalidInput {
   return new InvalidInput(message, {}, [{ path, message }]);
 }
 
-/** Free text as API.md allows it: a string, not blank, at most MAX_TEXT characters. */
+/**
+ * What free text may not hold (issue #17): a lone surrogate (not Unicode text: no UTF-8 spelling, so it is
+ * mangled or refused downstream) or a control character other than tab, line feed and carriage return (a NUL
+ * ends strings in C tools, and none of them prints).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NOT_TEXT = /[\p{Surrogate}\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/u;
+
+/** True when the string holds only characters free text may hold (see NOT_TEXT). */
+export function isCleanText(v: string): boolean {
+  return !NOT_TEXT.test(v);
+}
+
+/** Free text as API.md allows it: a string, not blank, at most MAX_TEXT characters, of printable Unicode. */
 export function isText(v: unknown): v is string {
-  return typeof v === 'string' && v.trim() !== '' && v.length <= MAX_TEXT;
+  return typeof v === 'string' && v.trim() !== '' && v.length <= MAX_TEXT && isCleanText(v);
 }
 
 /** The canonical `toISOString()` form of a UTC instant, which compares correctly as a string. */
@@ -22,7 +35,7 @@ export function isInstant(v: unknown): v is string {
 
 export function requireText(value: string, path: string): string {
   if (!isText(value)) {
-    throw invalidField(path, `${path} must be a non-empty string of at most ${MAX_TEXT} characters`);
+    throw invalidField(path, `${path} must be a non-empty string of at most ${MAX_TEXT} characters, without control characters or lone surrogates`);
   }
   return value;
 }

@@ -15,7 +15,7 @@ import {
 import { dealIdClaimDecider, dealIdHolder, dealIdStreamId, foldDealIdClaims, ABANDONED_DEAL_CLAIM_AFTER_MS } from '#libs/deals/deal-id-claim.js';
 import { dealSlotsDecider, dealSlotsStreamId, endedSlots } from '#libs/deals/deal-slots.js';
 import { DomainError, InvalidInput, NotFound } from '#libs/kernel/errors.js';
-import { registrableDomain } from '#libs/partners/domain-name.js';
+import { refuseUnsafeSpelling, registrableDomain } from '#libs/partners/domain-name.js';
 import { partnerDecider, partnerStreamId } from '#libs/partners/partner.js';
 import { dealRegistrationPolicy, type DealRegistrationPolicy } from '#libs/program/program.js';
 import type { CommandContext, CommandOutcome } from './context.js';
@@ -70,6 +70,7 @@ export class CustomerAccountCommand {
 
 /** The registrable domain of a spelling, or a 400 naming the field. */
 export function customerKeyOf(domain: string, path: string): string {
+  refuseUnsafeSpelling(domain, path);
   const key = registrableDomain(domain);
   if (key === undefined) {
     throw new InvalidInput(`${JSON.stringify(domain)} has no registrable domain`, {}, [{ path, message: 'must be a domain name under a public suffix, e.g. acme.co.uk' }]);

@@ -4,7 +4,7 @@ import type { RecordedEvent } from '#events/envelope.js';
 import { mdfBudgetStreamId, type MdfClaimIdReserved, type MdfRequestIdReserved } from '#events/mdf.js';
 import { decideAllocationReservation, foldBudget, mdfBudgetDecider, type SetBudget } from '#libs/mdf/budget.js';
 import { mdfClaimDaysOf } from '#libs/program/program.js';
-import { Forbidden, NotFound } from '#libs/kernel/errors.js';
+import { NotFound } from '#libs/kernel/errors.js';
 import {
   fundDecider,
   fundStreamId,
@@ -178,7 +178,9 @@ export class SubmitMdfClaimHandler extends MdfHandler implements ICommandHandler
 
   async execute({ ctx, data }: SubmitMdfClaimCommand): Promise<CommandOutcome> {
     const request = await this.requestReservation(data.requestId);
-    if (ctx.actor.role === 'partner' && ctx.actor.partnerId !== request.partnerId) throw new Forbidden('A partner key may only claim MDF for its own partner.');
+    // Another partner's request is as absent as an unknown one (a 403 here would tell a partner key which
+    // request ids exist: issue #17's existence oracle).
+    if (ctx.actor.role === 'partner' && ctx.actor.partnerId !== request.partnerId) throw new NotFound(`MDF request ${data.requestId} not found`);
     const wanted: MdfClaimIdReserved = {
       type: 'MdfClaimIdReserved',
       data: { claimId: data.claimId, requestId: data.requestId, partnerId: request.partnerId, period: request.period, fundStreamId: request.fundStreamId },

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { registrableDomain } from './domain-name.js';
+import { registrableDomain, unsafeSpelling } from './domain-name.js';
 
 describe('registrableDomain', () => {
   it.each([
@@ -87,5 +87,40 @@ describe('registrableDomain', () => {
       expect(registrableDomain('localhost')).toBeUndefined();
       expect(registrableDomain(`${' '.repeat(5000)}acme.com`)).toBe('acme.com');
     }
+  });
+});
+
+describe('unsafeSpelling (issue #17)', () => {
+  it.each([
+    ['http://user:pass@acme.com', /user name or password/],
+    ['user:pass@acme.com/x', /user name or password/],
+    ['bob@acme.com', /user name or password/],
+    ['//bob@acme.com', /user name or password/],
+    // A Cyrillic о (U+043E) in a Latin label, in Unicode and as punycode.
+    ['normtest.c\u043em', /mixes scripts in the label "c\u043em"/],
+    [`xn--${'normtest'}.${new URL('http://c\u043em').hostname}`, /mixes scripts/],
+    ['https://www.p\u0430ypal.com/login', /mixes scripts/],
+    ['\u0430pple.com', /mixes scripts/],
+    // Greek omicron among Latin letters.
+    ['g\u03bfogle.com', /mixes scripts/],
+  ])('refuses %j', (spelling, message) => {
+    expect(unsafeSpelling(spelling)).toMatch(message);
+  });
+
+  it.each([
+    'acme.com',
+    'https://EU.Acme.co.uk/x?next=a@b',
+    'acme.com:8443/path',
+    'münchen.de',
+    'xn--mnchen-3ya.de',
+    'пример.рф',
+    'ελληνικά.gr',
+    '日本語.jp',
+    '東京タワー.jp',
+    'ラーメン-123.jp',
+    '한국어.kr',
+    'abc日本.jp',
+  ])('accepts %j (one script, or Latin with CJK scripts as UTS #39 Highly Restrictive allows)', (spelling) => {
+    expect(unsafeSpelling(spelling)).toBeUndefined();
   });
 });

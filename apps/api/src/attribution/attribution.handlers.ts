@@ -73,22 +73,22 @@ export function attributionView(events: readonly RecordedEvent[], actor: Actor |
   const partner = actor?.role === 'partner' ? actor.partnerId : undefined;
   const mine = <T extends { partnerId: string }>(items: readonly T[]): readonly T[] => (partner === undefined ? items : items.filter((i) => i.partnerId === partner));
   if (partner !== undefined && mine(d.credits).length === 0) return undefined;
-  const reversals = events
-    .filter((e) => e.type === 'RevenueAttributionReversed')
-    .map((e): ReversalView => {
-      const r = e.data as RevenueAttributionReversed['data'];
-      return {
-        sequence: r.sequence,
-        amountMinor: r.amountMinor,
-        ...(r.reportingAmountMinor !== undefined ? { reportingAmountMinor: r.reportingAmountMinor } : {}),
-        reason: r.reason,
-        reversedAt: r.reversedAt,
-        allocations: mine(r.allocations),
-        remainingMinor: r.remainingMinor,
-        position: e.position.toString(),
-        recordedAt: e.metadata.recordedAt,
-      };
-    });
+  const reversalEvents = events.filter((e) => e.type === 'RevenueAttributionReversed');
+  if (partner !== undefined) return partnerView(created, d, state, reversalEvents, partner);
+  const reversals = reversalEvents.map((e): ReversalView => {
+    const r = e.data as RevenueAttributionReversed['data'];
+    return {
+      sequence: r.sequence,
+      amountMinor: r.amountMinor,
+      ...(r.reportingAmountMinor !== undefined ? { reportingAmountMinor: r.reportingAmountMinor } : {}),
+      reason: r.reason,
+      reversedAt: r.reversedAt,
+      allocations: r.allocations,
+      remainingMinor: r.remainingMinor,
+      position: e.position.toString(),
+      recordedAt: e.metadata.recordedAt,
+    };
+  });
   return {
     attributionId: d.attributionId,
     ...(d.dealId !== undefined ? { dealId: d.dealId } : {}),
@@ -98,11 +98,81 @@ export function attributionView(events: readonly RecordedEvent[], actor: Actor |
     ...(state.conversion !== undefined ? { conversion: state.conversion } : {}),
     unregistered: state.unregistered,
     recognizedAt: d.recognizedAt,
-    credits: mine(d.credits),
-    allocations: mine(d.allocations),
+    credits: d.credits,
+    allocations: d.allocations,
     reversals,
     remainingMinor: state.remainingMinor,
     ...(state.remainingReportingMinor !== undefined ? { remainingReportingMinor: state.remainingReportingMinor } : {}),
+    status: state.status,
+    programVersion: d.programVersion,
+    position: created.position.toString(),
+    recordedAt: created.metadata.recordedAt,
+  };
+}
+
+interface Sums {
+  readonly minor: number;
+  readonly reporting?: number;
+}
+
+/** The sum of some allocations (and of their reporting amounts when they carry one). */
+function sum(items: readonly AttributionAllocation[]): Sums {
+  let minor = 0;
+  let reporting: number | undefined;
+  for (const a of items) {
+    minor += a.amountMinor;
+    if (a.reportingAmountMinor !== undefined) reporting = (reporting ?? 0) + a.reportingAmountMinor;
+  }
+  return reporting === undefined ? { minor } : { minor, reporting };
+}
+
+/**
+ * What a partner key sees of an attribution it is credited in (issue #17): its own credits and allocations,
+ * and every amount as its own part of it, never the whole amount nor what remains of other partners' parts
+ * (which, with its own share, would disclose theirs). `amount` and `reportingAmountMinor` are the sum of its
+ * allocations (over its credit types), `remainingMinor` what remains of them, each reversal its own part.
+ */
+function partnerView(
+  created: RecordedEvent,
+  d: RevenueAttributed['data'],
+  state: Exclude<AttributionState, { status: 'none' }>,
+  reversalEvents: readonly RecordedEvent[],
+  partner: string,
+): AttributionView {
+  const own = <T extends { partnerId: string }>(items: readonly T[]): readonly T[] => items.filter((i) => i.partnerId === partner);
+  const allocated = sum(own(d.allocations));
+  let left = allocated.minor;
+  const reversals = reversalEvents.map((e): ReversalView => {
+    const r = e.data as RevenueAttributionReversed['data'];
+    const taken = sum(own(r.allocations));
+    left -= taken.minor;
+    return {
+      sequence: r.sequence,
+      amountMinor: taken.minor,
+      ...(taken.reporting !== undefined ? { reportingAmountMinor: taken.reporting } : {}),
+      reason: r.reason,
+      reversedAt: r.reversedAt,
+      allocations: own(r.allocations),
+      remainingMinor: left,
+      position: e.position.toString(),
+      recordedAt: e.metadata.recordedAt,
+    };
+  });
+  const remaining = sum(own(state.remaining));
+  return {
+    attributionId: d.attributionId,
+    ...(d.dealId !== undefined ? { dealId: d.dealId } : {}),
+    amount: { amountMinor: allocated.minor, currency: d.amount.currency },
+    reportingCurrency: d.reportingCurrency,
+    ...(d.reportingAmountMinor !== undefined && allocated.reporting !== undefined ? { reportingAmountMinor: allocated.reporting } : {}),
+    ...(state.conversion !== undefined ? { conversion: { ...state.conversion, reportingAmountMinor: allocated.reporting ?? 0 } } : {}),
+    unregistered: state.unregistered,
+    recognizedAt: d.recognizedAt,
+    credits: own(d.credits),
+    allocations: own(d.allocations),
+    reversals,
+    remainingMinor: remaining.minor,
+    ...(state.remainingReportingMinor !== undefined && remaining.reporting !== undefined ? { remainingReportingMinor: remaining.reporting } : {}),
     status: state.status,
     programVersion: d.programVersion,
     position: created.position.toString(),

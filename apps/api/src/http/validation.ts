@@ -1,5 +1,6 @@
 import { registerDecorator, ValidateIf, type ValidationArguments, type ValidationOptions } from 'class-validator';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
+import { isCleanText } from '#libs/kernel/input.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z$/;
@@ -67,7 +68,8 @@ export function IsNotBlank(options?: ValidationOptions): PropertyDecorator {
       name: 'isNotBlank',
       target: target.constructor,
       propertyName: String(propertyName),
-      options: { message: (a: ValidationArguments) => `${a.property} must not be empty or blank`, ...options },
-      validator: { validate: (v: unknown) => typeof v !== 'string' || v.trim() !== '' },
+      options: { message: (a: ValidationArguments) => `${a.property} must not be empty or blank, nor hold control characters or lone surrogates`, ...options },
+      // Issue #17: text of a NUL only, or a lone surrogate, is not text either.
+      validator: { validate: (v: unknown) => typeof v !== 'string' || (v.trim() !== '' && isCleanText(v)) },
     });
 }

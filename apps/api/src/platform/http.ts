@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { ValidationPipe } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
@@ -7,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { LedgerConfig } from '#libs/ledger/config.js';
 import { PROBLEM_CONTENT_TYPE, ProblemFilter, toProblem, validationProblem } from './problem.filter.js';
-import { ProblemException } from './problem.js';
+import { problemBody, ProblemException } from './problem.js';
 import { installSwagger, type SwaggerOptions } from './swagger.js';
 
 /** API.md, "Conventions": bodies over 1 MiB are a 413. */
@@ -44,6 +45,10 @@ export function createFastifyAdapter(): FastifyAdapter {
       const { body, headers } = toProblem(error);
       void reply.code(body.status).header('Content-Type', PROBLEM_CONTENT_TYPE).headers(headers).send(JSON.stringify(body));
     },
+    // What Node's HTTP parser refuses before Fastify sees a request (a NUL or another invalid character in a
+    // header, a request line and headers over Node's 16 KiB, e.g. a long query string, a timeout): Fastify's
+    // default answers these in its own JSON; here they are problems like every other refusal (issue #17).
+    clientErrorHandler: answerClientError,
     genReqId: (req: IncomingMessage) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -69,6 +74,25 @@ export function createFastifyAdapter(): FastifyAdapter {
     done();
   });
   return adapter;
+}
+
+/** The raw answer to a request Node's parser refused (exported for its test). */
+export function clientErrorResponse(error: Error & { code?: string }): string {
+  const [status, reason, type, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'request-header-fields-too-large', 'The request line and headers are larger than the 16 KiB limit (a query string that long is refused too).']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request-timeout', 'The request was not received in time.']
+        : [400, 'Bad Request', 'validation-failed', 'The request is not valid HTTP (e.g. a header holds a NUL or another character headers may not carry).'];
+  const body = JSON.stringify(problemBody(type, status, detail));
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer (https://nodejs.org/api/http.html#event-clienterror).
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) socket.write(clientErrorResponse(error));
+  socket.destroy(error);
 }
 
 export type ConfigureAppOptions = SwaggerOptions;

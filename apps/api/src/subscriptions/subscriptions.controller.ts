@@ -25,8 +25,9 @@ export class SubscriptionsController {
    * with no back-pressure: here an event is read from the store only once the socket has taken the last.
    */
   @Get('stream')
-  // API.md: subscribers, and auditors ("GET anything"); admin always passes.
-  @Allow('subscriber', 'auditor')
+  // API.md: subscribers ("/v1/events/stream only"), auditors ("GET anything") and channel-ops ("all queries
+  // except /v1/audit/*": this is not under /v1/audit); admin always passes.
+  @Allow('subscriber', 'auditor', 'channel-ops')
   @ApiOperation({
     summary: 'Server-Sent Events: the log from a position, then live',
     description:
