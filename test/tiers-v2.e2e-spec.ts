@@ -25,18 +25,17 @@ describe('tier program v2, end to end', () => {
   const revenue = (id: string, attributionId: string, amountMinor: number) =>
     ok('POST', '/v1/revenue-attributions', { attributionId, amount: usd(amountMinor), recognizedAt: '2026-01-02', credits: [{ partnerId: id, type: 'sourced', shareBps: 10_000 }] });
 
+  // Two tracks: resellers climb Silver and Gold; technology partners climb Select, which needs two integration engineers.
+  const tiers = [
+    { name: 'Registered', rank: 0, minSourcedRevenueMinor: 0, minCertifiedSellers: 0, minWonDeals: 0, discountBps: 1000, mdfEligible: false },
+    { name: 'Silver', rank: 1, minSourcedRevenueMinor: 1_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1500, mdfEligible: true, partnerTypes: ['reseller', 'distributor', 'msp', 'referral'] },
+    { name: 'Gold', rank: 2, minSourcedRevenueMinor: 50_000_000, minCertifiedSellers: 5, minWonDeals: 5, discountBps: 2000, mdfEligible: true, partnerTypes: ['reseller', 'distributor', 'msp', 'referral'] },
+    { name: 'Select', rank: 1, minSourcedRevenueMinor: 1_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1200, mdfEligible: true, partnerTypes: ['technology'], requiredCertifications: [{ certification: 'integration-engineer', minSellers: 2 }] },
+  ];
+
   beforeAll(async () => {
     t = await startApp({ clock });
-    // Two tracks: resellers climb Silver and Gold; technology partners climb Select, which needs two integration engineers.
-    await ok('PUT', '/v1/tier-program', {
-      ...defaults,
-      tiers: [
-        { name: 'Registered', rank: 0, minSourcedRevenueMinor: 0, minCertifiedSellers: 0, minWonDeals: 0, discountBps: 1000, mdfEligible: false },
-        { name: 'Silver', rank: 1, minSourcedRevenueMinor: 1_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1500, mdfEligible: true, partnerTypes: ['reseller', 'distributor', 'msp', 'referral'] },
-        { name: 'Gold', rank: 2, minSourcedRevenueMinor: 50_000_000, minCertifiedSellers: 5, minWonDeals: 5, discountBps: 2000, mdfEligible: true, partnerTypes: ['reseller', 'distributor', 'msp', 'referral'] },
-        { name: 'Select', rank: 1, minSourcedRevenueMinor: 1_000_000, minCertifiedSellers: 1, minWonDeals: 0, discountBps: 1200, mdfEligible: true, partnerTypes: ['technology'], requiredCertifications: [{ certification: 'integration-engineer', minSellers: 2 }] },
-      ],
-    });
+    await ok('PUT', '/v1/tier-program', { ...defaults, tiers });
     for (const [id, type] of [['R1', 'reseller'], ['R2', 'reseller'], ['T1', 'technology']] as const) {
       await ok('POST', '/v1/partners', { partnerId: id, name: id, type, domain: `${id.toLowerCase()}-v2.example` });
       await ok('POST', `/v1/partners/${id}/activate`, {});
@@ -142,5 +141,22 @@ describe('tier program v2, end to end', () => {
     await ok('POST', '/v1/partners/R1/tier-override', { tier: 'Gold', reason: 'pilot', until: '2026-06-01' });
     const ended = await ok('POST', '/v1/partners/R1/tier-override/end', { reason: 'pilot cancelled' });
     expect(ended).toMatchObject({ tier: 'Registered', events: [{ type: 'PartnerTierOverrideEnded' }] });
+  });
+  it('leaves unregistered attributions out of tier revenue while the version in force says countUnregisteredRevenue: false', async () => {
+    clock.set('2026-03-10T09:00:00Z');
+    await ok('POST', '/v1/partners', { partnerId: 'U1', name: 'U1', type: 'reseller', domain: 'u1-v2.example' });
+    await ok('POST', '/v1/partners/U1/activate', {});
+    await ok('POST', '/v1/partners/U1/certifications', { sellerId: 'u1-s1', certification: 'sales-accreditation', earnedAt: '2026-03-01' });
+    const a = await ok('POST', '/v1/revenue-attributions', { attributionId: 'AU1', amount: usd(2_000_000), recognizedAt: '2026-03-05', credits: [{ partnerId: 'U1', type: 'sourced', shareBps: 10_000 }] });
+    expect(a.unregistered).toBe(true);
+    await ok('PUT', '/v1/tier-program', { ...defaults, tiers, countUnregisteredRevenue: false, effectiveFrom: '2026-04-01T00:00:00Z' });
+    clock.set('2026-04-02T09:00:00Z');
+    // Before the version that leaves them out is effective, they count; from its effectiveFrom on, they do not.
+    expect(await standing('U1', '2026-03-20')).toMatchObject({ trailingSourcedRevenueMinor: 2_000_000, qualifyingTier: 'Silver', programVersion: 1 });
+    expect(await standing('U1', '2026-04-02')).toMatchObject({ trailingSourcedRevenueMinor: 0, qualifyingTier: 'Registered', programVersion: 2 });
+    const evaluated = await ok('POST', '/v1/tier-evaluations', { asOf: '2026-04-02T08:00:00Z' });
+    expect(evaluated.changes).not.toContainEqual(expect.objectContaining({ partnerId: 'U1' }));
+    const replay = await t.request<Body>('GET', '/v1/audit/replay?projection=tier-standings&partnerId=U1&asOf=2026-04-02T08:00:00Z', { key: KEYS.auditor });
+    expect(JSON.stringify(replay.body)).toContain('"trailingSourcedRevenueMinor":0');
   });
 });

@@ -84,7 +84,10 @@ function prepared(db: Database.Database): Record<string, Database.Statement> {
       cert: db.prepare('INSERT INTO tier_certifications (partner_id, seller_id, certification, earned_ms, expires_ms, known_ms, position) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       won: db.prepare('INSERT INTO tier_won_deals (partner_id, deal_id, closed_ms, known_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       revoke: db.prepare('INSERT INTO tier_revocations (partner_id, seller_id, certification, revoked_ms, known_ms, position) VALUES (?, ?, ?, ?, ?, ?)'),
-      revenue: db.prepare('INSERT INTO tier_revenue (partner_id, at_ms, amount_minor, position, known_ms) VALUES (?, ?, ?, ?, ?)'),
+      revenue: db.prepare(
+        'INSERT INTO tier_revenue (partner_id, at_ms, amount_minor, position, known_ms, attribution_id, currency, unregistered) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      unregistered: db.prepare('SELECT unregistered FROM tier_revenue WHERE attribution_id = ? LIMIT 1'),
     };
     statements.set(db, s);
   }
@@ -110,8 +113,9 @@ function knownAt(s: Record<string, Database.Statement>, event: RecordedEvent): n
 export const tierStandingsProjection: Projection = {
   name: 'tier-standings',
   // 2: bitemporal rows (known_ms), every program version, partner history (tier program v2). The runner rebuilds
-  // a version-1 read model from the log on start.
-  version: 2,
+  // a version-1 read model from the log on start. 3: tier-revenue rows carry their reporting currency, their
+  // attribution and whether it was unregistered (countUnregisteredRevenue); an older read model is rebuilt the same way.
+  version: 3,
   canHandle: HANDLED,
   migrate(db) {
     db.exec(`
@@ -131,8 +135,11 @@ export const tierStandingsProjection: Projection = {
       CREATE INDEX IF NOT EXISTS tier_revocations_by_seller ON tier_revocations (partner_id, seller_id, certification);
       CREATE TABLE IF NOT EXISTS tier_won_deals (partner_id TEXT NOT NULL, deal_id TEXT NOT NULL, closed_ms INTEGER NOT NULL, known_ms INTEGER NOT NULL, PRIMARY KEY (partner_id, deal_id));
       CREATE INDEX IF NOT EXISTS tier_won_deals_by_time ON tier_won_deals (partner_id, closed_ms);
-      CREATE TABLE IF NOT EXISTS tier_revenue (partner_id TEXT NOT NULL, at_ms INTEGER NOT NULL, amount_minor INTEGER NOT NULL, position INTEGER NOT NULL, known_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS tier_revenue (
+        partner_id TEXT NOT NULL, at_ms INTEGER NOT NULL, amount_minor INTEGER NOT NULL, position INTEGER NOT NULL, known_ms INTEGER NOT NULL,
+        attribution_id TEXT NOT NULL, currency TEXT NOT NULL, unregistered INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS tier_revenue_by_time ON tier_revenue (partner_id, at_ms);
+      CREATE INDEX IF NOT EXISTS tier_revenue_by_attribution ON tier_revenue (attribution_id);
     `);
   },
   reset(db) {
@@ -182,12 +189,21 @@ export const tierStandingsProjection: Projection = {
       case 'DealWon':
         s.won!.run(e.data.partnerId, e.data.dealId, ms(e.data.closedAt), known);
         return;
-      case 'RevenueAttributed':
-        for (const a of sourced(e.data.allocations)) s.revenue!.run(a.partnerId, ms(e.data.recognizedAt), a.amount, event.position, known);
+      case 'RevenueAttributed': {
+        // Events recorded before v2 carry no flag: unregistered when no deal is named (as the attribution decider reads them).
+        const unregistered = (e.data.unregistered ?? e.data.dealId === undefined) ? 1 : 0;
+        for (const a of sourced(e.data.allocations))
+          s.revenue!.run(a.partnerId, ms(e.data.recognizedAt), a.amount, event.position, known, e.data.attributionId, e.data.reportingCurrency, unregistered);
         return;
-      case 'RevenueAttributionReversed':
-        for (const a of sourced(e.data.allocations)) s.revenue!.run(a.partnerId, ms(e.data.reversedAt), -a.amount, event.position, known);
+      }
+      case 'RevenueAttributionReversed': {
+        // A reversal counts (or not) as its attribution does.
+        const row = s.unregistered!.get(e.data.attributionId) as { unregistered: number } | undefined;
+        const unregistered = row?.unregistered ?? 1;
+        for (const a of sourced(e.data.allocations))
+          s.revenue!.run(a.partnerId, ms(e.data.reversedAt), -a.amount, event.position, known, e.data.attributionId, e.data.reportingCurrency, unregistered);
         return;
+      }
       case 'SellerCertificationRevoked':
         s.revoke!.run(e.data.partnerId, e.data.sellerId, e.data.certification, ms(e.data.revokedAt), known, event.position);
         return;

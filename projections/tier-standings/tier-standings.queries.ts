@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { PartnerType } from '#events/partners.js';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
-import { DEFAULT_PROGRAM, type TierProgram } from '#libs/program/program.js';
+import { countsUnregisteredRevenue, DEFAULT_PROGRAM, type TierProgram } from '#libs/program/program.js';
 import { qualifyingTier, shortfallToNext, windowEnding, type Shortfall, type TierInputs } from '#libs/tiers/qualification.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { statement } from '../statements.js';
@@ -50,7 +50,13 @@ export function tierInputs(db: Database.Database, partnerId: string, asOf: Date,
   const w = windowEnding(asOf, program);
   const from = w.from.getTime();
   const to = w.to.getTime();
-  const revenue = statement(db, 'SELECT COALESCE(SUM(amount_minor), 0) AS s FROM tier_revenue WHERE partner_id = ? AND at_ms >= ? AND at_ms <= ? AND known_ms <= ?').get(partnerId, from, to, knownMs) as { s: number };
+  // Only amounts in the version's reporting currency are summed (a version never changes it once revenue is
+  // attributed: reporting-currency-fixed); unregistered attributions only when the version counts them.
+  const revenue = statement(
+    db,
+    `SELECT COALESCE(SUM(amount_minor), 0) AS s FROM tier_revenue
+      WHERE partner_id = ? AND at_ms >= ? AND at_ms <= ? AND known_ms <= ? AND currency = ? AND (unregistered = 0 OR ? = 1)`,
+  ).get(partnerId, from, to, knownMs, program.reportingCurrency, countsUnregisteredRevenue(program) ? 1 : 0) as { s: number };
   const won = statement(db, 'SELECT COUNT(*) AS c FROM tier_won_deals WHERE partner_id = ? AND closed_ms >= ? AND closed_ms <= ? AND known_ms <= ?').get(partnerId, from, to, knownMs) as { c: number };
   const held = statement(
     db,
