@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ExchangeRatePublishedResponse } from './exchange-rates.responses.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import { EXCHANGE_RATE_EVENT_TYPES, exchangeRateStreamId, type ExchangeRatePublished } from '#events/exchange-rates.js';
@@ -34,6 +35,7 @@ export class ExchangeRatesController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ type: ExchangeRatePublishedResponse })
   @HttpCode(201)
   @Allow('finance')
   @ApiOperation({
