@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, type ApiPropertyOptions, ApiPropertyOptional } from '@nestjs/swagger';
 import { CommandResponse, MoneyResponse, NEXT_CURSOR } from '../platform/command.responses.js';
 
 const CREDIT_TYPES = ['sourced', 'influenced'];
@@ -92,21 +92,31 @@ export class AttributionResponse {
   recordedAt!: string;
 }
 
+/**
+ * A sum in minor units: a JSON integer, or its exact decimal string when beyond ±(2^53 − 1) (only a store written
+ * before v2's range check can hold such sums).
+ */
+const EXACT_MINOR: ApiPropertyOptions = {
+  oneOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9]+$' }],
+  description: 'Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)',
+  example: 2500000,
+};
+
 export class AttributionAmountsResponse {
   @ApiProperty({ example: 'EUR' })
   currency!: string;
-  @ApiProperty({ type: 'integer' })
-  sourcedMinor!: number;
-  @ApiProperty({ type: 'integer' })
-  influencedMinor!: number;
-  @ApiProperty({ type: 'integer' })
-  reversedSourcedMinor!: number;
-  @ApiProperty({ type: 'integer' })
-  reversedInfluencedMinor!: number;
-  @ApiProperty({ type: 'integer' })
-  netSourcedMinor!: number;
-  @ApiProperty({ type: 'integer' })
-  netInfluencedMinor!: number;
+  @ApiProperty(EXACT_MINOR)
+  sourcedMinor!: number | string;
+  @ApiProperty(EXACT_MINOR)
+  influencedMinor!: number | string;
+  @ApiProperty(EXACT_MINOR)
+  reversedSourcedMinor!: number | string;
+  @ApiProperty(EXACT_MINOR)
+  reversedInfluencedMinor!: number | string;
+  @ApiProperty(EXACT_MINOR)
+  netSourcedMinor!: number | string;
+  @ApiProperty(EXACT_MINOR)
+  netInfluencedMinor!: number | string;
 }
 
 export class AttributionReportItemResponse extends AttributionAmountsResponse {

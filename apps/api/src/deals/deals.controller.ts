@@ -24,7 +24,7 @@ import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartner
 import { ProblemException } from '../platform/problem.js';
 import { ReasonDto } from '../partners/partners.dto.js';
 import { PositionQueryDto } from '../http/query.dto.js';
-import { DealCommandResponse, DealExpirationsResponse, DealPageResponse, DealResponse, RegistrationConflictPageResponse } from './deals.responses.js';
+import { CustomerAccountCommandResponse, CustomerAccountResponse, DealCommandResponse, DealExpirationsResponse, DealPageResponse, DealResponse, RegistrationConflictPageResponse } from './deals.responses.js';
 import {
   AliasDomainDto,
   ApproveDealDto,
@@ -298,6 +298,7 @@ export class CustomerAccountsController {
   ) {}
 
   @Post(':customerKey/aliases')
+  @ApiOkResponse({ type: CustomerAccountCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Alias another registrable domain to this account: registrations naming it are decided here. 422 alias-has-registrations; 409 already-exists when it is another account’s alias' })
@@ -306,6 +307,7 @@ export class CustomerAccountsController {
   }
 
   @Post(':customerKey/direct')
+  @ApiOkResponse({ type: CustomerAccountCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Mark the account as owned by direct sales: registrations are refused (409 direct-account) until released or until' })
@@ -314,6 +316,7 @@ export class CustomerAccountsController {
   }
 
   @Post(':customerKey/direct/release')
+  @ApiOkResponse({ type: CustomerAccountCommandResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Release a direct account: partners may register it again' })
@@ -322,6 +325,7 @@ export class CustomerAccountsController {
   }
 
   @Get(':customerKey')
+  @ApiOkResponse({ type: CustomerAccountResponse })
   @Allow('channel-ops', 'auditor')
   @PartnerScoped()
   @ApiOperation({ summary: 'A customer account: its aliases, direct-sales mark and active registrations (an alias answers for its primary account; partner keys: 404)' })

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DEAL_STATUSES } from '#events/deals.js';
+import { DEAL_STATUSES, EXPIRY_REASONS } from '#events/deals.js';
 import { CommandResponse, MoneyResponse, NEXT_CURSOR } from '../platform/command.responses.js';
 
 const STATUSES = [...DEAL_STATUSES];
@@ -91,11 +91,43 @@ export class DealCommandResponse extends CommandResponse {
   days?: number;
 }
 
+export class ExpiredDealResponse {
+  @ApiProperty({ example: 'D-2001' })
+  dealId!: string;
+  @ApiProperty({ enum: [...EXPIRY_REASONS] })
+  reason!: string;
+}
+
 export class DealExpirationsResponse extends CommandResponse {
   @ApiProperty({ format: 'date-time' })
   asOf!: string;
-  @ApiProperty({ type: [String], description: 'The registrations expired' })
-  expired!: string[];
+  @ApiProperty({ type: [ExpiredDealResponse], description: 'The registrations expired, with why' })
+  expired!: ExpiredDealResponse[];
+}
+
+export class CustomerAccountCommandResponse extends CommandResponse {
+  @ApiProperty({ example: 'northwind.example.com', description: 'The account\'s canonical customer key' })
+  customerKey!: string;
+}
+
+export class DirectMarkResponse {
+  @ApiProperty({ example: 'strategic account' })
+  reason!: string;
+  @ApiPropertyOptional({ format: 'date-time' })
+  until?: string;
+  @ApiProperty({ format: 'date-time' })
+  markedAt!: string;
+}
+
+export class CustomerAccountResponse {
+  @ApiProperty({ example: 'northwind.example.com' })
+  customerKey!: string;
+  @ApiProperty({ type: [String], example: ['northwind.example.org'] })
+  aliases!: string[];
+  @ApiPropertyOptional({ type: DirectMarkResponse, description: 'Set while direct sales own the account' })
+  direct?: DirectMarkResponse;
+  @ApiProperty({ type: [String], description: 'Its submitted, conflicted and approved registrations, in registration order' })
+  activeRegistrations!: string[];
 }
 
 export class RegistrationConflictResponse {

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ExchangeRatePublishedResponse } from './exchange-rates.responses.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import type { ExchangeRatePublished } from '#events/exchange-rates.js';
@@ -24,6 +25,7 @@ export class ExchangeRatesController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse({ type: ExchangeRatePublishedResponse })
   @HttpCode(201)
   @Allow('finance')
   @ApiOperation({
@@ -39,7 +41,12 @@ export class ExchangeRatesController {
 
   @Get()
   @Allow('finance', 'channel-ops', 'auditor')
-  @ApiOkResponse({ description: 'With `currency` and `at`: the one rate in force (an ExchangeRate); otherwise `{ items }`, by currency then date.', type: ExchangeRateListDto })
+  @ApiExtraModels(ExchangeRateDto, ExchangeRateListDto)
+  @ApiOkResponse({
+    description: 'With `currency` and `at`: the one rate in force (an ExchangeRate); otherwise `{ items }`, by currency then date.',
+    schema: { oneOf: [{ $ref: getSchemaPath(ExchangeRateDto) }, { $ref: getSchemaPath(ExchangeRateListDto) }] },
+  })
+  @ApiNotFoundResponse({ description: 'With `currency` and `at`: no rate is in force then' })
   @ApiOperation({ summary: 'The rate in force for a currency at an instant, or the published rates' })
   async list(@Query() query: ExchangeRateQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ExchangeRateDto | ExchangeRateListDto> {
     const at = query.at === undefined ? undefined : parseLedgerTime(query.at)!;

@@ -42,7 +42,7 @@ import { PERIOD_PATTERN } from '#libs/mdf/fund.js';
 import { invalidField } from '#libs/kernel/input.js';
 import { PositionQueryDto } from '../http/query.dto.js';
 import { GetMdfRequestQuery, ListBudgetsQuery, ListFundsQuery, type MdfRequestView } from './mdf.handlers.js';
-import { MdfCommandResponse, MdfFundPageResponse } from './mdf.responses.js';
+import { MdfBudgetSetResponse, MdfCommandResponse, MdfFundPageResponse, MdfReleaseRunResponse } from './mdf.responses.js';
 
 const STATUS_AFTER: Readonly<Record<string, string>> = {
   MdfRequested: 'requested',
@@ -213,6 +213,7 @@ export class MdfController {
   }
 
   @Post('releases')
+  @ApiOkResponse({ type: MdfReleaseRunResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Release run: every approval past its claim deadline at `asOf` gives back what no claim holds (MdfApprovalReleased)' })
@@ -228,6 +229,7 @@ export class MdfController {
   }
 
   @Put('budgets/:period')
+  @ApiOkResponse({ type: MdfBudgetSetResponse })
   @HttpCode(200)
   @Allow('finance', 'channel-ops')
   @ApiOperation({ summary: "Set a period's MDF budget in a currency (MdfBudgetSet); below what is allocated → 422 `budget-below-allocated`" })

@@ -41,3 +41,28 @@ export class MdfFundPageResponse {
   @ApiProperty(NEXT_CURSOR)
   nextCursor!: string | null;
 }
+
+export class MdfReleasedApprovalResponse {
+  @ApiProperty({ example: 'MR-3001' })
+  requestId!: string;
+  @ApiProperty({ example: 'P-1001' })
+  partnerId!: string;
+  @ApiProperty({ example: '2026-Q2' })
+  period!: string;
+  @ApiProperty({ type: 'integer', description: 'What the release gave back' })
+  amountMinor!: number;
+  @ApiProperty({ example: 'EUR' })
+  currency!: string;
+}
+
+export class MdfReleaseRunResponse extends CommandResponse {
+  @ApiProperty({ type: [MdfReleasedApprovalResponse], description: 'The approvals released by this run' })
+  released!: MdfReleasedApprovalResponse[];
+}
+
+export class MdfBudgetSetResponse extends CommandResponse {
+  @ApiProperty({ example: '2026-Q2' })
+  period!: string;
+  @ApiProperty({ type: MoneyResponse })
+  amount!: MoneyResponse;
+}

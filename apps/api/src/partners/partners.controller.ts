@@ -17,7 +17,7 @@ import { PositionQueryDto } from '../http/query.dto.js';
 import { EnrollPartnerCommand, PartnerCommandMessage } from '#libs/ledger/partners.commands.js';
 import { GetPartnerQuery, ListPartnersQuery } from './partners.handlers.js';
 import { parseLedgerTime } from '../http/validation.js';
-import { CertificationResponse, PartnerCommandResponse, PartnerPageResponse, PartnerResponse } from './partners.responses.js';
+import { CertificationResponse, CertificationRevokedResponse, PartnerCommandResponse, TierOverrideResponse, PartnerPageResponse, PartnerResponse } from './partners.responses.js';
 
 const STATUS_AFTER: Record<string, string> = {
   PartnerActivated: 'active',
@@ -99,6 +99,7 @@ export class PartnersController {
   }
 
   @Post(':id/certifications/:sellerId/:certification/revoke')
+  @ApiOkResponse({ type: CertificationRevokedResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: "Revoke a seller's certification (every instance of it in force): it no longer counts" })
@@ -115,6 +116,7 @@ export class PartnersController {
   }
 
   @Post(':id/tier-override')
+  @ApiOkResponse({ type: TierOverrideResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Hold the partner at a tier until a date, with a reason (evaluations do not move it meanwhile)' })
@@ -125,6 +127,7 @@ export class PartnersController {
   }
 
   @Post(':id/tier-override/end')
+  @ApiOkResponse({ type: TierOverrideResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: "End the partner's tier override: it is back on its own tier" })

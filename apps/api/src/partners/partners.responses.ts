@@ -45,3 +45,17 @@ export class CertificationResponse extends CommandResponse {
   @ApiProperty({ example: 'seller-42' })
   sellerId!: string;
 }
+
+export class CertificationRevokedResponse extends CertificationResponse {
+  @ApiProperty({ example: 'aws-solutions-architect', description: 'The certification revoked' })
+  certification!: string;
+}
+
+export class TierOverrideResponse extends CommandResponse {
+  @ApiProperty({ example: 'P-1001' })
+  partnerId!: string;
+  @ApiPropertyOptional({ example: 'Gold', description: 'Override: the tier granted. End: the tier restored, when one is' })
+  tier?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'Override: when it lapses on its own' })
+  until?: string;
+}

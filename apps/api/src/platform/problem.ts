@@ -208,7 +208,11 @@ export class ProblemFieldErrorDto {
 }
 
 export class ProblemDetailsDto {
-  @ApiProperty({ enum: PROBLEM_SLUGS, example: 'validation-failed' })
+  @ApiProperty({
+    pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$',
+    example: 'validation-failed',
+    description: `A slug clients switch on: one of ${PROBLEM_SLUGS.map((s) => `\`${s}\``).join(', ')}, or a business rule's own slug on a 409/422 (e.g. \`amount-out-of-range\`, \`budget-below-allocated\`).`,
+  })
   type!: string;
   @ApiProperty({ example: 'The request is not valid' })
   title!: string;

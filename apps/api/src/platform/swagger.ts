@@ -99,8 +99,9 @@ function errorStatuses(route: string, method: string, operation: Operation, isPu
     out.set(...pick(503, params.some((p) => p.name === 'minPosition') ? ['not-caught-up', 'store-unavailable'] : ['store-unavailable']));
   }
   if (params.length > 0 || hasBody) out.set(...pick(400));
-  // The replay answers what the replayed query answers, a partner or deal it does not know included.
-  if (params.some((p) => p.in === 'path') || isCommand || route === '/v1/audit/replay') out.set(...pick(404));
+  // The replay answers what the replayed query answers, a partner or deal it does not know included; a proof
+  // names an event position or tree size the log may not have.
+  if (params.some((p) => p.in === 'path') || isCommand || route === '/v1/audit/replay' || route.startsWith('/v1/audit/proofs/')) out.set(...pick(404));
   if (hasBody) {
     out.set(...pick(413));
     out.set(...pick(415));

@@ -19,7 +19,7 @@ import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartner
 import { ProblemException } from '../platform/problem.js';
 import { DefineCertificationDto, ListStandingsQueryDto, StandingQueryDto, TierEvaluationDto, WaterfallQueryDto } from './tiers.dto.js';
 import { CertificationCatalogQuery, GetStandingQuery, ListStandingsQuery, PriceWaterfallQuery, type TierStandingPage, type WaterfallView } from './tiers.handlers.js';
-import { PriceWaterfallResponse, TierEvaluationResponse, TierStandingPageResponse, TierStandingResponse } from './tiers.responses.js';
+import { CertificationCatalogResponse, CertificationDefinedResponse, PriceWaterfallResponse, TierEvaluationResponse, TierStandingPageResponse, TierStandingResponse } from './tiers.responses.js';
 
 @ApiTags('tiers')
 @ApiBearerAuth()
@@ -63,6 +63,7 @@ export class TiersController {
   }
 
   @Put('certifications/:name')
+  @ApiOkResponse({ type: CertificationDefinedResponse })
   @HttpCode(200)
   @Allow('channel-ops')
   @ApiOperation({ summary: 'Define (or redefine) a certification of the catalog: once the catalog has an entry, only its names certify' })
@@ -72,6 +73,7 @@ export class TiersController {
   }
 
   @Get('certifications')
+  @ApiOkResponse({ type: CertificationCatalogResponse })
   @Allow('channel-ops', 'finance', 'auditor')
   @ApiOperation({ summary: 'The certification catalog' })
   async certifications(@Q() q: PositionQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ items: CatalogEntry[] }> {

@@ -89,3 +89,28 @@ export class PriceWaterfallResponse {
   @ApiProperty({ type: 'integer' })
   programVersion!: number;
 }
+
+export class CertificationDefinedResponse extends CommandResponse {
+  @ApiProperty({ example: 'aws-solutions-architect' })
+  name!: string;
+  @ApiProperty({ example: 'AWS Solutions Architect' })
+  title!: string;
+  @ApiProperty({ type: 'integer', example: 730 })
+  validityDays!: number;
+}
+
+export class CatalogEntryResponse {
+  @ApiProperty({ example: 'aws-solutions-architect' })
+  name!: string;
+  @ApiProperty({ example: 'AWS Solutions Architect' })
+  title!: string;
+  @ApiProperty({ type: 'integer', example: 730 })
+  validityDays!: number;
+  @ApiProperty({ format: 'date-time' })
+  definedAt!: string;
+}
+
+export class CertificationCatalogResponse {
+  @ApiProperty({ type: [CatalogEntryResponse] })
+  items!: CatalogEntryResponse[];
+}
