@@ -46,6 +46,9 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   // Program. "finance | ... tier queries"; the program is not among a partner's reads.
   'PUT /v1/tier-program': OPS_COMMAND,
   'GET /v1/tier-program': FINANCE_QUERY,
+  // Commissions (v2). "finance, admin; partners read their own": the plan is policy, not a partner's read.
+  'PUT /v1/commission-plan': { finance: 'allow' },
+  'GET /v1/commission-plan': FINANCE_QUERY,
 
   // Partners. "finance | ... partner reads"; "partner | read its own partner"
   'POST /v1/partners': OPS_COMMAND,

@@ -4,6 +4,7 @@ import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { pathToFileURL } from 'node:url';
 import type { AttributionEvent, DealRevenueReserved } from '#events/attribution.js';
+import type { CommissionPlanEvent } from '#events/commissions.js';
 import type { ExchangeRateEvent } from '#events/exchange-rates.js';
 import type { DealEvent, DealIdClaimed, DealSlotTaken } from '#events/deals.js';
 import type { MdfBudgetEvent, MdfEvent, MdfIdReservation } from '#events/mdf.js';
@@ -63,7 +64,8 @@ type Documented =
   | MdfBudgetEvent
   | AttributionEvent
   | DealRevenueReserved
-  | ExchangeRateEvent;
+  | ExchangeRateEvent
+  | CommissionPlanEvent;
 type Samples = { readonly [T in Documented['type']]: Extract<Documented, { type: T }>['data'] };
 
 const at = '2026-03-02T09:00:00.000Z';
@@ -157,6 +159,13 @@ const SAMPLES: Samples = {
   },
   DealRevenueReserved: { dealId: 'D-1', attributionId: 'A-1', amount: usd(1_000_000), wonAmountMinor: 4_800_000 },
   ExchangeRatePublished: { currency: 'EUR', reportingCurrency: 'USD', date: '2026-03-01T00:00:00.000Z', rate: '1.0834', source: 'ECB', publishedAt: at },
+  CommissionPlanDefined: {
+    version: 1,
+    holdDays: 30,
+    minimumPayoutMinor: 5_000,
+    rules: [{ creditType: 'sourced', rateBps: 1000 }, { tier: 'Gold', partnerType: 'reseller', creditType: 'sourced', rateBps: 2000 }],
+    definedAt: at,
+  },
   RevenueAttributionReversed: {
     attributionId: 'A-1',
     sequence: 1,

@@ -1,0 +1,54 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { CREDIT_TYPES, type CreditType } from '#events/attribution.js';
+import { PARTNER_TYPES, type PartnerType } from '#events/partners.js';
+import { IsNotBlank, OptionalMember } from '../http/validation.js';
+
+export class CommissionRuleDto {
+  @ApiPropertyOptional({ example: 'Gold', description: "The partner's tier at recognizedAt (default: any tier)" })
+  @OptionalMember()
+  @IsString()
+  @IsNotBlank()
+  @MaxLength(200)
+  tier?: string;
+
+  @ApiPropertyOptional({ enum: PARTNER_TYPES, example: 'reseller', description: 'Default: any partner type' })
+  @OptionalMember()
+  @IsIn(PARTNER_TYPES)
+  partnerType?: PartnerType;
+
+  @ApiProperty({ enum: CREDIT_TYPES, example: 'sourced' })
+  @IsIn(CREDIT_TYPES)
+  creditType!: CreditType;
+
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 10_000, example: 1000, description: 'basis points of the reporting amount' })
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  rateBps!: number;
+}
+
+export class DefineCommissionPlanDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 3660, example: 30, description: 'days after recognizedAt before an accrual is payable (default 30)' })
+  @OptionalMember()
+  @IsInt()
+  @Min(0)
+  @Max(3660)
+  holdDays?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, example: 5000, description: 'minor units of the reporting currency (default 0)' })
+  @OptionalMember()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  minimumPayoutMinor?: number;
+
+  @ApiProperty({ type: () => [CommissionRuleDto] })
+  @IsDefined()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => CommissionRuleDto)
+  rules!: CommissionRuleDto[];
+}

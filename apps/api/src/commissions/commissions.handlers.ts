@@ -1,0 +1,29 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { COMMISSION_PLAN_STREAM_ID, type CommissionPlanEvent } from '#events/commissions.js';
+import { DEFAULT_COMMISSION_PLAN, type CommissionPlan } from '#libs/commissions/plan.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { EVENT_STORE } from '#libs/ledger/tokens.js';
+import { ReadModels } from '#projections/runner/read-models.js';
+
+export class GetCommissionPlanQuery {
+  constructor(readonly minPosition?: bigint) {}
+}
+
+export type CommissionPlanView = CommissionPlan & { definedAt?: string };
+
+/** The commission plan in force, read from its stream at the log's head. */
+@QueryHandler(GetCommissionPlanQuery)
+export class GetCommissionPlanHandler implements IQueryHandler<GetCommissionPlanQuery, { position: bigint; value: CommissionPlanView }> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ReadModels) private readonly readModels: ReadModels,
+  ) {}
+
+  async execute(q: GetCommissionPlanQuery): Promise<{ position: bigint; value: CommissionPlanView }> {
+    if (q.minPosition !== undefined) await this.readModels.read(q.minPosition, () => undefined);
+    const [events, head] = await Promise.all([this.store.readStream<CommissionPlanEvent>(COMMISSION_PLAN_STREAM_ID), this.store.headPosition()]);
+    const last = events[events.length - 1];
+    return { position: head, value: last ? { ...last.data } : DEFAULT_COMMISSION_PLAN };
+  }
+}
