@@ -94,8 +94,8 @@ describe('tier standings read model', () => {
   it('counts unregistered attributions (and their reversals) only while the version in force counts them', () => {
     const { version: _v, ...p } = DEFAULT_PROGRAM;
     const registered = (at: string, amountMinor: number) =>
-      recorded('RevenueAttributed', { attributionId: `r${position}`, dealId: 'D1', unregistered: false, amount: { amountMinor, currency: 'USD' }, reportingCurrency: 'USD', recognizedAt: at, credits: [], allocations: [{ partnerId: 'P1', type: 'sourced', amountMinor }], programVersion: 0 });
-    const db = given(
+      recorded('RevenueAttributed', { attributionId: `r${++n}`, dealId: 'D1', unregistered: false, amount: { amountMinor, currency: 'USD' }, reportingCurrency: 'USD', recognizedAt: at, credits: [], allocations: [{ partnerId: 'P1', type: 'sourced', amountMinor }], programVersion: 0 });
+    spec.given(
       enrolled('P1'),
       registered('2026-02-01T00:00:00.000Z', 1000),
       recorded('RevenueAttributed', { attributionId: 'u1', amount: { amountMinor: 500, currency: 'USD' }, reportingCurrency: 'USD', recognizedAt: '2026-02-01T00:00:00.000Z', credits: [], allocations: [{ partnerId: 'P1', type: 'sourced', amountMinor: 500 }], programVersion: 0, unregistered: true }),
@@ -103,31 +103,32 @@ describe('tier standings read model', () => {
       recorded('TierProgramDefined', { ...p, version: 1, countUnregisteredRevenue: false, effectiveFrom: '2026-06-01T00:00:00.000Z', definedAt: '2026-05-01T00:00:00.000Z' }),
     );
     // Before version 1 is effective, the default program counts every attribution; from it on, registered ones only.
-    expect(getTierStanding(db, 'P1', new Date('2026-05-31T00:00:00.000Z'))?.trailingSourcedRevenueMinor).toBe(1000 + 500 - 200);
-    expect(getTierStanding(db, 'P1', asOf)).toMatchObject({ trailingSourcedRevenueMinor: 1000, programVersion: 1 });
+    expect(getTierStanding(spec.db, 'P1', new Date('2026-05-31T00:00:00.000Z'))?.trailingSourcedRevenueMinor).toBe(1000 + 500 - 200);
+    expect(getTierStanding(spec.db, 'P1', asOf)).toMatchObject({ trailingSourcedRevenueMinor: 1000, programVersion: 1 });
   });
 
   it('sums only rows in the reporting currency of the version in force (never USD and EUR as one number)', () => {
     const { version: _v, ...p } = DEFAULT_PROGRAM;
-    const db = given(
+    spec.given(
       enrolled('P1'),
       attributed('2026-02-01T00:00:00.000Z', [{ partnerId: 'P1', type: 'sourced', amountMinor: 1000 }]),
       recorded('RevenueAttributed', { attributionId: 'e1', amount: { amountMinor: 70, currency: 'EUR' }, reportingCurrency: 'EUR', recognizedAt: '2026-02-01T00:00:00.000Z', credits: [], allocations: [{ partnerId: 'P1', type: 'sourced', amountMinor: 70 }], programVersion: 0 }),
       recorded('TierProgramDefined', { ...p, version: 1, reportingCurrency: 'EUR', effectiveFrom: '2026-06-01T00:00:00.000Z', definedAt: '2026-05-01T00:00:00.000Z' }),
     );
-    expect(getTierStanding(db, 'P1', new Date('2026-05-31T00:00:00.000Z'))?.trailingSourcedRevenueMinor).toBe(1000);
-    expect(getTierStanding(db, 'P1', asOf)?.trailingSourcedRevenueMinor).toBe(70);
+    expect(getTierStanding(spec.db, 'P1', new Date('2026-05-31T00:00:00.000Z'))?.trailingSourcedRevenueMinor).toBe(1000);
+    expect(getTierStanding(spec.db, 'P1', asOf)?.trailingSourcedRevenueMinor).toBe(70);
   });
 
   it('is version 3: a read model written by version 2 (tier-revenue rows without a currency) is rebuilt from the log', () => {
     expect(projection.version).toBe(3);
-    const db = new Database(':memory:');
+    const db = spec.db;
+    db.exec('DROP TABLE tier_revenue');
     db.exec('CREATE TABLE tier_revenue (partner_id TEXT NOT NULL, at_ms INTEGER NOT NULL, amount_minor INTEGER NOT NULL, position INTEGER NOT NULL, known_ms INTEGER NOT NULL)');
     db.prepare('INSERT INTO tier_revenue VALUES (?, ?, ?, ?, ?)').run('P1', 0, 5, 1, 0);
     // What the runner does for a changed version: reset, migrate, replay.
     projection.reset(db);
     projection.migrate(db);
-    for (const e of [enrolled('P1'), attributed('2026-02-01T00:00:00.000Z', [{ partnerId: 'P1', type: 'sourced', amountMinor: 9 }])]) projection.evolve(db, e);
+    spec.given(enrolled('P1'), attributed('2026-02-01T00:00:00.000Z', [{ partnerId: 'P1', type: 'sourced', amountMinor: 9 }]));
     expect(db.prepare('SELECT currency, unregistered, amount_minor FROM tier_revenue').all()).toEqual([{ currency: 'USD', unregistered: 1, amount_minor: 9 }]);
   });
 });

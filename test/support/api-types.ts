@@ -265,6 +265,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/commission-plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The commission plan in force (version 0, no rules, until one is defined) */
+        get: operations["CommissionPlanController_get"];
+        /** Define the next version of the commission plan (a no-op when it equals the one in force) */
+        put: operations["CommissionPlanController_define"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customer-accounts/{customerKey}": {
         parameters: {
             query?: never;
@@ -1378,6 +1396,57 @@ export interface components {
             /** @example seller-42 */
             sellerId: string;
         };
+        CommissionPlanDefinedResponse: {
+            /** @description The events the command appended (empty when it changed nothing) */
+            events: components["schemas"]["AppendedEventResponse"][];
+            /**
+             * @description Decimal string: the log position after the command (pass as `minPosition` to read your write)
+             * @example 42
+             */
+            position: string;
+            version: number;
+        };
+        CommissionPlanResponse: {
+            /** Format: date-time */
+            definedAt?: string;
+            holdDays: number;
+            minimumPayoutMinor: number;
+            rules: components["schemas"]["CommissionRuleResponse"][];
+            /** @description 0 for the default plan (no rules: nothing accrues) */
+            version: number;
+        };
+        CommissionRuleDto: {
+            /**
+             * @example sourced
+             * @enum {string}
+             */
+            creditType: "sourced" | "influenced";
+            /**
+             * @description Default: any partner type
+             * @example reseller
+             * @enum {string}
+             */
+            partnerType?: "reseller" | "distributor" | "msp" | "technology" | "referral";
+            /**
+             * @description basis points of the reporting amount
+             * @example 1000
+             */
+            rateBps: number;
+            /**
+             * @description The partner's tier at recognizedAt (default: any tier)
+             * @example Gold
+             */
+            tier?: string;
+        };
+        CommissionRuleResponse: {
+            /** @enum {string} */
+            creditType: "sourced" | "influenced";
+            /** @enum {string} */
+            partnerType?: "reseller" | "distributor" | "msp" | "technology" | "referral";
+            rateBps: number;
+            /** @example Gold */
+            tier?: string;
+        };
         ConsistencyProofDto: {
             fromSize: number;
             /** @description RFC 9162 consistency proof, hex. */
@@ -1560,6 +1629,19 @@ export interface components {
              * @example 365
              */
             validityDays: number;
+        };
+        DefineCommissionPlanDto: {
+            /**
+             * @description days after recognizedAt before an accrual is payable (default 30)
+             * @example 30
+             */
+            holdDays?: number;
+            /**
+             * @description minor units of the reporting currency (default 0)
+             * @example 5000
+             */
+            minimumPayoutMinor?: number;
+            rules: components["schemas"]["CommissionRuleDto"][];
         };
         DefineProgramDto: {
             /**
@@ -3577,6 +3659,223 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CertificationDefinedResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `conflict`, `already-exists`, `concurrency-conflict`, `registration-conflict`, `seller-held-by-another-partner` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `payload-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unsupported-media-type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `rule-violation`, `idempotency-key-reused`, `unknown-certification` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    CommissionPlanController_get: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Answer only once the read model has reached this position (read-your-writes).
+                 * @example 0
+                 */
+                minPosition?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The log position the answer reflects (the read model, or the log itself for /v1/audit) */
+                    "Ledger-Position": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommissionPlanResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-caught-up`, `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    CommissionPlanController_define: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the command safe to retry: the same key with the same body answers the first response and appends nothing; with another body, 422 `idempotency-key-reused`.
+                 * @example 7c4a8d09-ca37-4c1f-9f1e-2a36f2a1c0de
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "holdDays": 30,
+                 *       "minimumPayoutMinor": 5000,
+                 *       "rules": [
+                 *         {
+                 *           "tier": "Gold",
+                 *           "partnerType": "reseller",
+                 *           "creditType": "sourced",
+                 *           "rateBps": 1000
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["DefineCommissionPlanDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommissionPlanDefinedResponse"];
                 };
             };
             /** @description Problem details (RFC 9457): `validation-failed` */
