@@ -330,10 +330,14 @@ function badValue(field: Field): fc.Arbitrary<{ value: unknown; note: string }> 
   return fc.oneof(...options);
 }
 
-/** A wrong type must really be wrong: `[]` for an array is not, nor a number for an integer. */
+/**
+ * A wrong type must really be wrong: `[]` for an array without `minItems` is not (`requiredCertifications: []`,
+ * found by the seed 1853289730), nor a number for an integer.
+ */
 function acceptsJsonType(field: Field, v: unknown): boolean {
   if (v === null) return false;
   const array = Array.isArray(v);
+  if (array && (v as unknown[]).length === 0 && (field.kind === 'string-array' || field.kind === 'object-array')) return (field.schema.minItems ?? 0) === 0;
   switch (field.kind) {
     case 'string-array':
       return array && (v as unknown[]).length > 0 && (v as unknown[]).every((e) => typeof e === 'string' && e !== '');

@@ -40,7 +40,7 @@ describe('the service as a process', () => {
       again.child.kill('SIGTERM');
       await again.exited;
     }
-  }, 60_000);
+  }, 120_000);
 
   it('refuses to start in production without configured keys, and says why', async () => {
     const env = { NODE_ENV: 'production', LEDGER_API_KEYS: '' };
@@ -63,5 +63,5 @@ describe('the service as a process', () => {
       second.child.kill('SIGTERM');
       await second.exited;
     }
-  }, 60_000);
+  }, 120_000);
 });
