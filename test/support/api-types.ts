@@ -1042,7 +1042,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tier program in force (the default one until a program is defined) */
+        /** The tier program version in force now (the default one until a program is defined), and under `pending` the versions defined to apply from a later effectiveFrom */
         get: operations["ProgramController_get"];
         /** Define the next version of the tier program (a no-op when it equals the one in force) */
         put: operations["ProgramController_define"];
@@ -2232,6 +2232,11 @@ export interface components {
             /** @example 2 */
             minSellers: number;
         };
+        RequiredCertificationResponse: {
+            /** @example technical-specialist */
+            certification: string;
+            minSellers: number;
+        };
         ResolvedConflictResponse: {
             conflictId: string;
             /** @description The registration that won it, when one did */
@@ -2312,8 +2317,18 @@ export interface components {
             minWonDeals: number;
             /** @example Gold */
             name: string;
+            /**
+             * @description The partner types whose ladder this tier is on; absent: every type
+             * @example [
+             *       "technology",
+             *       "referral"
+             *     ]
+             */
+            partnerTypes?: string[];
             /** @description Higher is better */
             rank: number;
+            /** @description Named certifications, each held by at least minSellers certified sellers */
+            requiredCertifications?: components["schemas"]["RequiredCertificationResponse"][];
         };
         TierDto: {
             /** @example 2000 */
@@ -2400,13 +2415,71 @@ export interface components {
             until?: string;
         };
         TierProgramResponse: {
+            countUnregisteredRevenue?: boolean;
             dealRegistrationDiscountBps: number;
             /** Format: date-time */
             definedAt?: string;
             downgradeGraceDays: number;
+            /**
+             * Format: date-time
+             * @description The business time from which this version applies (absent for the default program)
+             */
+            effectiveFrom?: string;
             lookbackDays: number;
             maxExtensionDays: number;
+            /** @description 0: unlimited */
+            maxOpenRegistrations?: number;
+            mdfClaimDays?: number;
+            /**
+             * @example {
+             *       "crm": [
+             *         "CRM",
+             *         "CRM-PRO"
+             *       ]
+             *     }
+             */
+            productFamilies?: {
+                [key: string]: string[];
+            };
             protectionDays: number;
+            registrationReviewDays?: number;
+            /** @example EUR */
+            reportingCurrency: string;
+            tiers: components["schemas"]["TierDefinitionResponse"][];
+            /** @description 0 for the default program */
+            version: number;
+        };
+        TierProgramScheduleResponse: {
+            countUnregisteredRevenue?: boolean;
+            dealRegistrationDiscountBps: number;
+            /** Format: date-time */
+            definedAt?: string;
+            downgradeGraceDays: number;
+            /**
+             * Format: date-time
+             * @description The business time from which this version applies (absent for the default program)
+             */
+            effectiveFrom?: string;
+            lookbackDays: number;
+            maxExtensionDays: number;
+            /** @description 0: unlimited */
+            maxOpenRegistrations?: number;
+            mdfClaimDays?: number;
+            /** @description Versions defined with a later effectiveFrom, in the order they will apply; absent when none (a version replaced before its date by a later-defined one is not listed) */
+            pending?: components["schemas"]["TierProgramResponse"][];
+            /**
+             * @example {
+             *       "crm": [
+             *         "CRM",
+             *         "CRM-PRO"
+             *       ]
+             *     }
+             */
+            productFamilies?: {
+                [key: string]: string[];
+            };
+            protectionDays: number;
+            registrationReviewDays?: number;
             /** @example EUR */
             reportingCurrency: string;
             tiers: components["schemas"]["TierDefinitionResponse"][];
@@ -9626,7 +9699,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TierProgramResponse"];
+                    "application/json": components["schemas"]["TierProgramScheduleResponse"];
                 };
             };
             /** @description Problem details (RFC 9457): `validation-failed` */

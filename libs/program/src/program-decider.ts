@@ -84,6 +84,16 @@ export function decideProgram(given: DefineProgram, current: TierProgram, now: D
       [{ path: 'reportingCurrency', message: `must stay ${current.reportingCurrency}` }],
     );
   }
+  // Money reads the reporting currency of the version effective when it records: a change of currency takes effect
+  // at once, never from a later date, so that every version effective from now on has the currency of the last one.
+  if (command.reportingCurrency !== current.reportingCurrency && command.effectiveFrom !== undefined && Date.parse(command.effectiveFrom) > now.getTime()) {
+    throw new NamedRuleViolation(
+      'reporting-currency-change-deferred',
+      `a new reporting currency (${command.reportingCurrency}) applies at once: define it without a future effectiveFrom`,
+      { reportingCurrency: current.reportingCurrency },
+      [{ path: 'effectiveFrom', message: 'must not be later than now when reportingCurrency changes' }],
+    );
+  }
   // --- end v2 money
 
   const sorted = [...command.tiers].sort((a, b) => a.rank - b.rank);
