@@ -131,7 +131,15 @@ describe('tier program v2, end to end', () => {
     clock.set('2026-02-02T09:00:00Z');
     expect(await standing('R2', '2026-02-02')).toMatchObject({ currentTier: 'Gold', qualifyingTier: 'Silver', override: { tier: 'Gold', reason: 'strategic launch partner', until: '2026-03-01T00:00:00.000Z' }, programVersion: 1 });
     expect((await t.request<Body>('GET', `/v1/partners/R2?minPosition=${(await t.store.headPosition()).toString()}`)).body.tier).toBe('Gold');
-    expect((await ok('POST', '/v1/tier-evaluations', { asOf: '2026-02-02T10:00:00Z' })).changes).not.toContainEqual(expect.objectContaining({ partnerId: 'R2' }));
+    // Evaluations do not move it, but record what it qualifies for meanwhile (first, then only when it changes).
+    const during = await ok('POST', '/v1/tier-evaluations', { asOf: '2026-02-02T10:00:00Z' });
+    expect(during.changes).not.toContainEqual(expect.objectContaining({ partnerId: 'R2' }));
+    expect(during.held).toContainEqual({ partnerId: 'R2', tier: 'Gold', qualifyingTier: 'Silver', until: '2026-03-01T00:00:00.000Z' });
+    expect(during.events).toContainEqual(expect.objectContaining({ type: 'PartnerTierQualificationRecorded', streamId: 'partner-R2' }));
+    clock.set('2026-02-10T09:00:00Z');
+    const again = await ok('POST', '/v1/tier-evaluations', { asOf: '2026-02-10T10:00:00Z' });
+    expect(again.changes).not.toContainEqual(expect.objectContaining({ partnerId: 'R2' }));
+    expect(again.held).not.toContainEqual(expect.objectContaining({ partnerId: 'R2' }));
     // At its end date an evaluation ends the override, and the partner is back on its own tier.
     clock.set('2026-03-01T09:00:00Z');
     expect((await ok('POST', '/v1/tier-evaluations', { asOf: '2026-03-01T10:00:00Z' })).changes).toContainEqual({ partnerId: 'R2', from: 'Gold', to: 'Silver', kind: 'override-ended' });

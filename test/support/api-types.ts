@@ -2300,8 +2300,8 @@ export interface components {
             /** @example Registered */
             from: string;
             /**
-             * @description `upgrade`, `downgrade`, `downgrade-scheduled`, `downgrade-cancelled`
-             * @example upgrade
+             * @description `promotion`, `demotion`, `downgrade-scheduled`, `downgrade-cancelled`, `override-ended`
+             * @example promotion
              */
             kind: string;
             /** @example P-1001 */
@@ -2373,11 +2373,32 @@ export interface components {
             evaluated: number;
             /** @description The events the command appended (empty when it changed nothing) */
             events: components["schemas"]["AppendedEventResponse"][];
+            /** @description Overridden partners not moved, whose qualification this evaluation recorded (the first evaluation under an override, then on change) */
+            held: components["schemas"]["TierHeldResponse"][];
             /**
              * @description Decimal string: the log position after the command (pass as `minPosition` to read your write)
              * @example 42
              */
             position: string;
+        };
+        TierHeldResponse: {
+            /** @example P-1001 */
+            partnerId: string;
+            /**
+             * @description The tier the partner qualifies for at asOf
+             * @example Silver
+             */
+            qualifyingTier: string;
+            /**
+             * @description The tier the override holds the partner at
+             * @example Gold
+             */
+            tier: string;
+            /**
+             * Format: date-time
+             * @description When the override ends
+             */
+            until: string;
         };
         TierOverrideDto: {
             /** @example strategic launch partner for the EMEA region */

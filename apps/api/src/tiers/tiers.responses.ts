@@ -8,10 +8,22 @@ export class TierChangeResponse {
   from!: string;
   @ApiProperty({ example: 'Silver' })
   to!: string;
-  @ApiProperty({ example: 'upgrade', description: '`upgrade`, `downgrade`, `downgrade-scheduled`, `downgrade-cancelled`' })
+  @ApiProperty({ example: 'promotion', description: '`promotion`, `demotion`, `downgrade-scheduled`, `downgrade-cancelled`, `override-ended`' })
   kind!: string;
   @ApiPropertyOptional({ format: 'date-time' })
   effectiveAt?: string;
+}
+
+/** An overridden partner the evaluation did not move, with what it qualifies for (`PartnerTierQualificationRecorded`). */
+export class TierHeldResponse {
+  @ApiProperty({ example: 'P-1001' })
+  partnerId!: string;
+  @ApiProperty({ example: 'Gold', description: 'The tier the override holds the partner at' })
+  tier!: string;
+  @ApiProperty({ example: 'Silver', description: 'The tier the partner qualifies for at asOf' })
+  qualifyingTier!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the override ends' })
+  until!: string;
 }
 
 export class TierEvaluationResponse extends CommandResponse {
@@ -21,6 +33,8 @@ export class TierEvaluationResponse extends CommandResponse {
   evaluated!: number;
   @ApiProperty({ type: [TierChangeResponse] })
   changes!: TierChangeResponse[];
+  @ApiProperty({ type: [TierHeldResponse], description: 'Overridden partners not moved, whose qualification this evaluation recorded (the first evaluation under an override, then on change)' })
+  held!: TierHeldResponse[];
 }
 
 export class ShortfallResponse {
