@@ -66,6 +66,10 @@ describe('tier program v2, end to end', () => {
     const stream = await t.request<{ items: { eventId: string; data: Body }[] }>('GET', '/v1/audit/streams/partner-R1', { key: KEYS.auditor });
     expect(stream.body.items.find((e) => e.eventId === event.eventId)!.data.expiresAt).toBe('2027-01-01T00:00:00.000Z');
     expect((await t.request('PUT', '/v1/certifications/X', { body: { title: 'X', validityDays: 0 }, key: KEYS.ops })).status).toBe(400);
+    // A program can only require certifications the catalog names, now that it has entries.
+    const misnamed = tiers.map((x) => (x.name === 'Select' ? { ...x, requiredCertifications: [{ certification: 'integration-enginer', minSellers: 2 }] } : x));
+    const unknown = await refused('PUT', '/v1/tier-program', { ...defaults, tiers: misnamed }, 422, 'unknown-certification');
+    expect(unknown.errors).toEqual([{ path: 'tiers.3.requiredCertifications.0.certification', message: '"integration-enginer" is not in the certification catalog' }]);
   });
 
   it('counts a seller for one partner at a time, race-free; a revoked seller can move', async () => {

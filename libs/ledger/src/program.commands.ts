@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PROGRAM_STREAM_ID } from '#events/program.js';
+import { CERTIFICATION_CATALOG_STREAM_ID } from '#events/partners.js';
+import { certificationCatalogDecider } from '#libs/partners/certification-catalog.js';
 import { programDecider, type DefineProgram } from '#libs/program/program-decider.js';
 import type { TierProgram } from '#libs/program/program.js';
 import { programEffectiveAt, programTimeline } from '#libs/tiers/program-timeline.js';
@@ -24,7 +26,10 @@ export class DefineProgramHandler implements ICommandHandler<DefineProgramComman
     // Once revenue is attributed the reporting currency is fixed (v2 money): one look-up in the type index.
     let revenueAttributed = false;
     for await (const _e of this.store.readAll({ filter: { eventTypes: ['RevenueAttributed'] }, limit: 1 })) revenueAttributed = true;
-    return this.pipeline.handle(ctx, PROGRAM_STREAM_ID, programDecider, { ...program, facts: { revenueAttributed } });
+    // Tier program v2: required certifications are checked against the catalog (entries are never removed, so a name
+    // read here stays known when the program is decided).
+    const catalog = [...(await this.pipeline.state(CERTIFICATION_CATALOG_STREAM_ID, certificationCatalogDecider)).keys()];
+    return this.pipeline.handle(ctx, PROGRAM_STREAM_ID, programDecider, { ...program, facts: { revenueAttributed, catalog } });
   }
 }
 
