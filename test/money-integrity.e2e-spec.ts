@@ -170,6 +170,16 @@ describe('money you can reconcile: attribution integrity and exchange rates', ()
       // A reversal converts in proportion to what remains.
       const rev = await post('/v1/revenue-attributions/A-EUR-1/reverse', { amountMinor: 617_28, reason: 'refund', reversedAt: '2026-02-20' });
       expect(rev.body).toMatchObject({ reportingAmountMinor: 668_76 }); // 133753 × 61728 / 123457 = 66876.4… → 66876
+      // The finance export carries each foreign row's conversion: the rate, its date and source, the reporting amounts.
+      const head = await t.store.headPosition();
+      const csv = await t.request<string>('GET', `/v1/attribution?from=2026-02-01&to=2026-03-31&minPosition=${head}`, { key: KEYS.finance, headers: { accept: 'text/csv' } });
+      const [header, ...rows] = csv.text.trim().split('\r\n').map((line) => line.split(','));
+      expect(header!.slice(9)).toEqual(['reportingCurrency', 'rate', 'rateDate', 'rateSource', 'reportingSourcedMinor', 'reportingInfluencedMinor', 'reportingReversedSourcedMinor', 'reportingReversedInfluencedMinor', 'reportingNetSourcedMinor', 'reportingNetInfluencedMinor']);
+      const row = (currency: string, source: string) => rows.map((r) => Object.fromEntries(header!.map((h, k) => [h, r[k]]))).find((r) => r.currency === currency && r.rateSource === source && r.period === '2026-02');
+      expect(row('EUR', 'ECB')).toMatchObject({ sourcedMinor: '123457', reversedSourcedMinor: '61728', reportingCurrency: 'USD', rate: '1.0834', rateDate: '2026-02-01T00:00:00.000Z', reportingSourcedMinor: '133753', reportingReversedSourcedMinor: '66876', reportingNetSourcedMinor: '66877' });
+      expect(row('JPY', 'treasury')).toMatchObject({ rate: '0.00667', reportingSourcedMinor: '667000' });
+      const march = rows.map((r) => Object.fromEntries(header!.map((h, k) => [h, r[k]]))).find((r) => r.currency === 'EUR' && r.period === '2026-03');
+      expect(march).toMatchObject({ rate: '', rateDate: '', rateSource: 'caller', reportingSourcedMinor: '10900' });
     });
 
     it('supersedes a rate for the same date for decisions recorded after it', async () => {

@@ -1251,6 +1251,56 @@ export interface components {
              */
             period: string;
             /**
+             * @description The published rate applied (exact decimal, reporting units per unit of currency); absent for the caller's own figure or no conversion
+             * @example 1.0834
+             */
+            rate?: string;
+            /**
+             * Format: date-time
+             * @description The date of that rate: the one in force at recognizedAt
+             */
+            rateDate?: string;
+            /**
+             * @description Where the reporting amount came from: the rate's source, or `caller`; absent when currency is the reporting currency
+             * @example ECB
+             */
+            rateSource?: string;
+            /**
+             * @description The reporting currency the lines were converted to (the currency itself when no conversion applies)
+             * @example USD
+             */
+            reportingCurrency: string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingInfluencedMinor: number | string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingNetInfluencedMinor: number | string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingNetSourcedMinor: number | string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingReversedInfluencedMinor: number | string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingReversedSourcedMinor: number | string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingSourcedMinor: number | string;
+            /**
              * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
              * @example 2500000
              */
