@@ -96,6 +96,21 @@ describe('tier program v2, end to end', () => {
     expect(partner.body.certifiedSellers).toBe(after.certifiedSellers);
   });
 
+  it('counts one seller for one partner with 64 certifications in flight from three partners', async () => {
+    const partners = ['R1', 'R2', 'T1'];
+    const answers = await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        t.request<Body>('POST', `/v1/partners/${partners[i % 3]!}/certifications`, { body: { sellerId: 'burst-seller', certification: 'sales-accreditation', earnedAt: '2026-01-09' }, key: KEYS.ops }).then((r) => ({ partner: partners[i % 3]!, r })),
+      ),
+    );
+    const won = new Set(answers.filter((a) => a.r.status === 201).map((a) => a.partner));
+    expect(won.size).toBe(1);
+    const refused = answers.filter((a) => a.r.status !== 201);
+    expect(refused.every((a) => !won.has(a.partner) && a.r.status === 409 && a.r.body.type === 'seller-held-by-another-partner')).toBe(true);
+    const claims = await t.request<{ items: { type: string; data: Body }[] }>('GET', '/v1/audit/streams/seller-burst-seller', { key: KEYS.auditor });
+    expect(claims.body.items.filter((e) => e.type === 'SellerClaimed').map((e) => e.data.partnerId)).toEqual([...won]);
+  });
+
   it('climbs the ladder of the partner type and names the missing certifications in the shortfall', async () => {
     await revenue('T1', 'AT1', 2_000_000);
     await ok('POST', '/v1/partners/T1/certifications', { sellerId: 't1-s1', certification: 'integration-engineer', earnedAt: '2026-01-03' });
