@@ -228,7 +228,10 @@ describe('a store written before v2 with sums beyond 2^53 − 1', () => {
   });
 
   it('answers the attribution report and its replay (exact decimal strings for those sums), never 500', async () => {
-    t = await startApp({ clock: new TestClock() });
+    const clock = new TestClock(Date.parse('2026-01-02T09:00:00Z'));
+    t = await startApp({ clock });
+    expect((await t.request('POST', '/v1/partners', { body: { partnerId: 'P1', name: 'P1', type: 'reseller', domain: 'old-store-p1.example' }, key: KEYS.ops })).status).toBe(201);
+    clock.set('2026-03-02T09:00:00Z');
     // Two attributions of 2^53 − 1 as the ledger accepted them before amount-out-of-range existed.
     for (const id of ['OLD-1', 'OLD-2']) {
       await t.store.append(
@@ -261,5 +264,32 @@ describe('a store written before v2 with sums beyond 2^53 − 1', () => {
     expect(csv.text).toContain((2n * BigInt(MAX)).toString());
     const replay = await t.request('GET', `/v1/audit/replay?projection=attribution&asOf=2026-12-31T00:00:00Z`, { key: KEYS.auditor });
     expect(replay.status).toBe(200);
+    // The tier standing answers the trailing revenue exactly (a decimal string beyond 2^53 − 1), as its replay does.
+    const standing = await t.request<Body>('GET', `/v1/tier-standings/P1?asOf=2026-02-01&minPosition=${head}`, { key: KEYS.finance });
+    expect(standing.status).toBe(200);
+    expect(standing.body).toMatchObject({ trailingSourcedRevenueMinor: (2n * BigInt(MAX)).toString(), shortfall: expect.objectContaining({ revenueMinor: 0 }) });
+    const standingReplay = await t.request('GET', '/v1/audit/replay?projection=tier-standings&partnerId=P1&asOf=2026-02-01', { key: KEYS.auditor });
+    expect(standingReplay.body).toEqual(standing.body);
+
+    // A full reversal of one of them, as the ledger recorded it then: every answer is back within 2^53 − 1.
+    await t.store.append(
+      'attribution-OLD-2',
+      [
+        {
+          eventId: '0193a1b2-0000-7000-8000-000000000003',
+          type: 'RevenueAttributionReversed',
+          data: { attributionId: 'OLD-2', sequence: 1, amountMinor: MAX, currency: 'USD', reportingCurrency: 'USD', reason: 'refund', reversedAt: '2026-02-10T00:00:00.000Z', allocations: [{ partnerId: 'P1', type: 'sourced', amountMinor: MAX }], remainingMinor: 0 },
+          metadata: { schemaVersion: 1, actor: { id: 'finance', role: 'finance' }, commandId: 'REV-2', correlationId: 'REV-2', causationId: 'REV-2', recordedAt: '2026-02-10T10:00:00.000Z' },
+        },
+      ],
+      0n,
+    );
+    const after = await t.store.headPosition();
+    const net = await t.request<{ totals: Body[] }>('GET', `/v1/attribution?minPosition=${after}`, { key: KEYS.finance });
+    expect(net.status).toBe(200);
+    expect(net.body.totals[0]).toMatchObject({ sourcedMinor: (2n * BigInt(MAX)).toString(), reversedSourcedMinor: MAX, netSourcedMinor: MAX });
+    expect((await t.request('GET', `/v1/attribution?minPosition=${after}`, { key: KEYS.finance, headers: { accept: 'text/csv' } })).status).toBe(200);
+    expect((await t.request('GET', '/v1/audit/replay?projection=attribution&asOf=2026-12-31T00:00:00Z', { key: KEYS.auditor })).status).toBe(200);
+    expect((await t.request<Body>('GET', `/v1/tier-standings/P1?asOf=2026-02-20&minPosition=${after}`, { key: KEYS.finance })).body).toMatchObject({ trailingSourcedRevenueMinor: MAX });
   });
 });

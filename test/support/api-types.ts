@@ -2579,7 +2579,11 @@ export interface components {
             /** @example Gold */
             qualifyingTier: string;
             shortfall: components["schemas"]["ShortfallResponse"];
-            trailingSourcedRevenueMinor: number;
+            /**
+             * @description Minor units of the reporting currency: an integer, or an exact decimal string beyond ±(2^53 − 1) (only a store written before amount-out-of-range holds such a sum)
+             * @example 8641983
+             */
+            trailingSourcedRevenueMinor: number | string;
             wonDeals: number;
         };
         VerifyDto: {

@@ -55,8 +55,12 @@ export class TierStandingResponse {
   qualifyingTier!: string;
   @ApiProperty({ type: String, nullable: true, example: 'Platinum' })
   nextTier!: string | null;
-  @ApiProperty({ type: 'integer' })
-  trailingSourcedRevenueMinor!: number;
+  @ApiProperty({
+    oneOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9]+$' }],
+    description: 'Minor units of the reporting currency: an integer, or an exact decimal string beyond ±(2^53 − 1) (only a store written before amount-out-of-range holds such a sum)',
+    example: 8641983,
+  })
+  trailingSourcedRevenueMinor!: number | string;
   @ApiProperty({ type: 'integer' })
   certifiedSellers!: number;
   @ApiProperty({ type: 'integer' })
