@@ -1,3 +1,4 @@
+import { DEFAULT_PROGRAM } from '#libs/program/program.js';
 import { KEYS, removeDir, startApp, TestClock, type TestApp } from './support/app.js';
 
 type Body = Record<string, unknown>;
@@ -291,5 +292,44 @@ describe('a store written before v2 with sums beyond 2^53 − 1', () => {
     expect((await t.request('GET', `/v1/attribution?minPosition=${after}`, { key: KEYS.finance, headers: { accept: 'text/csv' } })).status).toBe(200);
     expect((await t.request('GET', '/v1/audit/replay?projection=attribution&asOf=2026-12-31T00:00:00Z', { key: KEYS.auditor })).status).toBe(200);
     expect((await t.request<Body>('GET', `/v1/tier-standings/P1?asOf=2026-02-20&minPosition=${after}`, { key: KEYS.finance })).body).toMatchObject({ trailingSourcedRevenueMinor: MAX });
+  });
+});
+
+describe('a store written before v2 whose program changed its reporting currency', () => {
+  let t: TestApp;
+  afterAll(async () => {
+    await t.close();
+    removeDir(t.dataDir);
+  });
+
+  it('never sums USD and EUR tier revenue as one number: a standing counts the amounts of its version\'s currency only', async () => {
+    const clock = new TestClock(Date.parse('2026-01-02T09:00:00Z'));
+    t = await startApp({ clock });
+    expect((await t.request('POST', '/v1/partners', { body: { partnerId: 'P1', name: 'P1', type: 'reseller', domain: 'old-fx-p1.example' }, key: KEYS.ops })).status).toBe(201);
+    const { version: _v, ...content } = DEFAULT_PROGRAM;
+    const meta = (id: string, recordedAt: string) => ({ schemaVersion: 1, actor: { id: 'ops', role: 'channel-ops' as const }, commandId: id, correlationId: id, causationId: id, recordedAt });
+    const program = (version: number, reportingCurrency: string, at: string) => ({ eventId: `0193a1b2-0000-7000-8000-00000000010${version}`, type: 'TierProgramDefined', data: { ...content, version, reportingCurrency, definedAt: at }, metadata: meta(`PRG-${version}`, at) });
+    const revenue = (id: string, n: number, currency: string, amountMinor: number, at: string) => ({
+      eventId: `0193a1b2-0000-7000-8000-00000000020${n}`,
+      type: 'RevenueAttributed',
+      data: { attributionId: id, amount: { amountMinor, currency }, reportingCurrency: currency, recognizedAt: at, credits: [{ partnerId: 'P1', type: 'sourced', shareBps: 10_000 }], allocations: [{ partnerId: 'P1', type: 'sourced', amountMinor }], programVersion: 1 },
+      metadata: meta(id, at),
+    });
+    // As a ledger before v2 let it happen: revenue in USD, then a version in EUR, then revenue in EUR.
+    await t.store.append('program-tiers', [program(1, 'USD', '2026-01-03T00:00:00.000Z')], 'any');
+    await t.store.append('attribution-FX-1', [revenue('FX-1', 1, 'USD', 700_000, '2026-01-10T00:00:00.000Z')], 'no_stream');
+    await t.store.append('program-tiers', [program(2, 'EUR', '2026-01-20T00:00:00.000Z')], 'any');
+    await t.store.append('attribution-FX-2', [revenue('FX-2', 2, 'EUR', 50_000, '2026-01-25T00:00:00.000Z')], 'no_stream');
+    const head = await t.store.headPosition();
+    const under = async (asOf: string) => (await t.request<Body>('GET', `/v1/tier-standings/P1?asOf=${asOf}&minPosition=${head}`, { key: KEYS.finance })).body;
+    // Under version 1 (USD): the USD revenue; under version 2 (EUR): the EUR revenue only, not 750,000 of nothing.
+    expect(await under('2026-01-15')).toMatchObject({ programVersion: 1, trailingSourcedRevenueMinor: 700_000 });
+    expect(await under('2026-01-30')).toMatchObject({ programVersion: 2, trailingSourcedRevenueMinor: 50_000 });
+    // The report keeps them apart too: one reporting total per reporting currency.
+    const report = await t.request<{ reportingTotals: Body[] }>('GET', `/v1/attribution?minPosition=${head}`, { key: KEYS.finance });
+    expect(report.body.reportingTotals.map((x) => [x.currency, x.sourcedMinor])).toEqual([
+      ['EUR', 50_000],
+      ['USD', 700_000],
+    ]);
   });
 });
