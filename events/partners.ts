@@ -121,6 +121,26 @@ export type PartnerTierOverrideEnded = DomainEventShape<
   { readonly partnerId: string; readonly tier: string; readonly restoredTier: string; readonly reason: string; readonly endedAt: string }
 >;
 
+/**
+ * An evaluation found what an overridden partner qualifies for (DOMAIN.md, "Tier program v2": evaluations record
+ * qualification meanwhile but do not move it). Recorded by the first evaluation under an override and then only when
+ * the qualifying tier changes; the partner stays at `tier`.
+ */
+export type PartnerTierQualificationRecorded = DomainEventShape<
+  'PartnerTierQualificationRecorded',
+  {
+    readonly partnerId: string;
+    /** The tier the override holds the partner at. */
+    readonly tier: string;
+    /** The highest tier of its ladder whose every requirement it meets at `asOf`. */
+    readonly qualifyingTier: string;
+    /** When the override ends. */
+    readonly until: string;
+    readonly asOf: string;
+    readonly programVersion: number;
+  }
+>;
+
 /** The events of a `partner-<partnerId>` stream. */
 export type PartnerEvent =
   | PartnerEnrolled
@@ -134,7 +154,8 @@ export type PartnerEvent =
   | TierDowngradeCancelled
   | SellerCertificationRevoked
   | PartnerTierOverridden
-  | PartnerTierOverrideEnded;
+  | PartnerTierOverrideEnded
+  | PartnerTierQualificationRecorded;
 
 export type PartnerEventType = PartnerEvent['type'];
 
@@ -151,6 +172,7 @@ export const PARTNER_EVENT_TYPES: readonly PartnerEventType[] = [
   'SellerCertificationRevoked',
   'PartnerTierOverridden',
   'PartnerTierOverrideEnded',
+  'PartnerTierQualificationRecorded',
 ];
 
 /**

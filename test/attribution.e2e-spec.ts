@@ -28,6 +28,21 @@ interface Report {
 
 const COLUMNS = ['partnerId', 'period', 'currency', 'sourcedMinor', 'influencedMinor', 'reversedSourcedMinor', 'reversedInfluencedMinor', 'netSourcedMinor', 'netInfluencedMinor'] as const;
 const AMOUNTS = ['sourcedMinor', 'influencedMinor', 'reversedSourcedMinor', 'reversedInfluencedMinor', 'netSourcedMinor', 'netInfluencedMinor'] as const;
+/** After API.md's columns, each row's conversion (v2 money: one row per partner, period, currency and conversion). */
+const CONVERSION_COLUMNS = ['reportingCurrency', 'rate', 'rateDate', 'rateSource', ...AMOUNTS.map((a) => `reporting${a[0]!.toUpperCase()}${a.slice(1)}`)] as const;
+const TEXT_COLUMNS = new Set(['partnerId', 'period', 'currency', 'reportingCurrency', 'rate', 'rateDate', 'rateSource']);
+
+/** The rows of one partner, period and currency added up (rows that differ only by conversion), in API.md's columns. */
+function merged(items: readonly Item[]): Item[] {
+  const out = new Map<string, Item>();
+  for (const i of items) {
+    const key = `${i.partnerId}\n${i.period}\n${i.currency}`;
+    const m = out.get(key);
+    if (m === undefined) out.set(key, Object.fromEntries(COLUMNS.map((c) => [c, i[c]])) as unknown as Item);
+    else for (const c of AMOUNTS) m[c] += i[c];
+  }
+  return [...out.values()];
+}
 
 /** RFC 4180: quoted fields may hold commas, quotes (doubled) and line breaks; records end with CRLF or LF. */
 function parseCsv(text: string): string[][] {
@@ -175,7 +190,11 @@ describe('revenue attribution, end to end', () => {
     // the reversal counts in its own month, not in January's
     const april = await report('from=2026-04-01&to=2026-04-30T23:59:59Z&partnerId=P1');
     expect(april.body.items).toEqual([
-      { partnerId: 'P1', period: '2026-04', currency: 'USD', sourcedMinor: 0, influencedMinor: 0, reversedSourcedMinor: 1, reversedInfluencedMinor: 0, netSourcedMinor: -1, netInfluencedMinor: 0 },
+      {
+        partnerId: 'P1', period: '2026-04', currency: 'USD', sourcedMinor: 0, influencedMinor: 0, reversedSourcedMinor: 1, reversedInfluencedMinor: 0, netSourcedMinor: -1, netInfluencedMinor: 0,
+        // in the reporting currency itself: no rate, the same amounts
+        reportingCurrency: 'USD', reportingSourcedMinor: 0, reportingInfluencedMinor: 0, reportingReversedSourcedMinor: 1, reportingReversedInfluencedMinor: 0, reportingNetSourcedMinor: -1, reportingNetInfluencedMinor: 0,
+      },
     ]);
   });
 
@@ -412,7 +431,7 @@ describe('revenue attribution, end to end', () => {
       expect(r.status).toBe(200);
       expect(r.headers.get('ledger-position')).toMatch(/^\d+$/);
       const want = expected(groupBy);
-      expect(r.body.items).toEqual(want.items);
+      expect(merged(r.body.items)).toEqual(want.items);
       expect(r.body.totals).toEqual(want.totals);
       // The reporting currency is fixed once revenue exists: one reporting total.
       expect(r.body.reportingTotals).toEqual(want.reportingTotals);
@@ -430,9 +449,14 @@ describe('revenue attribution, end to end', () => {
       expect(r.headers.get('content-type')).toMatch(/^text\/csv/);
       expect(r.headers.get('ledger-position')).toMatch(/^\d+$/);
       const [header, ...rows] = parseCsv(r.text);
-      expect(header).toEqual([...COLUMNS]);
-      const parsed = rows.map((row) => Object.fromEntries(COLUMNS.map((c, k) => [c, k < 3 ? row[k] : Number(row[k])])));
+      const all = [...COLUMNS, ...CONVERSION_COLUMNS];
+      expect(header).toEqual(all);
+      // Empty cells are the conversion parts that do not apply (absent from the JSON item).
+      const parsed = rows.map((row) => Object.fromEntries(all.flatMap((c, k) => (row[k] === '' ? [] : [[c, TEXT_COLUMNS.has(c) ? row[k] : Number(row[k])]]))));
       expect(parsed).toEqual(json.body.items);
+      expect(parsed.every((p) => p.reportingCurrency === 'USD')).toBe(true);
+      expect(parsed.filter((p) => p.currency === 'USD').every((p) => p.rateSource === undefined && p.reportingNetSourcedMinor === p.netSourcedMinor)).toBe(true);
+      expect(parsed.filter((p) => p.currency !== 'USD').every((p) => typeof p.rateSource === 'string')).toBe(true);
       const totals = new Map<string, number>();
       for (const p of parsed) totals.set(p.currency as string, (totals.get(p.currency as string) ?? 0) + (p.netSourcedMinor as number));
       for (const tot of json.body.totals) expect(totals.get(tot.currency)).toBe(tot.netSourcedMinor);
@@ -443,7 +467,7 @@ describe('revenue attribution, end to end', () => {
       const to = '2026-06-30T23:59:59.000Z';
       const r = await report(`from=2026-03-01&to=2026-06-30T23:59:59Z&limit=1000`);
       const want = expected('month', (l) => l.at >= from && l.at <= to);
-      expect(r.body.items).toEqual(want.items);
+      expect(merged(r.body.items)).toEqual(want.items);
       expect(r.body.totals).toEqual(want.totals);
       expect((await report('from=2026-06-01&to=2026-05-01')).status).toBe(400);
     });

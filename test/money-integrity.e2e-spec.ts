@@ -1,3 +1,4 @@
+import { DEFAULT_PROGRAM } from '#libs/program/program.js';
 import { KEYS, removeDir, startApp, TestClock, type TestApp } from './support/app.js';
 
 type Body = Record<string, unknown>;
@@ -170,6 +171,16 @@ describe('money you can reconcile: attribution integrity and exchange rates', ()
       // A reversal converts in proportion to what remains.
       const rev = await post('/v1/revenue-attributions/A-EUR-1/reverse', { amountMinor: 617_28, reason: 'refund', reversedAt: '2026-02-20' });
       expect(rev.body).toMatchObject({ reportingAmountMinor: 668_76 }); // 133753 × 61728 / 123457 = 66876.4… → 66876
+      // The finance export carries each foreign row's conversion: the rate, its date and source, the reporting amounts.
+      const head = await t.store.headPosition();
+      const csv = await t.request<string>('GET', `/v1/attribution?from=2026-02-01&to=2026-03-31&minPosition=${head}`, { key: KEYS.finance, headers: { accept: 'text/csv' } });
+      const [header, ...rows] = csv.text.trim().split('\r\n').map((line) => line.split(','));
+      expect(header!.slice(9)).toEqual(['reportingCurrency', 'rate', 'rateDate', 'rateSource', 'reportingSourcedMinor', 'reportingInfluencedMinor', 'reportingReversedSourcedMinor', 'reportingReversedInfluencedMinor', 'reportingNetSourcedMinor', 'reportingNetInfluencedMinor']);
+      const row = (currency: string, source: string) => rows.map((r) => Object.fromEntries(header!.map((h, k) => [h, r[k]]))).find((r) => r.currency === currency && r.rateSource === source && r.period === '2026-02');
+      expect(row('EUR', 'ECB')).toMatchObject({ sourcedMinor: '123457', reversedSourcedMinor: '61728', reportingCurrency: 'USD', rate: '1.0834', rateDate: '2026-02-01T00:00:00.000Z', reportingSourcedMinor: '133753', reportingReversedSourcedMinor: '66876', reportingNetSourcedMinor: '66877' });
+      expect(row('JPY', 'treasury')).toMatchObject({ rate: '0.00667', reportingSourcedMinor: '667000' });
+      const march = rows.map((r) => Object.fromEntries(header!.map((h, k) => [h, r[k]]))).find((r) => r.currency === 'EUR' && r.period === '2026-03');
+      expect(march).toMatchObject({ rate: '', rateDate: '', rateSource: 'caller', reportingSourcedMinor: '10900' });
     });
 
     it('supersedes a rate for the same date for decisions recorded after it', async () => {
@@ -218,7 +229,10 @@ describe('a store written before v2 with sums beyond 2^53 − 1', () => {
   });
 
   it('answers the attribution report and its replay (exact decimal strings for those sums), never 500', async () => {
-    t = await startApp({ clock: new TestClock() });
+    const clock = new TestClock(Date.parse('2026-01-02T09:00:00Z'));
+    t = await startApp({ clock });
+    expect((await t.request('POST', '/v1/partners', { body: { partnerId: 'P1', name: 'P1', type: 'reseller', domain: 'old-store-p1.example' }, key: KEYS.ops })).status).toBe(201);
+    clock.set('2026-03-02T09:00:00Z');
     // Two attributions of 2^53 − 1 as the ledger accepted them before amount-out-of-range existed.
     for (const id of ['OLD-1', 'OLD-2']) {
       await t.store.append(
@@ -251,5 +265,71 @@ describe('a store written before v2 with sums beyond 2^53 − 1', () => {
     expect(csv.text).toContain((2n * BigInt(MAX)).toString());
     const replay = await t.request('GET', `/v1/audit/replay?projection=attribution&asOf=2026-12-31T00:00:00Z`, { key: KEYS.auditor });
     expect(replay.status).toBe(200);
+    // The tier standing answers the trailing revenue exactly (a decimal string beyond 2^53 − 1), as its replay does.
+    const standing = await t.request<Body>('GET', `/v1/tier-standings/P1?asOf=2026-02-01&minPosition=${head}`, { key: KEYS.finance });
+    expect(standing.status).toBe(200);
+    expect(standing.body).toMatchObject({ trailingSourcedRevenueMinor: (2n * BigInt(MAX)).toString(), shortfall: expect.objectContaining({ revenueMinor: 0 }) });
+    const standingReplay = await t.request('GET', '/v1/audit/replay?projection=tier-standings&partnerId=P1&asOf=2026-02-01', { key: KEYS.auditor });
+    expect(standingReplay.body).toEqual(standing.body);
+
+    // A full reversal of one of them, as the ledger recorded it then: every answer is back within 2^53 − 1.
+    await t.store.append(
+      'attribution-OLD-2',
+      [
+        {
+          eventId: '0193a1b2-0000-7000-8000-000000000003',
+          type: 'RevenueAttributionReversed',
+          data: { attributionId: 'OLD-2', sequence: 1, amountMinor: MAX, currency: 'USD', reportingCurrency: 'USD', reason: 'refund', reversedAt: '2026-02-10T00:00:00.000Z', allocations: [{ partnerId: 'P1', type: 'sourced', amountMinor: MAX }], remainingMinor: 0 },
+          metadata: { schemaVersion: 1, actor: { id: 'finance', role: 'finance' }, commandId: 'REV-2', correlationId: 'REV-2', causationId: 'REV-2', recordedAt: '2026-02-10T10:00:00.000Z' },
+        },
+      ],
+      0n,
+    );
+    const after = await t.store.headPosition();
+    const net = await t.request<{ totals: Body[] }>('GET', `/v1/attribution?minPosition=${after}`, { key: KEYS.finance });
+    expect(net.status).toBe(200);
+    expect(net.body.totals[0]).toMatchObject({ sourcedMinor: (2n * BigInt(MAX)).toString(), reversedSourcedMinor: MAX, netSourcedMinor: MAX });
+    expect((await t.request('GET', `/v1/attribution?minPosition=${after}`, { key: KEYS.finance, headers: { accept: 'text/csv' } })).status).toBe(200);
+    expect((await t.request('GET', '/v1/audit/replay?projection=attribution&asOf=2026-12-31T00:00:00Z', { key: KEYS.auditor })).status).toBe(200);
+    expect((await t.request<Body>('GET', `/v1/tier-standings/P1?asOf=2026-02-20&minPosition=${after}`, { key: KEYS.finance })).body).toMatchObject({ trailingSourcedRevenueMinor: MAX });
+  });
+});
+
+describe('a store written before v2 whose program changed its reporting currency', () => {
+  let t: TestApp;
+  afterAll(async () => {
+    await t.close();
+    removeDir(t.dataDir);
+  });
+
+  it('never sums USD and EUR tier revenue as one number: a standing counts the amounts of its version\'s currency only', async () => {
+    const clock = new TestClock(Date.parse('2026-01-02T09:00:00Z'));
+    t = await startApp({ clock });
+    expect((await t.request('POST', '/v1/partners', { body: { partnerId: 'P1', name: 'P1', type: 'reseller', domain: 'old-fx-p1.example' }, key: KEYS.ops })).status).toBe(201);
+    const { version: _v, ...content } = DEFAULT_PROGRAM;
+    const meta = (id: string, recordedAt: string) => ({ schemaVersion: 1, actor: { id: 'ops', role: 'channel-ops' as const }, commandId: id, correlationId: id, causationId: id, recordedAt });
+    const program = (version: number, reportingCurrency: string, at: string) => ({ eventId: `0193a1b2-0000-7000-8000-00000000010${version}`, type: 'TierProgramDefined', data: { ...content, version, reportingCurrency, definedAt: at }, metadata: meta(`PRG-${version}`, at) });
+    const revenue = (id: string, n: number, currency: string, amountMinor: number, at: string) => ({
+      eventId: `0193a1b2-0000-7000-8000-00000000020${n}`,
+      type: 'RevenueAttributed',
+      data: { attributionId: id, amount: { amountMinor, currency }, reportingCurrency: currency, recognizedAt: at, credits: [{ partnerId: 'P1', type: 'sourced', shareBps: 10_000 }], allocations: [{ partnerId: 'P1', type: 'sourced', amountMinor }], programVersion: 1 },
+      metadata: meta(id, at),
+    });
+    // As a ledger before v2 let it happen: revenue in USD, then a version in EUR, then revenue in EUR.
+    await t.store.append('program-tiers', [program(1, 'USD', '2026-01-03T00:00:00.000Z')], 'any');
+    await t.store.append('attribution-FX-1', [revenue('FX-1', 1, 'USD', 700_000, '2026-01-10T00:00:00.000Z')], 'no_stream');
+    await t.store.append('program-tiers', [program(2, 'EUR', '2026-01-20T00:00:00.000Z')], 'any');
+    await t.store.append('attribution-FX-2', [revenue('FX-2', 2, 'EUR', 50_000, '2026-01-25T00:00:00.000Z')], 'no_stream');
+    const head = await t.store.headPosition();
+    const under = async (asOf: string) => (await t.request<Body>('GET', `/v1/tier-standings/P1?asOf=${asOf}&minPosition=${head}`, { key: KEYS.finance })).body;
+    // Under version 1 (USD): the USD revenue; under version 2 (EUR): the EUR revenue only, not 750,000 of nothing.
+    expect(await under('2026-01-15')).toMatchObject({ programVersion: 1, trailingSourcedRevenueMinor: 700_000 });
+    expect(await under('2026-01-30')).toMatchObject({ programVersion: 2, trailingSourcedRevenueMinor: 50_000 });
+    // The report keeps them apart too: one reporting total per reporting currency.
+    const report = await t.request<{ reportingTotals: Body[] }>('GET', `/v1/attribution?minPosition=${head}`, { key: KEYS.finance });
+    expect(report.body.reportingTotals.map((x) => [x.currency, x.sourcedMinor])).toEqual([
+      ['EUR', 50_000],
+      ['USD', 700_000],
+    ]);
   });
 });

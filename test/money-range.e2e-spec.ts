@@ -129,3 +129,72 @@ describe('random large amounts through every money path', () => {
     );
   });
 });
+
+/**
+ * Issue 19, "amount-out-of-range for any command that would push a reported sum past 2^53 − 1", under concurrency:
+ * with a sum 1,000 short of the limit, 64 commands of 100 in flight at once: exactly ten are accepted, the others
+ * are refused and append nothing, and every read model the commands feed (the attribution report and its totals in
+ * both currencies, the tier revenue, the MDF budgets) ends exactly at 2^53 − 1, never past it.
+ */
+describe('amount-out-of-range with 64 commands in flight', () => {
+  let t: TestApp;
+  const clock = new TestClock();
+  beforeAll(async () => {
+    clock.set('2026-06-01T09:00:00Z');
+    t = await startApp({ clock });
+    const program = {
+      reportingCurrency: 'USD', lookbackDays: 365, downgradeGraceDays: 90, protectionDays: 90, maxExtensionDays: 60, dealRegistrationDiscountBps: 1000,
+      tiers: [{ name: 'Registered', rank: 0, minSourcedRevenueMinor: 0, minCertifiedSellers: 0, minWonDeals: 0, discountBps: 1000, mdfEligible: true }],
+    };
+    expect((await t.request('PUT', '/v1/tier-program', { body: program, key: KEYS.ops })).status).toBe(200);
+    for (const id of ['P1', 'P2']) {
+      expect((await t.request('POST', '/v1/partners', { body: { partnerId: id, name: id, type: 'reseller', domain: `range64-${id.toLowerCase()}.example` } })).status).toBe(201);
+      expect((await t.request('POST', `/v1/partners/${id}/activate`)).status).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    await t.close();
+    removeDir(t.dataDir);
+  });
+
+  const burst = async (make: (i: number) => { path: string; body: unknown }) => {
+    const head = await t.store.headPosition();
+    const answers = await Promise.all(Array.from({ length: 64 }, (_, i) => make(i)).map(({ path, body }) => t.request<Body>('POST', path, { body, key: KEYS.admin })));
+    const accepted = answers.filter((r) => r.status === 201);
+    const refused = answers.filter((r) => r.status !== 201);
+    expect(refused.map((r) => [r.status, r.body.type])).toEqual(refused.map(() => [422, 'amount-out-of-range']));
+    return { accepted, head };
+  };
+
+  it('attributions: ten of 64 fit, and every report ends exactly at 2^53 − 1', async () => {
+    expect((await t.request('POST', '/v1/revenue-attributions', { body: { attributionId: 'BASE', amount: { amountMinor: MAX - 1000, currency: 'USD' }, recognizedAt: '2026-05-01', credits: [{ partnerId: 'P1', type: 'sourced', shareBps: 10_000 }] }, key: KEYS.finance })).status).toBe(201);
+    const { accepted } = await burst((i) => ({
+      path: '/v1/revenue-attributions',
+      body: { attributionId: `R64-${i}`, amount: { amountMinor: 100, currency: 'USD' }, recognizedAt: '2026-05-02', credits: [{ partnerId: i % 2 ? 'P1' : 'P2', type: 'sourced', shareBps: 10_000 }] },
+    }));
+    expect(accepted).toHaveLength(10);
+    let count = 0;
+    for await (const _e of t.store.readAll({ filter: { eventTypes: ['RevenueAttributed'] } })) count++;
+    expect(count).toBe(11);
+    const head = (await t.store.headPosition()).toString();
+    const report = await t.request<{ totals: Body[]; reportingTotals: Body[]; items: Body[] }>('GET', `/v1/attribution?minPosition=${head}`, { key: KEYS.finance });
+    expect(report.body.totals).toEqual([expect.objectContaining({ currency: 'USD', sourcedMinor: MAX, netSourcedMinor: MAX })]);
+    expect(report.body.reportingTotals).toEqual([expect.objectContaining({ currency: 'USD', sourcedMinor: MAX })]);
+    for (const row of report.body.items) for (const v of Object.values(row)) if (typeof v !== 'string') expect(Number.isSafeInteger(v)).toBe(true);
+    const standings = await t.request<{ items: Body[] }>('GET', `/v1/tier-standings?asOf=2026-06-02&minPosition=${head}`, { key: KEYS.finance });
+    const revenue = standings.body.items.reduce((s, x) => s + BigInt(x.trailingSourcedRevenueMinor as number), 0n);
+    expect(revenue).toBe(BigInt(MAX));
+  });
+
+  it('MDF allocations of one period: ten of 64 fit, and the budget read ends exactly at 2^53 − 1', async () => {
+    expect((await t.request('POST', '/v1/mdf/allocations', { body: { partnerId: 'P1', period: '2026-Q3', amount: { amountMinor: MAX - 1000, currency: 'USD' } }, key: KEYS.admin })).status).toBe(201);
+    const { accepted } = await burst((i) => ({ path: '/v1/mdf/allocations', body: { partnerId: i % 2 ? 'P1' : 'P2', period: '2026-Q3', amount: { amountMinor: 100, currency: 'USD' } } }));
+    expect(accepted).toHaveLength(10);
+    const head = (await t.store.headPosition()).toString();
+    const funds = await t.request<{ items: Body[] }>('GET', `/v1/mdf/funds?period=2026-Q3&minPosition=${head}`, { key: KEYS.finance });
+    expect(funds.body.items.reduce((s, f) => s + BigInt(f.allocatedMinor as number), 0n)).toBe(BigInt(MAX));
+    const budgets = await t.request<{ items: Body[] }>('GET', `/v1/mdf/budgets?period=2026-Q3&minPosition=${head}`, { key: KEYS.finance });
+    expect(budgets.status).toBe(200);
+    for (const b of budgets.body.items) for (const v of Object.values(b)) if (typeof v === 'number') expect(Number.isSafeInteger(v)).toBe(true);
+  });
+});

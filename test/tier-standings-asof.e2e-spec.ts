@@ -85,6 +85,19 @@ describe('tier standings as of a past date, end to end', () => {
       const bad = await t.request('PUT', '/v1/tier-program', { body: { ...rest, effectiveFrom: 'soon' } });
       expect(bad.status).toBe(400);
     });
+
+    it('evaluates a past date with the version effective then, not the one in force today', async () => {
+      // Today version 3 (a 30-day window) is in force: P-012 has no revenue in it.
+      clock.set('2026-09-03T09:00:00Z');
+      expect((await t.request<Body>('GET', '/v1/tier-program')).body).toMatchObject({ version: 3, lookbackDays: 30 });
+      // 2026-08-31 is decided with version 2 (180 days: March to May, and the late April deal): still Silver.
+      expect((await ok('POST', '/v1/tier-evaluations', { asOf: '2026-08-31T12:00:00Z' })).changes).toEqual([]);
+      // 2026-09-02 with version 3: nothing in the window, a downgrade is scheduled, and the event names version 3.
+      const september = await ok('POST', '/v1/tier-evaluations', { asOf: '2026-09-02T12:00:00Z' });
+      expect(september.changes).toEqual([{ partnerId: 'P-012', from: 'Silver', to: 'Registered', kind: 'downgrade-scheduled', effectiveAt: '2026-12-01T12:00:00.000Z' }]);
+      const stream = await t.request<{ items: { type: string; data: Body }[] }>('GET', '/v1/audit/streams/partner-P-012', { key: KEYS.auditor });
+      expect(stream.body.items.filter((e) => e.type === 'TierDowngradeScheduled').map((e) => e.data.programVersion)).toEqual([3]);
+    });
   });
 
   describe('across a year of simulated history', () => {

@@ -66,6 +66,10 @@ describe('tier program v2, end to end', () => {
     const stream = await t.request<{ items: { eventId: string; data: Body }[] }>('GET', '/v1/audit/streams/partner-R1', { key: KEYS.auditor });
     expect(stream.body.items.find((e) => e.eventId === event.eventId)!.data.expiresAt).toBe('2027-01-01T00:00:00.000Z');
     expect((await t.request('PUT', '/v1/certifications/X', { body: { title: 'X', validityDays: 0 }, key: KEYS.ops })).status).toBe(400);
+    // A program can only require certifications the catalog names, now that it has entries.
+    const misnamed = tiers.map((x) => (x.name === 'Select' ? { ...x, requiredCertifications: [{ certification: 'integration-enginer', minSellers: 2 }] } : x));
+    const unknown = await refused('PUT', '/v1/tier-program', { ...defaults, tiers: misnamed }, 422, 'unknown-certification');
+    expect(unknown.errors).toEqual([{ path: 'tiers.3.requiredCertifications.0.certification', message: '"integration-enginer" is not in the certification catalog' }]);
   });
 
   it('counts a seller for one partner at a time, race-free; a revoked seller can move', async () => {
@@ -90,6 +94,21 @@ describe('tier program v2, end to end', () => {
     expect((before.certifiedSellers as number) - (after.certifiedSellers as number)).toBe(1);
     const partner = await t.request<Body>('GET', `/v1/partners/${winner}?minPosition=${(await t.store.headPosition()).toString()}`, { key: KEYS.finance });
     expect(partner.body.certifiedSellers).toBe(after.certifiedSellers);
+  });
+
+  it('counts one seller for one partner with 64 certifications in flight from three partners', async () => {
+    const partners = ['R1', 'R2', 'T1'];
+    const answers = await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        t.request<Body>('POST', `/v1/partners/${partners[i % 3]!}/certifications`, { body: { sellerId: 'burst-seller', certification: 'sales-accreditation', earnedAt: '2026-01-09' }, key: KEYS.ops }).then((r) => ({ partner: partners[i % 3]!, r })),
+      ),
+    );
+    const won = new Set(answers.filter((a) => a.r.status === 201).map((a) => a.partner));
+    expect(won.size).toBe(1);
+    const refused = answers.filter((a) => a.r.status !== 201);
+    expect(refused.every((a) => !won.has(a.partner) && a.r.status === 409 && a.r.body.type === 'seller-held-by-another-partner')).toBe(true);
+    const claims = await t.request<{ items: { type: string; data: Body }[] }>('GET', '/v1/audit/streams/seller-burst-seller', { key: KEYS.auditor });
+    expect(claims.body.items.filter((e) => e.type === 'SellerClaimed').map((e) => e.data.partnerId)).toEqual([...won]);
   });
 
   it('climbs the ladder of the partner type and names the missing certifications in the shortfall', async () => {
@@ -131,7 +150,15 @@ describe('tier program v2, end to end', () => {
     clock.set('2026-02-02T09:00:00Z');
     expect(await standing('R2', '2026-02-02')).toMatchObject({ currentTier: 'Gold', qualifyingTier: 'Silver', override: { tier: 'Gold', reason: 'strategic launch partner', until: '2026-03-01T00:00:00.000Z' }, programVersion: 1 });
     expect((await t.request<Body>('GET', `/v1/partners/R2?minPosition=${(await t.store.headPosition()).toString()}`)).body.tier).toBe('Gold');
-    expect((await ok('POST', '/v1/tier-evaluations', { asOf: '2026-02-02T10:00:00Z' })).changes).not.toContainEqual(expect.objectContaining({ partnerId: 'R2' }));
+    // Evaluations do not move it, but record what it qualifies for meanwhile (first, then only when it changes).
+    const during = await ok('POST', '/v1/tier-evaluations', { asOf: '2026-02-02T10:00:00Z' });
+    expect(during.changes).not.toContainEqual(expect.objectContaining({ partnerId: 'R2' }));
+    expect(during.held).toContainEqual({ partnerId: 'R2', tier: 'Gold', qualifyingTier: 'Silver', until: '2026-03-01T00:00:00.000Z' });
+    expect(during.events).toContainEqual(expect.objectContaining({ type: 'PartnerTierQualificationRecorded', streamId: 'partner-R2' }));
+    clock.set('2026-02-10T09:00:00Z');
+    const again = await ok('POST', '/v1/tier-evaluations', { asOf: '2026-02-10T10:00:00Z' });
+    expect(again.changes).not.toContainEqual(expect.objectContaining({ partnerId: 'R2' }));
+    expect(again.held).not.toContainEqual(expect.objectContaining({ partnerId: 'R2' }));
     // At its end date an evaluation ends the override, and the partner is back on its own tier.
     clock.set('2026-03-01T09:00:00Z');
     expect((await ok('POST', '/v1/tier-evaluations', { asOf: '2026-03-01T10:00:00Z' })).changes).toContainEqual({ partnerId: 'R2', from: 'Gold', to: 'Silver', kind: 'override-ended' });

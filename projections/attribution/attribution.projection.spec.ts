@@ -15,13 +15,22 @@ const alloc = (partnerId: string, type: 'sourced' | 'influenced', amountMinor: n
   amountMinor,
   ...(reportingAmountMinor !== undefined ? { reportingAmountMinor } : {}),
 });
-const attributed = (attributionId: string, recognizedAt: string, amount: number, allocations: AttributionAllocation[], currency = 'USD', reportingAmountMinor?: number): AttributionEvent => ({
+const attributed = (
+  attributionId: string,
+  recognizedAt: string,
+  amount: number,
+  allocations: AttributionAllocation[],
+  currency = 'USD',
+  reportingAmountMinor?: number,
+  conversion?: { rate?: string; rateDate?: string; source: string },
+): AttributionEvent => ({
   type: 'RevenueAttributed',
   data: {
     attributionId,
     amount: { amountMinor: amount, currency },
     reportingCurrency: 'USD',
     ...(reportingAmountMinor !== undefined ? { reportingAmountMinor } : {}),
+    ...(conversion !== undefined && reportingAmountMinor !== undefined ? { conversion: { ...conversion, reportingAmountMinor } } : {}),
     recognizedAt,
     credits: [],
     allocations,
@@ -39,6 +48,9 @@ beforeEach(() => {
 });
 afterEach(() => spec.close());
 
+/** API.md's columns of an item (the conversion columns follow them). */
+const API_COLUMNS = REPORT_COLUMNS.slice(0, REPORT_COLUMNS.indexOf('reportingCurrency'));
+const api = (item: object) => Object.fromEntries(Object.entries(item).filter(([k]) => (API_COLUMNS as readonly string[]).includes(k)));
 const zero = { sourcedMinor: 0, influencedMinor: 0, reversedSourcedMinor: 0, reversedInfluencedMinor: 0, netSourcedMinor: 0, netInfluencedMinor: 0 };
 
 describe('attribution projection', () => {
@@ -66,7 +78,7 @@ describe('attribution projection', () => {
     );
 
     it('groups by partner, month and currency, with reversals in the period of their own business date', () => {
-      expect(attributionReport(db, { groupBy: 'month' }).items).toEqual([
+      expect(attributionReport(db, { groupBy: 'month' }).items.map(api)).toEqual([
         { partnerId: 'P1', period: '2026-01', currency: 'USD', ...zero, sourcedMinor: 600, netSourcedMinor: 600 },
         { partnerId: 'P1', period: '2026-02', currency: 'EUR', ...zero, sourcedMinor: 300, netSourcedMinor: 300 },
         { partnerId: 'P1', period: '2026-02', currency: 'USD', ...zero, sourcedMinor: 500, netSourcedMinor: 500 },
@@ -117,8 +129,10 @@ describe('attribution projection', () => {
       expect(seen).toEqual(all);
     });
 
-    it('has the columns of API.md, in order', () => {
-      expect(Object.keys(attributionReport(db, {}).items[0]!)).toEqual([...REPORT_COLUMNS]);
+    it("has the columns of API.md, in order, then the conversion's (the rate ones only where a rate applies)", () => {
+      expect(API_COLUMNS).toEqual(['partnerId', 'period', 'currency', 'sourcedMinor', 'influencedMinor', 'reversedSourcedMinor', 'reversedInfluencedMinor', 'netSourcedMinor', 'netInfluencedMinor']);
+      const domestic = ['rate', 'rateDate', 'rateSource'];
+      expect(Object.keys(attributionReport(db, {}).items[0]!)).toEqual(REPORT_COLUMNS.filter((c) => !domestic.includes(c)));
     });
 
     it.each([
@@ -133,6 +147,35 @@ describe('attribution projection', () => {
       expect(act).toThrow(InvalidInput);
       expect(act).toThrow(expect.objectContaining({ errors: [expect.objectContaining({ path })] }));
     });
+  });
+
+  it('gives a foreign-currency row its conversion: one row per rate, a reversal at the rate of its attribution, the caller\'s figure as source caller', () => {
+    const ecb = (rate: string, rateDate: string) => ({ rate, rateDate, source: 'ECB' });
+    given(
+      attributed('E1', '2026-02-03T00:00:00.000Z', 10_000, [alloc('P1', 'sourced', 10_000, 10_834)], 'EUR', 10_834, ecb('1.0834', '2026-02-01T00:00:00.000Z')),
+      attributed('E2', '2026-02-20T00:00:00.000Z', 20_000, [alloc('P1', 'sourced', 20_000, 21_800)], 'EUR', 21_800, ecb('1.09', '2026-02-15T00:00:00.000Z')),
+      attributed('E3', '2026-02-21T00:00:00.000Z', 5_000, [alloc('P1', 'sourced', 5_000, 5_500)], 'EUR', 5_500),
+      attributed('U1', '2026-02-22T00:00:00.000Z', 700, [alloc('P1', 'sourced', 700)]),
+      reversed('E1', '2026-03-05T00:00:00.000Z', 1_000, [alloc('P1', 'sourced', 1_000, 1_083)], 'EUR'),
+    );
+    const rows = attributionReport(db, {}).items.map(({ period, currency, rate, rateDate, rateSource, netSourcedMinor, reportingNetSourcedMinor }) => ({ period, currency, rate, rateDate, rateSource, netSourcedMinor, reportingNetSourcedMinor }));
+    expect(rows).toEqual([
+      { period: '2026-02', currency: 'EUR', rate: '1.0834', rateDate: '2026-02-01T00:00:00.000Z', rateSource: 'ECB', netSourcedMinor: 10_000, reportingNetSourcedMinor: 10_834 },
+      { period: '2026-02', currency: 'EUR', rate: '1.09', rateDate: '2026-02-15T00:00:00.000Z', rateSource: 'ECB', netSourcedMinor: 20_000, reportingNetSourcedMinor: 21_800 },
+      { period: '2026-02', currency: 'EUR', rate: undefined, rateDate: undefined, rateSource: 'caller', netSourcedMinor: 5_000, reportingNetSourcedMinor: 5_500 },
+      { period: '2026-02', currency: 'USD', rate: undefined, rateDate: undefined, rateSource: undefined, netSourcedMinor: 700, reportingNetSourcedMinor: 700 },
+      { period: '2026-03', currency: 'EUR', rate: '1.0834', rateDate: '2026-02-01T00:00:00.000Z', rateSource: 'ECB', netSourcedMinor: -1_000, reportingNetSourcedMinor: -1_083 },
+    ]);
+    expect(attributionReport(db, {}).items.every((i) => i.reportingCurrency === 'USD')).toBe(true);
+    // Pages split rows of one partner, period and currency that differ only by conversion, and add up to the whole.
+    const seen = [];
+    let cursor: string | undefined;
+    do {
+      const page = attributionReport(db, { limit: 1, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(attributionReport(db, {}).items);
   });
 
   it('keeps sums exact beyond 2^53 inside SQLite and answers them as exact decimal strings, never rounded (a store from before amount-out-of-range)', () => {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AttributionAllocation, AttributionEvent } from '#events/attribution.js';
+import type { AttributionAllocation, AttributionEvent, RevenueAttributed } from '#events/attribution.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import type { Projection } from '../runner/projection.js';
 
@@ -18,9 +18,9 @@ function insertStatement(db: Database.Database): Database.Statement {
   if (s === undefined) {
     // (position, line) identifies a line: a re-delivered event cannot count twice.
     s = db.prepare(`INSERT INTO attribution_lines (position, line, attribution_id, partner_id, credit_type, kind, currency, amount_minor,
-        reporting_currency, reporting_amount_minor, business_at, month, quarter)
+        reporting_currency, reporting_amount_minor, business_at, month, quarter, rate, rate_date, rate_source)
       VALUES (@position, @line, @attributionId, @partnerId, @creditType, @kind, @currency, @amountMinor,
-        @reportingCurrency, @reportingAmountMinor, @businessAt, @month, @quarter)
+        @reportingCurrency, @reportingAmountMinor, @businessAt, @month, @quarter, @rate, @rateDate, @rateSource)
       ON CONFLICT(position, line) DO NOTHING`);
     statements.set(db, s);
   }
@@ -35,6 +35,29 @@ export function periodsOf(instant: string): { month: string; quarter: string } {
   return { month: `${year}-${String(month).padStart(2, '0')}`, quarter: `${year}-Q${Math.ceil(month / 3)}` };
 }
 
+/** How a line's reporting amount was obtained; '' for each part that does not apply (a line in the reporting currency). */
+interface LineConversion {
+  readonly rate: string;
+  readonly rateDate: string;
+  readonly rateSource: string;
+}
+
+const NO_CONVERSION: LineConversion = { rate: '', rateDate: '', rateSource: '' };
+
+/** The conversion of an attribution (v1 events with a reporting amount but no `conversion`: the caller's figure). */
+function conversionOf(d: RevenueAttributed['data']): LineConversion {
+  if (d.conversion !== undefined) return { rate: d.conversion.rate ?? '', rateDate: d.conversion.rateDate ?? '', rateSource: d.conversion.source };
+  return d.reportingAmountMinor !== undefined ? { rate: '', rateDate: '', rateSource: 'caller' } : NO_CONVERSION;
+}
+
+/** A reversal converts in proportion with its attribution's conversion: the one its attributed lines carry. */
+function conversionOfAttribution(db: Database.Database, attributionId: string): LineConversion {
+  const row = db
+    .prepare(`SELECT rate, rate_date AS rateDate, rate_source AS rateSource FROM attribution_lines WHERE attribution_id = ? AND kind = 'attributed' LIMIT 1`)
+    .get(attributionId) as LineConversion | undefined;
+  return row ?? NO_CONVERSION;
+}
+
 function insertLines(
   db: Database.Database,
   position: bigint,
@@ -44,6 +67,7 @@ function insertLines(
   reportingCurrency: string,
   businessAt: string,
   allocations: readonly AttributionAllocation[],
+  conversion: LineConversion,
 ): void {
   const insert = insertStatement(db);
   const canonical = new Date(businessAt).toISOString();
@@ -64,13 +88,15 @@ function insertLines(
       businessAt: canonical,
       month,
       quarter,
+      ...conversion,
     });
   });
 }
 
 export const attributionProjection: Projection = {
   name: 'attribution',
-  version: 1,
+  // 2: each line carries its conversion (rate, rate date, source) for the finance export; rebuilt from the log.
+  version: 2,
   canHandle: HANDLED,
   migrate(db) {
     db.exec(`
@@ -88,10 +114,14 @@ export const attributionProjection: Projection = {
         business_at TEXT NOT NULL,
         month TEXT NOT NULL,
         quarter TEXT NOT NULL,
+        rate TEXT NOT NULL DEFAULT '',
+        rate_date TEXT NOT NULL DEFAULT '',
+        rate_source TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (position, line)
       );
       CREATE INDEX IF NOT EXISTS attribution_lines_partner ON attribution_lines (partner_id, business_at);
-      CREATE INDEX IF NOT EXISTS attribution_lines_time ON attribution_lines (business_at);`);
+      CREATE INDEX IF NOT EXISTS attribution_lines_time ON attribution_lines (business_at);
+      CREATE INDEX IF NOT EXISTS attribution_lines_attribution ON attribution_lines (attribution_id, kind);`);
   },
   reset(db) {
     statements.delete(db);
@@ -103,12 +133,12 @@ export const attributionProjection: Projection = {
     switch (e.type) {
       case 'RevenueAttributed': {
         const d = e.data;
-        insertLines(db, event.position, 'attributed', d.attributionId, d.amount.currency, d.reportingCurrency, d.recognizedAt, d.allocations);
+        insertLines(db, event.position, 'attributed', d.attributionId, d.amount.currency, d.reportingCurrency, d.recognizedAt, d.allocations, conversionOf(d));
         return;
       }
       case 'RevenueAttributionReversed': {
         const d = e.data;
-        insertLines(db, event.position, 'reversed', d.attributionId, d.currency, d.reportingCurrency, d.reversedAt, d.allocations);
+        insertLines(db, event.position, 'reversed', d.attributionId, d.currency, d.reportingCurrency, d.reversedAt, d.allocations, conversionOfAttribution(db, d.attributionId));
         return;
       }
       default: {

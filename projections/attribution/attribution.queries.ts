@@ -42,6 +42,20 @@ export interface AttributionReportItem extends AmountColumns {
   /** `YYYY-MM` or `YYYY-Qn` of the business time. */
   readonly period: string;
   readonly currency: string;
+  // --- v2 money: the conversion of the row's lines (docs/money.md, "The finance export"); a row per conversion ---
+  readonly reportingCurrency: string;
+  readonly reportingSourcedMinor: ReportedMinor;
+  readonly reportingInfluencedMinor: ReportedMinor;
+  readonly reportingReversedSourcedMinor: ReportedMinor;
+  readonly reportingReversedInfluencedMinor: ReportedMinor;
+  readonly reportingNetSourcedMinor: ReportedMinor;
+  readonly reportingNetInfluencedMinor: ReportedMinor;
+  /** The published rate (exact decimal: reporting units per unit of `currency`); absent for the caller's figure or no conversion. */
+  readonly rate?: string;
+  /** The date of that rate (the rate in force at `recognizedAt`). */
+  readonly rateDate?: string;
+  /** Where the reporting amount came from: the rate's source, or `caller`; absent when `currency` is the reporting currency. */
+  readonly rateSource?: string;
 }
 
 export interface CurrencyTotal extends AmountColumns {
@@ -71,6 +85,17 @@ export const REPORT_COLUMNS = [
   'reversedInfluencedMinor',
   'netSourcedMinor',
   'netInfluencedMinor',
+  // v2 money: after API.md's columns, the conversion (the CSV has every column; JSON leaves out the absent rate ones).
+  'reportingCurrency',
+  'rate',
+  'rateDate',
+  'rateSource',
+  'reportingSourcedMinor',
+  'reportingInfluencedMinor',
+  'reportingReversedSourcedMinor',
+  'reportingReversedInfluencedMinor',
+  'reportingNetSourcedMinor',
+  'reportingNetInfluencedMinor',
 ] as const satisfies readonly (keyof AttributionReportItem)[];
 
 export const DEFAULT_LIMIT = 100;
@@ -99,6 +124,30 @@ function exact(value: bigint): ReportedMinor {
   return Number(value);
 }
 
+interface ReportingSumRow {
+  r_sourced: bigint;
+  r_influenced: bigint;
+  r_reversed_sourced: bigint;
+  r_reversed_influenced: bigint;
+}
+
+function reportingColumns(r: ReportingSumRow) {
+  return {
+    reportingSourcedMinor: exact(r.r_sourced),
+    reportingInfluencedMinor: exact(r.r_influenced),
+    reportingReversedSourcedMinor: exact(r.r_reversed_sourced),
+    reportingReversedInfluencedMinor: exact(r.r_reversed_influenced),
+    reportingNetSourcedMinor: exact(r.r_sourced - r.r_reversed_sourced),
+    reportingNetInfluencedMinor: exact(r.r_influenced - r.r_reversed_influenced),
+  };
+}
+
+const REPORTING_SUMS = SUMS('reporting_amount_minor')
+  .replace(' AS sourced,', ' AS r_sourced,')
+  .replace(' AS influenced,', ' AS r_influenced,')
+  .replace(' AS reversed_sourced,', ' AS r_reversed_sourced,')
+  .replace(' AS reversed_influenced', ' AS r_reversed_influenced');
+
 function columns(r: SumRow): AmountColumns {
   return {
     sourcedMinor: exact(r.sourced),
@@ -120,7 +169,9 @@ export function attributionReport(db: Database.Database, params: AttributionRepo
   if (params.from !== undefined && params.to !== undefined && params.from > params.to) {
     throw invalidField('from', 'from must not be after to');
   }
-  const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor, [ID_PATTERN, /^\d{4}-(\d{2}|Q[1-4])$/, /^[A-Z]{3}$/]);
+  // A row is a partner, period, currency and conversion of its lines. All the lines of one event share a conversion,
+  // so the first log position of a row's lines tells apart the rows of one partner, period and currency: the key.
+  const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor, [ID_PATTERN, /^\d{4}-(\d{2}|Q[1-4])$/, /^[A-Z]{3}$/, /^\d{1,20}$/]);
 
   const where: string[] = [];
   const args: Record<string, string | number> = {};
@@ -142,25 +193,37 @@ export function attributionReport(db: Database.Database, params: AttributionRepo
   const itemArgs: Record<string, string | number> = { ...args };
   let having = '';
   if (after !== undefined) {
-    having = 'HAVING (partner_id, period, currency) > (@afterPartner, @afterPeriod, @afterCurrency)';
-    Object.assign(itemArgs, { afterPartner: after[0], afterPeriod: after[1], afterCurrency: after[2] });
+    having = 'HAVING (partner_id, period, currency, MIN(position)) > (@afterPartner, @afterPeriod, @afterCurrency, @afterPosition)';
+    Object.assign(itemArgs, { afterPartner: after[0], afterPeriod: after[1], afterCurrency: after[2], afterPosition: BigInt(after[3]!) as unknown as number });
   }
   let take = '';
   if (limit !== undefined) {
     take = 'LIMIT @take';
     itemArgs.take = limit + 1;
   }
-  const rows = statement<Record<string, string | number>, SumRow & { partner_id: string; period: string; currency: string }>(
+  type ItemRow = SumRow & ReportingSumRow & { partner_id: string; period: string; currency: string; reporting_currency: string; rate: string; rate_date: string; rate_source: string; first_position: bigint };
+  const rows = statement<Record<string, string | number>, ItemRow>(
     db,
-    `SELECT partner_id, ${period} AS period, currency, ${SUMS('amount_minor')}
+    `SELECT partner_id, ${period} AS period, currency, reporting_currency, rate, rate_date, rate_source, MIN(position) AS first_position,
+            ${SUMS('amount_minor')}, ${REPORTING_SUMS}
        FROM attribution_lines ${filter}
-       GROUP BY partner_id, period, currency ${having}
-       ORDER BY partner_id, period, currency ${take}`,
+       GROUP BY partner_id, period, currency, reporting_currency, rate, rate_date, rate_source ${having}
+       ORDER BY partner_id, period, currency, first_position ${take}`,
     { safeIntegers: true },
   ).all(itemArgs);
   const more = limit !== undefined && rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
-  const items = page.map((r) => ({ partnerId: r.partner_id, period: r.period, currency: r.currency, ...columns(r) }));
+  const items: AttributionReportItem[] = page.map((r) => ({
+    partnerId: r.partner_id,
+    period: r.period,
+    currency: r.currency,
+    ...columns(r),
+    reportingCurrency: r.reporting_currency,
+    ...(r.rate !== '' ? { rate: r.rate } : {}),
+    ...(r.rate_date !== '' ? { rateDate: r.rate_date } : {}),
+    ...(r.rate_source !== '' ? { rateSource: r.rate_source } : {}),
+    ...reportingColumns(r),
+  }));
 
   const totals = statement<Record<string, string | number>, SumRow & { currency: string }>(
     db,
@@ -179,5 +242,10 @@ export function attributionReport(db: Database.Database, params: AttributionRepo
     .map((r) => ({ currency: r.currency, ...columns(r) }));
 
   const last = page[page.length - 1];
-  return { items, nextCursor: more && last ? encodeCursor([last.partner_id, last.period, last.currency]) : null, totals, reportingTotals };
+  return {
+    items,
+    nextCursor: more && last ? encodeCursor([last.partner_id, last.period, last.currency, last.first_position.toString()]) : null,
+    totals,
+    reportingTotals,
+  };
 }

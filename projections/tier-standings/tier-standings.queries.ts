@@ -19,7 +19,8 @@ export interface TierStanding {
   readonly currentTier: string;
   readonly qualifyingTier: string;
   readonly nextTier: string | null;
-  readonly trailingSourcedRevenueMinor: number;
+  /** A JSON integer; its exact decimal string beyond ±(2^53 − 1) (only in a store written before amount-out-of-range). */
+  readonly trailingSourcedRevenueMinor: number | string;
   readonly certifiedSellers: number;
   readonly wonDeals: number;
   readonly shortfall: Shortfall;
@@ -56,7 +57,8 @@ export function tierInputs(db: Database.Database, partnerId: string, asOf: Date,
     db,
     `SELECT COALESCE(SUM(amount_minor), 0) AS s FROM tier_revenue
       WHERE partner_id = ? AND at_ms >= ? AND at_ms <= ? AND known_ms <= ? AND currency = ? AND (unregistered = 0 OR ? = 1)`,
-  ).get(partnerId, from, to, knownMs, program.reportingCurrency, countsUnregisteredRevenue(program) ? 1 : 0) as { s: number };
+    { safeIntegers: true },
+  ).get(partnerId, from, to, knownMs, program.reportingCurrency, countsUnregisteredRevenue(program) ? 1 : 0) as { s: bigint };
   const won = statement(db, 'SELECT COUNT(*) AS c FROM tier_won_deals WHERE partner_id = ? AND closed_ms >= ? AND closed_ms <= ? AND known_ms <= ?').get(partnerId, from, to, knownMs) as { c: number };
   const held = statement(
     db,
@@ -73,7 +75,16 @@ export function tierInputs(db: Database.Database, partnerId: string, asOf: Date,
     if (!set) byName.set(h.certification, (set = new Set()));
     set.add(h.seller_id);
   }
-  return { netSourcedRevenueMinor: revenue.s, certifiedSellers: sellers.size, wonDeals: won.c, certifications: Object.fromEntries([...byName].map(([k, v]) => [k, v.size])) };
+  // Only a store written before amount-out-of-range can hold a sum beyond 2^53 − 1 (two attributions of 2^53 − 1):
+  // it meets every requirement (none is larger), and the standing answers it exactly, as a decimal string.
+  const exact = revenue.s > BigInt(Number.MAX_SAFE_INTEGER) || revenue.s < BigInt(Number.MIN_SAFE_INTEGER);
+  return {
+    netSourcedRevenueMinor: exact ? (revenue.s > 0n ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER) : Number(revenue.s),
+    ...(exact ? { netSourcedRevenueExact: revenue.s.toString() } : {}),
+    certifiedSellers: sellers.size,
+    wonDeals: won.c,
+    certifications: Object.fromEntries([...byName].map(([k, v]) => [k, v.size])),
+  };
 }
 
 interface PartnerAt {
@@ -150,7 +161,7 @@ function standingOf(db: Database.Database, p: PartnerAt, asOf: Date, knownMs: nu
     currentTier: current,
     qualifyingTier: qualifyingTier(program, inputs, p.type).name,
     nextTier: next.next?.name ?? null,
-    trailingSourcedRevenueMinor: inputs.netSourcedRevenueMinor,
+    trailingSourcedRevenueMinor: inputs.netSourcedRevenueExact ?? inputs.netSourcedRevenueMinor,
     certifiedSellers: inputs.certifiedSellers,
     wonDeals: inputs.wonDeals,
     shortfall: next.shortfall,

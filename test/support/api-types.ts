@@ -1042,7 +1042,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tier program in force (the default one until a program is defined) */
+        /** The tier program version in force now (the default one until a program is defined), and under `pending` the versions defined to apply from a later effectiveFrom */
         get: operations["ProgramController_get"];
         /** Define the next version of the tier program (a no-op when it equals the one in force) */
         put: operations["ProgramController_define"];
@@ -1250,6 +1250,56 @@ export interface components {
              * @example 2026-Q1
              */
             period: string;
+            /**
+             * @description The published rate applied (exact decimal, reporting units per unit of currency); absent for the caller's own figure or no conversion
+             * @example 1.0834
+             */
+            rate?: string;
+            /**
+             * Format: date-time
+             * @description The date of that rate: the one in force at recognizedAt
+             */
+            rateDate?: string;
+            /**
+             * @description Where the reporting amount came from: the rate's source, or `caller`; absent when currency is the reporting currency
+             * @example ECB
+             */
+            rateSource?: string;
+            /**
+             * @description The reporting currency the lines were converted to (the currency itself when no conversion applies)
+             * @example USD
+             */
+            reportingCurrency: string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingInfluencedMinor: number | string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingNetInfluencedMinor: number | string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingNetSourcedMinor: number | string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingReversedInfluencedMinor: number | string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingReversedSourcedMinor: number | string;
+            /**
+             * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
+             * @example 2500000
+             */
+            reportingSourcedMinor: number | string;
             /**
              * @description Minor units: an integer, or an exact decimal string beyond ±(2^53 − 1)
              * @example 2500000
@@ -2232,6 +2282,11 @@ export interface components {
             /** @example 2 */
             minSellers: number;
         };
+        RequiredCertificationResponse: {
+            /** @example technical-specialist */
+            certification: string;
+            minSellers: number;
+        };
         ResolvedConflictResponse: {
             conflictId: string;
             /** @description The registration that won it, when one did */
@@ -2295,8 +2350,8 @@ export interface components {
             /** @example Registered */
             from: string;
             /**
-             * @description `upgrade`, `downgrade`, `downgrade-scheduled`, `downgrade-cancelled`
-             * @example upgrade
+             * @description `promotion`, `demotion`, `downgrade-scheduled`, `downgrade-cancelled`, `override-ended`
+             * @example promotion
              */
             kind: string;
             /** @example P-1001 */
@@ -2312,8 +2367,18 @@ export interface components {
             minWonDeals: number;
             /** @example Gold */
             name: string;
+            /**
+             * @description The partner types whose ladder this tier is on; absent: every type
+             * @example [
+             *       "technology",
+             *       "referral"
+             *     ]
+             */
+            partnerTypes?: string[];
             /** @description Higher is better */
             rank: number;
+            /** @description Named certifications, each held by at least minSellers certified sellers */
+            requiredCertifications?: components["schemas"]["RequiredCertificationResponse"][];
         };
         TierDto: {
             /** @example 2000 */
@@ -2358,11 +2423,32 @@ export interface components {
             evaluated: number;
             /** @description The events the command appended (empty when it changed nothing) */
             events: components["schemas"]["AppendedEventResponse"][];
+            /** @description Overridden partners not moved, whose qualification this evaluation recorded (the first evaluation under an override, then on change) */
+            held: components["schemas"]["TierHeldResponse"][];
             /**
              * @description Decimal string: the log position after the command (pass as `minPosition` to read your write)
              * @example 42
              */
             position: string;
+        };
+        TierHeldResponse: {
+            /** @example P-1001 */
+            partnerId: string;
+            /**
+             * @description The tier the partner qualifies for at asOf
+             * @example Silver
+             */
+            qualifyingTier: string;
+            /**
+             * @description The tier the override holds the partner at
+             * @example Gold
+             */
+            tier: string;
+            /**
+             * Format: date-time
+             * @description When the override ends
+             */
+            until: string;
         };
         TierOverrideDto: {
             /** @example strategic launch partner for the EMEA region */
@@ -2400,13 +2486,71 @@ export interface components {
             until?: string;
         };
         TierProgramResponse: {
+            countUnregisteredRevenue?: boolean;
             dealRegistrationDiscountBps: number;
             /** Format: date-time */
             definedAt?: string;
             downgradeGraceDays: number;
+            /**
+             * Format: date-time
+             * @description The business time from which this version applies (absent for the default program)
+             */
+            effectiveFrom?: string;
             lookbackDays: number;
             maxExtensionDays: number;
+            /** @description 0: unlimited */
+            maxOpenRegistrations?: number;
+            mdfClaimDays?: number;
+            /**
+             * @example {
+             *       "crm": [
+             *         "CRM",
+             *         "CRM-PRO"
+             *       ]
+             *     }
+             */
+            productFamilies?: {
+                [key: string]: string[];
+            };
             protectionDays: number;
+            registrationReviewDays?: number;
+            /** @example EUR */
+            reportingCurrency: string;
+            tiers: components["schemas"]["TierDefinitionResponse"][];
+            /** @description 0 for the default program */
+            version: number;
+        };
+        TierProgramScheduleResponse: {
+            countUnregisteredRevenue?: boolean;
+            dealRegistrationDiscountBps: number;
+            /** Format: date-time */
+            definedAt?: string;
+            downgradeGraceDays: number;
+            /**
+             * Format: date-time
+             * @description The business time from which this version applies (absent for the default program)
+             */
+            effectiveFrom?: string;
+            lookbackDays: number;
+            maxExtensionDays: number;
+            /** @description 0: unlimited */
+            maxOpenRegistrations?: number;
+            mdfClaimDays?: number;
+            /** @description Versions defined with a later effectiveFrom, in the order they will apply; absent when none (a version replaced before its date by a later-defined one is not listed) */
+            pending?: components["schemas"]["TierProgramResponse"][];
+            /**
+             * @example {
+             *       "crm": [
+             *         "CRM",
+             *         "CRM-PRO"
+             *       ]
+             *     }
+             */
+            productFamilies?: {
+                [key: string]: string[];
+            };
+            protectionDays: number;
+            registrationReviewDays?: number;
             /** @example EUR */
             reportingCurrency: string;
             tiers: components["schemas"]["TierDefinitionResponse"][];
@@ -2435,7 +2579,11 @@ export interface components {
             /** @example Gold */
             qualifyingTier: string;
             shortfall: components["schemas"]["ShortfallResponse"];
-            trailingSourcedRevenueMinor: number;
+            /**
+             * @description Minor units of the reporting currency: an integer, or an exact decimal string beyond ±(2^53 − 1) (only a store written before amount-out-of-range holds such a sum)
+             * @example 8641983
+             */
+            trailingSourcedRevenueMinor: number | string;
             wonDeals: number;
         };
         VerifyDto: {
@@ -9626,7 +9774,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TierProgramResponse"];
+                    "application/json": components["schemas"]["TierProgramScheduleResponse"];
                 };
             };
             /** @description Problem details (RFC 9457): `validation-failed` */

@@ -87,6 +87,7 @@ const SAMPLES: Samples = {
   SellerCertificationRevoked: { partnerId: 'P-1', sellerId: 'S-1', certification: 'Sales Accreditation', reason: 'exam fraud', revokedAt: at },
   PartnerTierOverridden: { partnerId: 'P-1', tier: 'Gold', from: 'Silver', reason: 'strategic launch partner', until: '2026-12-31T00:00:00.000Z', overriddenAt: at, programVersion: 2 },
   PartnerTierOverrideEnded: { partnerId: 'P-1', tier: 'Gold', restoredTier: 'Silver', reason: 'launch done', endedAt: at },
+  PartnerTierQualificationRecorded: { partnerId: 'P-1', tier: 'Gold', qualifyingTier: 'Silver', until: '2026-12-31T00:00:00.000Z', asOf: at, programVersion: 2 },
   CertificationDefined: { name: 'Sales Accreditation', title: 'Sales Accreditation', validityDays: 365, definedAt: at },
   SellerClaimed: { sellerId: 'S-1', partnerId: 'P-1' },
   TierProgramDefined: {

@@ -101,7 +101,8 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
   async execute({ ctx, data }: RegisterDealCommand): Promise<CommandOutcome> {
     const named = customerKeyOf(data.customer.domain, 'customer.domain');
     const [policy, status, account] = await Promise.all([
-      this.programs.get().then(dealRegistrationPolicy),
+      // The version effective at the registration's business time (a backdated registration: the one of then).
+      this.programs.get(data.registeredAt !== undefined ? new Date(data.registeredAt) : undefined).then(dealRegistrationPolicy),
       partnerStatus(this.pipeline, data.partnerId),
       this.pipeline.state(customerStreamId(named), customerAccountDecider),
     ]);
@@ -219,7 +220,8 @@ export class ExpireDealsHandler implements ICommandHandler<ExpireDealsCommand, C
   async execute({ ctx, asOf }: ExpireDealsCommand): Promise<CommandOutcome> {
     const earlier = await this.pipeline.earlierRun(ctx);
     if (earlier) return earlier;
-    const policy = dealRegistrationPolicy(await this.programs.get());
+    // The review SLA of the version effective at the run's asOf.
+    const policy = dealRegistrationPolicy(await this.programs.get(new Date(asOf)));
     const { position: head, value: customers } = await this.reads.customersWithDueRegistrations(asOf, policy.registrationReviewDays);
     const events: RecordedEvent[] = [];
     for (const customerKey of customers) {

@@ -24,6 +24,20 @@ export interface TierChange {
   readonly effectiveAt?: string;
 }
 
+/** An overridden partner not moved, with the qualification the evaluation recorded. */
+export interface TierHeld {
+  readonly partnerId: string;
+  readonly tier: string;
+  readonly qualifyingTier: string;
+  readonly until: string;
+}
+
+export function heldOf(events: readonly RecordedEvent[]): TierHeld[] {
+  return (events as readonly (PartnerEvent & RecordedEvent)[]).flatMap((e) =>
+    e.type === 'PartnerTierQualificationRecorded' ? [{ partnerId: e.data.partnerId, tier: e.data.tier, qualifyingTier: e.data.qualifyingTier, until: e.data.until }] : [],
+  );
+}
+
 export interface EvaluationOutcome {
   readonly position: bigint;
   readonly events: readonly RecordedEvent[];

@@ -104,6 +104,8 @@ export interface TierOverride {
   readonly reason: string;
   readonly until: string;
   readonly since: string;
+  /** The qualifying tier the last evaluation under this override recorded (`PartnerTierQualificationRecorded`). */
+  readonly qualifyingTier?: string;
 }
 
 export interface PendingDowngrade {
@@ -196,6 +198,8 @@ export function evolvePartner(state: PartnerState, event: PartnerEvent): Partner
       const { override: _ended, ...rest } = state;
       return rest;
     }
+    case 'PartnerTierQualificationRecorded':
+      return state.override === undefined ? state : { ...state, override: { ...state.override, qualifyingTier: event.data.qualifyingTier } };
     default: {
       const _exhaustive: never = event;
       return state;

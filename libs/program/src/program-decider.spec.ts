@@ -1,4 +1,4 @@
-import { InvalidInput, RuleViolation } from '#libs/kernel/errors.js';
+import { InvalidInput, NamedRuleViolation, RuleViolation, UnknownCertification } from '#libs/kernel/errors.js';
 import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
 import { decideProgram, programDecider, programInForce, type DefineProgram } from './program-decider.js';
 import { DEFAULT_PROGRAM } from './program.js';
@@ -100,5 +100,25 @@ describe('tier program v2: effectiveFrom, tracks per partner type, required cert
     const e = thrown(() => decideProgram(bad, DEFAULT_PROGRAM, now)) as InvalidInput;
     expect(e).toBeInstanceOf(InvalidInput);
     expect(e.errors.map((x) => x.path).sort()).toEqual(['tiers.2.partnerTypes', 'tiers.2.requiredCertifications.0.minSellers']);
+  });
+
+  it('checks required certifications against the catalog once it has entries (422 unknown-certification)', () => {
+    const requiring = (certification: string) => define({ tiers: base.tiers.map((t) => (t.rank === 1 ? { ...t, requiredCertifications: [{ certification, minSellers: 1 }] } : t)) });
+    // No catalog yet: any name, as for certifying.
+    expect(decideProgram(requiring('anything'), DEFAULT_PROGRAM, now)).toHaveLength(1);
+    expect(decideProgram({ ...requiring('technical-specialist'), facts: { revenueAttributed: false, catalog: ['technical-specialist'] } }, DEFAULT_PROGRAM, now)).toHaveLength(1);
+    const e = thrown(() => decideProgram({ ...requiring('tech-specialist'), facts: { revenueAttributed: false, catalog: ['technical-specialist'] } }, DEFAULT_PROGRAM, now)) as UnknownCertification;
+    expect(e).toBeInstanceOf(UnknownCertification);
+    expect(e.errors.map((x) => x.path)).toEqual(['tiers.1.requiredCertifications.0.certification']);
+    expect(e.extensions).toEqual({ known: ['technical-specialist'] });
+  });
+
+  it('refuses a change of reporting currency deferred to a later effectiveFrom', () => {
+    const later = new Date(now.getTime() + 86_400_000).toISOString();
+    const e = thrown(() => decideProgram(define({ reportingCurrency: 'EUR', effectiveFrom: later }), DEFAULT_PROGRAM, now)) as NamedRuleViolation;
+    expect(e).toBeInstanceOf(NamedRuleViolation);
+    expect(e.rule).toBe('reporting-currency-change-deferred');
+    expect(decideProgram(define({ reportingCurrency: 'EUR', effectiveFrom: now.toISOString() }), DEFAULT_PROGRAM, now)).toHaveLength(1);
+    expect(decideProgram(define({ protectionDays: 30, effectiveFrom: later }), DEFAULT_PROGRAM, now)).toHaveLength(1);
   });
 });

@@ -2,14 +2,18 @@ import type { ProgramEvent, TierProgramDefined } from '#events/program.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { canonicalEqual } from '#libs/kernel/equality.js';
-import { InvalidInput, NamedRuleViolation, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
+import { InvalidInput, NamedRuleViolation, RuleViolation, UnknownCertification, type FieldError } from '#libs/kernel/errors.js';
 import { isCurrency } from '#libs/money/currency.js';
 import { PARTNER_TYPES, type PartnerType } from '#events/partners.js';
 import { DEFAULT_PROGRAM, type TierDefinition, type TierProgram } from './program.js';
 
 export type DefineProgram = Omit<TierProgram, 'version'> & {
   /** v2 money: facts of other streams, read by the handler (never recorded in the program). */
-  readonly facts?: { readonly revenueAttributed: boolean };
+  readonly facts?: {
+    readonly revenueAttributed: boolean;
+    /** Tier program v2: the names in the certification catalog (empty: no catalog yet, any name is accepted). */
+    readonly catalog?: readonly string[];
+  };
 };
 
 /** The program in force after these events: the last one defined, or the default (version 0). */
@@ -82,6 +86,29 @@ export function decideProgram(given: DefineProgram, current: TierProgram, now: D
       `revenue is attributed in ${current.reportingCurrency} already: the reporting currency can no longer change`,
       { reportingCurrency: current.reportingCurrency },
       [{ path: 'reportingCurrency', message: `must stay ${current.reportingCurrency}` }],
+    );
+  }
+  // Tier program v2: once the catalog has entries, a tier can only require certifications it names.
+  const catalog = new Set(command.facts?.catalog ?? []);
+  if (catalog.size > 0) {
+    const unknown: FieldError[] = [];
+    command.tiers.forEach((t, i) =>
+      (t.requiredCertifications ?? []).forEach((r, j) => {
+        if (!catalog.has(r.certification)) unknown.push({ path: `tiers.${i}.requiredCertifications.${j}.certification`, message: `${JSON.stringify(r.certification)} is not in the certification catalog` });
+      }),
+    );
+    if (unknown.length) {
+      throw new UnknownCertification(`the program requires certifications that are not in the catalog: ${unknown.map((u) => u.message.split(' ')[0]).join(', ')}`, { known: [...catalog].sort() }, unknown);
+    }
+  }
+  // Money reads the reporting currency of the version effective when it records: a change of currency takes effect
+  // at once, never from a later date, so that every version effective from now on has the currency of the last one.
+  if (command.reportingCurrency !== current.reportingCurrency && command.effectiveFrom !== undefined && Date.parse(command.effectiveFrom) > now.getTime()) {
+    throw new NamedRuleViolation(
+      'reporting-currency-change-deferred',
+      `a new reporting currency (${command.reportingCurrency}) applies at once: define it without a future effectiveFrom`,
+      { reportingCurrency: current.reportingCurrency },
+      [{ path: 'effectiveFrom', message: 'must not be later than now when reportingCurrency changes' }],
     );
   }
   // --- end v2 money

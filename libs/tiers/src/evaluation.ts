@@ -1,4 +1,4 @@
-import type { PartnerEvent, PartnerTierChanged, PartnerTierOverrideEnded, TierDowngradeCancelled, TierDowngradeScheduled } from '#events/partners.js';
+import type { PartnerEvent, PartnerTierChanged, PartnerTierOverrideEnded, PartnerTierQualificationRecorded, TierDowngradeCancelled, TierDowngradeScheduled } from '#events/partners.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { evolvePartner, partnerDecider, type PartnerState } from '#libs/partners/partner.js';
 import type { TierProgram } from '#libs/program/program.js';
@@ -6,7 +6,7 @@ import { qualifyingTier, rankOf, type TierInputs } from './qualification.js';
 
 const DAY_MS = 86_400_000;
 
-export type TierEvaluationEvent = PartnerTierChanged | TierDowngradeScheduled | TierDowngradeCancelled | PartnerTierOverrideEnded;
+export type TierEvaluationEvent = PartnerTierChanged | TierDowngradeScheduled | TierDowngradeCancelled | PartnerTierOverrideEnded | PartnerTierQualificationRecorded;
 
 /**
  * One partner's tier evaluation as of `asOf` (DOMAIN.md, "Tier program"): promote at once; when the
@@ -20,7 +20,13 @@ export function evaluateTier(state: PartnerState, inputs: TierInputs, asOf: Date
   // Tier program v2: an override holds the partner until its end date; from then on the partner is back on its own
   // tier, and evaluated from there in the same run.
   if (state.override !== undefined) {
-    if (asOf.getTime() < Date.parse(state.override.until)) return [];
+    if (asOf.getTime() < Date.parse(state.override.until)) {
+      // Not moved, but what it qualifies for is recorded: by the first evaluation under the override, then on change.
+      const qualified = qualifyingTier(program, inputs, state.type).name;
+      if (qualified === state.override.qualifyingTier) return [];
+      const { tier, until } = state.override;
+      return [{ type: 'PartnerTierQualificationRecorded', data: { partnerId: state.partnerId, tier, qualifyingTier: qualified, until, asOf: asOf.toISOString(), programVersion: program.version } }];
+    }
     const ended: PartnerTierOverrideEnded = {
       type: 'PartnerTierOverrideEnded',
       data: { partnerId: state.partnerId, tier: state.override.tier, restoredTier: state.tier, reason: 'the override period ended', endedAt: state.override.until },

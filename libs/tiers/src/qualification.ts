@@ -7,6 +7,8 @@ const DAY_MS = 86_400_000;
 export interface TierInputs {
   /** Net partner-sourced revenue in the reporting currency: sourced allocations minus sourced reversals. */
   readonly netSourcedRevenueMinor: number;
+  /** Set only when the sum is beyond ±(2^53 − 1) (a store written before amount-out-of-range): its exact decimal; `netSourcedRevenueMinor` is then clamped. */
+  readonly netSourcedRevenueExact?: string;
   readonly certifiedSellers: number;
   readonly wonDeals: number;
   /** Sellers holding each named certification in force at `asOf` (absent: none counted by name). */

@@ -200,9 +200,16 @@ describe('tier overrides in evaluations', () => {
     { type: 'PartnerTierOverridden', data: { partnerId: 'P1', tier: 'Gold', from: 'Registered', reason: 'launch', until: '2026-08-01T00:00:00.000Z', overriddenAt: '2026-06-01T00:00:00.000Z', programVersion: 0 } },
   ];
 
-  it('does not move an overridden partner before the end date', () => {
-    spec.given(...history).when({ inputs: silver, asOf, program: P }).then([]);
-    spec.given(...history).when({ inputs: none, asOf, program: P }).then([]);
+  it('does not move an overridden partner before the end date, but records what it qualifies for (first, then on change)', () => {
+    const recorded = (qualifyingTier: string, at: Date = asOf): PartnerEvent => ({
+      type: 'PartnerTierQualificationRecorded',
+      data: { partnerId: 'P1', tier: 'Gold', qualifyingTier, until: '2026-08-01T00:00:00.000Z', asOf: at.toISOString(), programVersion: 0 },
+    });
+    spec.given(...history).when({ inputs: silver, asOf, program: P }).then([recorded('Silver')]);
+    spec.given(...history).when({ inputs: none, asOf, program: P }).then([recorded('Registered')]);
+    // Evaluated again with the same qualification: nothing new; with another, recorded again.
+    spec.given(...history, recorded('Silver')).when({ inputs: silver, asOf, program: P }).then([]);
+    spec.given(...history, recorded('Silver')).when({ inputs: none, asOf, program: P }).then([recorded('Registered')]);
   });
 
   it('ends the override at its date and evaluates the partner from its own tier in the same run', () => {

@@ -124,6 +124,27 @@ export class AttributionReportItemResponse extends AttributionAmountsResponse {
   partnerId!: string;
   @ApiProperty({ example: '2026-Q1', description: '`YYYY-MM` or `YYYY-Qn` of the business time' })
   period!: string;
+  // --- v2 money: the conversion of the row's lines (one row per partner, period, currency and conversion) ---
+  @ApiProperty({ example: 'USD', description: 'The reporting currency the lines were converted to (the currency itself when no conversion applies)' })
+  reportingCurrency!: string;
+  @ApiPropertyOptional({ example: '1.0834', pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'The published rate applied (exact decimal, reporting units per unit of currency); absent for the caller\'s own figure or no conversion' })
+  rate?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'The date of that rate: the one in force at recognizedAt' })
+  rateDate?: string;
+  @ApiPropertyOptional({ example: 'ECB', description: 'Where the reporting amount came from: the rate\'s source, or `caller`; absent when currency is the reporting currency' })
+  rateSource?: string;
+  @ApiProperty(EXACT_MINOR)
+  reportingSourcedMinor!: number | string;
+  @ApiProperty(EXACT_MINOR)
+  reportingInfluencedMinor!: number | string;
+  @ApiProperty(EXACT_MINOR)
+  reportingReversedSourcedMinor!: number | string;
+  @ApiProperty(EXACT_MINOR)
+  reportingReversedInfluencedMinor!: number | string;
+  @ApiProperty(EXACT_MINOR)
+  reportingNetSourcedMinor!: number | string;
+  @ApiProperty(EXACT_MINOR)
+  reportingNetInfluencedMinor!: number | string;
 }
 
 export class AttributionReportResponse {

@@ -12,7 +12,7 @@ import { commandResponse } from '../http/responses.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { GetProgramQuery, type ProgramView } from './program.handlers.js';
 import { DefineProgramDto } from './program.dto.js';
-import { ProgramDefinedResponse, TierProgramResponse } from './program.responses.js';
+import { ProgramDefinedResponse, TierProgramScheduleResponse } from './program.responses.js';
 
 
 @ApiTags('program')
@@ -32,14 +32,16 @@ export class ProgramController {
   async define(@Body() body: DefineProgramDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const outcome: CommandOutcome = await this.commands.execute(new DefineProgramCommand(contextOf(req, actor), body));
     const defined = outcome.events.find((e) => e.type === 'TierProgramDefined')?.data as TierProgramDefined['data'] | undefined;
-    const program = defined ? defined : (await this.queries.execute<GetProgramQuery, { value: ProgramView }>(new GetProgramQuery())).value;
-    return commandResponse(outcome, { version: program.version });
+    if (defined) return commandResponse(outcome, { version: defined.version });
+    // A re-send of the last version defined is a no-op: it names that version (in force, or the last pending one).
+    const { version, pending } = (await this.queries.execute<GetProgramQuery, { value: ProgramView }>(new GetProgramQuery())).value;
+    return commandResponse(outcome, { version: Math.max(version, ...(pending ?? []).map((p) => p.version)) });
   }
 
   @Get()
-  @ApiOkResponse({ type: TierProgramResponse })
+  @ApiOkResponse({ type: TierProgramScheduleResponse })
   @Allow('channel-ops', 'finance', 'auditor')
-  @ApiOperation({ summary: 'The tier program in force (the default one until a program is defined)' })
+  @ApiOperation({ summary: 'The tier program version in force now (the default one until a program is defined), and under `pending` the versions defined to apply from a later effectiveFrom' })
   async get(@Query() query: PositionQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ProgramView> {
     const r = await this.queries.execute<GetProgramQuery, { position: bigint; value: ProgramView }>(new GetProgramQuery(minPositionOf(query.minPosition)));
     void reply.header('Ledger-Position', r.position.toString());

@@ -1,6 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CommandResponse } from '../platform/command.responses.js';
 
+export class RequiredCertificationResponse {
+  @ApiProperty({ example: 'technical-specialist' })
+  certification!: string;
+  @ApiProperty({ type: 'integer', minimum: 1 })
+  minSellers!: number;
+}
+
 export class TierDefinitionResponse {
   @ApiProperty({ example: 'Gold' })
   name!: string;
@@ -16,6 +23,10 @@ export class TierDefinitionResponse {
   discountBps!: number;
   @ApiProperty()
   mdfEligible!: boolean;
+  @ApiPropertyOptional({ type: [String], example: ['technology', 'referral'], description: 'The partner types whose ladder this tier is on; absent: every type' })
+  partnerTypes?: string[];
+  @ApiPropertyOptional({ type: [RequiredCertificationResponse], description: 'Named certifications, each held by at least minSellers certified sellers' })
+  requiredCertifications?: RequiredCertificationResponse[];
 }
 
 export class TierProgramResponse {
@@ -37,6 +48,27 @@ export class TierProgramResponse {
   tiers!: TierDefinitionResponse[];
   @ApiPropertyOptional({ format: 'date-time' })
   definedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'The business time from which this version applies (absent for the default program)' })
+  effectiveFrom?: string;
+  @ApiPropertyOptional({ type: 'integer' })
+  registrationReviewDays?: number;
+  @ApiPropertyOptional({ type: 'integer', description: '0: unlimited' })
+  maxOpenRegistrations?: number;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, example: { crm: ['CRM', 'CRM-PRO'] } })
+  productFamilies?: Record<string, string[]>;
+  @ApiPropertyOptional({ type: 'integer' })
+  mdfClaimDays?: number;
+  @ApiPropertyOptional()
+  countUnregisteredRevenue?: boolean;
+}
+
+/** The version in force now, and the versions defined to apply later. */
+export class TierProgramScheduleResponse extends TierProgramResponse {
+  @ApiPropertyOptional({
+    type: [TierProgramResponse],
+    description: 'Versions defined with a later effectiveFrom, in the order they will apply; absent when none (a version replaced before its date by a later-defined one is not listed)',
+  })
+  pending?: TierProgramResponse[];
 }
 
 export class ProgramDefinedResponse extends CommandResponse {

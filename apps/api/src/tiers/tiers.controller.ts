@@ -8,7 +8,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
-import { changesOf, EvaluateTiersCommand, type EvaluationOutcome } from '#libs/ledger/tiers.commands.js';
+import { changesOf, EvaluateTiersCommand, heldOf, type EvaluationOutcome } from '#libs/ledger/tiers.commands.js';
 import { isCurrency } from '#libs/money/currency.js';
 import type { TierStanding } from '#projections/tier-standings/tier-standings.queries.js';
 import { contextOf, minPositionOf } from '../http/http-context.js';
@@ -38,7 +38,7 @@ export class TiersController {
   async evaluate(@Body() body: TierEvaluationDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const asOf = new Date(parseLedgerTime(body.asOf)!);
     const outcome: EvaluationOutcome = await this.commands.execute(new EvaluateTiersCommand(contextOf(req, actor), asOf));
-    return commandResponse({ position: outcome.position, events: outcome.events, replayed: false }, { asOf: asOf.toISOString(), evaluated: outcome.evaluated, changes: changesOf(outcome.events) });
+    return commandResponse({ position: outcome.position, events: outcome.events, replayed: false }, { asOf: asOf.toISOString(), evaluated: outcome.evaluated, changes: changesOf(outcome.events), held: heldOf(outcome.events) });
   }
 
   @Get('tier-standings/:partnerId')

@@ -8,10 +8,22 @@ export class TierChangeResponse {
   from!: string;
   @ApiProperty({ example: 'Silver' })
   to!: string;
-  @ApiProperty({ example: 'upgrade', description: '`upgrade`, `downgrade`, `downgrade-scheduled`, `downgrade-cancelled`' })
+  @ApiProperty({ example: 'promotion', description: '`promotion`, `demotion`, `downgrade-scheduled`, `downgrade-cancelled`, `override-ended`' })
   kind!: string;
   @ApiPropertyOptional({ format: 'date-time' })
   effectiveAt?: string;
+}
+
+/** An overridden partner the evaluation did not move, with what it qualifies for (`PartnerTierQualificationRecorded`). */
+export class TierHeldResponse {
+  @ApiProperty({ example: 'P-1001' })
+  partnerId!: string;
+  @ApiProperty({ example: 'Gold', description: 'The tier the override holds the partner at' })
+  tier!: string;
+  @ApiProperty({ example: 'Silver', description: 'The tier the partner qualifies for at asOf' })
+  qualifyingTier!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the override ends' })
+  until!: string;
 }
 
 export class TierEvaluationResponse extends CommandResponse {
@@ -21,6 +33,8 @@ export class TierEvaluationResponse extends CommandResponse {
   evaluated!: number;
   @ApiProperty({ type: [TierChangeResponse] })
   changes!: TierChangeResponse[];
+  @ApiProperty({ type: [TierHeldResponse], description: 'Overridden partners not moved, whose qualification this evaluation recorded (the first evaluation under an override, then on change)' })
+  held!: TierHeldResponse[];
 }
 
 export class ShortfallResponse {
@@ -41,8 +55,12 @@ export class TierStandingResponse {
   qualifyingTier!: string;
   @ApiProperty({ type: String, nullable: true, example: 'Platinum' })
   nextTier!: string | null;
-  @ApiProperty({ type: 'integer' })
-  trailingSourcedRevenueMinor!: number;
+  @ApiProperty({
+    oneOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9]+$' }],
+    description: 'Minor units of the reporting currency: an integer, or an exact decimal string beyond ±(2^53 − 1) (only a store written before amount-out-of-range holds such a sum)',
+    example: 8641983,
+  })
+  trailingSourcedRevenueMinor!: number | string;
   @ApiProperty({ type: 'integer' })
   certifiedSellers!: number;
   @ApiProperty({ type: 'integer' })
