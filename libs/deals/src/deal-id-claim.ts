@@ -94,3 +94,14 @@ export function dealIdHolder(claim: DealIdClaimState, holderAccount: CustomerAcc
   const abandoned = !registered && holderAccount.status === 'alias' && holderAccount.primaryKey === customerKey;
   return { registered, claimedAgoMs: abandoned ? Number.MAX_SAFE_INTEGER : now.getTime() - Date.parse(claim.claimedAt) };
 }
+
+/** The account whose registrations tell whether a claim is held for real: another customer's, when the claim is theirs. */
+export function claimHolderKey(claim: DealIdClaimState, customerKey: string): string | undefined {
+  return claim.status === 'claimed' && claim.customerKey !== customerKey ? claim.customerKey : undefined;
+}
+
+/** A registration's claim of its deal id on `customerKey`, with what the holder's account (`claimHolderKey`'s) says. */
+export function claimDealId(registration: { readonly dealId: string; readonly partnerId: string }, customerKey: string, claim: DealIdClaimState, holderAccount: CustomerAccount, now: Date): ClaimDealIdCommand {
+  const { dealId, partnerId } = registration;
+  return { dealId, partnerId, customerKey, holder: dealIdHolder(claim, holderAccount, dealId, customerKey, now) };
+}
