@@ -1,5 +1,5 @@
 import type { DealIdClaimed } from '#events/deals.js';
-import type { Recorded } from '#events/envelope.js';
+import { isRecorded, type Recorded, type RecordedEvent } from '#events/envelope.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
 import { findRegistration, type CustomerAccount } from './customer-account.js';
@@ -33,14 +33,9 @@ function evolveDealIdClaim(_state: DealIdClaimState, event: DealIdClaimed | Reco
 }
 
 /** Folds a claim stream as read from the store (other types skipped). */
-export function foldDealIdClaims(
-  events: Iterable<{ readonly type: string; readonly data: unknown; readonly metadata: { readonly recordedAt: string } }>,
-): DealIdClaimState {
+export function foldDealIdClaims(events: Iterable<RecordedEvent>): DealIdClaimState {
   let state = initialDealIdClaim();
-  for (const e of events) {
-    if (e.type !== 'DealIdClaimed') continue;
-    state = evolveDealIdClaim(state, { type: 'DealIdClaimed', data: e.data as DealIdClaimed['data'], metadata: e.metadata } as Recorded<DealIdClaimed>);
-  }
+  for (const e of events) if (isRecorded<DealIdClaimed>(e, 'DealIdClaimed')) state = evolveDealIdClaim(state, e);
   return state;
 }
 

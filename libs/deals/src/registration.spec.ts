@@ -1,5 +1,5 @@
 import { InvalidInput, RegistrationConflict, RuleViolation } from '#libs/kernel/errors.js';
-import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import { deciderSpec, recorded } from '#libs/kernel/testing/decider-spec.js';
 import { dealRegistrationPolicy, DEFAULT_PROGRAM } from '#libs/program/program.js';
 import { customerAccountDecider } from './customer-account.js';
 import { claimDealId, claimHolderKey, foldDealIdClaims } from './deal-id-claim.js';
@@ -47,7 +47,7 @@ describe('deal registration steps', () => {
   });
 
   it('read the holder account only for a claim held for another customer', () => {
-    const held = foldDealIdClaims([{ type: 'DealIdClaimed', data: { dealId: 'D1', partnerId: 'P2', customerKey: 'globex.com' }, metadata: { recordedAt: '2026-03-02T08:59:00.000Z' } }]);
+    const held = foldDealIdClaims([recorded({ type: 'DealIdClaimed', data: { dealId: 'D1', partnerId: 'P2', customerKey: 'globex.com' } }, '2026-03-02T08:59:00.000Z')]);
     expect(claimHolderKey(foldDealIdClaims([]), 'acme.co.uk')).toBeUndefined();
     expect(claimHolderKey(held, 'globex.com')).toBeUndefined();
     expect(claimHolderKey(held, 'acme.co.uk')).toBe('globex.com');
