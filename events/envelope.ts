@@ -62,6 +62,11 @@ export function isRecorded<E extends DomainEventShape>(event: RecordedEvent, typ
   return typeof types === 'string' ? event.type === types : (types as readonly string[]).includes(event.type);
 }
 
+/** The events of `E` among `events`, narrowed: `eventsOf<DealWon>(outcome.events, 'DealWon')`. */
+export function eventsOf<E extends DomainEventShape>(events: readonly RecordedEvent[], types: E['type'] | readonly E['type'][]): Recorded<E>[] {
+  return events.filter((e): e is Recorded<E> => isRecorded<E>(e, types));
+}
+
 export interface WireEvent {
   readonly eventId: string;
   readonly type: string;
