@@ -53,6 +53,20 @@ export type RecordedMembers = Omit<RecordedEvent, 'type' | 'data'>;
  */
 export type Recorded<E extends DomainEventShape = DomainEventShape> = E & RecordedMembers;
 
+/**
+ * Narrows a stored event to the union `E` by its type, without a cast: `isRecorded<DealRevenueReserved>(e,
+ * 'DealRevenueReserved')` or `isRecorded<DealEvent>(e, DEAL_TYPES)`. The type list is the caller's statement of
+ * which types make up `E` (the store does not check payloads against it).
+ */
+export function isRecorded<E extends DomainEventShape>(event: RecordedEvent, types: E['type'] | readonly E['type'][]): event is Recorded<E> {
+  return typeof types === 'string' ? event.type === types : (types as readonly string[]).includes(event.type);
+}
+
+/** The events of `E` among `events`, narrowed: `eventsOf<DealWon>(outcome.events, 'DealWon')`. */
+export function eventsOf<E extends DomainEventShape>(events: readonly RecordedEvent[], types: E['type'] | readonly E['type'][]): Recorded<E>[] {
+  return events.filter((e): e is Recorded<E> => isRecorded<E>(e, types));
+}
+
 export interface WireEvent {
   readonly eventId: string;
   readonly type: string;

@@ -257,6 +257,47 @@ describe('GET /v1/events/stream', () => {
     }
   });
 
+  it('delivers each event as a structured-mode CloudEvent 1.0 with ?format=cloudevents, same ids and names, resumable alike', async () => {
+    await enroll(t, 'CE1');
+    const head = await t.store.headPosition();
+    const envelopes = await SseClient.connect(t.url, '/v1/events/stream?fromPosition=0');
+    const cloud = await SseClient.connect(t.url, '/v1/events/stream?fromPosition=0&format=cloudevents');
+    try {
+      await envelopes.until((x) => x.messages.length >= Number(head), 'the envelopes');
+      await cloud.until((x) => x.messages.length >= Number(head), 'the CloudEvents');
+      expect(cloud.positions.slice(0, Number(head))).toEqual(envelopes.positions.slice(0, Number(head)));
+      cloud.messages.slice(0, Number(head)).forEach((m, i) => {
+        const e = envelopes.messages[i]!.data;
+        expect(m.event).toBe(e.type);
+        expect(m.data).toEqual({
+          specversion: '1.0',
+          id: e.eventId,
+          source: 'urn:channel-ledger',
+          type: e.type,
+          time: e.metadata.recordedAt,
+          subject: e.streamId,
+          datacontenttype: 'application/json',
+          data: e.data,
+          position: e.position,
+          revision: e.revision,
+          correlationid: e.metadata.correlationId,
+          causationid: e.metadata.causationId,
+        });
+      });
+    } finally {
+      envelopes.close();
+      cloud.close();
+    }
+    // A reconnect with Last-Event-ID resumes right after it, in the same format.
+    const resumed = await SseClient.connect(t.url, '/v1/events/stream?format=cloudevents&types=PartnerEnrolled', { lastEventId: (head - 1n).toString() });
+    try {
+      await resumed.until((x) => x.messages.length >= 1, 'the enrollment of CE1');
+      expect(resumed.messages[0]).toMatchObject({ id: head.toString(), event: 'PartnerEnrolled', data: { specversion: '1.0', type: 'PartnerEnrolled', subject: 'partner-CE1', data: { partnerId: 'CE1' } } });
+    } finally {
+      resumed.close();
+    }
+  });
+
   it('sends comment heartbeats at the configured interval', async () => {
     const streams = t.app.get(EventStreams);
     const before = streams.heartbeatMs;
@@ -279,7 +320,7 @@ describe('GET /v1/events/stream', () => {
     expect(Object.keys(doc.body.paths['/v1/audit/verify'] ?? {})).toContain('post');
   });
 
-  it('is for subscribers, auditors ("GET anything"), channel ops ("all queries except /v1/audit/*", API.md) and admin only, and validates its parameters', async () => {
+  it('is for subscribers, auditors ("GET anything"), channel-ops ("all queries except /v1/audit/*", API.md) and admin, and validates its parameters', async () => {
     for (const [key, status] of [
       [KEYS.subscriber, 200],
       [KEYS.admin, 200],
@@ -293,7 +334,7 @@ describe('GET /v1/events/stream', () => {
       c.close();
     }
     expect((await t.request('GET', '/v1/events/stream', { key: null })).status).toBe(401);
-    for (const query of ['fromPosition=abc', 'types=not%20a%20type', 'types=PartnerEnrolled,PartnerEnroled', 'streams=partner-x', 'other=1']) {
+    for (const query of ['fromPosition=abc', 'types=not%20a%20type', 'types=PartnerEnrolled,PartnerEnroled', 'streams=partner-x', 'other=1', 'format=xml', 'format=CloudEvents']) {
       const r = await t.request('GET', `/v1/events/stream?${query}`, { key: KEYS.subscriber });
       expect({ query, status: r.status, type: r.body.type }).toEqual({ query, status: 400, type: 'validation-failed' });
     }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AttributionAllocation, AttributionEvent, RevenueAttributed } from '#events/attribution.js';
-import type { RecordedEvent } from '#events/envelope.js';
+import { isRecorded, type RecordedEvent } from '#events/envelope.js';
 import type { Projection } from '../runner/projection.js';
 
 /**
@@ -128,8 +128,8 @@ export const attributionProjection: Projection = {
     db.exec('DROP TABLE IF EXISTS attribution_lines;');
   },
   evolve(db, event: RecordedEvent) {
-    if (!(HANDLED as readonly string[]).includes(event.type)) return;
-    const e = { type: event.type, data: event.data } as AttributionEvent;
+    if (!isRecorded<AttributionEvent>(event, HANDLED)) return;
+    const e = event;
     switch (e.type) {
       case 'RevenueAttributed': {
         const d = e.data;

@@ -1,9 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { DealEvent } from '#events/deals.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import { InvalidInput } from '#libs/kernel/errors.js';
 import { customerAccountDecider, customerStreamId, type DealCommand, type RegisterDeal } from '#libs/deals/customer-account.js';
-import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import type { Timed } from '#libs/kernel/testing/decider-spec.js';
 import type { Projection } from '../runner/projection.js';
 import { projectionSpec } from '../testing/projection-spec.js';
 import { partnersProjection } from '../partners/partners.projection.js';
@@ -37,20 +36,9 @@ const readSide: Projection = {
 let kit: ReturnType<typeof projectionSpec>;
 let db: Database.Database;
 
-/** Decides each command against its customer's account (the events the decider records) and projects them with the kit. */
-function given(customerKey: string, ...commands: DealCommand[]): RecordedEvent[] {
-  const out: RecordedEvent[] = [];
-  for (const c of commands) {
-    const spec = deciderSpec(customerAccountDecider, T0).given(...recordedOf(customerKey));
-    const events = spec.when(c).events();
-    history.set(customerKey, [...recordedOf(customerKey), ...events]);
-    out.push(...kit.given(...events));
-  }
-  return out;
-}
+/** Decides each command against its customer's account and projects the events (the projection kit's `decided`). */
+let given: (customerKey: string, ...commands: readonly Timed<DealCommand>[]) => RecordedEvent[];
 
-const history = new Map<string, DealEvent[]>();
-const recordedOf = (customerKey: string): DealEvent[] => history.get(customerKey) ?? [];
 
 const register = (dealId: string, partnerId: string, products: string[], customer = 'acme.co.uk'): RegisterDeal => ({
   type: 'RegisterDeal',
@@ -71,7 +59,7 @@ const approve = (dealId: string): DealCommand => ({ type: 'ApproveDeal', data: {
 beforeEach(() => {
   kit = projectionSpec(readSide, { recordedAt: T0.toISOString(), streamOf: (e) => customerStreamId((e.data as { customerKey: string }).customerKey) });
   db = kit.db;
-  history.clear();
+  given = kit.decided(customerAccountDecider, T0);
 });
 afterEach(() => kit.close());
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { DealEvent } from '#events/deals.js';
 import { CONFLICT_LOST, DEAL_EVENT_TYPES } from '#events/deals.js';
-import type { RecordedEvent } from '#events/envelope.js';
+import { isRecorded, type RecordedEvent } from '#events/envelope.js';
 import type { Projection } from '../runner/projection.js';
 
 /** What `GET /v1/deals/{id}` and `GET /v1/deals` show: one row per registration. */
@@ -174,7 +174,6 @@ export const dealsProjection: Projection = {
     db.exec('DROP TABLE IF EXISTS deals; DROP TABLE IF EXISTS deal_conflict_members; DROP TABLE IF EXISTS deal_open_conflicts;');
   },
   evolve(db, event: RecordedEvent) {
-    if (!(HANDLED as readonly string[]).includes(event.type)) return;
-    apply(db, { type: event.type, data: event.data } as DealEvent, event.position);
+    if (isRecorded<DealEvent>(event, HANDLED)) apply(db, event, event.position);
   },
 };

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { RecordedEvent } from '#events/envelope.js';
+import { isRecorded, type RecordedEvent } from '#events/envelope.js';
 import type { MdfBudgetSet, MdfEvent } from '#events/mdf.js';
 import type { Projection } from '../runner/projection.js';
 
@@ -149,7 +149,6 @@ export const mdfFundsProjection: Projection = {
     db.exec('DROP TABLE IF EXISTS mdf_fund_claims; DROP TABLE IF EXISTS mdf_funds; DROP TABLE IF EXISTS mdf_budgets;');
   },
   evolve(db, event: RecordedEvent) {
-    if (!(HANDLED as readonly string[]).includes(event.type)) return;
-    apply(db, { type: event.type, data: event.data } as Handled, event.position);
+    if (isRecorded<Handled>(event, HANDLED)) apply(db, event, event.position);
   },
 };

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { RecordedEvent } from '#events/envelope.js';
+import { isRecorded, type RecordedEvent } from '#events/envelope.js';
 import type { PartnerEvent } from '#events/partners.js';
 import type { Projection } from '../runner/projection.js';
 
@@ -156,7 +156,6 @@ export const partnersProjection: Projection = {
     db.exec('DROP TABLE IF EXISTS partner_certifications; DROP TABLE IF EXISTS partners;');
   },
   evolve(db, event: RecordedEvent) {
-    if (!(HANDLED as readonly string[]).includes(event.type)) return;
-    apply(db, { type: event.type, data: event.data } as Handled, event.position);
+    if (isRecorded<Handled>(event, HANDLED)) apply(db, event, event.position);
   },
 };

@@ -1,9 +1,8 @@
 import Database from 'better-sqlite3';
-import type { DealEvent } from '#events/deals.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import { InvalidInput } from '#libs/kernel/errors.js';
 import { customerAccountDecider, customerStreamId, type DealCommand, type RegisterDeal } from '#libs/deals/customer-account.js';
-import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import type { Timed } from '#libs/kernel/testing/decider-spec.js';
 import { projectionSpec } from '../testing/projection-spec.js';
 import { registrationConflictsProjection } from './registration-conflicts.projection.js';
 import { getConflict, listConflicts } from './registration-conflicts.queries.js';
@@ -14,20 +13,9 @@ const iso = (days: number) => new Date(T0.getTime() + days * DAY).toISOString();
 
 let kit: ReturnType<typeof projectionSpec>;
 let db: Database.Database;
-const history = new Map<string, DealEvent[]>();
 
-/** Decides each command against its customer's account (the events the decider records) and projects them with the kit. */
-function given(customerKey: string, ...commands: (DealCommand | [DealCommand, Date])[]): RecordedEvent[] {
-  const out: RecordedEvent[] = [];
-  for (const c of commands) {
-    const [command, now] = Array.isArray(c) ? c : [c, T0];
-    const past = history.get(customerKey) ?? [];
-    const events = deciderSpec(customerAccountDecider, T0).given(...past).when(command, now).events();
-    history.set(customerKey, [...past, ...events]);
-    out.push(...kit.given(...events));
-  }
-  return out;
-}
+/** Decides each command against its customer's account and projects the events (the projection kit's `decided`). */
+let given: (customerKey: string, ...commands: readonly Timed<DealCommand>[]) => RecordedEvent[];
 
 const register = (dealId: string, products: string[] = ['CRM'], customer = 'acme.co.uk'): RegisterDeal => ({
   type: 'RegisterDeal',
@@ -49,7 +37,7 @@ const reject = (dealId: string): DealCommand => ({ type: 'RejectDeal', data: { d
 beforeEach(() => {
   kit = projectionSpec(registrationConflictsProjection, { recordedAt: T0.toISOString(), streamOf: (e) => customerStreamId((e.data as { customerKey: string }).customerKey) });
   db = kit.db;
-  history.clear();
+  given = kit.decided(customerAccountDecider, T0);
 });
 afterEach(() => kit.close());
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ConflictResolution, DealEvent } from '#events/deals.js';
-import type { RecordedEvent } from '#events/envelope.js';
+import { isRecorded, type RecordedEvent } from '#events/envelope.js';
 import type { Projection } from '../runner/projection.js';
 
 /**
@@ -114,7 +114,6 @@ export const registrationConflictsProjection: Projection = {
     db.exec('DROP TABLE IF EXISTS registration_conflict_members; DROP TABLE IF EXISTS registration_conflicts;');
   },
   evolve(db, event: RecordedEvent) {
-    if (!(HANDLED as readonly string[]).includes(event.type)) return;
-    apply(db, { type: event.type, data: event.data } as Handled, event.position);
+    if (isRecorded<Handled>(event, HANDLED)) apply(db, event, event.position);
   },
 };

@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 import type { DomainEventShape, RecordedEvent } from '#events/envelope.js';
+import type { Decider } from '#libs/kernel/decider.js';
+import { deciderSpec, type Timed } from '#libs/kernel/testing/decider-spec.js';
 import type { Projection } from '../runner/projection.js';
 
 /**
@@ -31,13 +33,24 @@ export function projectionSpec(projection: Projection, options: { recordedAt?: s
     };
   }
 
+  /** Applies the events (a projection skips the types it does not handle, as the runner does). */
+  function given(...events: readonly (DomainEventShape | RecordedEvent)[]): RecordedEvent[] {
+    const recorded = events.map((e) => ('position' in e ? (e as RecordedEvent) : record(e)));
+    for (const e of recorded) if (projection.canHandle.includes(e.type)) projection.evolve(db, e);
+    return recorded;
+  }
+
   return {
     db,
-    /** Applies the events (a projection skips the types it does not handle, as the runner does). */
-    given(...events: readonly (DomainEventShape | RecordedEvent)[]): RecordedEvent[] {
-      const recorded = events.map((e) => ('position' in e ? (e as RecordedEvent) : record(e)));
-      for (const e of recorded) if (projection.canHandle.includes(e.type)) projection.evolve(db, e);
-      return recorded;
+    given,
+    /**
+     * A decider's streams feeding the read model: `(stream, ...commands)` decides each command against what that
+     * stream recorded before (the decider kit's `streams()`, at `now` unless a command is paired with its own time)
+     * and applies the decided events as `given` does. Specs state history as commands, never as hand-built events.
+     */
+    decided<C, S, E extends DomainEventShape>(decider: Decider<C, S, E>, now: Date) {
+      const streams = deciderSpec(decider, now).streams();
+      return (stream: string, ...commands: readonly Timed<C>[]): RecordedEvent[] => given(...streams.decide(stream, ...commands));
     },
     /** A recorded event without applying it (to apply later, or with a chosen record time). */
     record,

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AttributionAllocation, RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
 import type { DealWon } from '#events/deals.js';
-import type { RecordedEvent } from '#events/envelope.js';
+import { isRecorded, type RecordedEvent } from '#events/envelope.js';
 import type {
   PartnerActivated,
   PartnerEnrolled,
@@ -149,8 +149,9 @@ export const tierStandingsProjection: Projection = {
   },
   evolve(db, event: RecordedEvent) {
     const s = prepared(db);
-    const e = event as unknown as Handled;
     const known = knownAt(s, event);
+    if (!isRecorded<Handled>(event, HANDLED)) return;
+    const e = event;
     const history = (partnerId: string, business: string | null, data: object) => s.history!.run(partnerId, event.position, known, business === null ? null : ms(business), e.type, JSON.stringify(data));
     switch (e.type) {
       case 'TierProgramDefined': {

@@ -497,7 +497,7 @@ export interface paths {
         };
         /**
          * Server-Sent Events: the log from a position, then live
-         * @description Each message: `id: <position>`, `event: <type>`, `data: <envelope JSON>` (AsyncAPI document at `/docs/events`). Catches up after `fromPosition` or the `Last-Event-ID` header (both exclusive), then follows the log; a comment heartbeat every 15 s. Log order; nothing skipped or repeated within one connection, and a reconnect with Last-Event-ID resumes right after the last event received. One API key may hold at most `LEDGER_SSE_MAX_PER_KEY` (default 5) open streams; another is refused with 429 `too-many-requests`.
+         * @description Each message: `id: <position>`, `event: <type>`, `data: <envelope JSON>` (AsyncAPI document at `/docs/events`), or with `format=cloudevents` a structured-mode CloudEvent 1.0 as `data:`. Catches up after `fromPosition` or the `Last-Event-ID` header (both exclusive), then follows the log; a comment heartbeat every 15 s. Log order; nothing skipped or repeated within one connection, and a reconnect with Last-Event-ID resumes right after the last event received. One API key may hold at most `LEDGER_SSE_MAX_PER_KEY` (default 5) open streams; another is refused with 429 `too-many-requests`.
          */
         get: operations["SubscriptionsController_stream"];
         put?: never;
@@ -5755,6 +5755,11 @@ export interface operations {
     SubscriptionsController_stream: {
         parameters: {
             query?: {
+                /**
+                 * @description What each message's `data:` carries: `envelope` (default), the ledger's envelope as `/docs/events` describes it; or `cloudevents`, a CloudEvent 1.0 in structured mode (JSON: `specversion`, `id` = eventId, `source` = `LEDGER_PUBLIC_URL` or `urn:channel-ledger`, `type`, `time` = record time, `subject` = stream id, `datacontenttype`, `data`, and the extensions `position`, `revision`, `correlationid`, `causationid`). `id:` and `event:` are the same either way.
+                 * @example cloudevents
+                 */
+                format?: "envelope" | "cloudevents";
                 /**
                  * @description Exclusive: deliver the events after this position (0 = from the start). A `Last-Event-ID` header wins over it (a reconnecting EventSource sends both).
                  * @example 0

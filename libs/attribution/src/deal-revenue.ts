@@ -1,5 +1,5 @@
 import type { DealRevenueReserved } from '#events/attribution.js';
-import type { RecordedEvent } from '#events/envelope.js';
+import { isRecorded, type RecordedEvent } from '#events/envelope.js';
 import type { Money } from '#libs/money/money.js';
 import { exceedsWonAmount, type AttributionState } from './attribution.js';
 
@@ -20,8 +20,8 @@ export interface DealRevenueState {
 export function foldDealRevenue(events: readonly RecordedEvent[]): DealRevenueState {
   const reserved = new Map<string, number>();
   for (const e of events) {
-    if (e.type !== 'DealRevenueReserved') continue;
-    const d = (e as unknown as DealRevenueReserved).data;
+    if (!isRecorded<DealRevenueReserved>(e, 'DealRevenueReserved')) continue;
+    const d = e.data;
     reserved.set(d.attributionId, Math.max(reserved.get(d.attributionId) ?? 0, d.amount.amountMinor));
   }
   return { reserved };

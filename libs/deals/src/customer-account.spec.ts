@@ -1,5 +1,5 @@
 import type { DealEvent, DealRegistered, DealRegistrationApproved, DealRegistrationRejected } from '#events/deals.js';
-import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import { deciderSpec, type Timed } from '#libs/kernel/testing/decider-spec.js';
 import { AlreadyExists, InvalidInput, NotFound, RegistrationConflict, RuleViolation } from '#libs/kernel/errors.js';
 import {
   customerAccountDecider,
@@ -17,22 +17,10 @@ const iso = (days: number, base: Date = T0) => at(days, base).toISOString();
 
 const spec = deciderSpec(customerAccountDecider, T0);
 
-/**
- * The events the decider records for these commands, each decided in turn (at T0 unless paired with its time): a
- * spec's history is stated as the events the decider writes, never as a hand-made h.state.
- */
-function recorded(...commands: (DealCommand | [DealCommand, Date])[]): DealEvent[] {
-  const events: DealEvent[] = [];
-  for (const c of commands) {
-    const [command, now] = Array.isArray(c) ? c : [c, T0];
-    events.push(...spec.given(...events).when(command, now).events());
-  }
-  return events;
-}
 
 /** The kit's `given` over a recorded past; `and(...events)` continues it with events decided since. */
-function past(...commands: (DealCommand | [DealCommand, Date])[]) {
-  const events = recorded(...commands);
+function past(...commands: readonly Timed<DealCommand>[]) {
+  const events = spec.decided(...commands);
   return { ...spec.given(...events), events, and: (...more: readonly DealEvent[]) => spec.given(...events, ...more) };
 }
 const statusOf = (of: CustomerAccount | { readonly state: CustomerAccount }, dealId: string) => findRegistration('state' in of ? of.state : of, dealId)?.status;

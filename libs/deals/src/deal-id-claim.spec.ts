@@ -1,14 +1,13 @@
 import type { DealIdClaimed } from '#events/deals.js';
-import type { Recorded } from '#events/envelope.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
-import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import { deciderSpec, recorded } from '#libs/kernel/testing/decider-spec.js';
 import { ABANDONED_DEAL_CLAIM_AFTER_MS, dealIdClaimDecider, dealIdStreamId, foldDealIdClaims, type DealIdHolder } from './deal-id-claim.js';
 
 const spec = deciderSpec(dealIdClaimDecider, new Date('2026-03-02T09:01:00.000Z'));
 
 /** A claim as read from the store: the decider's evolve takes its record time. */
 const claimed = (customerKey: string, recordedAt = '2026-03-02T09:00:00.000Z', partnerId = 'P1') =>
-  ({ type: 'DealIdClaimed', data: { dealId: 'D1', partnerId, customerKey }, metadata: { recordedAt } }) as Recorded<DealIdClaimed>;
+  recorded<DealIdClaimed>({ type: 'DealIdClaimed', data: { dealId: 'D1', partnerId, customerKey } }, recordedAt);
 const claim = (holder: DealIdHolder, customerKey = 'acme.co.uk') => ({ dealId: 'D1', partnerId: 'P2', customerKey, holder });
 const fresh: DealIdHolder = { registered: false, claimedAgoMs: 10 };
 const p2Claims: DealIdClaimed = { type: 'DealIdClaimed', data: { dealId: 'D1', partnerId: 'P2', customerKey: 'acme.co.uk' } };
@@ -49,7 +48,7 @@ describe('deal id claims', () => {
   });
 
   it('folds a stream as read from the store, skipping other types', () => {
-    expect(foldDealIdClaims([claimed('globex.com'), { type: 'SomethingElse', data: {}, metadata: { recordedAt: '2026-03-04T00:00:00.000Z' } }])).toEqual(
+    expect(foldDealIdClaims([claimed('globex.com'), recorded({ type: 'SomethingElse', data: {} }, '2026-03-04T00:00:00.000Z', 2n)])).toEqual(
       spec.given(claimed('globex.com')).state,
     );
   });

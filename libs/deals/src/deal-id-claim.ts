@@ -1,5 +1,5 @@
 import type { DealIdClaimed } from '#events/deals.js';
-import type { Recorded } from '#events/envelope.js';
+import { isRecorded, type Recorded, type RecordedEvent } from '#events/envelope.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
 import { findRegistration, type CustomerAccount } from './customer-account.js';
@@ -33,14 +33,9 @@ function evolveDealIdClaim(_state: DealIdClaimState, event: DealIdClaimed | Reco
 }
 
 /** Folds a claim stream as read from the store (other types skipped). */
-export function foldDealIdClaims(
-  events: Iterable<{ readonly type: string; readonly data: unknown; readonly metadata: { readonly recordedAt: string } }>,
-): DealIdClaimState {
+export function foldDealIdClaims(events: Iterable<RecordedEvent>): DealIdClaimState {
   let state = initialDealIdClaim();
-  for (const e of events) {
-    if (e.type !== 'DealIdClaimed') continue;
-    state = evolveDealIdClaim(state, { type: 'DealIdClaimed', data: e.data as DealIdClaimed['data'], metadata: e.metadata } as Recorded<DealIdClaimed>);
-  }
+  for (const e of events) if (isRecorded<DealIdClaimed>(e, 'DealIdClaimed')) state = evolveDealIdClaim(state, e);
   return state;
 }
 
@@ -93,4 +88,15 @@ export function dealIdHolder(claim: DealIdClaimState, holderAccount: CustomerAcc
   const registered = findRegistration(holderAccount, dealId) !== undefined;
   const abandoned = !registered && holderAccount.status === 'alias' && holderAccount.primaryKey === customerKey;
   return { registered, claimedAgoMs: abandoned ? Number.MAX_SAFE_INTEGER : now.getTime() - Date.parse(claim.claimedAt) };
+}
+
+/** The account whose registrations tell whether a claim is held for real: another customer's, when the claim is theirs. */
+export function claimHolderKey(claim: DealIdClaimState, customerKey: string): string | undefined {
+  return claim.status === 'claimed' && claim.customerKey !== customerKey ? claim.customerKey : undefined;
+}
+
+/** A registration's claim of its deal id on `customerKey`, with what the holder's account (`claimHolderKey`'s) says. */
+export function claimDealId(registration: { readonly dealId: string; readonly partnerId: string }, customerKey: string, claim: DealIdClaimState, holderAccount: CustomerAccount, now: Date): ClaimDealIdCommand {
+  const { dealId, partnerId } = registration;
+  return { dealId, partnerId, customerKey, holder: dealIdHolder(claim, holderAccount, dealId, customerKey, now) };
 }

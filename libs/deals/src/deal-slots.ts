@@ -2,6 +2,8 @@ import type { DealSlotTaken } from '#events/deals.js';
 import type { Recorded } from '#events/envelope.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { RuleViolation } from '#libs/kernel/errors.js';
+import type { DealRegistrationPolicy } from '#libs/program/program.js';
+import { ABANDONED_DEAL_CLAIM_AFTER_MS } from './deal-id-claim.js';
 
 /**
  * A partner's registration capacity (`maxOpenRegistrations`): its open registrations span customer accounts, so
@@ -79,3 +81,20 @@ export const dealSlotsDecider: Decider<TakeDealSlot, DealSlots, DealSlotTaken> =
   evolve: evolveDealSlots,
   decide: (command, state) => decideDealSlot(command, state),
 };
+
+/**
+ * The slot a registration of `dealId` on `customerKey` takes under the program's capacity, freeing the held slots
+ * whose registrations have ended (`statusOf`: each held deal's status now, undefined when it never landed).
+ */
+export function takeDealSlot(
+  slots: DealSlots,
+  registration: { readonly dealId: string; readonly partnerId: string },
+  customerKey: string,
+  policy: Pick<DealRegistrationPolicy, 'maxOpenRegistrations' | 'programVersion'>,
+  statusOf: ReadonlyMap<string, string | undefined>,
+  now: Date,
+): TakeDealSlot {
+  const { dealId, partnerId } = registration;
+  const ended = endedSlots(slots, dealId, statusOf, now, ABANDONED_DEAL_CLAIM_AFTER_MS);
+  return { partnerId, dealId, customerKey, maxOpenRegistrations: policy.maxOpenRegistrations, programVersion: policy.programVersion, ended };
+}

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { dealRevenueStreamId, type RevenueAttributed } from '#events/attribution.js';
+import { isRecorded } from '#events/envelope.js';
 import { exchangeRateStreamId } from '#events/exchange-rates.js';
 import {
   attributionDecider,
@@ -84,10 +85,12 @@ class RecordedRevenue {
 
   private async catchUp(): Promise<void> {
     for await (const e of this.store.readAll({ fromPosition: this.position, filter: { eventTypes: ['RevenueAttributed'] } })) {
-      const d = (e as unknown as RevenueAttributed).data;
-      const add = (m: Map<string, bigint>, k: string, v: number) => m.set(k, (m.get(k) ?? 0n) + BigInt(v));
-      add(this.byCurrency, d.amount.currency, d.amount.amountMinor);
-      add(this.byReportingCurrency, d.reportingCurrency, d.reportingAmountMinor ?? d.amount.amountMinor);
+      if (isRecorded<RevenueAttributed>(e, 'RevenueAttributed')) {
+        const d = e.data;
+        const add = (m: Map<string, bigint>, k: string, v: number) => m.set(k, (m.get(k) ?? 0n) + BigInt(v));
+        add(this.byCurrency, d.amount.currency, d.amount.amountMinor);
+        add(this.byReportingCurrency, d.reportingCurrency, d.reportingAmountMinor ?? d.amount.amountMinor);
+      }
       this.position = e.position;
     }
     for (const f of this.inFlight) if (f.position !== undefined && f.position <= this.position) this.inFlight.delete(f);

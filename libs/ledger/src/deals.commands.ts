@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { DealCustomer, DealMoney, RejectionReasonCode } from '#events/deals.js';
+import type { DealMoney, RejectionReasonCode } from '#events/deals.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import {
   customerAccountDecider,
@@ -12,10 +12,10 @@ import {
   type DealCommand,
   type PartnerStatusFact,
 } from '#libs/deals/customer-account.js';
-import { dealIdClaimDecider, dealIdHolder, dealIdStreamId, foldDealIdClaims, ABANDONED_DEAL_CLAIM_AFTER_MS } from '#libs/deals/deal-id-claim.js';
-import { dealSlotsDecider, dealSlotsStreamId, endedSlots } from '#libs/deals/deal-slots.js';
-import { DomainError, InvalidInput, NotFound } from '#libs/kernel/errors.js';
-import { refuseUnsafeSpelling, registrableDomain } from '#libs/partners/domain-name.js';
+import { claimDealId, claimHolderKey, dealIdClaimDecider, dealIdStreamId, foldDealIdClaims } from '#libs/deals/deal-id-claim.js';
+import { dealSlotsDecider, dealSlotsStreamId, takeDealSlot } from '#libs/deals/deal-slots.js';
+import { aliasedTo, customerKeyOf, decidingAccount, registerDeal, type RegistrationRequest } from '#libs/deals/registration.js';
+import { NotFound } from '#libs/kernel/errors.js';
 import { partnerDecider, partnerStreamId } from '#libs/partners/partner.js';
 import { dealRegistrationPolicy, type DealRegistrationPolicy } from '#libs/program/program.js';
 import type { CommandContext, CommandOutcome } from './context.js';
@@ -25,18 +25,8 @@ import { ProgramInForce } from './program.commands.js';
 import { LEDGER_READS, type LedgerReads } from './reads.js';
 import { CLOCK, type Clock } from './tokens.js';
 
-export interface RegisterDealData {
-  readonly dealId: string;
-  readonly partnerId: string;
-  readonly customer: DealCustomer;
-  readonly products: readonly string[];
-  readonly estimatedValue: DealMoney;
-  /** Canonical (`parseLedgerTime`). */
-  readonly expectedCloseDate: string;
-  /** Canonical; channel ops and admins only (the controller refuses it from partner keys). */
-  readonly registeredAt?: string;
-  readonly externalRef?: string;
-}
+/** What a registration names (the canonical times come from `parseLedgerTime`; `registeredAt` from channel ops and admins only). */
+export type RegisterDealData = RegistrationRequest;
 
 export class RegisterDealCommand {
   constructor(readonly ctx: CommandContext, readonly data: RegisterDealData) {}
@@ -68,26 +58,16 @@ export class CustomerAccountCommand {
   constructor(readonly ctx: CommandContext, readonly customerKey: string, readonly action: AccountAction) {}
 }
 
-/** The registrable domain of a spelling, or a 400 naming the field. */
-export function customerKeyOf(domain: string, path: string): string {
-  refuseUnsafeSpelling(domain, path);
-  const key = registrableDomain(domain);
-  if (key === undefined) {
-    throw new InvalidInput(`${JSON.stringify(domain)} has no registrable domain`, {}, [{ path, message: 'must be a domain name under a public suffix, e.g. acme.co.uk' }]);
-  }
-  return key;
-}
-
 /** The partner's status now, as a fact for the customer account's decision (read just before it; docs/deals.md). */
 async function partnerStatus(pipeline: CommandPipeline, partnerId: string): Promise<PartnerStatusFact> {
   return (await pipeline.state(partnerStreamId(partnerId), partnerDecider)).status;
 }
 
 /**
- * Registration spans streams: the deal id's claim (unique across customers), the partner's capacity slots when
- * the program limits open registrations, then the customer account, which decides overlaps, precedence and
- * conflicts race-free. The pipeline decides once on the account, claims, then appends. A domain aliased to
- * another account is decided on that account.
+ * Registration spans streams: the deal id's claim (unique across customers), the partner's capacity slot when the
+ * program limits open registrations, then the customer account, which decides overlaps, precedence and conflicts
+ * race-free. The pipeline decides once on the account, claims, then appends; the rules are libs/deals'
+ * (registration.ts, deal-id-claim.ts, deal-slots.ts). A domain aliased to another account is decided on that account.
  */
 @CommandHandler(RegisterDealCommand)
 export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand, CommandOutcome> {
@@ -106,60 +86,34 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
       partnerStatus(this.pipeline, data.partnerId),
       this.pipeline.state(customerStreamId(named), customerAccountDecider),
     ]);
-    const primary = account.status === 'alias' ? account.primaryKey : named;
-    try {
-      return await this.register(ctx, data, named, primary, policy, status);
-    } catch (error) {
-      // The domain was aliased between the look and the decision: the alias stream refused, so decide on its primary.
-      const aliasOf = error instanceof DomainError && error.rule === 'customer-aliased' ? error.extensions.aliasOf : undefined;
-      if (typeof aliasOf !== 'string' || aliasOf === primary) throw error;
-      return this.register(ctx, data, named, aliasOf, policy, status);
-    }
+    const register = (customerKey: string) =>
+      this.pipeline.handleWithClaim(ctx, customerStreamId(customerKey), customerAccountDecider, registerDeal(data, named, customerKey, policy, status), {
+        streamId: dealIdStreamId(data.dealId),
+        related: [dealSlotsStreamId(data.partnerId)],
+        decide: (claim) => this.claimDealId(data, customerKey, claim),
+        ...(policy.maxOpenRegistrations > 0 ? { alongside: () => this.takeSlot(ctx, data, customerKey, policy) } : {}),
+      });
+    const primary = decidingAccount(named, account);
+    return register(primary).catch((error: unknown) => {
+      const aliasOf = aliasedTo(error, primary);
+      if (aliasOf === undefined) throw error;
+      return register(aliasOf);
+    });
   }
 
-  private async register(ctx: CommandContext, data: RegisterDealData, named: string, customerKey: string, policy: DealRegistrationPolicy, status: PartnerStatusFact): Promise<CommandOutcome> {
-    const command: DealCommand = {
-      type: 'RegisterDeal',
-      data: {
-        ...data,
-        customerKey,
-        ...(named !== customerKey ? { viaAlias: named } : {}),
-        programVersion: policy.programVersion,
-        productFamilies: policy.productFamilies,
-        partnerStatus: status,
-      },
-    };
-    let slot: readonly RecordedEvent[] = [];
-    const outcome = await this.pipeline.handleWithClaim(ctx, customerStreamId(customerKey), customerAccountDecider, command, {
-      streamId: dealIdStreamId(data.dealId),
-      related: [dealSlotsStreamId(data.partnerId)],
-      decide: async (events) => {
-        const state = foldDealIdClaims(events);
-        const holderAccount = state.status === 'claimed' && state.customerKey !== customerKey ? await this.pipeline.state(customerStreamId(state.customerKey), customerAccountDecider) : customerAccountDecider.initialState();
-        const holder = dealIdHolder(state, holderAccount, data.dealId, customerKey, this.clock.now());
-        const claim = dealIdClaimDecider.decide({ dealId: data.dealId, partnerId: data.partnerId, customerKey, holder }, state, this.clock.now());
-        // The account has accepted the registration: only now is a capacity slot taken (a refusal takes none).
-        if (policy.maxOpenRegistrations > 0) slot = await this.takeSlot(ctx, data, customerKey, policy);
-        return claim;
-      },
-    });
-    // The answer names every event of the command, in log order: the slot's too.
-    return slot.length ? { ...outcome, events: [...slot, ...outcome.events].sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0)) } : outcome;
+  private async claimDealId(data: RegisterDealData, customerKey: string, events: readonly RecordedEvent[]) {
+    const claim = foldDealIdClaims(events);
+    const holderKey = claimHolderKey(claim, customerKey);
+    const holder = holderKey === undefined ? customerAccountDecider.initialState() : await this.pipeline.state(customerStreamId(holderKey), customerAccountDecider);
+    const now = this.clock.now();
+    return dealIdClaimDecider.decide(claimDealId(data, customerKey, claim, holder, now), claim, now);
   }
 
   private async takeSlot(ctx: CommandContext, data: RegisterDealData, customerKey: string, policy: DealRegistrationPolicy): Promise<readonly RecordedEvent[]> {
     const slots = await this.pipeline.state(dealSlotsStreamId(data.partnerId), dealSlotsDecider);
     const statusOf = new Map(await Promise.all(slots.held.map(async (s) => [s.dealId, (await this.directory.find(s.dealId))?.status] as const)));
-    const ended = endedSlots(slots, data.dealId, statusOf, this.clock.now(), ABANDONED_DEAL_CLAIM_AFTER_MS);
-    const taken = await this.pipeline.handle(ctx, dealSlotsStreamId(data.partnerId), dealSlotsDecider, {
-      partnerId: data.partnerId,
-      dealId: data.dealId,
-      customerKey,
-      maxOpenRegistrations: policy.maxOpenRegistrations,
-      programVersion: policy.programVersion,
-      ended,
-    });
-    return taken.events;
+    const command = takeDealSlot(slots, data, customerKey, policy, statusOf, this.clock.now());
+    return (await this.pipeline.handle(ctx, dealSlotsStreamId(data.partnerId), dealSlotsDecider, command)).events;
   }
 }
 

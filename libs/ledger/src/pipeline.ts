@@ -51,6 +51,12 @@ export interface ClaimStep {
    * replay answers their events too: exactly what the first answer said.
    */
   readonly related?: readonly string[];
+  /**
+   * The command's appends to its related streams (a partner's capacity slot), made once `decide` has accepted the
+   * claim (a refused claim takes nothing) and before the claim is appended. Their events join the answer, which
+   * lists every event of the command in log order.
+   */
+  readonly alongside?: () => Promise<readonly RecordedEvent[]>;
 }
 
 /**
@@ -94,16 +100,27 @@ export class CommandPipeline {
     this.observer.started?.(ctx);
     return this.turns.run(streamId, async () => {
       let claimed: readonly RecordedEvent[] | undefined;
+      const alongside: RecordedEvent[] = [];
+      const also = claim.alongside;
+      const step: ClaimStep = also === undefined ? claim : {
+        ...claim,
+        decide: async (events) => {
+          const decided = await claim.decide(events);
+          for (const e of await also()) if (!alongside.some((a) => a.eventId === e.eventId)) alongside.push(e);
+          return decided;
+        },
+      };
       const outcome = await this.decideAndAppend(ctx, streamId, decider, command, async () => {
-        claimed ??= await this.claim(ctx, claim);
+        claimed ??= await this.claim(ctx, step);
       });
       // A replay answers what the first answer said: every event of the command in the streams it names, in log order.
       if (outcome.replayed) {
         return { ...outcome, events: await this.store.findByCommandId(ctx.commandId, { streams: [claim.streamId, ...(claim.related ?? []), streamId] }) };
       }
-      // The answer names every event of the command, the claim's first (log order).
-      const mine = claimed ?? [];
-      return { ...outcome, events: [...mine, ...outcome.events.filter((e) => !mine.some((c) => c.eventId === e.eventId))] };
+      // The answer names every event of the command in log order: the claim's first, then its related streams'.
+      const mine = [...(claimed ?? []), ...alongside];
+      const events = [...mine, ...outcome.events.filter((e) => !mine.some((c) => c.eventId === e.eventId))];
+      return { ...outcome, events: alongside.length ? events.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0)) : events };
     });
   }
 

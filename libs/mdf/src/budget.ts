@@ -1,5 +1,5 @@
-import type { RecordedEvent } from '#events/envelope.js';
-import type { MdfAllocationReserved, MdfBudgetEvent, MdfBudgetSet } from '#events/mdf.js';
+import { isRecorded, type RecordedEvent } from '#events/envelope.js';
+import { MDF_BUDGET_EVENT_TYPES, type MdfAllocationReserved, type MdfBudgetEvent, type MdfBudgetSet } from '#events/mdf.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { invalidField } from '#libs/kernel/input.js';
 import { NamedRuleViolation } from '#libs/kernel/errors.js';
@@ -56,7 +56,7 @@ export const mdfBudgetDecider: Decider<SetBudget, BudgetState, MdfBudgetEvent> =
 
 export function foldBudget(events: readonly RecordedEvent[]): BudgetState {
   let s = mdfBudgetInitialState();
-  for (const e of events) if (e.type === 'MdfBudgetSet' || e.type === 'MdfAllocationReserved') s = evolveBudget(s, { type: e.type, data: e.data } as MdfBudgetEvent);
+  for (const e of events) if (isRecorded<MdfBudgetEvent>(e, MDF_BUDGET_EVENT_TYPES)) s = evolveBudget(s, e);
   return s;
 }
 

@@ -1,13 +1,13 @@
 import type { MdfClaimIdReserved, MdfRequestIdReserved } from '#events/mdf.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
+import { recorded } from '#libs/kernel/testing/decider-spec.js';
 import { ABANDONED_RESERVATION_AFTER_MS, claimIdStreamId, decideReservation, foldReservations, requestIdStreamId, type ReservationState } from './ids.js';
 
 const reserve = (fundStreamId = 'mdf-P1.2026-Q1', partnerId = 'P1', period = '2026-Q1'): MdfRequestIdReserved => ({
   type: 'MdfRequestIdReserved',
   data: { requestId: 'R1', partnerId, period, fundStreamId },
 });
-const recorded = (e: MdfRequestIdReserved | MdfClaimIdReserved, recordedAt = '2026-02-01T00:00:00.000Z') => ({ type: e.type, data: e.data, metadata: { recordedAt } });
-const reservedFor = (e: MdfRequestIdReserved): ReservationState<MdfRequestIdReserved> => foldReservations<MdfRequestIdReserved>([recorded(e)], 'MdfRequestIdReserved');
+const reservedFor = (e: MdfRequestIdReserved): ReservationState<MdfRequestIdReserved> => foldReservations<MdfRequestIdReserved>([recorded(e, '2026-02-01T00:00:00.000Z')], 'MdfRequestIdReserved');
 const fresh = { holdsId: false, reservedAgoMs: 1000 };
 
 describe('id reservation streams', () => {
@@ -18,7 +18,7 @@ describe('id reservation streams', () => {
 
   it('fold to the latest reservation with its record time', () => {
     const other = reserve('mdf-P2.2026-Q1', 'P2');
-    expect(foldReservations([recorded(reserve()), recorded(other, '2026-02-02T00:00:00.000Z')], 'MdfRequestIdReserved')).toEqual({
+    expect(foldReservations([recorded(reserve(), '2026-02-01T00:00:00.000Z', 1n), recorded(other, '2026-02-02T00:00:00.000Z', 2n)], 'MdfRequestIdReserved')).toEqual({
       status: 'reserved',
       reservation: other.data,
       reservedAt: '2026-02-02T00:00:00.000Z',
@@ -48,7 +48,7 @@ describe('decideReservation', () => {
       type: 'MdfClaimIdReserved',
       data: { claimId: 'C1', requestId, partnerId: 'P1', period: '2026-Q1', fundStreamId: 'mdf-P1.2026-Q1' },
     });
-    const state = foldReservations<MdfClaimIdReserved>([recorded(claimFor('R1'))], 'MdfClaimIdReserved');
+    const state = foldReservations<MdfClaimIdReserved>([recorded(claimFor('R1'), '2026-02-01T00:00:00.000Z')], 'MdfClaimIdReserved');
     expect(decideReservation(claimFor('R2'), state, fresh)).toEqual([claimFor('R2')]);
   });
 

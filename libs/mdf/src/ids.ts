@@ -1,3 +1,4 @@
+import { isRecorded, type RecordedEvent } from '#events/envelope.js';
 import type { MdfClaimIdReserved, MdfIdReservation, MdfRequestIdReserved } from '#events/mdf.js';
 import { canonicalEqual } from '#libs/kernel/equality.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
@@ -28,12 +29,12 @@ export type ReservationState<R extends MdfIdReservation = MdfIdReservation> =
 
 /** The latest reservation wins; `recordedAt` is the event's record time, which the abandonment rule needs. */
 export function foldReservations<R extends MdfIdReservation>(
-  events: Iterable<{ readonly type: string; readonly data: unknown; readonly metadata: { readonly recordedAt: string } }>,
+  events: Iterable<RecordedEvent>,
   type: R['type'],
 ): ReservationState<R> {
   let state: ReservationState<R> = { status: 'free' };
   for (const e of events) {
-    if (e.type === type) state = { status: 'reserved', reservation: e.data as R['data'], reservedAt: e.metadata.recordedAt };
+    if (isRecorded<R>(e, type)) state = { status: 'reserved', reservation: e.data, reservedAt: e.metadata.recordedAt };
   }
   return state;
 }

@@ -1,7 +1,6 @@
-import type { Recorded } from '#events/envelope.js';
 import type { PartnerDomainClaimed } from '#events/partners.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
-import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
+import { deciderSpec, recorded } from '#libs/kernel/testing/decider-spec.js';
 import { ABANDONED_CLAIM_AFTER_MS, domainClaimDecider, domainClaimStreamId, foldClaims, type ClaimHolder } from './domain-claim.js';
 
 const spec = deciderSpec(domainClaimDecider, new Date('2026-03-31T12:01:00.000Z'));
@@ -10,8 +9,6 @@ const claimedBy = (partnerId: string, domain = 'acme.com'): PartnerDomainClaimed
   type: 'PartnerDomainClaimed',
   data: { domain, partnerId },
 });
-/** A claim as read from the store: the decider's evolve takes its record time. */
-const recorded = (e: PartnerDomainClaimed, recordedAt: string) => ({ ...e, metadata: { recordedAt } }) as Recorded<PartnerDomainClaimed>;
 
 const byP1 = recorded(claimedBy('P1'), '2026-03-31T12:00:00.000Z');
 const holder = (over: Partial<ClaimHolder> = {}): ClaimHolder => ({ exists: true, status: 'active', domain: 'acme.com', claimedAgoMs: 1_000, ...over });
@@ -29,8 +26,8 @@ describe('domain claim stream', () => {
 
   it('folds recorded events, ignoring other types', () => {
     const state = foldClaims([
-      { type: 'PartnerDomainClaimed', data: { domain: 'acme.com', partnerId: 'P1' }, metadata: { recordedAt: '2026-01-01T00:00:00.000Z' } },
-      { type: 'SomethingElse', data: {}, metadata: { recordedAt: '2026-01-02T00:00:00.000Z' } },
+      recorded(claimedBy('P1'), '2026-01-01T00:00:00.000Z', 1n),
+      recorded({ type: 'SomethingElse', data: {} }, '2026-01-02T00:00:00.000Z', 2n),
     ]);
     expect(state).toEqual({ status: 'claimed', partnerId: 'P1', domain: 'acme.com', claimedAt: '2026-01-01T00:00:00.000Z' });
   });

@@ -1,4 +1,4 @@
-import type { Recorded } from '#events/envelope.js';
+import { isRecorded, type Recorded, type RecordedEvent } from '#events/envelope.js';
 import type { PartnerDomainClaimed } from '#events/partners.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { AlreadyExists } from '#libs/kernel/errors.js';
@@ -30,15 +30,9 @@ function evolveClaim(_state: DomainClaimState, event: PartnerDomainClaimed | Rec
 }
 
 /** Folds a claim stream as read from the store (other types skipped). */
-export function foldClaims(
-  events: Iterable<{ readonly type: string; readonly data: unknown; readonly metadata: { readonly recordedAt: string } }>,
-): DomainClaimState {
+export function foldClaims(events: Iterable<RecordedEvent>): DomainClaimState {
   let state = initialClaimState();
-  for (const e of events) {
-    if (e.type === 'PartnerDomainClaimed') {
-      state = evolveClaim(state, { type: e.type, data: e.data as PartnerDomainClaimed['data'], metadata: e.metadata } as Recorded<PartnerDomainClaimed>);
-    }
-  }
+  for (const e of events) if (isRecorded<PartnerDomainClaimed>(e, 'PartnerDomainClaimed')) state = evolveClaim(state, e);
   return state;
 }
 

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '#events/envelope.js';
+import { isRecorded, type RecordedEvent } from '#events/envelope.js';
 import type { SellerClaimed } from '#events/partners.js';
 import { SellerHeldByAnotherPartner } from '#libs/kernel/errors.js';
 
@@ -20,7 +20,7 @@ export function holderStillHolds(holds: boolean, everCertified: boolean, claimed
 /** The partner the seller's claim names now (its last event), if any. */
 export function sellerHolder(events: readonly RecordedEvent[]): string | undefined {
   const last = events[events.length - 1];
-  return last?.type === 'SellerClaimed' ? (last.data as SellerClaimed['data']).partnerId : undefined;
+  return last !== undefined && isRecorded<SellerClaimed>(last, 'SellerClaimed') ? last.data.partnerId : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProd
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
-import type { Actor } from '#events/envelope.js';
+import { eventsOf, type Actor } from '#events/envelope.js';
 import { DEFAULT_LIMIT, REPORT_COLUMNS, type AttributionReport, type AttributionReportItem } from '#projections/attribution/attribution.queries.js';
 import type { CommandOutcome } from '#libs/ledger/context.js';
 import { contextOf, minPositionOf } from '../http/http-context.js';
@@ -50,7 +50,7 @@ export class RevenueAttributionsController {
       credits: body.credits.map((c) => ({ partnerId: c.partnerId, type: c.type, shareBps: c.shareBps })),
     };
     const outcome: CommandOutcome = await this.commands.execute(new AttributeRevenueCommand(contextOf(req, actor), data));
-    const e = outcome.events.find((x) => x.type === 'RevenueAttributed')?.data as RevenueAttributed['data'] | undefined;
+    const e = eventsOf<RevenueAttributed>(outcome.events, 'RevenueAttributed')[0]?.data;
     return commandResponse(outcome, {
       attributionId: body.attributionId,
       ...(e
@@ -80,7 +80,7 @@ export class RevenueAttributionsController {
       reversedAt: parseLedgerTime(body.reversedAt)!,
     };
     const outcome: CommandOutcome = await this.commands.execute(new ReverseAttributionCommand(contextOf(req, actor), data));
-    const e = outcome.events.find((x) => x.type === 'RevenueAttributionReversed')?.data as RevenueAttributionReversed['data'] | undefined;
+    const e = eventsOf<RevenueAttributionReversed>(outcome.events, 'RevenueAttributionReversed')[0]?.data;
     return commandResponse(outcome, {
       attributionId: id,
       ...(e

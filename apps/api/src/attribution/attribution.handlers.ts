@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import type { AttributionAllocation, AttributionConversion, AttributionCredit, AttributionEvent, RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
-import type { Actor, RecordedEvent } from '#events/envelope.js';
+import { ATTRIBUTION_EVENT_TYPES, type AttributionAllocation, type AttributionConversion, type AttributionCredit, type AttributionEvent, type RevenueAttributed, type RevenueAttributionReversed } from '#events/attribution.js';
+import { eventsOf, type Actor, type Recorded, type RecordedEvent } from '#events/envelope.js';
 import { attributionStreamId, evolveAttribution, initialAttributionState, type AttributionState } from '#libs/attribution/attribution.js';
 import type { EventStore } from '#libs/event-store/port.js';
 import { NotFound } from '#libs/kernel/errors.js';
@@ -65,18 +65,18 @@ export interface AttributionView {
  * key sees an attribution only if it is credited in it, and then only its own credits and allocations.
  */
 export function attributionView(events: readonly RecordedEvent[], actor: Actor | undefined): AttributionView | undefined {
-  const created = events.find((e) => e.type === 'RevenueAttributed');
+  const created = eventsOf<RevenueAttributed>(events, 'RevenueAttributed')[0];
   if (created === undefined) return undefined;
-  const d = created.data as RevenueAttributed['data'];
-  const state = events.reduce<AttributionState>((s, e) => evolveAttribution(s, { type: e.type, data: e.data } as AttributionEvent), initialAttributionState());
+  const d = created.data;
+  const state = eventsOf<AttributionEvent>(events, ATTRIBUTION_EVENT_TYPES).reduce<AttributionState>(evolveAttribution, initialAttributionState());
   if (state.status === 'none') return undefined;
   const partner = actor?.role === 'partner' ? actor.partnerId : undefined;
   const mine = <T extends { partnerId: string }>(items: readonly T[]): readonly T[] => (partner === undefined ? items : items.filter((i) => i.partnerId === partner));
   if (partner !== undefined && mine(d.credits).length === 0) return undefined;
-  const reversalEvents = events.filter((e) => e.type === 'RevenueAttributionReversed');
+  const reversalEvents = eventsOf<RevenueAttributionReversed>(events, 'RevenueAttributionReversed');
   if (partner !== undefined) return partnerView(created, d, state, reversalEvents, partner);
   const reversals = reversalEvents.map((e): ReversalView => {
-    const r = e.data as RevenueAttributionReversed['data'];
+    const r = e.data;
     return {
       sequence: r.sequence,
       amountMinor: r.amountMinor,
@@ -136,14 +136,14 @@ function partnerView(
   created: RecordedEvent,
   d: RevenueAttributed['data'],
   state: Exclude<AttributionState, { status: 'none' }>,
-  reversalEvents: readonly RecordedEvent[],
+  reversalEvents: readonly Recorded<RevenueAttributionReversed>[],
   partner: string,
 ): AttributionView {
   const own = <T extends { partnerId: string }>(items: readonly T[]): readonly T[] => items.filter((i) => i.partnerId === partner);
   const allocated = sum(own(d.allocations));
   let left = allocated.minor;
   const reversals = reversalEvents.map((e): ReversalView => {
-    const r = e.data as RevenueAttributionReversed['data'];
+    const r = e.data;
     const taken = sum(own(r.allocations));
     left -= taken.minor;
     return {

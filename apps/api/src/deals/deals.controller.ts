@@ -10,7 +10,7 @@ import type {
   DealRegistrationRejected,
   DealStatus,
 } from '#events/deals.js';
-import type { Actor, RecordedEvent } from '#events/envelope.js';
+import { eventsOf, type Actor } from '#events/envelope.js';
 import { requireRegistrableDomain } from '#libs/partners/domain-name.js';
 import type { DealPage, DealView } from '#projections/deals/deals.queries.js';
 import type { ConflictPage } from '#projections/registration-conflicts/registration-conflicts.queries.js';
@@ -50,9 +50,8 @@ const STATUS_AFTER: Record<string, DealStatus> = {
   DealLost: 'lost',
 };
 
-function eventOf<T extends { type: string; data: unknown }>(outcome: CommandOutcome, type: T['type'], dealId: string): T['data'] | undefined {
-  const e = outcome.events.find((x: RecordedEvent) => x.type === type && (x.data as { dealId?: string }).dealId === dealId);
-  return e?.data as T['data'] | undefined;
+function eventOf<T extends { readonly type: string; readonly data: { readonly dealId: string } }>(outcome: CommandOutcome, type: T['type'], dealId: string): T['data'] | undefined {
+  return eventsOf<T>(outcome.events, type).find((e) => e.data.dealId === dealId)?.data;
 }
 
 /** The partnerId whose view of other registrations applies: a partner key's own, none for staff. */
@@ -248,12 +247,7 @@ export class DealExpirationsController {
     const outcome: CommandOutcome = await this.commands.execute(new ExpireDealsCommand(contextOf(req, actor), parseLedgerTime(body.asOf)!));
     return commandResponse(outcome, {
       asOf: parseLedgerTime(body.asOf),
-      expired: outcome.events
-        .filter((e) => e.type === 'DealRegistrationExpired')
-        .map((e) => {
-          const d = e.data as DealRegistrationExpired['data'];
-          return { dealId: d.dealId, reason: d.reason ?? 'protection-ended' };
-        }),
+      expired: eventsOf<DealRegistrationExpired>(outcome.events, 'DealRegistrationExpired').map(({ data: d }) => ({ dealId: d.dealId, reason: d.reason ?? 'protection-ended' })),
     });
   }
 }

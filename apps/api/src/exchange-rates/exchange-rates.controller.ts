@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ExchangeRatePublishedResponse } from './exchange-rates.responses.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor } from '#events/envelope.js';
+import { eventsOf, type Actor } from '#events/envelope.js';
 import type { ExchangeRatePublished } from '#events/exchange-rates.js';
 import type { CommandOutcome } from '#libs/ledger/context.js';
 import { PublishExchangeRateCommand } from '#libs/ledger/exchange-rates.commands.js';
@@ -35,7 +35,7 @@ export class ExchangeRatesController {
   async publish(@Body() body: PublishExchangeRateDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const data = { currency: body.currency, date: parseLedgerTime(body.date)!, rate: body.rate, source: body.source };
     const outcome: CommandOutcome = await this.commands.execute(new PublishExchangeRateCommand(contextOf(req, actor), data));
-    const e = outcome.events.find((x) => x.type === 'ExchangeRatePublished')?.data as ExchangeRatePublished['data'] | undefined;
+    const e = eventsOf<ExchangeRatePublished>(outcome.events, 'ExchangeRatePublished')[0]?.data;
     return commandResponse(outcome, e ?? {});
   }
 

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { isRecorded } from '#events/envelope.js';
 import { EXCHANGE_RATE_EVENT_TYPES, exchangeRateStreamId, type ExchangeRatePublished } from '#events/exchange-rates.js';
 import type { EventStore } from '#libs/event-store/port.js';
 import { NotFound } from '#libs/kernel/errors.js';
@@ -51,8 +52,8 @@ export class ListExchangeRatesHandler implements IQueryHandler<ListExchangeRates
     const prefix = currency === undefined ? 'exchangerate-' : exchangeRateStreamId(currency, reportingCurrency);
     const latest = new Map<string, PublishedRate & { currency: string }>();
     for await (const e of this.store.readAll({ filter: { eventTypes: EXCHANGE_RATE_EVENT_TYPES, streamPrefixes: [prefix] } })) {
-      // The filter admits ExchangeRatePublished only (the category's one type).
-      const d = e.data as ExchangeRatePublished['data'];
+      if (!isRecorded<ExchangeRatePublished>(e, 'ExchangeRatePublished')) continue;
+      const d = e.data;
       if (d.reportingCurrency !== reportingCurrency || (currency !== undefined && d.currency !== currency)) continue;
       latest.set(`${d.currency} ${d.date}`, { currency: d.currency, date: d.date, rate: d.rate, source: d.source, publishedAt: d.publishedAt });
     }

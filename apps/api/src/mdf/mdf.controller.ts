@@ -3,8 +3,8 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor, RecordedEvent } from '#events/envelope.js';
-import type { MdfEvent } from '#events/mdf.js';
+import { eventsOf, type Actor } from '#events/envelope.js';
+import { MDF_EVENT_TYPES, type MdfEvent } from '#events/mdf.js';
 import type { ApproveClaim, ApproveRequest, PayClaim, RejectClaim, RejectRequest } from '#libs/mdf/fund.js';
 import type { FundPage } from '#projections/mdf-funds/mdf-funds.queries.js';
 import type { CommandOutcome } from '#libs/ledger/context.js';
@@ -57,8 +57,7 @@ const STATUS_AFTER: Readonly<Record<string, string>> = {
 
 /** The fund event a command appended (reservations are bookkeeping), for the answer's own fields. */
 function fundEvent(outcome: CommandOutcome): MdfEvent | undefined {
-  const e: RecordedEvent | undefined = [...outcome.events].reverse().find((x) => x.streamId.startsWith('mdf-'));
-  return e === undefined ? undefined : ({ type: e.type, data: e.data } as MdfEvent);
+  return eventsOf<MdfEvent>(outcome.events, MDF_EVENT_TYPES).reverse().find((x) => x.streamId.startsWith('mdf-'));
 }
 
 function answer(outcome: CommandOutcome, ids: Record<string, string>) {
@@ -219,12 +218,13 @@ export class MdfController {
   @ApiOperation({ summary: 'Release run: every approval past its claim deadline at `asOf` gives back what no claim holds (MdfApprovalReleased)' })
   async release(@Body() body: ReleaseMdfDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor) {
     const outcome: CommandOutcome = await this.commands.execute(new ReleaseMdfCommand(contextOf(req, actor), parseLedgerTime(body.asOf)!));
-    const released = outcome.events
-      .filter((e) => e.type === 'MdfApprovalReleased')
-      .map((e) => {
-        const d = e.data as MdfApprovalReleased['data'];
-        return { requestId: d.requestId, partnerId: d.partnerId, period: d.period, amountMinor: d.amount.amountMinor, currency: d.amount.currency };
-      });
+    const released = eventsOf<MdfApprovalReleased>(outcome.events, 'MdfApprovalReleased').map(({ data: d }) => ({
+      requestId: d.requestId,
+      partnerId: d.partnerId,
+      period: d.period,
+      amountMinor: d.amount.amountMinor,
+      currency: d.amount.currency,
+    }));
     return commandResponse(outcome, { released });
   }
 

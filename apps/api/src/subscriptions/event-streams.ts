@@ -4,6 +4,7 @@ import { toWire, type RecordedEvent } from '#events/envelope.js';
 import { StoreUnavailableError, type Subscription } from '#libs/event-store/port.js';
 import { DEFAULT_SSE_MAX_PER_KEY, LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
 import { ProblemException } from '../platform/problem.js';
+import { toCloudEvent } from './cloud-events.js';
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
@@ -34,6 +35,11 @@ const RESUBSCRIBE_MAX_MS = 10_000;
 /** One SSE message (the envelope is JSON on one line, so one `data:` field carries it). */
 export function sseFrame(e: RecordedEvent): string {
   return `id: ${e.position}\nevent: ${e.type}\ndata: ${JSON.stringify(toWire(e))}\n\n`;
+}
+
+/** The same message with a structured-mode CloudEvent (JSON, one line) as its `data:`; `id:` and `event:` as in `sseFrame`. */
+export function cloudEventFrame(source: string): (e: RecordedEvent) => string {
+  return (e) => `id: ${e.position}\nevent: ${e.type}\ndata: ${JSON.stringify(toCloudEvent(e, source))}\n\n`;
 }
 
 const HEADERS = {
@@ -70,6 +76,7 @@ class EventStreamConnection {
     private readonly heartbeatMs: number,
     private readonly logger: Logger,
     private readonly resubscribe?: { readonly open: Resubscribe; readonly from: bigint; readonly firstMs?: number },
+    private readonly frame: (e: RecordedEvent) => string = sseFrame,
   ) {}
 
   async run(): Promise<void> {
@@ -107,7 +114,7 @@ class EventStreamConnection {
         failures = 0;
         if (next.done || this.closed) break;
         this.pulled += 1;
-        const flowing = raw.write(sseFrame(next.value));
+        const flowing = raw.write(this.frame(next.value));
         this.written += 1;
         this.lastPosition = next.value.position;
         this.maxQueuedBytes = Math.max(this.maxQueuedBytes, raw.writableLength);
@@ -227,10 +234,17 @@ export class EventStreams implements BeforeApplicationShutdown {
   /**
    * Takes over the raw response (already hijacked from Fastify) and streams `subscription` into it. With
    * `resubscribe`, a subscription that fails with StoreUnavailableError is opened again (with backoff) after
-   * the last event sent, or after `resubscribe.from` when none was.
+   * the last event sent, or after `resubscribe.from` when none was. `frame` writes one message (`sseFrame`, or
+   * `cloudEventFrame` for `?format=cloudevents`).
    */
-  start(raw: ServerResponse, subscription: Subscription, owner: string, resubscribe?: { readonly open: Resubscribe; readonly from: bigint; readonly firstMs?: number }): void {
-    const connection = new EventStreamConnection(this.nextId++, owner, raw, subscription, this.heartbeatMs, this.logger, resubscribe);
+  start(
+    raw: ServerResponse,
+    subscription: Subscription,
+    owner: string,
+    resubscribe?: { readonly open: Resubscribe; readonly from: bigint; readonly firstMs?: number },
+    frame: (e: RecordedEvent) => string = sseFrame,
+  ): void {
+    const connection = new EventStreamConnection(this.nextId++, owner, raw, subscription, this.heartbeatMs, this.logger, resubscribe, frame);
     this.perOwner.set(owner, this.openFor(owner) + 1);
     const done = connection.run().finally(() => {
       this.open.delete(connection);

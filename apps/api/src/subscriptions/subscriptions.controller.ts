@@ -7,8 +7,10 @@ import type { ReadFilter } from '#libs/event-store/port.js';
 import { POSITION_PATTERN } from '../http/validation.js';
 import { Allow, CurrentActor } from '../platform/auth/access.js';
 import { ProblemException } from '../platform/problem.js';
+import { LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
+import { DEFAULT_CLOUDEVENTS_SOURCE } from './cloud-events.js';
 import { EventFeed } from './event-feed.js';
-import { EventStreams } from './event-streams.js';
+import { cloudEventFrame, EventStreams, sseFrame } from './event-streams.js';
 import { EventStreamQueryDto } from './subscriptions.dto.js';
 
 @ApiTags('subscriptions')
@@ -18,6 +20,7 @@ export class SubscriptionsController {
   constructor(
     @Inject(EventFeed) private readonly feed: EventFeed,
     @Inject(EventStreams) private readonly streams: EventStreams,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
   /**
@@ -31,7 +34,8 @@ export class SubscriptionsController {
   @ApiOperation({
     summary: 'Server-Sent Events: the log from a position, then live',
     description:
-      'Each message: `id: <position>`, `event: <type>`, `data: <envelope JSON>` (AsyncAPI document at `/docs/events`). ' +
+      'Each message: `id: <position>`, `event: <type>`, `data: <envelope JSON>` (AsyncAPI document at `/docs/events`), or with `format=cloudevents` ' +
+      'a structured-mode CloudEvent 1.0 as `data:`. ' +
       'Catches up after `fromPosition` or the `Last-Event-ID` header (both exclusive), then follows the log; a comment heartbeat every 15 s. ' +
       'Log order; nothing skipped or repeated within one connection, and a reconnect with Last-Event-ID resumes right after the last event received. ' +
       'One API key may hold at most `LEDGER_SSE_MAX_PER_KEY` (default 5) open streams; another is refused with 429 `too-many-requests`.',
@@ -64,6 +68,7 @@ export class SubscriptionsController {
     this.streams.admit(actor.id);
     const subscription = this.feed.open(from, filter);
     reply.hijack();
-    this.streams.start(reply.raw, subscription, actor.id, { open: (after) => this.feed.open(after, filter), from });
+    const frame = query.format === 'cloudevents' ? cloudEventFrame(this.config.publicUrl?.replace(/\/$/, '') ?? DEFAULT_CLOUDEVENTS_SOURCE) : sseFrame;
+    this.streams.start(reply.raw, subscription, actor.id, { open: (after) => this.feed.open(after, filter), from }, frame);
   }
 }

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { EVENT_FORMATS, type EventFormat } from './cloud-events.js';
 import { POSITION_PATTERN } from '../http/validation.js';
 import { EVENT_TYPE_LIST } from '../audit/audit.dto.js';
 
@@ -21,4 +22,16 @@ export class EventStreamQueryDto {
   @IsOptional()
   @Matches(CATEGORY_LIST, { message: 'streams must be a comma-separated list of stream categories' })
   streams?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'What each message\'s `data:` carries: `envelope` (default), the ledger\'s envelope as `/docs/events` describes it; or `cloudevents`, a CloudEvent 1.0 ' +
+      'in structured mode (JSON: `specversion`, `id` = eventId, `source` = `LEDGER_PUBLIC_URL` or `urn:channel-ledger`, `type`, `time` = record time, ' +
+      '`subject` = stream id, `datacontenttype`, `data`, and the extensions `position`, `revision`, `correlationid`, `causationid`). `id:` and `event:` are the same either way.',
+    enum: EVENT_FORMATS,
+    example: 'cloudevents',
+  })
+  @IsOptional()
+  @IsIn(EVENT_FORMATS, { message: `format must be one of ${EVENT_FORMATS.join(', ')}` })
+  format?: EventFormat;
 }
