@@ -34,3 +34,62 @@ export type CommissionPlanDefined = DomainEventShape<
 export type CommissionPlanEvent = CommissionPlanDefined;
 export const COMMISSION_PLAN_EVENT_TYPES = ['CommissionPlanDefined'] as const;
 export const COMMISSION_PLAN_STREAM_ID = 'commission-plan';
+
+/**
+ * One allocation's commission, in the stream `attribution-<attributionId>`, appended in the same append as the
+ * `RevenueAttributed` that causes it (one per allocation with a non-zero amount). An allocation is identified
+ * by (attributionId, creditType, partnerId).
+ */
+export type CommissionAccrued = DomainEventShape<
+  'CommissionAccrued',
+  {
+    readonly attributionId: string;
+    readonly partnerId: string;
+    readonly creditType: CreditType;
+    readonly planVersion: number;
+    /** The rule that applied (the most specific match). */
+    readonly rule: CommissionRuleData;
+    /** The partner's type and its tier at `recognizedAt`, as the rule read them. */
+    readonly partnerType: PartnerType;
+    readonly tier: string;
+    /** The allocation's amount in `currency` (the reporting currency). */
+    readonly baseMinor: number;
+    readonly rateBps: number;
+    readonly amountMinor: number;
+    readonly currency: string;
+    readonly recognizedAt: string;
+    /** `recognizedAt + holdDays` of the plan version. */
+    readonly payableFrom: string;
+  }
+>;
+
+/**
+ * The part of an accrual a reversal takes back, in the stream `attribution-<attributionId>`, appended in the
+ * same append as the `RevenueAttributionReversed` (its `sequence`) that causes it. It counts against the
+ * balance from `reversedAt` on, whether or not the accrual was payable or paid.
+ */
+export type CommissionClawedBack = DomainEventShape<
+  'CommissionClawedBack',
+  {
+    readonly attributionId: string;
+    readonly partnerId: string;
+    readonly creditType: CreditType;
+    /** The reversal's sequence in the attribution. */
+    readonly sequence: number;
+    /** Of the accrual clawed back. */
+    readonly planVersion: number;
+    readonly rule: CommissionRuleData;
+    /** The reversed part of the allocation, in `currency`. */
+    readonly baseMinor: number;
+    readonly rateBps: number;
+    readonly amountMinor: number;
+    readonly currency: string;
+    readonly reversedAt: string;
+    /** The accrual's. */
+    readonly payableFrom: string;
+  }
+>;
+
+export type CommissionEvent = CommissionAccrued | CommissionClawedBack;
+export const COMMISSION_EVENT_TYPES = ['CommissionAccrued', 'CommissionClawedBack'] as const;
+
