@@ -93,3 +93,65 @@ export type CommissionClawedBack = DomainEventShape<
 export type CommissionEvent = CommissionAccrued | CommissionClawedBack;
 export const COMMISSION_EVENT_TYPES = ['CommissionAccrued', 'CommissionClawedBack'] as const;
 
+
+// --- Payout runs: one stream `payout-runs`, so every run is decided at the revision of every other ---
+
+export const PAYOUT_RUNS_STREAM_ID = 'payout-runs';
+
+/** An accrual, by its allocation: (attributionId, creditType) of the line's partner. */
+export interface PayoutAccrualRef {
+  readonly attributionId: string;
+  readonly creditType: CreditType;
+}
+
+export interface PayoutLineData {
+  readonly partnerId: string;
+  /** What the run pays the partner: its payable balance at `asOf` less what live runs already hold. */
+  readonly amountMinor: number;
+  /** The accruals this line pays for the first time (payable by `asOf`, in no other live run). */
+  readonly accruals: readonly PayoutAccrualRef[];
+}
+
+export interface CarriedForwardData {
+  readonly partnerId: string;
+  /** The balance carried to a later run (may be negative: a clawback after payment). */
+  readonly amountMinor: number;
+  readonly reason: 'below-minimum' | 'not-positive';
+}
+
+/** A payout run for `asOf` in `currency` (the reporting currency when created). */
+export type PayoutRunCreated = DomainEventShape<
+  'PayoutRunCreated',
+  {
+    readonly payoutId: string;
+    readonly asOf: string;
+    readonly currency: string;
+    readonly planVersion: number;
+    readonly minimumPayoutMinor: number;
+    readonly lines: readonly PayoutLineData[];
+    readonly carriedForward: readonly CarriedForwardData[];
+    readonly createdAt: string;
+  }
+>;
+
+export type PayoutRunApproved = DomainEventShape<'PayoutRunApproved', { readonly payoutId: string; readonly approvedAt: string }>;
+
+/** Only before approval; its accruals are free for a later run. */
+export type PayoutRunCancelled = DomainEventShape<'PayoutRunCancelled', { readonly payoutId: string; readonly reason: string; readonly cancelledAt: string }>;
+
+/** One line of an approved run paid, with the bank or payment provider's reference. Once per line. */
+export type PayoutLinePaid = DomainEventShape<
+  'PayoutLinePaid',
+  {
+    readonly payoutId: string;
+    readonly partnerId: string;
+    readonly amountMinor: number;
+    readonly currency: string;
+    /** Business time of the payment. */
+    readonly paidAt: string;
+    readonly reference: string;
+  }
+>;
+
+export type PayoutEvent = PayoutRunCreated | PayoutRunApproved | PayoutRunCancelled | PayoutLinePaid;
+export const PAYOUT_EVENT_TYPES = ['PayoutRunCreated', 'PayoutRunApproved', 'PayoutRunCancelled', 'PayoutLinePaid'] as const;

@@ -49,6 +49,9 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   // Commissions (v2). "finance, admin; partners read their own": the plan is policy, not a partner's read.
   'PUT /v1/commission-plan': { finance: 'allow' },
   'GET /v1/commission-plan': FINANCE_QUERY,
+  // "finance, admin; partners read their own": accruals and balances are finance's and the auditor's reads.
+  'GET /v1/commissions': { finance: 'allow', auditor: 'allow', partner: 'own' },
+  'GET /v1/commissions/balances': { finance: 'allow', auditor: 'allow', partner: 'own' },
 
   // Partners. "finance | ... partner reads"; "partner | read its own partner"
   'POST /v1/partners': OPS_COMMAND,
@@ -153,6 +156,8 @@ const PROBES: Readonly<Record<string, { readonly staff: string; readonly own?: s
   'POST /v1/customer-accounts/:customerKey/direct': { staff: '/v1/customer-accounts/shared-customer.com/direct' },
   'POST /v1/customer-accounts/:customerKey/direct/release': { staff: '/v1/customer-accounts/shared-customer.com/direct/release' },
   'GET /v1/mdf/funds': { staff: `/v1/mdf/funds?partnerId=${OTHER}`, own: '/v1/mdf/funds' },
+  'GET /v1/commissions': { staff: `/v1/commissions?partnerId=${OTHER}`, own: '/v1/commissions' },
+  'GET /v1/commissions/balances': { staff: `/v1/commissions/balances?partnerId=${OTHER}`, own: '/v1/commissions/balances' },
   'GET /v1/mdf/requests/:id': { staff: `/v1/mdf/requests/REQ-${MARKER}`, own: '/v1/mdf/requests/REQ-P1' },
   'PUT /v1/mdf/budgets/:period': { staff: '/v1/mdf/budgets/2031-Q4' },
   'GET /v1/revenue-attributions/:id': { staff: `/v1/revenue-attributions/ATT-${MARKER}-ONLY`, own: '/v1/revenue-attributions/ATT-SHARED' },
@@ -296,6 +301,8 @@ describe('authorization matrix: every route × every role, from API.md', () => {
     await ok('POST', '/v1/mdf/requests', { requestId: 'REQ-P1', partnerId: OWN, period: '2026-Q1', activity: 'Own webinar', amount: usd(1_000_00) }, KEYS.p1);
     await ok('POST', '/v1/mdf/requests/REQ-P1/approve', {});
 
+    // v2: commissions accrue on the attributions below (each partner then has its own accruals and balance).
+    await ok('PUT', '/v1/commission-plan', { holdDays: 30, rules: [{ creditType: 'sourced', rateBps: 1000 }, { creditType: 'influenced', rateBps: 500 }] }, KEYS.finance);
     // v2: revenue is attributed to won deals only.
     // Closed after it was registered (now, on the real clock): a deal closed before registration is refused.
     await ok('POST', `/v1/deals/D-${MARKER}-1/won`, { amount: usd(5_000_00), closedAt: new Date().toISOString() });
@@ -404,7 +411,7 @@ describe('authorization matrix: every route × every role, from API.md', () => {
       if (probe !== undefined) await expectRefused('GET', probe.staff);
     }
     // Its own, whole lists: nothing of the other partner (also not named in a deal's conflicts or as its winner).
-    for (const path of ['/v1/partners', '/v1/deals', '/v1/mdf/funds', '/v1/attribution', '/v1/tier-standings']) await expectOwnOnly(path);
+    for (const path of ['/v1/partners', '/v1/deals', '/v1/mdf/funds', '/v1/attribution', '/v1/tier-standings', '/v1/commissions', '/v1/commissions/balances']) await expectOwnOnly(path);
     // Its own price waterfall naming the other partner's approved deal: no deal-registration layer, and the
     // same answer as for a deal that does not exist.
     checks += 1;

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { CommissionPlanController } from './commissions.controller.js';
-import { GetCommissionPlanHandler } from './commissions.handlers.js';
+import { CommissionPlanController, CommissionsController } from './commissions.controller.js';
+import { CommissionBalancesHandler, GetCommissionPlanHandler, ListCommissionsHandler } from './commissions.handlers.js';
 
 @Module({
   imports: [CqrsModule],
-  controllers: [CommissionPlanController],
-  providers: [GetCommissionPlanHandler],
+  controllers: [CommissionPlanController, CommissionsController],
+  providers: [GetCommissionPlanHandler, ListCommissionsHandler, CommissionBalancesHandler],
 })
 export class CommissionsModule {}
