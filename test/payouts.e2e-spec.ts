@@ -143,6 +143,13 @@ describe('commissions and payouts (v2), end to end', () => {
     expect(balances.body.items.map((i) => i.partnerId)).toEqual(['P2']);
     const p1Runs = await t.request<{ items: Run[] }>('GET', '/v1/payouts?partnerId=P1', { key: KEYS.finance });
     expect(p1Runs.body.items.map((r) => [r.payoutId, r.lines.map((l) => l.partnerId)])).toEqual([[winnerId, ['P1']], ['PO-2', ['P1']]]);
+    const first = await t.request<{ items: Run[]; nextCursor: string | null }>('GET', '/v1/payouts?partnerId=P1&limit=1', { key: KEYS.finance });
+    expect(first.body.items.map((r) => r.payoutId)).toEqual([winnerId]);
+    const second = await t.request<{ items: Run[]; nextCursor: string | null }>('GET', `/v1/payouts?partnerId=P1&limit=1&cursor=${first.body.nextCursor!}`, { key: KEYS.finance });
+    expect([second.body.items.map((r) => r.payoutId), second.body.nextCursor]).toEqual([['PO-2'], null]);
+    const commissions = await t.request<{ items: Body[]; nextCursor: string | null }>('GET', '/v1/commissions?partnerId=P1&limit=2', { key: KEYS.finance });
+    expect(commissions.body.items).toHaveLength(2);
+    expect(commissions.body.nextCursor).not.toBeNull();
     for (const path of ['/v1/commissions?partnerId=P2', '/v1/commissions/balances?partnerId=P2', '/v1/payouts?partnerId=P2']) expect((await t.request('GET', path, { key: KEYS.p1 })).status).toBe(403);
     const runs = await t.request<{ items: Run[] }>('GET', '/v1/payouts', { key: KEYS.p2 });
     expect(runs.body.items.length).toBeGreaterThan(0);
@@ -175,6 +182,9 @@ describe('commissions and payouts (v2), end to end', () => {
       ['GET', '/v1/commissions?from=2026-13-01', undefined, 400],
       ['GET', '/v1/commissions/balances?asOf=soon', undefined, 400],
       ['GET', '/v1/payouts/PO-NONE', undefined, 404],
+      ['GET', '/v1/payouts?cursor=nope', undefined, 400],
+      ['GET', '/v1/commissions?cursor=nope', undefined, 400],
+      ['GET', '/v1/commissions?limit=0', undefined, 400],
     ];
     for (const [method, path, body, status] of cases) {
       const r = await t.request(method, path, { body, key: KEYS.finance });

@@ -55,5 +55,17 @@ describe('commission-balances projection', () => {
     );
     expect(listCommissions(spec.db, { partnerId: 'P1' }).items.map((i) => [i.kind, i.amountMinor])).toEqual([['accrued', 1000], ['clawed-back', 300]]);
     expect(listCommissions(spec.db, { from: '2026-01-11T00:00:00.000Z', to: '2026-02-15T00:00:00.000Z' }).items.map((i) => i.attributionId + i.kind)).toEqual(['A2accrued', 'A1clawed-back']);
+    // Pages of one: the same rows in the same order, then no cursor.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = listCommissions(spec.db, { limit: 1, ...(cursor !== undefined ? { cursor } : {}) });
+      seen.push(...page.items.map((i) => i.attributionId + i.kind));
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(['A1accrued', 'A2accrued', 'A1clawed-back']);
+    expect(() => listCommissions(spec.db, { cursor: 'bm90LWEtY3Vyc29y' })).toThrow('cursor is not one this list returned');
+    expect(() => listCommissions(spec.db, { limit: 0 })).toThrow('limit');
   });
 });

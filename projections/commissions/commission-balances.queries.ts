@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
+import { invalidField } from '#libs/kernel/input.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { statement } from '../statements.js';
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+const DIGITS = /^\d{1,20}$/;
+const SIGNED_DIGITS = /^-?\d{1,20}$/;
 
 /** One accrual or clawback, as `GET /v1/commissions` lists it. */
 export interface CommissionEntry {
@@ -28,6 +35,10 @@ export interface CommissionFilter {
   /** Canonical UTC instants on the business time `at`; both ends included. */
   readonly from?: string;
   readonly to?: string;
+  /** Default 100, at most 1000. */
+  readonly limit?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string;
 }
 
 interface EntryRow {
@@ -46,10 +57,21 @@ interface EntryRow {
   position: number;
 }
 
-/** Every accrual and clawback matching the filter, in business time order (then log order). */
-export function listCommissions(db: Database.Database, filter: CommissionFilter): { items: CommissionEntry[] } {
+/**
+ * The accruals and clawbacks matching the filter, in business time order then log order (each event has its own
+ * position, so (at, position) is the keyset of the pages).
+ */
+export function listCommissions(db: Database.Database, filter: CommissionFilter): { items: CommissionEntry[]; nextCursor: string | null } {
+  const limit = filter.limit ?? DEFAULT_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalidField('limit', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   const where: string[] = [];
-  const params: Record<string, unknown> = {};
+  const params: Record<string, unknown> = { take: limit + 1 };
+  if (filter.cursor !== undefined) {
+    const [at, position] = decodeCursor(filter.cursor, [SIGNED_DIGITS, DIGITS]);
+    where.push('(at_ms > @afterAt OR (at_ms = @afterAt AND position > @afterPosition))');
+    params.afterAt = Number(at);
+    params.afterPosition = BigInt(position!);
+  }
   if (filter.partnerId !== undefined) {
     where.push('partner_id = @partnerId');
     params.partnerId = filter.partnerId;
@@ -62,10 +84,14 @@ export function listCommissions(db: Database.Database, filter: CommissionFilter)
     where.push('at_ms <= @to');
     params.to = Date.parse(filter.to);
   }
-  const sql = `SELECT * FROM commission_entries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at_ms, position, partner_id, credit_type`;
-  const rows = statement<Record<string, unknown>, EntryRow>(db, sql).all(params);
+  const sql = `SELECT * FROM commission_entries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at_ms, position LIMIT @take`;
+  const rows = statement<Record<string, unknown>, EntryRow & { at_ms: number }>(db, sql).all(params);
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const last = page[page.length - 1];
   return {
-    items: rows.map((r) => ({
+    nextCursor: more && last !== undefined ? encodeCursor([String(last.at_ms), String(last.position)]) : null,
+    items: page.map((r) => ({
       partnerId: r.partner_id,
       attributionId: r.attribution_id,
       creditType: r.credit_type,

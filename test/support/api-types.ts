@@ -290,7 +290,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Accruals and clawbacks, in business time order (from/to on recognizedAt or reversedAt, both included) */
+        /** Accruals and clawbacks, in business time order then log order (from/to on recognizedAt or reversedAt, both included), paged */
         get: operations["CommissionsController_list"];
         put?: never;
         post?: never;
@@ -1592,6 +1592,8 @@ export interface components {
         };
         CommissionListResponse: {
             items: components["schemas"]["CommissionEntryResponse"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
         };
         CommissionPlanDefinedResponse: {
             /** @description The events the command appended (empty when it changed nothing) */
@@ -2315,6 +2317,8 @@ export interface components {
         };
         PayoutRunListResponse: {
             items: components["schemas"]["PayoutRunResponse"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
         };
         PayoutRunResponse: {
             /** Format: date-time */
@@ -4262,11 +4266,14 @@ export interface operations {
     CommissionsController_list: {
         parameters: {
             query?: {
+                cursor?: string;
                 /**
                  * @description Business time (recognizedAt of an accrual, reversedAt of a clawback), included.
                  * @example 2026-01-01
                  */
                 from?: string;
+                /** @example 100 */
+                limit?: number;
                 /**
                  * @description Answer only once the read model has reached this position (read-your-writes).
                  * @example 0
@@ -9479,6 +9486,9 @@ export interface operations {
     PayoutsController_list: {
         parameters: {
             query?: {
+                cursor?: string;
+                /** @example 100 */
+                limit?: number;
                 /**
                  * @description Answer only once the read model has reached this position (read-your-writes).
                  * @example 0

@@ -58,13 +58,15 @@ export class CommissionsController {
   @ApiOkResponse({ type: CommissionListResponse })
   @Allow('finance', 'auditor')
   @PartnerScoped()
-  @ApiOperation({ summary: 'Accruals and clawbacks, in business time order (from/to on recognizedAt or reversedAt, both included)' })
+  @ApiOperation({ summary: 'Accruals and clawbacks, in business time order then log order (from/to on recognizedAt or reversedAt, both included), paged' })
   async list(@Query() query: ListCommissionsQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply) {
     const partnerId = visiblePartnerFilter(actor, query.partnerId);
     const filter = {
       ...(partnerId !== undefined ? { partnerId } : {}),
       ...(query.from !== undefined ? { from: parseLedgerTime(query.from)! } : {}),
       ...(query.to !== undefined ? { to: parseLedgerTime(query.to)! } : {}),
+      ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
     };
     const r = await this.queries.execute<ListCommissionsQuery, { position: bigint; value: unknown }>(new ListCommissionsQuery(filter, minPositionOf(query.minPosition)));
     void reply.header('Ledger-Position', r.position.toString());

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { CREDIT_TYPES, type CreditType } from '#events/attribution.js';
 import { PARTNER_TYPES, type PartnerType } from '#events/partners.js';
-import { PositionQueryDto } from '../http/query.dto.js';
+import { PagedQueryDto, PositionQueryDto } from '../http/query.dto.js';
 import { IsLedgerId, IsLedgerTime, IsNotBlank, OptionalMember } from '../http/validation.js';
 
 export class CommissionRuleDto {
@@ -54,7 +54,7 @@ export class DefineCommissionPlanDto {
   rules!: CommissionRuleDto[];
 }
 
-export class ListCommissionsQueryDto extends PositionQueryDto {
+export class ListCommissionsQueryDto extends PagedQueryDto {
   @ApiPropertyOptional({ example: 'P-1001', description: 'A partner key may only name itself (and sees only its own without it).' })
   @IsOptional()
   @ValidateIf((_o, v) => v !== '')

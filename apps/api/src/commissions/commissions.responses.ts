@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CREDIT_TYPES, type CreditType } from '#events/attribution.js';
 import { PARTNER_TYPES, type PartnerType } from '#events/partners.js';
-import { CommandResponse } from '../platform/command.responses.js';
+import { CommandResponse, NEXT_CURSOR } from '../platform/command.responses.js';
 
 export class CommissionRuleResponse {
   @ApiPropertyOptional({ example: 'Gold' })
@@ -64,6 +64,8 @@ export class CommissionEntryResponse {
 export class CommissionListResponse {
   @ApiProperty({ type: [CommissionEntryResponse] })
   items!: CommissionEntryResponse[];
+  @ApiProperty(NEXT_CURSOR)
+  nextCursor!: string | null;
 }
 
 export class CommissionBalanceResponse {

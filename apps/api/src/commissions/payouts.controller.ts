@@ -94,7 +94,7 @@ export class PayoutsController {
   @ApiOperation({ summary: 'Payout runs in creation order, by status and partner (a partner key: the runs with its line or carry-forward, only those)' })
   async list(@Query() query: ListPayoutRunsQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply) {
     const partnerId = visiblePartnerFilter(actor, query.partnerId);
-    const r = await this.queries.execute<ListPayoutRunsQuery, { position: bigint; value: { items: PayoutRunView[] } }>(new ListPayoutRunsQuery(query.status, partnerId, minPositionOf(query.minPosition)));
+    const r = await this.queries.execute<ListPayoutRunsQuery, { position: bigint; value: { items: PayoutRunView[]; nextCursor: string | null } }>(new ListPayoutRunsQuery(query.status, partnerId, { ...(query.limit !== undefined ? { limit: query.limit } : {}), ...(query.cursor !== undefined ? { cursor: query.cursor } : {}) }, minPositionOf(query.minPosition)));
     void reply.header('Ledger-Position', r.position.toString());
     return r.value;
   }

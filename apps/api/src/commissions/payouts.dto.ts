@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
-import { PositionQueryDto } from '../http/query.dto.js';
+import { PagedQueryDto } from '../http/query.dto.js';
 import { IsLedgerId, IsLedgerTime, IsNotBlank } from '../http/validation.js';
 
 export const PAYOUT_RUN_STATUSES = ['created', 'approved', 'paid', 'cancelled'] as const;
@@ -27,7 +27,7 @@ export class MarkPayoutLinePaidDto {
   reference!: string;
 }
 
-export class ListPayoutRunsQueryDto extends PositionQueryDto {
+export class ListPayoutRunsQueryDto extends PagedQueryDto {
   @ApiPropertyOptional({ enum: PAYOUT_RUN_STATUSES })
   @IsOptional()
   @IsIn(PAYOUT_RUN_STATUSES)

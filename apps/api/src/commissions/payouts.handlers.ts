@@ -7,6 +7,7 @@ import { NotFound } from '#libs/kernel/errors.js';
 import { CommandPipeline } from '#libs/ledger/pipeline.js';
 import { EVENT_STORE } from '#libs/ledger/tokens.js';
 import type { EventStore } from '#libs/event-store/port.js';
+import { decodeCursor, encodeCursor } from '#projections/cursor.js';
 import { ReadModels } from '#projections/runner/read-models.js';
 
 export interface PayoutRunView {
@@ -74,7 +75,12 @@ export class GetPayoutRunQuery {
 
 export class ListPayoutRunsQuery {
   /** `partnerId`: already restricted to the partner key's own (visiblePartnerFilter). */
-  constructor(readonly status: PayoutRunStatus | undefined, readonly partnerId: string | undefined, readonly minPosition?: bigint) {}
+  constructor(
+    readonly status: PayoutRunStatus | undefined,
+    readonly partnerId: string | undefined,
+    readonly page: { readonly limit?: number; readonly cursor?: string },
+    readonly minPosition?: bigint,
+  ) {}
 }
 
 /** Runs are read from their stream (always current); `minPosition` still waits, as everywhere else. */
@@ -110,17 +116,31 @@ export class GetPayoutRunHandler extends PayoutRunsReader implements IQueryHandl
 }
 
 @QueryHandler(ListPayoutRunsQuery)
-export class ListPayoutRunsHandler extends PayoutRunsReader implements IQueryHandler<ListPayoutRunsQuery, { position: bigint; value: { items: PayoutRunView[] } }> {
+export class ListPayoutRunsHandler extends PayoutRunsReader implements IQueryHandler<ListPayoutRunsQuery, { position: bigint; value: { items: PayoutRunView[]; nextCursor: string | null } }> {
   constructor(@Inject(CommandPipeline) pipeline: CommandPipeline, @Inject(EVENT_STORE) store: EventStore, @Inject(ReadModels) readModels: ReadModels) {
     super(pipeline, store, readModels);
   }
 
-  async execute(q: ListPayoutRunsQuery): Promise<{ position: bigint; value: { items: PayoutRunView[] } }> {
+  /** Runs in creation order (the stream's, append-only): a cursor is the creation index of the last run a page returned. */
+  async execute(q: ListPayoutRunsQuery): Promise<{ position: bigint; value: { items: PayoutRunView[]; nextCursor: string | null } }> {
     const { position, runs } = await this.runs(q.minPosition);
-    const items = runs
-      .filter((r) => q.status === undefined || r.status === q.status)
-      .map((r) => runViewFor(r, q.partnerId))
-      .filter((v): v is PayoutRunView => v !== undefined);
-    return { position, value: { items } };
+    const limit = q.page.limit ?? 100;
+    const after = q.page.cursor === undefined ? -1 : Number(decodeCursor(q.page.cursor, [/^\d{1,9}$/])[0]);
+    const items: PayoutRunView[] = [];
+    let last = -1;
+    let more = false;
+    for (let i = after + 1; i < runs.length; i++) {
+      const r = runs[i]!;
+      if (q.status !== undefined && r.status !== q.status) continue;
+      const view = runViewFor(r, q.partnerId);
+      if (view === undefined) continue;
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      items.push(view);
+      last = i;
+    }
+    return { position, value: { items, nextCursor: more ? encodeCursor([String(last)]) : null } };
   }
 }

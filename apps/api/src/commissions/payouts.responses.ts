@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CREDIT_TYPES, type CreditType } from '#events/attribution.js';
-import { CommandResponse } from '../platform/command.responses.js';
+import { CommandResponse, NEXT_CURSOR } from '../platform/command.responses.js';
 import { PAYOUT_RUN_STATUSES } from './payouts.dto.js';
 
 export class PayoutAccrualRefResponse {
@@ -70,6 +70,8 @@ export class PayoutRunResponse {
 export class PayoutRunListResponse {
   @ApiProperty({ type: [PayoutRunResponse] })
   items!: PayoutRunResponse[];
+  @ApiProperty(NEXT_CURSOR)
+  nextCursor!: string | null;
 }
 
 export class PayoutRunCommandResponse extends CommandResponse {
