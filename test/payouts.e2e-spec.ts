@@ -117,6 +117,14 @@ describe('commissions and payouts (v2), end to end', () => {
     expect(cancel.status).toBe(422);
     expect(await t.store.headPosition()).toBe(head);
     expect(await balance('P1', '2026-04-05')).toMatchObject({ paidMinor: 80_000, payableMinor: 0, balanceMinor: 0 });
+    const csv = await t.request('GET', `/v1/payouts/${id}`, { key: KEYS.finance, headers: { accept: 'text/csv' } });
+    expect([csv.status, csv.headers.get('content-type')]).toEqual([200, 'text/csv; charset=utf-8']);
+    expect(csv.text.split('\r\n')).toEqual([
+      'payoutId,asOf,runStatus,partnerId,kind,amountMinor,currency,status,paidAt,reference',
+      `${id},2026-04-01T00:00:00.000Z,paid,P1,line,80000,USD,paid,2026-04-05T00:00:00.000Z,WIRE-1`,
+      `${id},2026-04-01T00:00:00.000Z,paid,P2,carried-forward,3000,USD,below-minimum,,`,
+      '',
+    ]);
   });
 
   it('a clawback after payment makes the balance negative and the next run nets it', async () => {

@@ -1009,7 +1009,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A payout run, its lines and their state (a partner key: its own line only; a run without it → 404) */
+        /**
+         * A payout run, its lines and their state (a partner key: its own line only; a run without it → 404)
+         * @description `Accept: text/csv` answers the lines and carried-forward balances as CSV for finance (a header row, one row each).
+         */
         get: operations["PayoutsController_get"];
         put?: never;
         post?: never;
@@ -9728,6 +9731,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PayoutRunResponse"];
+                    "text/csv": string;
                 };
             };
             /** @description Problem details (RFC 9457): `validation-failed` */

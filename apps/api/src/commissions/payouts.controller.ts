@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import type { CommandOutcome } from '#libs/ledger/context.js';
@@ -11,10 +12,25 @@ import { PositionQueryDto } from '../http/query.dto.js';
 import { commandResponse } from '../http/responses.js';
 import { parseLedgerTime } from '../http/validation.js';
 import { EmptyDto, ReasonDto } from '../partners/partners.dto.js';
+import { wantsCsv } from '../attribution/attribution.controller.js';
 import { Allow, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
 import { CreatePayoutRunDto, ListPayoutRunsQueryDto, MarkPayoutLinePaidDto } from './payouts.dto.js';
 import { GetPayoutRunQuery, ListPayoutRunsQuery, type PayoutRunView } from './payouts.handlers.js';
 import { PayoutRunCommandResponse, PayoutRunListResponse, PayoutRunResponse } from './payouts.responses.js';
+
+const LINE_COLUMNS = ['payoutId', 'asOf', 'runStatus', 'partnerId', 'kind', 'amountMinor', 'currency', 'status', 'paidAt', 'reference'];
+
+/** Finance's export of a run: one row per line (`kind: line`) and per carried-forward balance (`kind: carried-forward`). */
+function linesCsv(reply: FastifyReply, run: PayoutRunView): string {
+  void reply.header('Vary', 'Accept');
+  void reply.type('text/csv; charset=utf-8');
+  const base = { payoutId: run.payoutId, asOf: run.asOf, runStatus: run.status };
+  const rows = [
+    ...run.lines.map((l) => ({ ...base, partnerId: l.partnerId, kind: 'line', amountMinor: l.amountMinor, currency: l.currency, status: l.status, paidAt: l.paidAt ?? '', reference: l.reference ?? '' })),
+    ...run.carriedForward.map((c) => ({ ...base, partnerId: c.partnerId, kind: 'carried-forward', amountMinor: c.amountMinor, currency: c.currency, status: c.reason, paidAt: '', reference: '' })),
+  ];
+  return stringify(rows, { header: true, columns: LINE_COLUMNS, record_delimiter: 'windows' });
+}
 
 /** Payout runs (DOMAIN.md, "Commissions and payouts (v2)"): finance (and admin) act; partner keys read their own lines. */
 @ApiTags('commissions')
@@ -80,11 +96,21 @@ export class PayoutsController {
   @ApiOkResponse({ type: PayoutRunResponse })
   @Allow('finance', 'auditor')
   @PartnerScoped()
-  @ApiOperation({ summary: 'A payout run, its lines and their state (a partner key: its own line only; a run without it → 404)' })
-  async get(@Param('id', LedgerIdPipe) id: string, @Query() query: PositionQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply) {
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOperation({
+    summary: 'A payout run, its lines and their state (a partner key: its own line only; a run without it → 404)',
+    description: '`Accept: text/csv` answers the lines and carried-forward balances as CSV for finance (a header row, one row each).',
+  })
+  async get(
+    @Param('id', LedgerIdPipe) id: string,
+    @Query() query: PositionQueryDto,
+    @Req() req: FastifyRequest,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PayoutRunView | string> {
     const r = await this.queries.execute<GetPayoutRunQuery, { position: bigint; value: PayoutRunView }>(new GetPayoutRunQuery(id, actor, minPositionOf(query.minPosition)));
     void reply.header('Ledger-Position', r.position.toString());
-    return r.value;
+    return wantsCsv(req.headers.accept) ? linesCsv(reply, r.value) : r.value;
   }
 
   @Get()
