@@ -1,5 +1,5 @@
 import { ATTRIBUTION_EVENT_TYPES, DEAL_REVENUE_RESERVATION_TYPES } from './attribution.js';
-import { COMMISSION_PLAN_EVENT_TYPES } from './commissions.js';
+import { COMMISSION_EVENT_TYPES, COMMISSION_PLAN_EVENT_TYPES, PAYOUT_EVENT_TYPES } from './commissions.js';
 import { DEAL_EVENT_TYPES, DEAL_ID_EVENT_TYPES, DEAL_SLOT_EVENT_TYPES } from './deals.js';
 import { EXCHANGE_RATE_EVENT_TYPES } from './exchange-rates.js';
 import { MDF_BUDGET_EVENT_TYPES, MDF_EVENT_TYPES, MDF_ID_RESERVATION_TYPES } from './mdf.js';
@@ -23,4 +23,6 @@ export const ALL_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   ...DEAL_REVENUE_RESERVATION_TYPES,
   ...EXCHANGE_RATE_EVENT_TYPES,
   ...COMMISSION_PLAN_EVENT_TYPES,
+  ...COMMISSION_EVENT_TYPES,
+  ...PAYOUT_EVENT_TYPES,
 ]);

@@ -5,6 +5,7 @@ import { registrationConflictsProjection } from './registration-conflicts/regist
 import { attributionProjection } from './attribution/attribution.projection.js';
 import { mdfFundsProjection } from './mdf-funds/mdf-funds.projection.js';
 import { tierStandingsProjection } from './tier-standings/tier-standings.projection.js';
+import { commissionBalancesProjection } from './commissions/commission-balances.projection.js';
 
 /** Every read model the service keeps, in the order the runner applies them. */
-export const ALL_PROJECTIONS: readonly Projection[] = [partnersProjection, dealsProjection, registrationConflictsProjection, attributionProjection, mdfFundsProjection, tierStandingsProjection];
+export const ALL_PROJECTIONS: readonly Projection[] = [partnersProjection, dealsProjection, registrationConflictsProjection, attributionProjection, mdfFundsProjection, tierStandingsProjection, commissionBalancesProjection];

@@ -49,6 +49,16 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   // Commissions (v2). "finance, admin; partners read their own": the plan is policy, not a partner's read.
   'PUT /v1/commission-plan': { finance: 'allow' },
   'GET /v1/commission-plan': FINANCE_QUERY,
+  // "finance, admin; partners read their own": accruals and balances are finance's and the auditor's reads.
+  'GET /v1/commissions': { finance: 'allow', auditor: 'allow', partner: 'own' },
+  'GET /v1/commissions/balances': { finance: 'allow', auditor: 'allow', partner: 'own' },
+  // Payout runs: finance acts; a partner key reads the runs with its own line (that line only).
+  'POST /v1/payouts': { finance: 'allow' },
+  'POST /v1/payouts/:id/approve': { finance: 'allow' },
+  'POST /v1/payouts/:id/cancel': { finance: 'allow' },
+  'POST /v1/payouts/:id/lines/:partnerId/paid': { finance: 'allow' },
+  'GET /v1/payouts': { finance: 'allow', auditor: 'allow', partner: 'own' },
+  'GET /v1/payouts/:id': { finance: 'allow', auditor: 'allow', partner: 'own' },
 
   // Partners. "finance | ... partner reads"; "partner | read its own partner"
   'POST /v1/partners': OPS_COMMAND,
@@ -153,6 +163,13 @@ const PROBES: Readonly<Record<string, { readonly staff: string; readonly own?: s
   'POST /v1/customer-accounts/:customerKey/direct': { staff: '/v1/customer-accounts/shared-customer.com/direct' },
   'POST /v1/customer-accounts/:customerKey/direct/release': { staff: '/v1/customer-accounts/shared-customer.com/direct/release' },
   'GET /v1/mdf/funds': { staff: `/v1/mdf/funds?partnerId=${OTHER}`, own: '/v1/mdf/funds' },
+  'GET /v1/commissions': { staff: `/v1/commissions?partnerId=${OTHER}`, own: '/v1/commissions' },
+  'GET /v1/commissions/balances': { staff: `/v1/commissions/balances?partnerId=${OTHER}`, own: '/v1/commissions/balances' },
+  'GET /v1/payouts': { staff: `/v1/payouts?partnerId=${OTHER}`, own: '/v1/payouts' },
+  'GET /v1/payouts/:id': { staff: `/v1/payouts/PO-${MARKER}-ONLY`, own: '/v1/payouts/PO-SHARED' },
+  'POST /v1/payouts/:id/approve': { staff: '/v1/payouts/PO-SHARED/approve' },
+  'POST /v1/payouts/:id/cancel': { staff: '/v1/payouts/PO-SHARED/cancel' },
+  'POST /v1/payouts/:id/lines/:partnerId/paid': { staff: `/v1/payouts/PO-SHARED/lines/${OWN}/paid` },
   'GET /v1/mdf/requests/:id': { staff: `/v1/mdf/requests/REQ-${MARKER}`, own: '/v1/mdf/requests/REQ-P1' },
   'PUT /v1/mdf/budgets/:period': { staff: '/v1/mdf/budgets/2031-Q4' },
   'GET /v1/revenue-attributions/:id': { staff: `/v1/revenue-attributions/ATT-${MARKER}-ONLY`, own: '/v1/revenue-attributions/ATT-SHARED' },
@@ -296,6 +313,8 @@ describe('authorization matrix: every route × every role, from API.md', () => {
     await ok('POST', '/v1/mdf/requests', { requestId: 'REQ-P1', partnerId: OWN, period: '2026-Q1', activity: 'Own webinar', amount: usd(1_000_00) }, KEYS.p1);
     await ok('POST', '/v1/mdf/requests/REQ-P1/approve', {});
 
+    // v2: commissions accrue on the attributions below (each partner then has its own accruals and balance).
+    await ok('PUT', '/v1/commission-plan', { holdDays: 30, rules: [{ creditType: 'sourced', rateBps: 1000 }, { creditType: 'influenced', rateBps: 500 }] }, KEYS.finance);
     // v2: revenue is attributed to won deals only.
     // Closed after it was registered (now, on the real clock): a deal closed before registration is refused.
     await ok('POST', `/v1/deals/D-${MARKER}-1/won`, { amount: usd(5_000_00), closedAt: new Date().toISOString() });
@@ -318,6 +337,11 @@ describe('authorization matrix: every route × every role, from API.md', () => {
       ],
     }, KEYS.finance);
     await ok('POST', '/v1/revenue-attributions/ATT-SHARED/reverse', { amountMinor: 500_00, reason: 'partial refund', reversedAt: '2026-02-10' }, KEYS.finance);
+    // Payout runs: one paying only the other partner (payable from 2026-03-03), then one with both partners' lines.
+    await ok('POST', '/v1/payouts', { payoutId: `PO-${MARKER}-ONLY`, asOf: '2026-03-03T12:00:00Z' }, KEYS.finance);
+    await ok('POST', `/v1/payouts/PO-${MARKER}-ONLY/approve`, {}, KEYS.finance);
+    const shared = await ok('POST', '/v1/payouts', { payoutId: 'PO-SHARED', asOf: '2026-03-05' }, KEYS.finance);
+    expect((shared.run as { lines: { partnerId: string }[] }).lines.map((l) => l.partnerId).sort()).toEqual([OTHER, OWN].sort());
     await ok('POST', '/v1/tier-evaluations', { asOf: '2026-03-01' });
     // Every read model has caught up before the matrix reads them.
     expect((await t.request('GET', `/v1/partners?minPosition=${await t.store.headPosition()}`)).status).toBe(200);
@@ -404,7 +428,7 @@ describe('authorization matrix: every route × every role, from API.md', () => {
       if (probe !== undefined) await expectRefused('GET', probe.staff);
     }
     // Its own, whole lists: nothing of the other partner (also not named in a deal's conflicts or as its winner).
-    for (const path of ['/v1/partners', '/v1/deals', '/v1/mdf/funds', '/v1/attribution', '/v1/tier-standings']) await expectOwnOnly(path);
+    for (const path of ['/v1/partners', '/v1/deals', '/v1/mdf/funds', '/v1/attribution', '/v1/tier-standings', '/v1/commissions', '/v1/commissions/balances']) await expectOwnOnly(path);
     // Its own price waterfall naming the other partner's approved deal: no deal-registration layer, and the
     // same answer as for a deal that does not exist.
     checks += 1;

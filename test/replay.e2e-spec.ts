@@ -31,6 +31,9 @@ describe('as-of replay of attribution, MDF funds and tier standings', () => {
     ['/v1/tier-standings?asOf=2026-03-31', 'projection=tier-standings&standingAsOf=2026-03-31'],
     ['/v1/tier-standings/P1?asOf=2026-03-31', 'projection=tier-standings&partnerId=P1&standingAsOf=2026-03-31'],
     ['/v1/tier-standings/P2', 'projection=tier-standings&partnerId=P2'],
+    // Commission balances at a business date, and now (the replay's moment), per partner.
+    ['/v1/commissions/balances?asOf=2026-02-10', 'projection=commission-balances&balancesAsOf=2026-02-10'],
+    ['/v1/commissions/balances?partnerId=P1', 'projection=commission-balances&partnerId=P1'],
   ];
 
   it('equals the live answers captured at three moments, with later history present', async () => {
@@ -47,6 +50,7 @@ describe('as-of replay of attribution, MDF funds and tier standings', () => {
     };
 
     await must('PUT', '/v1/tier-program', { ...defaults, tiers: defaults.tiers.map((x) => ({ ...x, mdfEligible: true })) });
+    await must('PUT', '/v1/commission-plan', { holdDays: 30, rules: [{ creditType: 'sourced', rateBps: 1000 }] });
     for (const id of ['P1', 'P2']) {
       await must('POST', '/v1/partners', { partnerId: id, name: id, type: 'msp', domain: `${id.toLowerCase()}-replay.example` });
       await must('POST', `/v1/partners/${id}/activate`);

@@ -14,6 +14,8 @@ import { mdfFundsProjection } from '../mdf-funds/mdf-funds.projection.js';
 import { listFunds } from '../mdf-funds/mdf-funds.queries.js';
 import { tierStandingsProjection } from '../tier-standings/tier-standings.projection.js';
 import { getTierStanding, listTierStandings } from '../tier-standings/tier-standings.queries.js';
+import { commissionBalancesProjection } from '../commissions/commission-balances.projection.js';
+import { commissionBalances } from '../commissions/commission-balances.queries.js';
 import { param, replayable, type ReplayableReadModel } from './registry.js';
 
 /** `customer=` takes any spelling of the domain, as the live deal endpoints do. */
@@ -153,10 +155,22 @@ export const tierStandingsReplay = replayable({
 });
 
 /**
+ * `commission-balances`: `GET /v1/commissions/balances` as it stood. The live endpoint's business-time `asOf` is
+ * `balancesAsOf` here (the replay's `asOf` is record time); it defaults to the replay's moment.
+ */
+export const commissionBalancesReplay = replayable({
+  name: 'commission-balances',
+  projections: [commissionBalancesProjection],
+  params: ['partnerId', 'balancesAsOf'],
+  parse: (raw) => ({ partnerId: param.id(raw, 'partnerId'), balancesAsOf: param.time(raw, 'balancesAsOf') }),
+  query: (db, p, now) => commissionBalances(db, defined({ partnerId: p.partnerId }), p.balancesAsOf === undefined ? now : new Date(p.balancesAsOf)),
+});
+
+/**
  * Every read model `/v1/audit/replay` can rebuild, by `name`. A read model joins with a few lines (see
  * docs/development.md, "As-of replay"). Asking for another name is a 400 listing the known ones.
  */
-export const REPLAYABLE_READ_MODELS: readonly ReplayableReadModel[] = [partnersReplay, dealsReplay, registrationConflictsReplay, attributionReplay, mdfFundsReplay, tierStandingsReplay];
+export const REPLAYABLE_READ_MODELS: readonly ReplayableReadModel[] = [partnersReplay, dealsReplay, registrationConflictsReplay, attributionReplay, mdfFundsReplay, tierStandingsReplay, commissionBalancesReplay];
 
 export function findReplayable(name: string): ReplayableReadModel | undefined {
   return REPLAYABLE_READ_MODELS.find((r) => r.name === name);

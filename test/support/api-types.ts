@@ -186,7 +186,7 @@ export interface paths {
         };
         /**
          * A read model as it stood at record time `asOf`, rebuilt in memory from the log alone
-         * @description Takes `projection`, `asOf` and the replayed query's own parameters, and answers what that query answers. The events applied are the longest prefix of the log recorded at or before `asOf` (the replay stops at the first event recorded later); `Ledger-Position` is the last position applied. Query functions that depend on the time run with `now` = `asOf`. Replayable: `partners` (partnerId, status, type, tier, limit, cursor); `deals` (dealId, partnerId, status, customer, limit, cursor); `registration-conflicts` (status, customer, dealId, limit, cursor); `attribution` (from, to, partnerId, groupBy, limit, cursor); `mdf-funds` (partnerId, period, limit, cursor); `tier-standings` (partnerId, tier, standingAsOf, limit, cursor).
+         * @description Takes `projection`, `asOf` and the replayed query's own parameters, and answers what that query answers. The events applied are the longest prefix of the log recorded at or before `asOf` (the replay stops at the first event recorded later); `Ledger-Position` is the last position applied. Query functions that depend on the time run with `now` = `asOf`. Replayable: `partners` (partnerId, status, type, tier, limit, cursor); `deals` (dealId, partnerId, status, customer, limit, cursor); `registration-conflicts` (status, customer, dealId, limit, cursor); `attribution` (from, to, partnerId, groupBy, limit, cursor); `mdf-funds` (partnerId, period, limit, cursor); `tier-standings` (partnerId, tier, standingAsOf, limit, cursor); `commission-balances` (partnerId, balancesAsOf).
          */
         get: operations["AuditController_replay"];
         put?: never;
@@ -276,6 +276,43 @@ export interface paths {
         get: operations["CommissionPlanController_get"];
         /** Define the next version of the commission plan (a no-op when it equals the one in force) */
         put: operations["CommissionPlanController_define"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/commissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Accruals and clawbacks, in business time order then log order (from/to on recognizedAt or reversedAt, both included), paged */
+        get: operations["CommissionsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/commissions/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Commission balances per partner at a business time: accrued, clawed back, held, payable, paid, balance
+         * @description Replayable as of a record time: `GET /v1/audit/replay?projection=commission-balances&asOf=…&balancesAsOf=…`.
+         */
+        get: operations["CommissionsController_balances"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -944,6 +981,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Payout runs in creation order, by status and partner (a partner key: the runs with its line or carry-forward, only those) */
+        get: operations["PayoutsController_list"];
+        put?: never;
+        /**
+         * Create a payout run for asOf (PayoutRunCreated): one line per partner with a payable balance at or above the minimum; the rest carries forward
+         * @description One run awaits approval at a time: another → 409 `payout-run-pending`. An accrual is in at most one run that is not cancelled.
+         */
+        post: operations["PayoutsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A payout run, its lines and their state (a partner key: its own line only; a run without it → 404)
+         * @description `Accept: text/csv` answers the lines and carried-forward balances as CSV for finance (a header row, one row each).
+         */
+        get: operations["PayoutsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a run (PayoutRunApproved); approving it again is a no-op */
+        post: operations["PayoutsController_approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a run before approval (PayoutRunCancelled): its accruals are free for a later run; after approval → 422 */
+        post: operations["PayoutsController_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payouts/{id}/lines/{partnerId}/paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a partner's line of an approved run paid with its external reference (PayoutLinePaid); twice → 409 `already-paid` */
+        post: operations["PayoutsController_paid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/registration-conflicts": {
         parameters: {
             query?: never;
@@ -1377,6 +1506,16 @@ export interface components {
         BudgetListDto: {
             items: components["schemas"]["BudgetDto"][];
         };
+        CarriedForwardResponse: {
+            /** @description may be negative (a clawback after payment) */
+            amountMinor: number;
+            /** @example USD */
+            currency: string;
+            /** @example P-1002 */
+            partnerId: string;
+            /** @enum {string} */
+            reason: "below-minimum" | "not-positive";
+        };
         CatalogEntryResponse: {
             /** Format: date-time */
             definedAt: string;
@@ -1446,6 +1585,69 @@ export interface components {
             /** @example seller-42 */
             sellerId: string;
         };
+        CommissionBalanceResponse: {
+            accruedMinor: number;
+            /** @description accrued − clawed back − paid */
+            balanceMinor: number;
+            clawedBackMinor: number;
+            /** @example USD */
+            currency: string;
+            /** @description accruals (net of their clawbacks) whose payableFrom is after asOf */
+            heldMinor: number;
+            paidMinor: number;
+            /** @example P-1001 */
+            partnerId: string;
+            /** @description balance − held; negative after a clawback of paid commission */
+            payableMinor: number;
+        };
+        CommissionBalancesResponse: {
+            /** Format: date-time */
+            asOf: string;
+            items: components["schemas"]["CommissionBalanceResponse"][];
+        };
+        CommissionEntryResponse: {
+            /** @description minor units of `currency` (positive for both kinds) */
+            amountMinor: number;
+            /**
+             * Format: date-time
+             * @description business time: recognizedAt of an accrual, reversedAt of a clawback
+             */
+            at: string;
+            /** @example RA-5001 */
+            attributionId: string;
+            /** @description the reporting amount the rate applied to (a clawback: the reversed part) */
+            baseMinor: number;
+            /** @enum {string} */
+            creditType: "sourced" | "influenced";
+            /**
+             * @description the reporting currency
+             * @example USD
+             */
+            currency: string;
+            /** @enum {string} */
+            kind: "accrued" | "clawed-back";
+            /** @example P-1001 */
+            partnerId: string;
+            /**
+             * Format: date-time
+             * @description the accrual's
+             */
+            payableFrom: string;
+            planVersion: number;
+            /**
+             * @description log position of the event
+             * @example 42
+             */
+            position: string;
+            rateBps: number;
+            /** @description 0 for an accrual; the reversal's sequence for a clawback */
+            sequence: number;
+        };
+        CommissionListResponse: {
+            items: components["schemas"]["CommissionEntryResponse"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
         CommissionPlanDefinedResponse: {
             /** @description The events the command appended (empty when it changed nothing) */
             events: components["schemas"]["AppendedEventResponse"][];
@@ -1502,6 +1704,18 @@ export interface components {
             /** @description RFC 9162 consistency proof, hex. */
             proof: string[];
             toSize: number;
+        };
+        CreatePayoutRunDto: {
+            /**
+             * @description Accruals payable by this instant (payableFrom ≤ asOf) are paid; not after now.
+             * @example 2026-03-31
+             */
+            asOf: string;
+            /**
+             * @description Chosen by the caller; a second run with the same id → 409.
+             * @example PO-2026-Q1
+             */
+            payoutId: string;
         };
         CreditDto: {
             /** @example P-1001 */
@@ -1920,6 +2134,18 @@ export interface components {
              */
             until?: string;
         };
+        MarkPayoutLinePaidDto: {
+            /**
+             * @description Business time of the payment.
+             * @example 2026-04-05
+             */
+            paidAt: string;
+            /**
+             * @description The bank's or payment provider's reference.
+             * @example WIRE-778812
+             */
+            reference: string;
+        };
         MdfBudgetSetResponse: {
             amount: components["schemas"]["MoneyResponse"];
             /** @description The events the command appended (empty when it changed nothing) */
@@ -2108,6 +2334,70 @@ export interface components {
             paidAt: string;
             /** @example WIRE-2026-05-15-0042 */
             reference: string;
+        };
+        PayoutAccrualRefResponse: {
+            /** @example RA-5001 */
+            attributionId: string;
+            /** @enum {string} */
+            creditType: "sourced" | "influenced";
+        };
+        PayoutLineResponse: {
+            /** @description the accruals this line pays for the first time */
+            accruals: components["schemas"]["PayoutAccrualRefResponse"][];
+            /** @description payable balance at asOf less what live runs already hold */
+            amountMinor: number;
+            /** @example USD */
+            currency: string;
+            /** Format: date-time */
+            paidAt?: string;
+            /** @example P-1001 */
+            partnerId: string;
+            /** @example WIRE-778812 */
+            reference?: string;
+            /** @enum {string} */
+            status: "unpaid" | "paid";
+        };
+        PayoutRunCommandResponse: {
+            /** @description The events the command appended (empty when it changed nothing) */
+            events: components["schemas"]["AppendedEventResponse"][];
+            /**
+             * @description Decimal string: the log position after the command (pass as `minPosition` to read your write)
+             * @example 42
+             */
+            position: string;
+            /** @description The run after the command */
+            run: components["schemas"]["PayoutRunResponse"];
+        };
+        PayoutRunListResponse: {
+            items: components["schemas"]["PayoutRunResponse"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        PayoutRunResponse: {
+            /** Format: date-time */
+            approvedAt?: string;
+            /** Format: date-time */
+            asOf: string;
+            /** Format: date-time */
+            cancelledAt?: string;
+            cancelReason?: string;
+            carriedForward: components["schemas"]["CarriedForwardResponse"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** @example USD */
+            currency: string;
+            lines: components["schemas"]["PayoutLineResponse"][];
+            minimumPayoutMinor: number;
+            /** @example PO-2026-Q1 */
+            payoutId: string;
+            planVersion: number;
+            /**
+             * @description `paid` once every line is paid
+             * @enum {string}
+             */
+            status: "created" | "approved" | "paid" | "cancelled";
+            /** @description Σ of the lines shown */
+            totalMinor: number;
         };
         PriceWaterfallResponse: {
             /** @example USD */
@@ -3418,7 +3708,7 @@ export interface operations {
                  */
                 minPosition?: string;
                 /** @example partners */
-                projection: "partners" | "deals" | "registration-conflicts" | "attribution" | "mdf-funds" | "tier-standings";
+                projection: "partners" | "deals" | "registration-conflicts" | "attribution" | "mdf-funds" | "tier-standings" | "commission-balances";
             };
             header?: never;
             path?: never;
@@ -4112,6 +4402,190 @@ export interface operations {
                 };
             };
             /** @description Problem details (RFC 9457): `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    CommissionsController_list: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /**
+                 * @description Business time (recognizedAt of an accrual, reversedAt of a clawback), included.
+                 * @example 2026-01-01
+                 */
+                from?: string;
+                /** @example 100 */
+                limit?: number;
+                /**
+                 * @description Answer only once the read model has reached this position (read-your-writes).
+                 * @example 0
+                 */
+                minPosition?: string;
+                /**
+                 * @description A partner key may only name itself (and sees only its own without it).
+                 * @example P-1001
+                 */
+                partnerId?: string;
+                /**
+                 * @description Business time, included.
+                 * @example 2026-12-31T23:59:59.999Z
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The log position the answer reflects (the read model, or the log itself for /v1/audit) */
+                    "Ledger-Position": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommissionListResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-caught-up`, `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    CommissionsController_balances: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Business time of the balances (default: now): accruals recognized, clawbacks reversed and lines paid by then; held = not payable yet at asOf.
+                 * @example 2026-03-31
+                 */
+                asOf?: string;
+                /**
+                 * @description Answer only once the read model has reached this position (read-your-writes).
+                 * @example 0
+                 */
+                minPosition?: string;
+                /**
+                 * @description A partner key may only name itself (and sees only its own without it).
+                 * @example P-1001
+                 */
+                partnerId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The log position the answer reflects (the read model, or the log itself for /v1/audit) */
+                    "Ledger-Position": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommissionBalancesResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-caught-up`, `store-unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -9065,6 +9539,714 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TierOverrideResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `conflict`, `already-exists`, `concurrency-conflict`, `registration-conflict`, `seller-held-by-another-partner` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `payload-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unsupported-media-type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `rule-violation`, `idempotency-key-reused`, `unknown-certification` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    PayoutsController_list: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @example 100 */
+                limit?: number;
+                /**
+                 * @description Answer only once the read model has reached this position (read-your-writes).
+                 * @example 0
+                 */
+                minPosition?: string;
+                /**
+                 * @description The runs with a line or a carry-forward of this partner, showing only those. A partner key may only name itself.
+                 * @example P-1001
+                 */
+                partnerId?: string;
+                /** @example created */
+                status?: "created" | "approved" | "paid" | "cancelled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The log position the answer reflects (the read model, or the log itself for /v1/audit) */
+                    "Ledger-Position": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutRunListResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-caught-up`, `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    PayoutsController_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the command safe to retry: the same key with the same body answers the first response and appends nothing; with another body, 422 `idempotency-key-reused`.
+                 * @example 7c4a8d09-ca37-4c1f-9f1e-2a36f2a1c0de
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "payoutId": "PO-2026-Q1",
+                 *       "asOf": "2026-03-31"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreatePayoutRunDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutRunCommandResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `conflict`, `already-exists`, `concurrency-conflict`, `registration-conflict`, `seller-held-by-another-partner` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `payload-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unsupported-media-type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `rule-violation`, `idempotency-key-reused`, `unknown-certification` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    PayoutsController_get: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Answer only once the read model has reached this position (read-your-writes).
+                 * @example 0
+                 */
+                minPosition?: string;
+            };
+            header?: never;
+            path: {
+                /** @example PO-2026-Q1 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The log position the answer reflects (the read model, or the log itself for /v1/audit) */
+                    "Ledger-Position": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutRunResponse"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-caught-up`, `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    PayoutsController_approve: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the command safe to retry: the same key with the same body answers the first response and appends nothing; with another body, 422 `idempotency-key-reused`.
+                 * @example 7c4a8d09-ca37-4c1f-9f1e-2a36f2a1c0de
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @example PO-2026-Q1 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["EmptyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutRunCommandResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `conflict`, `already-exists`, `concurrency-conflict`, `registration-conflict`, `seller-held-by-another-partner` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `payload-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unsupported-media-type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `rule-violation`, `idempotency-key-reused`, `unknown-certification` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    PayoutsController_cancel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the command safe to retry: the same key with the same body answers the first response and appends nothing; with another body, 422 `idempotency-key-reused`.
+                 * @example 7c4a8d09-ca37-4c1f-9f1e-2a36f2a1c0de
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @example PO-2026-Q1 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Quarterly partner review"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReasonDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutRunCommandResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `conflict`, `already-exists`, `concurrency-conflict`, `registration-conflict`, `seller-held-by-another-partner` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `payload-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unsupported-media-type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `rule-violation`, `idempotency-key-reused`, `unknown-certification` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    PayoutsController_paid: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the command safe to retry: the same key with the same body answers the first response and appends nothing; with another body, 422 `idempotency-key-reused`.
+                 * @example 7c4a8d09-ca37-4c1f-9f1e-2a36f2a1c0de
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @example PO-2026-Q1 */
+                id: string;
+                /** @example P-1001 */
+                partnerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "paidAt": "2026-04-05",
+                 *       "reference": "WIRE-778812"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MarkPayoutLinePaidDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutRunCommandResponse"];
                 };
             };
             /** @description Problem details (RFC 9457): `validation-failed` */

@@ -4,7 +4,7 @@ import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { pathToFileURL } from 'node:url';
 import type { AttributionEvent, DealRevenueReserved } from '#events/attribution.js';
-import type { CommissionPlanEvent } from '#events/commissions.js';
+import type { CommissionEvent, CommissionPlanEvent, PayoutEvent } from '#events/commissions.js';
 import type { ExchangeRateEvent } from '#events/exchange-rates.js';
 import type { DealEvent, DealIdClaimed, DealSlotTaken } from '#events/deals.js';
 import type { MdfBudgetEvent, MdfEvent, MdfIdReservation } from '#events/mdf.js';
@@ -65,7 +65,9 @@ type Documented =
   | AttributionEvent
   | DealRevenueReserved
   | ExchangeRateEvent
-  | CommissionPlanEvent;
+  | CommissionPlanEvent
+  | CommissionEvent
+  | PayoutEvent;
 type Samples = { readonly [T in Documented['type']]: Extract<Documented, { type: T }>['data'] };
 
 const at = '2026-03-02T09:00:00.000Z';
@@ -167,6 +169,48 @@ const SAMPLES: Samples = {
     rules: [{ creditType: 'sourced', rateBps: 1000 }, { tier: 'Gold', partnerType: 'reseller', creditType: 'sourced', rateBps: 2000 }],
     definedAt: at,
   },
+  CommissionAccrued: {
+    attributionId: 'A-1',
+    partnerId: 'P-1',
+    creditType: 'sourced',
+    planVersion: 1,
+    rule: { tier: 'Gold', partnerType: 'reseller', creditType: 'sourced', rateBps: 2000 },
+    partnerType: 'reseller',
+    tier: 'Gold',
+    baseMinor: 1_080_000,
+    rateBps: 2000,
+    amountMinor: 216_000,
+    currency: 'USD',
+    recognizedAt: at,
+    payableFrom: '2026-04-01T09:00:00.000Z',
+  },
+  CommissionClawedBack: {
+    attributionId: 'A-1',
+    partnerId: 'P-1',
+    creditType: 'sourced',
+    sequence: 1,
+    planVersion: 1,
+    rule: { tier: 'Gold', partnerType: 'reseller', creditType: 'sourced', rateBps: 2000 },
+    baseMinor: 108_000,
+    rateBps: 2000,
+    amountMinor: 21_600,
+    currency: 'USD',
+    reversedAt: at,
+    payableFrom: '2026-04-01T09:00:00.000Z',
+  },
+  PayoutRunCreated: {
+    payoutId: 'PO-2026-Q1',
+    asOf: '2026-03-31T00:00:00.000Z',
+    currency: 'USD',
+    planVersion: 1,
+    minimumPayoutMinor: 5_000,
+    lines: [{ partnerId: 'P-1', amountMinor: 194_400, accruals: [{ attributionId: 'A-1', creditType: 'sourced' }] }],
+    carriedForward: [{ partnerId: 'P-2', amountMinor: 1_200, reason: 'below-minimum' }],
+    createdAt: at,
+  },
+  PayoutRunApproved: { payoutId: 'PO-2026-Q1', approvedAt: at },
+  PayoutRunCancelled: { payoutId: 'PO-2026-Q1', reason: 'wrong period', cancelledAt: at },
+  PayoutLinePaid: { payoutId: 'PO-2026-Q1', partnerId: 'P-1', amountMinor: 194_400, currency: 'USD', paidAt: at, reference: 'WIRE-778812' },
   RevenueAttributionReversed: {
     attributionId: 'A-1',
     sequence: 1,

@@ -28,6 +28,6 @@ describe('accruals of an attribution', () => {
       plan,
       partners,
     );
-    expect(lines).toEqual([{ partnerId: 'P1', creditType: 'sourced', baseMinor: 10_800, rateBps: 2000, amountMinor: 2160, payableFrom: '2026-03-02T00:00:00.000Z', planVersion: 3 }]);
+    expect(lines).toEqual([{ partnerId: 'P1', creditType: 'sourced', baseMinor: 10_800, rateBps: 2000, amountMinor: 2160, payableFrom: '2026-03-02T00:00:00.000Z', planVersion: 3, rule: { tier: 'Gold', partnerType: 'reseller', creditType: 'sourced', rateBps: 2000 } }]);
   });
 });

@@ -1,4 +1,5 @@
 import type { AttributionAllocation } from '#events/attribution.js';
+import type { CommissionRuleData } from '#events/commissions.js';
 import type { PartnerType } from '#events/partners.js';
 import { commissionMinor, payableFrom, ruleFor, type CommissionPlan } from './plan.js';
 
@@ -18,6 +19,8 @@ export interface AccrualLine {
   readonly amountMinor: number;
   readonly payableFrom: string;
   readonly planVersion: number;
+  /** The rule that applied. */
+  readonly rule: CommissionRuleData;
 }
 
 /**
@@ -39,7 +42,7 @@ export function accrualsFor(
     const baseMinor = a.reportingAmountMinor ?? a.amountMinor;
     const amountMinor = commissionMinor(baseMinor, rule.rateBps);
     if (amountMinor === 0) continue;
-    lines.push({ partnerId: a.partnerId, creditType: a.type, baseMinor, rateBps: rule.rateBps, amountMinor, payableFrom: payableFrom(recognizedAt, plan.holdDays), planVersion: plan.version });
+    lines.push({ partnerId: a.partnerId, creditType: a.type, baseMinor, rateBps: rule.rateBps, amountMinor, payableFrom: payableFrom(recognizedAt, plan.holdDays), planVersion: plan.version, rule });
   }
   return lines;
 }

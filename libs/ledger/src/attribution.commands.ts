@@ -12,6 +12,9 @@ import {
   type ReverseAttribution,
 } from '#libs/attribution/attribution.js';
 import { decideDealRevenue } from '#libs/attribution/deal-revenue.js';
+import { COMMISSION_PLAN_STREAM_ID } from '#events/commissions.js';
+import { commissionedAttributionDecider, tierHistoryFold, type CommissionFacts } from '#libs/commissions/attribution-commissions.js';
+import { commissionPlanDecider } from '#libs/commissions/plan.js';
 import type { EventStore } from '#libs/event-store/port.js';
 import { ID_PATTERN } from '#libs/kernel/decider.js';
 import { exchangeRateDecider } from '#libs/money/exchange-rates.js';
@@ -124,7 +127,8 @@ export class AttributeRevenueHandler implements ICommandHandler<AttributeRevenue
     const deal = data.dealId === undefined ? undefined : await this.deals.find(data.dealId);
     const foreign = isMoney(data.amount) && data.amount.currency !== program.reportingCurrency;
     const rates = foreign ? await this.pipeline.state(exchangeRateStreamId(data.amount.currency, program.reportingCurrency), exchangeRateDecider) : undefined;
-    const command: AttributeRevenue = {
+    const commissions = await this.commissionFacts(partners.filter((p) => p.status !== 'none').map((p) => p.id));
+    const command: AttributeRevenue & { commissions?: CommissionFacts } = {
       type: 'AttributeRevenue',
       data,
       facts: {
@@ -136,6 +140,7 @@ export class AttributeRevenueHandler implements ICommandHandler<AttributeRevenue
         ...(deal !== undefined ? { deal: { dealId: deal.dealId, partnerId: deal.partnerId, status: deal.status, ...(deal.wonAmount ? { wonAmount: deal.wonAmount } : {}) } } : {}),
         ...(rates !== undefined ? { rates } : {}),
       },
+      ...(commissions !== undefined ? { commissions } : {}),
     };
     const reporting = expectedReportingMinor(command);
     const entry: InFlight = {
@@ -151,14 +156,26 @@ export class AttributeRevenueHandler implements ICommandHandler<AttributeRevenue
       const outcome =
         deal !== undefined && won !== undefined && isMoney(data.amount)
           ? await this.turns.run(dealRevenueStreamId(deal.dealId), () =>
-              this.pipeline.handleWithClaim(ctx, attributionStreamId(data.attributionId), attributionDecider, decided, this.reserve(deal.dealId, won.amountMinor, data)),
+              this.pipeline.handleWithClaim(ctx, attributionStreamId(data.attributionId), commissionedAttributionDecider, decided, this.reserve(deal.dealId, won.amountMinor, data)),
             )
-          : await this.pipeline.handle(ctx, attributionStreamId(data.attributionId), attributionDecider, decided);
+          : await this.pipeline.handle(ctx, attributionStreamId(data.attributionId), commissionedAttributionDecider, decided);
       if (outcome.events.length) position = outcome.position;
       return outcome;
     } finally {
       this.recorded.settled(entry, position);
     }
+  }
+
+  /**
+   * The commission facts (docs/commissions.md): the plan in force when the attribution is decided and what each
+   * credited partner's stream says of its type and tiers (the tier is read at `recognizedAt` by the decider).
+   * No plan defined yet (version 0): nothing accrues.
+   */
+  private async commissionFacts(partnerIds: readonly string[]): Promise<CommissionFacts | undefined> {
+    const plan = await this.pipeline.state(COMMISSION_PLAN_STREAM_ID, commissionPlanDecider);
+    if (plan.version === 0 || plan.rules.length === 0) return undefined;
+    const histories = await Promise.all(partnerIds.map(async (id) => [id, await this.pipeline.state(partnerStreamId(id), tierHistoryFold)] as const));
+    return { plan, partners: Object.fromEntries(histories) };
   }
 
   private reserve(dealId: string, wonAmountMinor: number, data: AttributeRevenue['data']): ClaimStep {
@@ -175,7 +192,8 @@ export class ReverseAttributionHandler implements ICommandHandler<ReverseAttribu
   constructor(@Inject(CommandPipeline) private readonly pipeline: CommandPipeline) {}
 
   execute({ ctx, data }: ReverseAttributionCommand): Promise<CommandOutcome> {
-    return this.pipeline.handle(ctx, attributionStreamId(data.attributionId), attributionDecider, { type: 'ReverseAttribution', data });
+    // The commissioned decider: the reversal's clawbacks go in the same append.
+    return this.pipeline.handle(ctx, attributionStreamId(data.attributionId), commissionedAttributionDecider, { type: 'ReverseAttribution', data });
   }
 }
 

@@ -9,6 +9,7 @@ import { PARTNER_COMMAND_HANDLERS } from './partners.commands.js';
 import { CommandPipeline, type CommandObserver } from './pipeline.js';
 import { DefineProgramHandler, ProgramInForce } from './program.commands.js';
 import { DefineCommissionPlanHandler } from './commissions.commands.js';
+import { PAYOUT_COMMAND_HANDLERS } from './payouts.commands.js';
 import { DefineCertificationHandler } from './certifications.commands.js';
 import { EvaluateTiersHandler, OverrideTierHandler } from './tiers.commands.js';
 import { CLOCK, EVENT_STORE, systemClock, type Clock } from './tokens.js';
@@ -16,7 +17,7 @@ import { CLOCK, EVENT_STORE, systemClock, type Clock } from './tokens.js';
 /** Optional instrumentation of the pipeline (the API's metrics provide it); without it the pipeline runs uninstrumented. */
 export const COMMAND_OBSERVER = Symbol('COMMAND_OBSERVER');
 
-export const COMMAND_HANDLERS = [...PARTNER_COMMAND_HANDLERS, ...DEAL_COMMAND_HANDLERS, ...MDF_COMMAND_HANDLERS, ...ATTRIBUTION_COMMAND_HANDLERS, ...EXCHANGE_RATE_COMMAND_HANDLERS, DefineProgramHandler, EvaluateTiersHandler, OverrideTierHandler, DefineCertificationHandler, DefineCommissionPlanHandler];
+export const COMMAND_HANDLERS = [...PARTNER_COMMAND_HANDLERS, ...DEAL_COMMAND_HANDLERS, ...MDF_COMMAND_HANDLERS, ...ATTRIBUTION_COMMAND_HANDLERS, ...EXCHANGE_RATE_COMMAND_HANDLERS, DefineProgramHandler, EvaluateTiersHandler, OverrideTierHandler, DefineCertificationHandler, DefineCommissionPlanHandler, ...PAYOUT_COMMAND_HANDLERS];
 
 export interface LedgerOptions {
   /** Opens the event store (once, at start-up). */

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { CREDIT_TYPES, type CreditType } from '#events/attribution.js';
 import { PARTNER_TYPES, type PartnerType } from '#events/partners.js';
-import { IsNotBlank, OptionalMember } from '../http/validation.js';
+import { PagedQueryDto, PositionQueryDto } from '../http/query.dto.js';
+import { IsLedgerId, IsLedgerTime, IsNotBlank, OptionalMember } from '../http/validation.js';
 
 export class CommissionRuleDto {
   @ApiPropertyOptional({ example: 'Gold', description: "The partner's tier at recognizedAt (default: any tier)" })
@@ -51,4 +52,35 @@ export class DefineCommissionPlanDto {
   @ValidateNested({ each: true })
   @Type(() => CommissionRuleDto)
   rules!: CommissionRuleDto[];
+}
+
+export class ListCommissionsQueryDto extends PagedQueryDto {
+  @ApiPropertyOptional({ example: 'P-1001', description: 'A partner key may only name itself (and sees only its own without it).' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== '')
+  @IsLedgerId()
+  partnerId?: string;
+
+  @ApiPropertyOptional({ example: '2026-01-01', description: 'Business time (recognizedAt of an accrual, reversedAt of a clawback), included.' })
+  @IsOptional()
+  @IsLedgerTime()
+  from?: string;
+
+  @ApiPropertyOptional({ example: '2026-12-31T23:59:59.999Z', description: 'Business time, included.' })
+  @IsOptional()
+  @IsLedgerTime()
+  to?: string;
+}
+
+export class CommissionBalancesQueryDto extends PositionQueryDto {
+  @ApiPropertyOptional({ example: 'P-1001', description: 'A partner key may only name itself (and sees only its own without it).' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== '')
+  @IsLedgerId()
+  partnerId?: string;
+
+  @ApiPropertyOptional({ example: '2026-03-31', description: 'Business time of the balances (default: now): accruals recognized, clawbacks reversed and lines paid by then; held = not payable yet at asOf.' })
+  @IsOptional()
+  @IsLedgerTime()
+  asOf?: string;
 }
