@@ -49,6 +49,10 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   // Commissions (v2). "finance, admin; partners read their own": the plan is policy, not a partner's read.
   'PUT /v1/commission-plan': { finance: 'allow' },
   'GET /v1/commission-plan': FINANCE_QUERY,
+  // Statements (v2): finance and admin issue; staff queries read; a partner key reads its own only; auditors verify.
+  'POST /v1/statements': { finance: 'allow' },
+  'GET /v1/statements': { ...FINANCE_QUERY, partner: 'own' },
+  'GET /v1/statements/:id': { ...FINANCE_QUERY, partner: 'own' },
 
   // Partners. "finance | ... partner reads"; "partner | read its own partner"
   'POST /v1/partners': OPS_COMMAND,
@@ -123,6 +127,7 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   'GET /v1/audit/proofs/consistency': AUDIT,
   'GET /v1/audit/public-key': AUDIT,
   'POST /v1/audit/verify': AUDIT,
+  'POST /v1/audit/statements/verify': AUDIT,
   'GET /v1/audit/replay': AUDIT,
   'GET /v1/audit/export': AUDIT,
 
@@ -153,6 +158,8 @@ const PROBES: Readonly<Record<string, { readonly staff: string; readonly own?: s
   'POST /v1/customer-accounts/:customerKey/direct': { staff: '/v1/customer-accounts/shared-customer.com/direct' },
   'POST /v1/customer-accounts/:customerKey/direct/release': { staff: '/v1/customer-accounts/shared-customer.com/direct/release' },
   'GET /v1/mdf/funds': { staff: `/v1/mdf/funds?partnerId=${OTHER}`, own: '/v1/mdf/funds' },
+  'GET /v1/statements': { staff: `/v1/statements?partnerId=${OTHER}`, own: '/v1/statements' },
+  'GET /v1/statements/:id': { staff: `/v1/statements/ST-${MARKER}`, own: '/v1/statements/ST-P1' },
   'GET /v1/mdf/requests/:id': { staff: `/v1/mdf/requests/REQ-${MARKER}`, own: '/v1/mdf/requests/REQ-P1' },
   'PUT /v1/mdf/budgets/:period': { staff: '/v1/mdf/budgets/2031-Q4' },
   'GET /v1/revenue-attributions/:id': { staff: `/v1/revenue-attributions/ATT-${MARKER}-ONLY`, own: '/v1/revenue-attributions/ATT-SHARED' },
@@ -319,6 +326,9 @@ describe('authorization matrix: every route × every role, from API.md', () => {
     }, KEYS.finance);
     await ok('POST', '/v1/revenue-attributions/ATT-SHARED/reverse', { amountMinor: 500_00, reason: 'partial refund', reversedAt: '2026-02-10' }, KEYS.finance);
     await ok('POST', '/v1/tier-evaluations', { asOf: '2026-03-01' });
+    // A statement of each partner: P1 reads its own, never the other's.
+    await ok('POST', '/v1/statements', { statementId: 'ST-P1', partnerId: OWN, period: '2026-Q1' }, KEYS.finance);
+    await ok('POST', '/v1/statements', { statementId: `ST-${MARKER}`, partnerId: OTHER, period: '2026-Q1' }, KEYS.finance);
     // Every read model has caught up before the matrix reads them.
     expect((await t.request('GET', `/v1/partners?minPosition=${await t.store.headPosition()}`)).status).toBe(200);
   });
@@ -404,7 +414,7 @@ describe('authorization matrix: every route × every role, from API.md', () => {
       if (probe !== undefined) await expectRefused('GET', probe.staff);
     }
     // Its own, whole lists: nothing of the other partner (also not named in a deal's conflicts or as its winner).
-    for (const path of ['/v1/partners', '/v1/deals', '/v1/mdf/funds', '/v1/attribution', '/v1/tier-standings']) await expectOwnOnly(path);
+    for (const path of ['/v1/partners', '/v1/deals', '/v1/mdf/funds', '/v1/attribution', '/v1/tier-standings', '/v1/statements']) await expectOwnOnly(path);
     // Its own price waterfall naming the other partner's approved deal: no deal-registration layer, and the
     // same answer as for a deal that does not exist.
     checks += 1;

@@ -55,6 +55,7 @@ const PATH_ID_EXAMPLES: Record<string, string> = {
   requests: 'MR-3001',
   claims: 'MC-4001',
   'revenue-attributions': 'RA-5001',
+  statements: 'ST-2026-Q1-P-1001',
 };
 
 /** The problem statuses and their slugs, from problem.ts: one place says which slug answers with which status. */
