@@ -2425,6 +2425,12 @@ export interface components {
             /** @description What the statement presented says */
             statement: (string | null) | number | boolean | Record<string, never> | unknown[];
         };
+        StatementDigestDto: {
+            /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
+            rootHash: string;
+            /** @example 1042 */
+            size: number;
+        };
         StatementDigestResponse: {
             /**
              * @description RFC 9162 root of those events (hex)
@@ -2715,6 +2721,7 @@ export interface components {
             /** @example 0 */
             commissionPlanVersion: number;
             /**
+             * @description As served: any members (what differs from the log is reported, not refused)
              * @example {
              *       "format": "channel-ledger/statement/1"
              *     }
@@ -2724,19 +2731,11 @@ export interface components {
             };
             /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
             contentHash: string;
-            /**
-             * @description `{ size, rootHash }`
-             * @example {
-             *       "size": 1042,
-             *       "rootHash": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-             *     }
-             */
-            digest: {
-                [key: string]: unknown;
-            };
+            digest: components["schemas"]["StatementDigestDto"];
             /**
              * Format: date-time
              * @description Ignored: not signed.
+             * @example 2026-04-01T09:00:00.000Z
              */
             issuedAt?: string;
             /** @example P-1001 */
@@ -2751,7 +2750,10 @@ export interface components {
             restatement?: {
                 [key: string]: unknown;
             };
-            /** @example c2lnbmF0dXJl */
+            /**
+             * @description Base64 of the 64-byte Ed25519 signature
+             * @example AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==
+             */
             signature: string;
             /** @example ST-2026-Q1-P-1001 */
             statementId: string;
@@ -3655,8 +3657,9 @@ export interface operations {
                  *         "format": "channel-ledger/statement/1"
                  *       },
                  *       "contentHash": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-                 *       "signature": "c2lnbmF0dXJl",
-                 *       "restatement": {}
+                 *       "signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+                 *       "restatement": {},
+                 *       "issuedAt": "2026-04-01T09:00:00.000Z"
                  *     }
                  */
                 "application/json": components["schemas"]["VerifyStatementDto"];
