@@ -38,6 +38,7 @@ function statementCsv(reply: FastifyReply, s: StatementView): string {
     return [s.statementId, s.partnerId, s.period, s.position, path, cell(issued), cell(now.has(path) ? now.get(path) : issued)];
   });
   for (const c of s.restatement.changes) if (!seen.has(c.path)) rows.push([s.statementId, s.partnerId, s.period, s.position, c.path, cell(c.issued), cell(c.now)]);
+  void reply.header('Vary', 'Accept');
   void reply.type('text/csv; charset=utf-8');
   return stringify(rows, { header: true, columns: CSV_COLUMNS });
 }
