@@ -94,8 +94,9 @@ export async function issueStatement(pipeline: CommandPipeline, store: EventStor
   const streamId = statementStreamId(request.statementId);
   const state = await pipeline.state(streamId, statementDecider);
   if (state.status === 'issued' && ctx.requestHash === undefined) {
-    statementDecider.decide({ statement: { ...state.statement, partnerId: request.partnerId, period: request.period } }, state, new Date(0));
-    return { position: await store.headPosition(), events: [], replayed: false };
+    // The decider's own rule on the statement as issued with this request's partner and period: [] (a no-op) or a 409.
+    const decided = statementDecider.decide({ statement: { ...state.statement, partnerId: request.partnerId, period: request.period } }, state, new Date(state.statement.issuedAt));
+    if (decided.length === 0) return { position: await store.headPosition(), events: [], replayed: false };
   }
   const statement = await prepareStatement(store, signer, request, await store.headPosition());
   return pipeline.handle(ctx, streamId, statementDecider, { statement });
