@@ -5,6 +5,7 @@ import { EXCHANGE_RATE_EVENT_TYPES } from './exchange-rates.js';
 import { MDF_BUDGET_EVENT_TYPES, MDF_EVENT_TYPES, MDF_ID_RESERVATION_TYPES } from './mdf.js';
 import { CERTIFICATION_CATALOG_EVENT_TYPES, PARTNER_DOMAIN_EVENT_TYPES, PARTNER_EVENT_TYPES, SELLER_CLAIM_EVENT_TYPES } from './partners.js';
 import { PROGRAM_EVENT_TYPES } from './program.js';
+import { STATEMENT_EVENT_TYPES } from './statements.js';
 
 /** Every event type the ledger writes (the catalog test keeps this in step with each file's `*_TYPES` lists). */
 export const ALL_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
@@ -25,4 +26,5 @@ export const ALL_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   ...COMMISSION_PLAN_EVENT_TYPES,
   ...COMMISSION_EVENT_TYPES,
   ...PAYOUT_EVENT_TYPES,
+  ...STATEMENT_EVENT_TYPES,
 ]);

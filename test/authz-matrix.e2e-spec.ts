@@ -59,6 +59,10 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   'POST /v1/payouts/:id/lines/:partnerId/paid': { finance: 'allow' },
   'GET /v1/payouts': { finance: 'allow', auditor: 'allow', partner: 'own' },
   'GET /v1/payouts/:id': { finance: 'allow', auditor: 'allow', partner: 'own' },
+  // Statements (v2): finance and admin issue; staff queries read; a partner key reads its own only; auditors verify.
+  'POST /v1/statements': { finance: 'allow' },
+  'GET /v1/statements': { ...FINANCE_QUERY, partner: 'own' },
+  'GET /v1/statements/:id': { ...FINANCE_QUERY, partner: 'own' },
 
   // Partners. "finance | ... partner reads"; "partner | read its own partner"
   'POST /v1/partners': OPS_COMMAND,
@@ -133,6 +137,7 @@ const WHO_MAY: Readonly<Record<string, Rule>> = {
   'GET /v1/audit/proofs/consistency': AUDIT,
   'GET /v1/audit/public-key': AUDIT,
   'POST /v1/audit/verify': AUDIT,
+  'POST /v1/audit/statements/verify': AUDIT,
   'GET /v1/audit/replay': AUDIT,
   'GET /v1/audit/export': AUDIT,
 
@@ -170,6 +175,8 @@ const PROBES: Readonly<Record<string, { readonly staff: string; readonly own?: s
   'POST /v1/payouts/:id/approve': { staff: '/v1/payouts/PO-SHARED/approve' },
   'POST /v1/payouts/:id/cancel': { staff: '/v1/payouts/PO-SHARED/cancel' },
   'POST /v1/payouts/:id/lines/:partnerId/paid': { staff: `/v1/payouts/PO-SHARED/lines/${OWN}/paid` },
+  'GET /v1/statements': { staff: `/v1/statements?partnerId=${OTHER}`, own: '/v1/statements' },
+  'GET /v1/statements/:id': { staff: `/v1/statements/ST-${MARKER}`, own: '/v1/statements/ST-P1' },
   'GET /v1/mdf/requests/:id': { staff: `/v1/mdf/requests/REQ-${MARKER}`, own: '/v1/mdf/requests/REQ-P1' },
   'PUT /v1/mdf/budgets/:period': { staff: '/v1/mdf/budgets/2031-Q4' },
   'GET /v1/revenue-attributions/:id': { staff: `/v1/revenue-attributions/ATT-${MARKER}-ONLY`, own: '/v1/revenue-attributions/ATT-SHARED' },
@@ -343,6 +350,9 @@ describe('authorization matrix: every route × every role, from API.md', () => {
     const shared = await ok('POST', '/v1/payouts', { payoutId: 'PO-SHARED', asOf: '2026-03-05' }, KEYS.finance);
     expect((shared.run as { lines: { partnerId: string }[] }).lines.map((l) => l.partnerId).sort()).toEqual([OTHER, OWN].sort());
     await ok('POST', '/v1/tier-evaluations', { asOf: '2026-03-01' });
+    // A statement of each partner: P1 reads its own, never the other's.
+    await ok('POST', '/v1/statements', { statementId: 'ST-P1', partnerId: OWN, period: '2026-Q1' }, KEYS.finance);
+    await ok('POST', '/v1/statements', { statementId: `ST-${MARKER}`, partnerId: OTHER, period: '2026-Q1' }, KEYS.finance);
     // Every read model has caught up before the matrix reads them.
     expect((await t.request('GET', `/v1/partners?minPosition=${await t.store.headPosition()}`)).status).toBe(200);
   });
@@ -428,7 +438,7 @@ describe('authorization matrix: every route × every role, from API.md', () => {
       if (probe !== undefined) await expectRefused('GET', probe.staff);
     }
     // Its own, whole lists: nothing of the other partner (also not named in a deal's conflicts or as its winner).
-    for (const path of ['/v1/partners', '/v1/deals', '/v1/mdf/funds', '/v1/attribution', '/v1/tier-standings', '/v1/commissions', '/v1/commissions/balances']) await expectOwnOnly(path);
+    for (const path of ['/v1/partners', '/v1/deals', '/v1/mdf/funds', '/v1/attribution', '/v1/tier-standings', '/v1/commissions', '/v1/commissions/balances', '/v1/statements']) await expectOwnOnly(path);
     // Its own price waterfall naming the other partner's approved deal: no deal-registration layer, and the
     // same answer as for a deal that does not exist.
     checks += 1;

@@ -65,6 +65,8 @@ interface Schema {
   readonly allOf?: readonly Schema[];
   readonly enum?: readonly unknown[];
   readonly pattern?: string;
+  /** Set on an object whose members are free (a statement's `content` presented for verification): no member is unknown there. */
+  readonly additionalProperties?: boolean | Schema;
   readonly maxLength?: number;
   readonly minItems?: number;
   readonly maxItems?: number;
@@ -432,7 +434,11 @@ function fuzzedRequest(cmd: CommandRoute): fc.Arbitrary<Fuzzed> {
     });
   }
   // Unknown members, at the top or inside a nested object, including names that reach prototypes.
-  const objectPaths: Path[] = [[], ...fields.filter((f) => f.kind === 'object' || f.kind === 'money').map((f) => f.path), ...fields.filter((f) => f.kind === 'object-array').map((f) => [...f.path, 0])];
+  const objectPaths: Path[] = [
+    [],
+    ...fields.filter((f) => (f.kind === 'object' && !f.schema.additionalProperties) || f.kind === 'money').map((f) => f.path),
+    ...fields.filter((f) => f.kind === 'object-array').map((f) => [...f.path, 0]),
+  ];
   arbs.push({
     weight: 10,
     arbitrary: fc

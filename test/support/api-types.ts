@@ -197,6 +197,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/statements/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a statement as returned by GET /v1/statements/{id}: content recomputed at its position, its digest against the tree head, its signature
+         * @description Never writes. `ok` is all three; `differences` lists what does not match (content lines by path, contentHash, digest, signature).
+         */
+        post: operations["StatementAuditController_verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit/streams/{streamId}": {
         parameters: {
             query?: never;
@@ -1141,6 +1161,47 @@ export interface paths {
          * @description Split over what remains of each allocation by largest remainder, in the period of `reversedAt`. More than remains → 422.
          */
         post: operations["RevenueAttributionsController_reverse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Statements issued, in issue order, by partner and/or period, each with its restatement (a partner key: its own only) */
+        get: operations["StatementsController_list"];
+        put?: never;
+        /**
+         * Issue a partner statement for a period at the head of the log (PartnerStatementIssued): content, tree head, versions, content hash, Ed25519 signature
+         * @description The same statementId again for the same partner and period answers the statement already issued (nothing appended); for another partner or period → 409 `already-exists`. A partner not enrolled → 404.
+         */
+        post: operations["StatementsController_issue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/statements/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A statement as issued, with its restatement: the period recomputed at the head and every line changed since (a partner key: its own only)
+         * @description `Accept: text/csv`: one row per content line with its value as issued and now (finance).
+         */
+        get: operations["StatementsController_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2125,6 +2186,17 @@ export interface components {
             position: string;
             size: number;
         };
+        IssueStatementDto: {
+            /** @example P-1001 */
+            partnerId: string;
+            /** @example 2026-Q1 */
+            period: string;
+            /**
+             * @description Chosen by the caller; issued once (the same id for the same partner and period again is a no-op, for another a 409).
+             * @example ST-2026-Q1-P-1001
+             */
+            statementId: string;
+        };
         MarkDirectDto: {
             /** @example strategic account, owned by direct sales */
             reason: string;
@@ -2582,6 +2654,15 @@ export interface components {
             /** @description The registration that won it, when one did */
             winnerDealId?: string;
         };
+        RestatementResponse: {
+            /**
+             * @description The log position the period was recomputed at (the head when read)
+             * @example 2077
+             */
+            asOfPosition: string;
+            /** @description Every content leaf that differs from the statement as issued; empty when none */
+            changes: components["schemas"]["StatementChangeResponse"][];
+        };
         ReversalResponse: {
             allocations: components["schemas"]["AllocationResponse"][];
             amountMinor: number;
@@ -2618,6 +2699,163 @@ export interface components {
             certifiedSellers: number;
             revenueMinor: number;
             wonDeals: number;
+        };
+        StatementChangeResponse: {
+            /** @description As issued (null: absent then) */
+            issued: (string | null) | number | boolean | Record<string, never> | unknown[];
+            /** @description As the log shows it now (null: absent now) */
+            now: (string | null) | number | boolean | Record<string, never> | unknown[];
+            /**
+             * @description Dotted path of a content leaf (array items by index)
+             * @example revenue.sourced.netMinor
+             */
+            path: string;
+        };
+        StatementCommissionsResponse: {
+            accruedMinor: number;
+            clawedBackMinor: number;
+            closingMinor: number;
+            openingMinor: number;
+            paidMinor: number;
+        };
+        StatementContentResponse: {
+            /** @description In the reporting currency */
+            commissions: components["schemas"]["StatementCommissionsResponse"];
+            deals: components["schemas"]["StatementDealsResponse"];
+            /** @example channel-ledger/statement/1 */
+            format: string;
+            /** Format: date-time */
+            from: string;
+            /** @description Per fund currency: allocatedMinor, approvedMinor, releasedMinor, claimedMinor, claimApprovedMinor, paidMinor */
+            mdf: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            partnerId: string;
+            period: string;
+            /** @example USD */
+            reportingCurrency: string | null;
+            /** @description In the reporting currency */
+            revenue: components["schemas"]["StatementRevenueResponse"];
+            tier: components["schemas"]["StatementTierResponse"];
+            /**
+             * Format: date-time
+             * @description Exclusive
+             */
+            to: string;
+        };
+        StatementDealsResponse: {
+            approved: number;
+            expired: number;
+            lost: number;
+            registered: number;
+            rejected: number;
+            won: number;
+            /**
+             * @description Won amounts per deal currency
+             * @example {
+             *       "USD": 120000
+             *     }
+             */
+            wonMinor: {
+                [key: string]: number;
+            };
+        };
+        StatementDifferenceResponse: {
+            /** @example content.revenue.sourced.netMinor */
+            path: string;
+            /** @description What the log says (recomputed) */
+            recomputed: (string | null) | number | boolean | Record<string, never> | unknown[];
+            /** @description What the statement presented says */
+            statement: (string | null) | number | boolean | Record<string, never> | unknown[];
+        };
+        StatementDigestDto: {
+            /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
+            rootHash: string;
+            /** @example 1042 */
+            size: number;
+        };
+        StatementDigestResponse: {
+            /**
+             * @description RFC 9162 root of those events (hex)
+             * @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+             */
+            rootHash: string;
+            /**
+             * @description Events in the log up to the position
+             * @example 1042
+             */
+            size: number;
+        };
+        StatementListResponse: {
+            items: components["schemas"]["StatementResponse"][];
+        };
+        StatementResponse: {
+            /** @description Commission plan version recorded up to the position (0: none) */
+            commissionPlanVersion: number;
+            content: components["schemas"]["StatementContentResponse"];
+            /**
+             * @description SHA-256 (hex) of the canonical JSON of `content`
+             * @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+             */
+            contentHash: string;
+            digest: components["schemas"]["StatementDigestResponse"];
+            /** Format: date-time */
+            issuedAt: string;
+            /** @example P-1001 */
+            partnerId: string;
+            /** @example 2026-Q1 */
+            period: string;
+            /**
+             * @description The log position the content was computed at
+             * @example 1042
+             */
+            position: string;
+            /** @description Tier program version recorded up to the position (0: none) */
+            programVersion: number;
+            restatement: components["schemas"]["RestatementResponse"];
+            /** @description Base64 Ed25519 signature (docs/statements.md, "Signing message") with the key of `GET /v1/audit/public-key` */
+            signature: string;
+            /** @example ST-2026-Q1-P-1001 */
+            statementId: string;
+        };
+        StatementRevenueLineResponse: {
+            attributedMinor: number;
+            netMinor: number;
+            reversedMinor: number;
+        };
+        StatementRevenueResponse: {
+            /** @description Attributions recognized in the period that credit the partner */
+            attributions: number;
+            influenced: components["schemas"]["StatementRevenueLineResponse"];
+            sourced: components["schemas"]["StatementRevenueLineResponse"];
+        };
+        StatementTierChangeResponse: {
+            /** Format: date-time */
+            at: string;
+            from: string | null;
+            /** @enum {string} */
+            kind: "enrolled" | "promotion" | "demotion" | "override" | "override-ended";
+            to: string;
+        };
+        StatementTierResponse: {
+            /** @description Tier at the end of the period */
+            atEnd: string | null;
+            /** @description Tier at the start of the period (null: not enrolled yet) */
+            atStart: string | null;
+            changes: components["schemas"]["StatementTierChangeResponse"][];
+        };
+        StatementVerificationResponse: {
+            /** @description The content recomputed from the log up to `position` is byte-identical (canonical JSON) and hashes to `contentHash` */
+            contentMatches: boolean;
+            /** @description Present when not ok */
+            differences?: components["schemas"]["StatementDifferenceResponse"][];
+            /** @description `digest` is the tree head of the log at `position` */
+            digestMatches: boolean;
+            ok: boolean;
+            /** @description The signature verifies with the ledger's key over the fields presented (contentHash recomputed from `content`) */
+            signatureValid: boolean;
         };
         SubmitClaimDto: {
             /** @description At most what the request has approved and not yet claimed. */
@@ -2916,6 +3154,47 @@ export interface components {
             rootMatches?: boolean;
             /** @description Events in the recomputed tree. */
             size: number;
+        };
+        VerifyStatementDto: {
+            /** @example 0 */
+            commissionPlanVersion: number;
+            /**
+             * @description As served: any members (what differs from the log is reported, not refused)
+             * @example {
+             *       "format": "channel-ledger/statement/1"
+             *     }
+             */
+            content: {
+                [key: string]: unknown;
+            };
+            /** @example e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 */
+            contentHash: string;
+            digest: components["schemas"]["StatementDigestDto"];
+            /**
+             * Format: date-time
+             * @description Ignored: not signed.
+             * @example 2026-04-01T09:00:00.000Z
+             */
+            issuedAt?: string;
+            /** @example P-1001 */
+            partnerId: string;
+            /** @example 2026-Q1 */
+            period: string;
+            /** @example 1042 */
+            position: string;
+            /** @example 1 */
+            programVersion: number;
+            /** @description Ignored: the restatement is not signed. */
+            restatement?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Base64 of the 64-byte Ed25519 signature
+             * @example AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==
+             */
+            signature: string;
+            /** @example ST-2026-Q1-P-1001 */
+            statementId: string;
         };
         WaterfallLayerResponse: {
             amountMinor: number;
@@ -3779,6 +4058,119 @@ export interface operations {
                 };
             };
             /** @description Problem details (RFC 9457): `not-caught-up`, `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    StatementAuditController_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "statementId": "ST-2026-Q1-P-1001",
+                 *       "partnerId": "P-1001",
+                 *       "period": "2026-Q1",
+                 *       "position": "1042",
+                 *       "digest": {
+                 *         "size": 1042,
+                 *         "rootHash": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+                 *       },
+                 *       "programVersion": 1,
+                 *       "commissionPlanVersion": 0,
+                 *       "content": {
+                 *         "format": "channel-ledger/statement/1"
+                 *       },
+                 *       "contentHash": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                 *       "signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+                 *       "restatement": {},
+                 *       "issuedAt": "2026-04-01T09:00:00.000Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VerifyStatementDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementVerificationResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `payload-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unsupported-media-type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `store-unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -10797,6 +11189,314 @@ export interface operations {
                 };
             };
             /** @description Problem details (RFC 9457): `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    StatementsController_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Answer only once the read model has reached this position (read-your-writes).
+                 * @example 0
+                 */
+                minPosition?: string;
+                /**
+                 * @description A partner key may only name itself (and sees only its own).
+                 * @example P-1001
+                 */
+                partnerId?: string;
+                /** @example 2026-Q1 */
+                period?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The log position the answer reflects (the read model, or the log itself for /v1/audit) */
+                    "Ledger-Position": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementListResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-caught-up`, `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    StatementsController_issue: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the command safe to retry: the same key with the same body answers the first response and appends nothing; with another body, 422 `idempotency-key-reused`.
+                 * @example 7c4a8d09-ca37-4c1f-9f1e-2a36f2a1c0de
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "statementId": "ST-2026-Q1-P-1001",
+                 *       "partnerId": "P-1001",
+                 *       "period": "2026-Q1"
+                 *     }
+                 */
+                "application/json": components["schemas"]["IssueStatementDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `conflict`, `already-exists`, `concurrency-conflict`, `registration-conflict`, `seller-held-by-another-partner` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `payload-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unsupported-media-type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `rule-violation`, `idempotency-key-reused`, `unknown-certification` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `store-unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    StatementsController_get: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Answer only once the read model has reached this position (read-your-writes).
+                 * @example 0
+                 */
+                minPosition?: string;
+            };
+            header?: never;
+            path: {
+                /** @example ST-2026-Q1-P-1001 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The log position the answer reflects (the read model, or the log itself for /v1/audit) */
+                    "Ledger-Position": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementResponse"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Problem details (RFC 9457): `validation-failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `unauthorized` */
+            401: {
+                headers: {
+                    /** @description The Bearer challenge */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `too-many-requests` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Problem details (RFC 9457): `not-caught-up`, `store-unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

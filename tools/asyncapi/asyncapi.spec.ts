@@ -10,6 +10,7 @@ import type { DealEvent, DealIdClaimed, DealSlotTaken } from '#events/deals.js';
 import type { MdfBudgetEvent, MdfEvent, MdfIdReservation } from '#events/mdf.js';
 import type { CertificationCatalogEvent, PartnerDomainEvent, PartnerEvent, SellerClaimEvent } from '#events/partners.js';
 import type { ProgramEvent } from '#events/program.js';
+import type { StatementEvent } from '#events/statements.js';
 import { ASYNCAPI_FILE, renderAsyncApiDocument, repositoryRoot } from './generate.js';
 
 /**
@@ -67,7 +68,8 @@ type Documented =
   | ExchangeRateEvent
   | CommissionPlanEvent
   | CommissionEvent
-  | PayoutEvent;
+  | PayoutEvent
+  | StatementEvent;
 type Samples = { readonly [T in Documented['type']]: Extract<Documented, { type: T }>['data'] };
 
 const at = '2026-03-02T09:00:00.000Z';
@@ -222,6 +224,32 @@ const SAMPLES: Samples = {
     reversedAt: at,
     allocations: [{ partnerId: 'P-1', type: 'sourced', amountMinor: 100_000, reportingAmountMinor: 108_000 }],
     remainingMinor: 900_000,
+  },
+  PartnerStatementIssued: {
+    statementId: 'ST-2026-Q1-P-1',
+    partnerId: 'P-1',
+    period: '2026-Q1',
+    position: '1042',
+    digest: { size: 1042, rootHash: 'ab'.repeat(32) },
+    programVersion: 2,
+    commissionPlanVersion: 1,
+    content: {
+      format: 'channel-ledger/statement/1',
+      partnerId: 'P-1',
+      period: '2026-Q1',
+      from: '2026-01-01T00:00:00.000Z',
+      to: '2026-04-01T00:00:00.000Z',
+      reportingCurrency: 'USD',
+      tier: { atStart: 'Registered', atEnd: 'Gold', changes: [{ at: at, from: 'Registered', to: 'Gold', kind: 'promotion' }] },
+      revenue: { sourced: { attributedMinor: 100_000, reversedMinor: 10_000, netMinor: 90_000 }, influenced: { attributedMinor: 0, reversedMinor: 0, netMinor: 0 }, attributions: 1 },
+      deals: { registered: 2, approved: 1, rejected: 0, expired: 0, won: 1, lost: 1, wonMinor: { USD: 120_000 } },
+      mdf: { USD: { allocatedMinor: 50_000, approvedMinor: 20_000, releasedMinor: 0, claimedMinor: 20_000, claimApprovedMinor: 20_000, paidMinor: 20_000 } },
+      commissions: { openingMinor: 0, accruedMinor: 10_000, clawedBackMinor: 1_000, paidMinor: 0, closingMinor: 9_000 },
+    },
+    contentHash: 'cd'.repeat(32),
+    signature: 'c2lnbmF0dXJl',
+    verifierKey: 'channel-ledger/1a2b3c+0a1b2c3d+AQ==',
+    issuedAt: at,
   },
 };
 

@@ -9,6 +9,14 @@
 // and checks an RFC 9162 consistency proof between them: the log the service shows now extends the one the
 // checkpoint committed to. --events also downloads every event and recomputes every hash and the tree.
 // With --export it recomputes everything from an export file and compares it with the checkpoint.
+//
+//   node verify.mjs --statement statement.json --key <verifier key or file> (--url https://ledger.example --token <auditor API key> | --export log.ndjson)
+//
+// A partner statement (docs/statements.md): its Ed25519 signature over the signing message (the content hash
+// recomputed from the content presented), and its digest against the log's tree head at the statement's
+// position (the service's signed checkpoint at that position, or the tree recomputed from an export). The
+// content itself can only be recomputed with the ledger's rules: `ledger statement verify` or
+// `POST /v1/audit/statements/verify` do that.
 // Exit codes: 0 verified; 1 verification failed (bad signature, inconsistent log, damaged events);
 // 2 could not run (bad arguments, unreadable files, the service unreachable or refusing).
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
@@ -258,6 +266,81 @@ async function againstExport(kept, file) {
   return { ok: true, fromSize: kept.size, toSize: checker.range.size, eventsChecked: checker.range.size, rootHash: checker.range.root().toString('hex') };
 }
 
+// ---- Partner statements ----
+
+const STATEMENT_SIGNING_CONTEXT = 'channel-ledger/statement-signature/1\n';
+
+/** The statement's signature with `key`, over its fields and the SHA-256 of its content as presented. */
+function statementSignature(st, key) {
+  const contentHash = createHash('sha256').update(canonicalJson(st.content ?? null), 'utf8').digest('hex');
+  const fields = {
+    statementId: st.statementId,
+    partnerId: st.partnerId,
+    period: st.period,
+    position: st.position,
+    digest: { size: st.digest?.size, rootHash: st.digest?.rootHash },
+    programVersion: st.programVersion,
+    commissionPlanVersion: st.commissionPlanVersion,
+    contentHash,
+  };
+  const sig = Buffer.from(String(st.signature ?? ''), 'base64');
+  const valid = sig.length === 64 && contentHash === st.contentHash && verifySignature(null, Buffer.from(STATEMENT_SIGNING_CONTEXT + canonicalJson(fields), 'utf8'), key.publicKey, sig);
+  return { valid, contentHash, contentHashMatches: contentHash === st.contentHash };
+}
+
+async function statementDigestFromService(st, key, url, token) {
+  const now = await fetchJson(url, `/v1/audit/digest?position=${encodeURIComponent(st.position)}`, token);
+  const head = openCheckpoint(String(now.checkpoint), key, "the service's checkpoint at the statement's position");
+  return { size: head.size, rootHash: head.root.toString('hex') };
+}
+
+async function statementDigestFromExport(st, file) {
+  if (!existsSync(file)) throw new UsageError(`no export file ${file}`);
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  const checker = new EventChecker([]);
+  const position = BigInt(st.position);
+  let n = 0;
+  for await (const text of lines) {
+    n += 1;
+    if (text.trim() === '') continue;
+    let v;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      throw new Failure(`line ${n} of the export is not JSON`);
+    }
+    if (v.eventId === undefined) continue;
+    if (BigInt(v.position) > position) break;
+    try {
+      checker.add(v);
+    } catch (error) {
+      throw new Failure(`line ${n}: ${error.message}`);
+    }
+  }
+  return { size: checker.range.size, rootHash: checker.range.root().toString('hex') };
+}
+
+async function verifyStatementFile(opts, key) {
+  if (!existsSync(opts.statement)) throw new UsageError(`no statement file ${opts.statement}`);
+  let st;
+  try {
+    st = JSON.parse(readFileSync(opts.statement, 'utf8'));
+  } catch {
+    throw new UsageError(`${opts.statement} is not JSON`);
+  }
+  if (st === null || typeof st !== 'object' || typeof st.position !== 'string' || !/^\d{1,20}$/.test(st.position)) throw new UsageError(`${opts.statement} is not a statement (no position)`);
+  const token = opts.token ?? process.env.LEDGER_TOKEN;
+  const signature = statementSignature(st, key);
+  const log = opts.url ? await statementDigestFromService(st, key, opts.url, token) : await statementDigestFromExport(st, opts.export);
+  const digestMatches = log.size === st.digest?.size && log.rootHash === st.digest?.rootHash;
+  const result = { ok: signature.valid && digestMatches, signatureValid: signature.valid, contentHashMatches: signature.contentHashMatches, digestMatches, statementId: st.statementId, position: st.position, digest: st.digest, logDigest: log };
+  if (!result.ok) {
+    const reasons = [!signature.contentHashMatches && 'the content does not hash to contentHash', !signature.valid && 'the signature does not verify', !digestMatches && `the digest is not the log's tree head at position ${st.position} (${log.size} events, ${log.rootHash})`].filter(Boolean);
+    throw Object.assign(new Failure(`statement ${st.statementId}: ${reasons.join('; ')}`), { result });
+  }
+  return result;
+}
+
 // ---- Command line ----
 
 function parseArgs(argv) {
@@ -265,8 +348,14 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--events') opts.events = true;
-    else if (['--checkpoint', '--key', '--url', '--token', '--export'].includes(a) && i + 1 < argv.length) opts[a.slice(2)] = argv[++i];
+    else if (['--checkpoint', '--key', '--url', '--token', '--export', '--statement'].includes(a) && i + 1 < argv.length) opts[a.slice(2)] = argv[++i];
     else throw new UsageError(`unknown argument ${a}`);
+  }
+  if (opts.statement !== undefined) {
+    if (opts.checkpoint !== undefined || !opts.key || (opts.url === undefined) === (opts.export === undefined)) {
+      throw new UsageError('usage: verify.mjs --statement <file> --key <verifier key | file> (--url <service> [--token <key>] | --export <file>)');
+    }
+    return opts;
   }
   if (!opts.checkpoint || !opts.key || (opts.url === undefined) === (opts.export === undefined)) {
     throw new UsageError('usage: verify.mjs --checkpoint <file> --key <verifier key | file> (--url <service> [--token <key>] [--events] | --export <file>)');
@@ -276,6 +365,10 @@ function parseArgs(argv) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.statement !== undefined) {
+    const key = parseVerifierKey(existsSync(opts.key) ? readFileSync(opts.key, 'utf8') : opts.key);
+    return verifyStatementFile(opts, key);
+  }
   if (!existsSync(opts.checkpoint)) throw new UsageError(`no checkpoint file ${opts.checkpoint}`);
   const key = parseVerifierKey(existsSync(opts.key) ? readFileSync(opts.key, 'utf8') : opts.key);
   const kept = openCheckpoint(readFileSync(opts.checkpoint, 'utf8'), key, 'the kept checkpoint');
@@ -286,10 +379,11 @@ async function main() {
 try {
   const r = await main();
   process.stdout.write(`${JSON.stringify(r)}\n`);
-  process.stderr.write(`verified: the log of ${r.toSize} events extends the kept checkpoint of ${r.fromSize}${r.eventsChecked !== undefined ? `, every event rechecked` : ''}\n`);
+  if (r.statementId !== undefined) process.stderr.write(`verified: statement ${r.statementId} is signed by the key and its digest is the log's tree head at position ${r.position}\n`);
+  else process.stderr.write(`verified: the log of ${r.toSize} events extends the kept checkpoint of ${r.fromSize}${r.eventsChecked !== undefined ? `, every event rechecked` : ''}\n`);
 } catch (error) {
   const failed = error instanceof Failure;
-  process.stdout.write(`${JSON.stringify({ ok: false, reason: error.message })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...(error.result ?? {}), ok: false, reason: error.message })}\n`);
   process.stderr.write(`${failed ? 'NOT VERIFIED' : 'error'}: ${error.message}\n`);
   process.exitCode = failed ? 1 : 2;
 }

@@ -10,6 +10,7 @@ import { MdfModule } from './mdf/mdf.module.js';
 import { ExchangeRatesModule } from './exchange-rates/exchange-rates.module.js';
 import { ProgramModule } from './program/program.module.js';
 import { CommissionsModule } from './commissions/commissions.module.js';
+import { StatementsModule } from './statements/statements.module.js';
 import type { LedgerConfig } from '#libs/ledger/config.js';
 import { PlatformModule, type PlatformOptions } from './platform/platform.module.js';
 import { readinessChecksProvider } from './wiring/readiness.js';
@@ -28,7 +29,7 @@ export class AppModule {
       projections: ALL_PROJECTIONS,
       ...overrides,
     });
-    const capabilities = [ProgramModule, PartnersModule, DealsModule, TiersModule, AttributionModule, MdfModule, ExchangeRatesModule, AuditModule, SubscriptionsModule, CommissionsModule];
+    const capabilities = [ProgramModule, PartnersModule, DealsModule, TiersModule, AttributionModule, MdfModule, ExchangeRatesModule, AuditModule, SubscriptionsModule, CommissionsModule, StatementsModule];
     return {
       module: AppModule,
       imports: [

@@ -12,6 +12,7 @@ import { registerBackupCommand } from './backup.js';
 import { registerExportCommand } from './export.js';
 import { registerImportCommand } from './import.js';
 import { registerSimulateCommand } from './simulate.js';
+import { registerStatementCommands } from './statement.js';
 import { progress } from './progress.js';
 
 const program = new Command('ledger')
@@ -57,6 +58,7 @@ registerBackupCommand(program);
 registerExportCommand(program);
 registerImportCommand(program);
 registerSimulateCommand(program);
+registerStatementCommands(program);
 
 /** Every failure is one line on stderr: the command's message, never a stack. */
 try {

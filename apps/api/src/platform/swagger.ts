@@ -56,6 +56,7 @@ const PATH_ID_EXAMPLES: Record<string, string> = {
   claims: 'MC-4001',
   'revenue-attributions': 'RA-5001',
   payouts: 'PO-2026-Q1',
+  statements: 'ST-2026-Q1-P-1001',
 };
 
 /** The problem statuses and their slugs, from problem.ts: one place says which slug answers with which status. */

@@ -1,0 +1,57 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Actor } from '#events/envelope.js';
+import type { NoteSigner } from '#libs/event-store/checkpoint.js';
+import type { EventStore } from '#libs/event-store/port.js';
+import { NotFound } from '#libs/kernel/errors.js';
+import { loadCheckpointSigner } from '#libs/ledger/checkpoint-key.js';
+import { LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
+import type { CommandContext, CommandOutcome } from '#libs/ledger/context.js';
+import { CommandPipeline } from '#libs/ledger/pipeline.js';
+import { issueStatement, listStatements, readStatement, restatementOf, verifyStatement, type IssuedStatement, type Restatement, type StatementVerification } from '#libs/ledger/statements.js';
+import { EVENT_STORE } from '#libs/ledger/tokens.js';
+
+export type StatementView = Omit<IssuedStatement, 'verifierKey'> & { restatement: Restatement };
+
+/** Partner statements (API.md, "Partner statements"): issue through the pipeline, read with restatement, verify. */
+@Injectable()
+export class StatementsService {
+  private readonly signer: NoteSigner;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
+    @Inject(LEDGER_CONFIG) config: LedgerConfig,
+  ) {
+    // The checkpoint key (created on first start like admin.key): statements are signed by the key auditors trust.
+    this.signer = loadCheckpointSigner(config.dataDir, process.env, (line) => process.stderr.write(`${line}\n`));
+  }
+
+  issue(ctx: CommandContext, request: { statementId: string; partnerId: string; period: string }): Promise<CommandOutcome> {
+    return issueStatement(this.pipeline, this.store, this.signer, ctx, request);
+  }
+
+  /** The statement with its restatement at the head; a partner key asking for another partner's gets a 404, as for an unknown id. */
+  async get(statementId: string, actor?: Actor): Promise<{ position: bigint; value: StatementView }> {
+    const issued = await readStatement(this.store, statementId);
+    if (issued === undefined || (actor?.role === 'partner' && actor.partnerId !== issued.partnerId)) throw new NotFound(`statement ${statementId} not found`);
+    const head = await this.store.headPosition();
+    return { position: head, value: await this.view(issued, head) };
+  }
+
+  async list(filter: { partnerId?: string; period?: string }): Promise<{ position: bigint; value: { items: StatementView[] } }> {
+    const head = await this.store.headPosition();
+    const issued = await listStatements(this.store, filter);
+    const items: StatementView[] = [];
+    for (const s of issued) items.push(await this.view(s, head));
+    return { position: head, value: { items } };
+  }
+
+  verify(statement: Readonly<Record<string, unknown>>): Promise<StatementVerification> {
+    return verifyStatement(this.store, this.signer.publicKey, statement);
+  }
+
+  private async view(issued: IssuedStatement, head: bigint): Promise<StatementView> {
+    const { verifierKey: _key, ...statement } = issued;
+    return { ...statement, restatement: await restatementOf(this.store, issued, head) };
+  }
+}
