@@ -187,6 +187,35 @@ describe('ledger simulate', () => {
     }
   });
 
+  it('runs commissions: a plan at launch, accruals with the attributions, and a paid payout run each quarter end', async () => {
+    const s = first.summary;
+    expect(s.eventsByType.CommissionPlanDefined).toBe(1);
+    expect(s.eventsByType.CommissionAccrued).toBeGreaterThan(0);
+    expect(s.eventsByType.PayoutRunCreated).toBeGreaterThan(0);
+    expect(s.eventsByType.PayoutRunApproved).toBe(s.eventsByType.PayoutRunCreated);
+    const store = SqliteEventStore.open(eventsFile(first.dir));
+    try {
+      const lines = new Map<string, number>();
+      const paid = new Map<string, number>();
+      for await (const e of store.readAll({ fromPosition: 0n })) {
+        if (e.type === 'PayoutRunCreated') {
+          const d = e.data as { payoutId: string; lines: { partnerId: string; amountMinor: number }[] };
+          for (const l of d.lines) lines.set(`${d.payoutId} ${l.partnerId}`, l.amountMinor);
+        }
+        if (e.type === 'PayoutLinePaid') {
+          const d = e.data as { payoutId: string; partnerId: string; amountMinor: number };
+          expect(paid.has(`${d.payoutId} ${d.partnerId}`)).toBe(false);
+          paid.set(`${d.payoutId} ${d.partnerId}`, d.amountMinor);
+        }
+      }
+      // Every line of every run paid once, for exactly its amount, and at least one run had lines.
+      expect(lines.size).toBeGreaterThan(0);
+      expect(paid).toEqual(lines);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a store that already has events, and leaves it as it was', async () => {
     await expect(run(first.dir)).rejects.toThrow(NonEmptyStoreError);
     expect((await logOf(first.dir)).length).toBe(first.summary.eventsWritten);

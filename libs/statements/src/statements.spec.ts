@@ -34,7 +34,7 @@ const history = (): StatementSourceEvent[] => [
   ev('CommissionAccrued', { partnerId: 'P1', amountMinor: 500, recognizedAt: '2025-12-01T00:00:00.000Z' }),
   ev('CommissionAccrued', { partnerId: 'P1', amountMinor: 700, recognizedAt: '2026-02-02T00:00:00.000Z' }),
   ev('PayoutLinePaid', { partnerId: 'P1', amountMinor: 400, paidAt: '2026-03-01T00:00:00.000Z' }),
-  ev('CommissionClawedBack', { partnerId: 'P1', amountMinor: 50 }, '2026-03-05T00:00:00.000Z'),
+  ev('CommissionClawedBack', { partnerId: 'P1', amountMinor: 50, reversedAt: '2026-03-05T00:00:00.000Z' }),
 ];
 
 describe('statement periods', () => {

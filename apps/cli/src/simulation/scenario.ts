@@ -1,7 +1,7 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import type { AttributionCredit, AttributionEvent } from '#events/attribution.js';
 import type { DealEvent, DealStatus } from '#events/deals.js';
-import type { Actor, RecordedEvent } from '#events/envelope.js';
+import { eventsOf, type Actor, type RecordedEvent } from '#events/envelope.js';
 import type { MdfEvent } from '#events/mdf.js';
 import type { PartnerEvent, PartnerStatus } from '#events/partners.js';
 import type { ProgramEvent } from '#events/program.js';
@@ -19,6 +19,10 @@ import { EnrollPartnerCommand, PartnerCommandMessage } from '#libs/ledger/partne
 import { DefineProgramCommand } from '#libs/ledger/program.commands.js';
 import { EvaluateTiersCommand, OverrideTierCommand } from '#libs/ledger/tiers.commands.js';
 import { DefineCertificationCommand } from '#libs/ledger/certifications.commands.js';
+import type { DefineCommissionPlan } from '#libs/commissions/plan.js';
+import { DefineCommissionPlanCommand } from '#libs/ledger/commissions.commands.js';
+import { CreatePayoutRunCommand, PayoutRunActionCommand } from '#libs/ledger/payouts.commands.js';
+import type { PayoutRunCreated } from '#events/commissions.js';
 import { Random, WeightedTable } from './random.js';
 import { customerProfiles, ExchangeRates, exponent, partnerProfiles, PRODUCTS, spelling, type CustomerProfile, type PartnerProfile } from './world.js';
 
@@ -132,8 +136,26 @@ const CATALOG = [
   { name: 'technical-specialist', title: 'Technical Specialist', validityDays: 730 },
 ] as const;
 
+/**
+ * The commission plan finance defines at launch (docs/commissions.md): 10 % of sourced revenue, 2.5 % of
+ * influenced, more for Gold and Platinum and for Gold resellers; 30 days' hold, $500 minimum payout.
+ */
+const COMMISSION_PLAN: DefineCommissionPlan = {
+  holdDays: 30,
+  minimumPayoutMinor: 50_000,
+  rules: [
+    { creditType: 'sourced', rateBps: 1000 },
+    { creditType: 'influenced', rateBps: 250 },
+    { tier: 'Gold', creditType: 'sourced', rateBps: 1500 },
+    { tier: 'Gold', partnerType: 'reseller', creditType: 'sourced', rateBps: 2000 },
+    { tier: 'Platinum', creditType: 'sourced', rateBps: 2000 },
+  ],
+};
+
 const OPS: Actor = { id: 'simulation-channel-ops', role: 'channel-ops' };
 const FINANCE: Actor = { id: 'simulation-finance', role: 'finance' };
+/** Finance's commission and payout commands take a fixed minute each and draw nothing from the seed's sequence. */
+const FINANCE_PACE = { thinkSeconds: 60 } as const;
 const partnerActor = (partnerId: string): Actor => ({ id: `simulation-partner-${partnerId}`, role: 'partner', partnerId });
 
 const DEAL_REJECTIONS: readonly (readonly [RejectionReasonCode, string])[] = [
@@ -345,6 +367,7 @@ export class Simulation {
     const horizonDays = (this.end - this.start) / DAY;
     this.at(this.start + 8 * HOUR, () => this.defineProgram(LAUNCH_PROGRAM));
     this.at(this.start + 8 * HOUR + 10 * MINUTE, () => this.defineCatalog(), { exact: true });
+    this.at(this.start + 8 * HOUR + 20 * MINUTE, () => this.defineCommissionPlan(), { exact: true });
     if (months >= 4) this.at(startOfMonth(this.start, Math.floor(months / 2)) + 9 * HOUR, () => this.defineProgram(REVISED_PROGRAM), { exact: true });
 
     this.assignFates();
@@ -385,6 +408,8 @@ export class Simulation {
       if (new Date(quarterStart).getUTCMonth() % 3 === 0 && quarterStart >= this.start) this.at(quarterStart + 9 * HOUR, () => this.allocateMdf());
       this.at(monthEnd - HOUR, () => this.expiryRun(), { exact: true });
       this.at(monthEnd - 30 * MINUTE, () => this.tierEvaluation(), { exact: true });
+      // Commissions (v2): finance runs a payout at each quarter's end, approves it and pays its lines.
+      if (new Date(monthEnd).getUTCMonth() % 3 === 0 && monthEnd === startOfMonth(this.start, m + 1)) this.at(monthEnd - 15 * MINUTE, () => this.payoutRun(), { exact: true });
     }
   }
 
@@ -436,7 +461,7 @@ export class Simulation {
    * One command through the bus, as the API would send it: the Idempotency-Key is the seed and the command's
    * rank, so its command id (and so its event ids) are the same in every run of the seed.
    */
-  private async issue(kind: string, actor: Actor, method: 'POST' | 'PUT', path: string, body: object, command: (ctx: CommandContext) => object): Promise<CommandOutcome | undefined> {
+  private async issue(kind: string, actor: Actor, method: 'POST' | 'PUT', path: string, body: object, command: (ctx: CommandContext) => object, options: { thinkSeconds?: number } = {}): Promise<CommandOutcome | undefined> {
     this.commandSeq += 1;
     const ctx = commandContext(actor, { idempotencyKey: `simulate-${this.options.seed}-${this.commandSeq}`, method, path, body });
     let tally = this.tallies.get(kind);
@@ -454,7 +479,7 @@ export class Simulation {
       return undefined;
     } finally {
       // The next command is someone's next click: a little later.
-      this.ports.clock.advanceTo(this.ports.clock.ms + this.random.int(20, 180) * 1000);
+      this.ports.clock.advanceTo(this.ports.clock.ms + (options.thinkSeconds ?? this.random.int(20, 180)) * 1000);
     }
   }
 
@@ -642,6 +667,30 @@ export class Simulation {
     if (tier === undefined) return;
     const body = { tier, reason: 'strategic launch partner for the new product line', until: isoDay(this.ports.clock.ms + 60 * DAY) };
     await this.issue('OverrideTier', OPS, 'POST', `/v1/partners/${p.partnerId}/tier-override`, body, (ctx) => new OverrideTierCommand(ctx, { partnerId: p.partnerId, ...body }));
+  }
+
+  private async defineCommissionPlan(): Promise<void> {
+    await this.issue('DefineCommissionPlan', FINANCE, 'PUT', '/v1/commission-plan', COMMISSION_PLAN, (ctx) => new DefineCommissionPlanCommand(ctx, COMMISSION_PLAN), FINANCE_PACE);
+  }
+
+  /**
+   * A quarter's payout run: what is payable by now (held accruals and balances under the minimum carry forward,
+   * clawbacks after an earlier payment net here), approved, and each line paid with a bank reference.
+   */
+  private async payoutRun(): Promise<void> {
+    const now = new Date(this.ports.clock.ms);
+    const payoutId = `PO-${now.getUTCFullYear()}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
+    const body = { payoutId, asOf: iso(this.ports.clock.ms) };
+    const created = await this.issue('CreatePayoutRun', FINANCE, 'POST', '/v1/payouts', body, (ctx) => new CreatePayoutRunCommand(ctx, body), FINANCE_PACE);
+    const [run] = eventsOf<PayoutRunCreated>(created?.events ?? [], 'PayoutRunCreated');
+    if (run === undefined) return;
+    await this.issue('ApprovePayoutRun', FINANCE, 'POST', `/v1/payouts/${payoutId}/approve`, {}, (ctx) => new PayoutRunActionCommand(ctx, { type: 'ApprovePayoutRun', data: { payoutId } }), FINANCE_PACE);
+    for (const line of run.data.lines) {
+      const paid = { paidAt: iso(this.ports.clock.ms), reference: `SIM-${payoutId}-${line.partnerId}` };
+      await this.issue('MarkPayoutLinePaid', FINANCE, 'POST', `/v1/payouts/${payoutId}/lines/${line.partnerId}/paid`, paid, (ctx) =>
+        new PayoutRunActionCommand(ctx, { type: 'MarkPayoutLinePaid', data: { payoutId, partnerId: line.partnerId, ...paid } }), FINANCE_PACE,
+      );
+    }
   }
 
   private async defineProgram(program: DefineProgram): Promise<void> {
