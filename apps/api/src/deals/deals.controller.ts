@@ -3,7 +3,6 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {
-  DealRegistered,
   DealRegistrationApproved,
   DealRegistrationExpired,
   DealRegistrationExtended,
@@ -17,7 +16,6 @@ import type { ConflictPage } from '#projections/registration-conflicts/registrat
 import type { CommandOutcome } from '#libs/ledger/context.js';
 import { contextOf, minPositionOf } from '../http/http-context.js';
 import { LedgerIdPipe } from '../http/id.pipe.js';
-import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
 import { commandResponse } from '../http/responses.js';
 import { parseLedgerTime } from '../http/validation.js';
 import { Allow, assertPartnerAccess, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
@@ -38,7 +36,7 @@ import {
   RejectDealDto,
 } from './deals.dto.js';
 import { CustomerAccountCommand, DealActionCommand, ExpireDealsCommand, RegisterDealCommand, type AccountAction, type DealAction } from '#libs/ledger/deals.commands.js';
-import { GetCustomerAccountQuery, GetDealQuery, ListConflictsQuery, ListDealsQuery, type CustomerAccountView } from './deals.handlers.js';
+import { GetCustomerAccountQuery, GetDealQuery, ListConflictsQuery, ListDealsQuery, RegistrationAnswerQuery, type CustomerAccountView, type RegistrationAnswer } from './deals.handlers.js';
 
 /** The status a deal has after the last event recorded for it. */
 const STATUS_AFTER: Record<string, DealStatus> = {
@@ -75,7 +73,6 @@ export class DealsController {
   constructor(
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(QueryBus) private readonly queries: QueryBus,
-    @Inject(StreamDealDirectory) private readonly directory: StreamDealDirectory,
   ) {}
 
   @Post()
@@ -100,25 +97,8 @@ export class DealsController {
       ...(body.externalRef !== undefined ? { externalRef: body.externalRef } : {}),
     };
     const outcome: CommandOutcome = await this.commands.execute(new RegisterDealCommand(contextOf(req, actor), data));
-    const registered = eventOf<DealRegistered>(outcome, 'DealRegistered', body.dealId);
-    let conflictsWith = registered?.conflictsWith ?? [];
-    let conflictIds = registered?.conflicts.map((c) => c.conflictId) ?? [];
-    if (actor.role === 'partner' && conflictsWith.length > 0) {
-      // A partner key learns that its registration is conflicted, not whose registrations it collides with.
-      const owners = await Promise.all(conflictsWith.map(async (dealId) => ((await this.directory.find(dealId))?.partnerId === actor.partnerId ? dealId : undefined)));
-      conflictsWith = owners.filter((id): id is string => id !== undefined);
-      conflictIds = [];
-    }
-    return commandResponse(outcome, {
-      dealId: body.dealId,
-      status: registered?.status,
-      customerKey: registered?.customerKey,
-      conflictsWith,
-      conflictIds,
-      registeredAt: registered?.registeredAt,
-      programVersion: registered?.programVersion,
-      ...(registered?.externalRef !== undefined ? { externalRef: registered.externalRef } : {}),
-    });
+    const answer = await this.queries.execute<RegistrationAnswerQuery, RegistrationAnswer>(new RegistrationAnswerQuery(outcome, body.dealId, actor.role === 'partner' ? actor.partnerId : undefined));
+    return commandResponse(outcome, answer);
   }
 
   @Post(':id/approve')

@@ -9,6 +9,10 @@ import { customerAccountDecider, customerStreamId, directAt, isActive, registrat
 import type { EventStore } from '#libs/event-store/port.js';
 import { CommandPipeline } from '#libs/ledger/pipeline.js';
 import { CLOCK, EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
+import type { CommandOutcome } from '#libs/ledger/context.js';
+import { StreamDealDirectory } from '#libs/ledger/deal-directory.js';
+import { eventsOf } from '#events/envelope.js';
+import type { DealRegistered } from '#events/deals.js';
 
 /** `viewer`: the partnerId of a partner key, whose answers name no other partner's deals. */
 export class GetDealQuery {
@@ -21,6 +25,49 @@ export class ListDealsQuery {
 
 export class ListConflictsQuery {
   constructor(readonly filter: ConflictFilter, readonly minPosition?: bigint) {}
+}
+
+/** What `POST /v1/deals` answers about the registration it recorded (or replayed), as `viewer` may see it. */
+export class RegistrationAnswerQuery {
+  constructor(readonly outcome: CommandOutcome, readonly dealId: string, readonly viewer?: string) {}
+}
+
+export interface RegistrationAnswer {
+  readonly dealId: string;
+  readonly status?: DealRegistered['data']['status'];
+  readonly customerKey?: string;
+  readonly conflictsWith: readonly string[];
+  readonly conflictIds: readonly string[];
+  readonly registeredAt?: string;
+  readonly programVersion?: number;
+  readonly externalRef?: string;
+}
+
+@QueryHandler(RegistrationAnswerQuery)
+export class RegistrationAnswerHandler implements IQueryHandler<RegistrationAnswerQuery, RegistrationAnswer> {
+  constructor(@Inject(StreamDealDirectory) private readonly directory: StreamDealDirectory) {}
+
+  async execute({ outcome, dealId, viewer }: RegistrationAnswerQuery): Promise<RegistrationAnswer> {
+    const registered = eventsOf<DealRegistered>(outcome.events, 'DealRegistered').find((e) => e.data.dealId === dealId)?.data;
+    let conflictsWith: readonly string[] = registered?.conflictsWith ?? [];
+    let conflictIds: readonly string[] = registered?.conflicts.map((c) => c.conflictId) ?? [];
+    if (viewer !== undefined && conflictsWith.length > 0) {
+      // A partner key learns that its registration is conflicted, not whose registrations it collides with.
+      const owners = await Promise.all(conflictsWith.map(async (id) => ((await this.directory.find(id))?.partnerId === viewer ? id : undefined)));
+      conflictsWith = owners.filter((id): id is string => id !== undefined);
+      conflictIds = [];
+    }
+    return {
+      dealId,
+      status: registered?.status,
+      customerKey: registered?.customerKey,
+      conflictsWith,
+      conflictIds,
+      registeredAt: registered?.registeredAt,
+      programVersion: registered?.programVersion,
+      ...(registered?.externalRef !== undefined ? { externalRef: registered.externalRef } : {}),
+    };
+  }
 }
 
 @QueryHandler(GetDealQuery)
