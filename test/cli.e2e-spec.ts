@@ -154,7 +154,7 @@ describe('ledger CLI (compiled, as a child process)', () => {
     expect(JSON.parse(v.stdout)).toMatchObject({ ok: false, firstInvalidPosition: '5', checkedEvents: 4 });
     const before = await ledger(dir, ['verify', '--position', '4']);
     expect(before.code).toBe(0);
-  });
+  }, 180_000);
 
   it('export, import into a fresh store, verify: same hashes, same digest, and every read model rebuilds to the same answers', async () => {
     const target = fresh();
@@ -201,7 +201,7 @@ describe('ledger CLI (compiled, as a child process)', () => {
     expect(tables(readModelsFile(target))).toEqual(tables(readModelsFile(source)));
     const now = new Date('2026-06-01T00:00:00Z');
     expect(answers(readModelsFile(target), now)).toEqual(answers(readModelsFile(source), now));
-  });
+  }, 180_000);
 
   it('import refuses an export cut at a line boundary and leaves the target as it was; export --out refuses to overwrite anything', async () => {
     const text = (await ledger(source, ['export'])).stdout;
@@ -265,5 +265,5 @@ describe('ledger CLI (compiled, as a child process)', () => {
     const out = await ledger(reordered, ['import', swapped]);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/line/);
-  });
+  }, 180_000);
 });
