@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '#events/envelope.js';
 import { wantsCsv } from '../attribution/attribution.controller.js';
-import { contextOf } from '../http/http-context.js';
+import { contextOf, minPositionOf } from '../http/http-context.js';
 import { LedgerIdPipe } from '../http/id.pipe.js';
 import { PositionQueryDto } from '../http/query.dto.js';
 import { Allow, CurrentActor, PartnerScoped, visiblePartnerFilter } from '../platform/auth/access.js';
@@ -72,8 +72,8 @@ export class StatementsController {
     summary: 'A statement as issued, with its restatement: the period recomputed at the head and every line changed since (a partner key: its own only)',
     description: '`Accept: text/csv`: one row per content line with its value as issued and now (finance).',
   })
-  async get(@Param('id', LedgerIdPipe) id: string, @Query() _query: PositionQueryDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<StatementView | string> {
-    const r = await this.statements.get(id, actor);
+  async get(@Param('id', LedgerIdPipe) id: string, @Query() query: PositionQueryDto, @Req() req: FastifyRequest, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply): Promise<StatementView | string> {
+    const r = await this.statements.get(id, actor, minPositionOf(query.minPosition));
     void reply.header('Ledger-Position', r.position.toString());
     return wantsCsv(req.headers.accept) ? statementCsv(reply, r.value) : r.value;
   }
@@ -85,7 +85,7 @@ export class StatementsController {
   @ApiOperation({ summary: 'Statements issued, in issue order, by partner and/or period, each with its restatement (a partner key: its own only)' })
   async list(@Query() query: ListStatementsQueryDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: FastifyReply) {
     const partnerId = visiblePartnerFilter(actor, query.partnerId);
-    const r = await this.statements.list({ ...(partnerId !== undefined ? { partnerId } : {}), ...(query.period !== undefined ? { period: query.period } : {}) });
+    const r = await this.statements.list({ ...(partnerId !== undefined ? { partnerId } : {}), ...(query.period !== undefined ? { period: query.period } : {}) }, minPositionOf(query.minPosition));
     void reply.header('Ledger-Position', r.position.toString());
     return r.value;
   }

@@ -9,6 +9,7 @@ import type { CommandContext, CommandOutcome } from '#libs/ledger/context.js';
 import { CommandPipeline } from '#libs/ledger/pipeline.js';
 import { issueStatement, listStatements, readStatement, restatementOf, verifyStatement, type IssuedStatement, type Restatement, type StatementVerification } from '#libs/ledger/statements.js';
 import { EVENT_STORE } from '#libs/ledger/tokens.js';
+import { ReadModels } from '#projections/runner/read-models.js';
 
 export type StatementView = Omit<IssuedStatement, 'verifierKey'> & { restatement: Restatement };
 
@@ -21,6 +22,7 @@ export class StatementsService {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
     @Inject(LEDGER_CONFIG) config: LedgerConfig,
+    @Inject(ReadModels) private readonly readModels: ReadModels,
   ) {
     // The checkpoint key (created on first start like admin.key): statements are signed by the key auditors trust.
     this.signer = loadCheckpointSigner(config.dataDir, process.env, (line) => process.stderr.write(`${line}\n`));
@@ -31,14 +33,16 @@ export class StatementsService {
   }
 
   /** The statement with its restatement at the head; a partner key asking for another partner's gets a 404, as for an unknown id. */
-  async get(statementId: string, actor?: Actor): Promise<{ position: bigint; value: StatementView }> {
+  async get(statementId: string, actor?: Actor, minPosition?: bigint): Promise<{ position: bigint; value: StatementView }> {
+    await this.reached(minPosition);
     const issued = await readStatement(this.store, statementId);
     if (issued === undefined || (actor?.role === 'partner' && actor.partnerId !== issued.partnerId)) throw new NotFound(`statement ${statementId} not found`);
     const head = await this.store.headPosition();
     return { position: head, value: await this.view(issued, head) };
   }
 
-  async list(filter: { partnerId?: string; period?: string }): Promise<{ position: bigint; value: { items: StatementView[] } }> {
+  async list(filter: { partnerId?: string; period?: string }, minPosition?: bigint): Promise<{ position: bigint; value: { items: StatementView[] } }> {
+    await this.reached(minPosition);
     const head = await this.store.headPosition();
     const issued = await listStatements(this.store, filter);
     const items: StatementView[] = [];
@@ -48,6 +52,14 @@ export class StatementsService {
 
   verify(statement: Readonly<Record<string, unknown>>): Promise<StatementVerification> {
     return verifyStatement(this.store, this.signer.publicKey, statement);
+  }
+
+  /**
+   * Statements are read from the log itself, always current; `minPosition` still waits like every query's (a
+   * position beyond the log is a 503 `not-caught-up` once the consistency timeout passes).
+   */
+  private async reached(minPosition: bigint | undefined): Promise<void> {
+    if (minPosition !== undefined) await this.readModels.read(minPosition, () => undefined);
   }
 
   private async view(issued: IssuedStatement, head: bigint): Promise<StatementView> {
