@@ -18,10 +18,10 @@ export function ledgerOn(file, now, killAfterClaim) {
     ? { appended: (a) => (a.outcome === 'ok' && a.streamId.startsWith(killAfterClaim) ? process.kill(process.pid, 'SIGKILL') : undefined) }
     : {};
   const pipeline = new CommandPipeline(store, clock, observer);
-  const programs = new ProgramInForce(pipeline);
+  const programs = new ProgramInForce(pipeline, clock);
   const handlers = {
-    enroll: new EnrollPartnerHandler(pipeline, clock, programs),
-    partner: new PartnerCommandHandler(pipeline),
+    enroll: new EnrollPartnerHandler(pipeline, clock),
+    partner: new PartnerCommandHandler(pipeline, clock),
     register: new RegisterDealHandler(pipeline, clock, programs, new StreamDealDirectory(store)),
     allocate: new AllocateMdfHandler(pipeline, programs),
     request: new RequestMdfHandler(pipeline, store, clock),
