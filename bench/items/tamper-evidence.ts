@@ -68,8 +68,8 @@ function tamperedCopy(file: string, copy: string, leaf: number): void {
   copyFileSync(file, copy);
   const db = new Database(copy);
   try {
-    db.exec(`DROP TRIGGER IF EXISTS events_append_only_update; DROP TRIGGER IF EXISTS merkle_leaves_append_only_delete;
-      DROP TRIGGER IF EXISTS merkle_nodes_append_only_delete; DELETE FROM merkle_leaves; DELETE FROM merkle_nodes;`);
+    db.exec(`DROP TRIGGER IF EXISTS events_append_only_update; DROP TRIGGER IF EXISTS merkle_runs_append_only_delete;
+      DROP TRIGGER IF EXISTS merkle_subtrees_append_only_delete; DELETE FROM merkle_runs; DELETE FROM merkle_subtrees;`);
     const row = db
       .prepare<[number], { position: bigint; event_id: string; stream_id: string; revision: bigint; type: string; data: string; metadata: string; prev_hash: string }>(
         'SELECT position, event_id, stream_id, revision, type, data, metadata, prev_hash FROM events ORDER BY position LIMIT 1 OFFSET ?',
