@@ -288,7 +288,7 @@ export class SqliteMerkleTree {
  * file is left as it was), writes the runs, drops the leaf table. Inner nodes are kept as they are: the tree,
  * its heads and its proofs stay the same. Returns the number of leaves converted.
  */
-export function migrateLeafTable(db: Database.Database): number {
+export function migrateLeafTable(db: Database.Database, onProgress?: (leaves: number) => void): number {
   const leaves = db
     .prepare<[], { leaf: bigint; position: bigint; hash: Buffer; event: string | null }>(
       'SELECT l.leaf, l.position, l.hash, e.hash AS event FROM merkle_leaves l LEFT JOIN events e ON e.position = l.position ORDER BY l.leaf',
@@ -313,6 +313,7 @@ export function migrateLeafTable(db: Database.Database): number {
     }
     lastPosition = l.position;
     expected += 1n;
+    if (expected % 100_000n === 0n) onProgress?.(Number(expected));
   }
   db.exec(MERKLE_SCHEMA);
   // Runs and subtrees may be there already: a file converted, then opened by v2.0 again (which recomputed its

@@ -295,8 +295,9 @@ export class SqliteEventStore implements EventStore {
     if (treeLayout(this.db) !== 'leaf-table') return undefined;
     const started = performance.now();
     const say = this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+    say(`${this.file}: converting the Merkle tree written by v2.0 (stored leaves) to leaves read from the events, each checked first; one time`);
     const converted = this.db
-      .transaction(() => (treeLayout(this.db) === 'leaf-table' ? migrateLeafTable(this.db) : undefined))
+      .transaction(() => (treeLayout(this.db) === 'leaf-table' ? migrateLeafTable(this.db, (n) => say(`${this.file}: Merkle tree: ${n} leaves checked`)) : undefined))
       .immediate();
     if (converted === undefined) return undefined;
     const seconds = (performance.now() - started) / 1000;
