@@ -6,13 +6,14 @@ import { CompactRange, eventLeafHash, type NodeReader } from '../merkle.js';
  * the events it covers. The leaves are not stored: leaf `i` is `eventLeafHash(position, events.hash)` of the
  * `i`-th event in position order, read from `events` itself. `merkle_runs` maps leaf index to position as
  * runs of consecutive positions (one row for a log without gaps; positions skip only after an import that
- * kept another store's positions) and says how many leaves the tree has; `merkle_nodes` holds every complete
- * subtree of level ≥ 1. About one small row an event (half a node on average per leaf, plus its parents), and
- * any tree head, inclusion or consistency proof at any size is then O(log n) point reads, never a rehash of
+ * kept another store's positions) and says how many leaves the tree has; `merkle_subtrees` holds every complete
+ * subtree of level ≥ 1, keyed in the order they complete (`subtreeKey`). One small row an event (n - 1
+ * subtrees over n leaves), all appended at the end of one b-tree, and any tree head, inclusion or consistency proof at any size is then O(log n) point reads, never a rehash of
  * the log. Append-only by trigger, like `events` (a run's leaf count may only grow).
  *
- * Before this layout the tree stored its leaves (`merkle_leaves`: leaf, position, hash); `migrateLeafTable`
- * converts such a file when the store opens it, and `verify` reads either layout.
+ * Before this layout (v2.0) the tree stored its leaves (`merkle_leaves`: leaf, position, hash) and its subtrees
+ * keyed (level, idx) (`merkle_nodes`); `migrateLeafTable` converts such a file when the store opens it, and
+ * `verify` reads either layout.
  */
 export const MERKLE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS merkle_runs (
