@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * The log as an RFC 9162 (§2.1) Merkle tree: SHA-256, leaf hash H(0x00 || leaf input), node hash
@@ -12,12 +12,14 @@ const NODE_PREFIX = Buffer.from([0x01]);
 
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 
+// One-shot `crypto.hash` over one buffer: about half the time of a `createHash` object for inputs this small
+// (measured), and the append path computes two of these an event.
 export function leafHash(input: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(input).digest();
+  return hash('sha256', Buffer.concat([LEAF_PREFIX, input]), 'buffer');
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right]), 'buffer');
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   type MerkleLog,
   type Subscription,
 } from '../port.js';
-import { MERKLE_SCHEMA, SqliteMerkleTree } from './merkle-tables.js';
+import { MERKLE_SCHEMA, migrateLeafTable, SqliteMerkleTree, treeLayout, type LeafSource } from './merkle-tables.js';
 import { pollingSubscription } from '../subscription.js';
 import { RecentMap } from '#libs/kernel/recent-map.js';
 
@@ -186,6 +186,8 @@ export class SqliteEventStore implements EventStore {
   readonly merkle: MerkleLog;
   /** Set when this open computed the tree for events written before it (a log from before v2, or a bench run without the tree). */
   readonly treeMigration: TreeMigration | undefined;
+  /** Set when this open converted a tree stored with its leaves (before v2.1) to the current layout. */
+  readonly treeConversion: TreeMigration | undefined;
 
   constructor(readonly file: string, private readonly options: SqliteEventStoreOptions = {}) {
     this.db = new Database(file);
@@ -194,6 +196,12 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.db.exec(SCHEMA);
+    try {
+      this.treeConversion = this.convertLeafTable();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     this.db.exec(MERKLE_SCHEMA);
     const q = <T>(sql: string) => this.db.prepare<unknown[], T>(sql).safeIntegers(true);
     this.stmts = {
@@ -258,10 +266,12 @@ export class SqliteEventStore implements EventStore {
         this.dataVersion = version;
       }
       const outcomes: Outcome[] = [];
+      const written: LeafSource[] = [];
       for (const p of group) {
         try {
           const { result, fresh } = this.appendOne(p);
           outcomes.push({ ok: true, result, fresh });
+          if (fresh) for (const e of result.events) written.push(e);
         } catch (error) {
           // SQLite rolls the whole transaction back by itself on some errors (I/O, full disk): then the
           // appends before this one are gone too, and the group must fail as one.
@@ -269,10 +279,30 @@ export class SqliteEventStore implements EventStore {
           outcomes.push({ ok: false, error });
         }
       }
-      // The leaves of this group's events commit with them, or not at all.
-      if (!options.withoutTree) this.tree.extend();
+      // The leaves of this group's events commit with them, or not at all. The tree takes them as written
+      // (no reading back) when they follow its last leaf.
+      if (!options.withoutTree) this.tree.extendWith(written);
       return outcomes;
     });
+  }
+
+  /**
+   * A file whose tree stores its leaves (`merkle_leaves`, written before v2.1): converted once, under the write
+   * lock, to leaves derived from the events (`merkle_runs`); every stored leaf is checked against its event
+   * first, and a mismatch refuses the open with the file left as it was. Heads and proofs stay the same.
+   */
+  private convertLeafTable(): TreeMigration | undefined {
+    if (treeLayout(this.db) !== 'leaf-table') return undefined;
+    const started = performance.now();
+    const say = this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+    say(`${this.file}: converting the Merkle tree written by v2.0 (stored leaves) to leaves read from the events, each checked first; one time`);
+    const converted = this.db
+      .transaction(() => (treeLayout(this.db) === 'leaf-table' ? migrateLeafTable(this.db, (n) => say(`${this.file}: Merkle tree: ${n} leaves checked`)) : undefined))
+      .immediate();
+    if (converted === undefined) return undefined;
+    const seconds = (performance.now() - started) / 1000;
+    say(`${this.file}: Merkle tree converted to leaves read from the events (${converted} leaves checked, the table of stored leaves dropped) in ${seconds.toFixed(1)} s; one time`);
+    return { leavesAdded: converted, seconds };
   }
 
   /**

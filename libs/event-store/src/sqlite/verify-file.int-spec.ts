@@ -32,7 +32,8 @@ async function written(n = 30, edit?: { at: number; amountMinor: number }): Prom
 function tamper(file: string, sql: string, ...params: unknown[]): void {
   const db = new Database(file);
   db.exec(`DROP TRIGGER IF EXISTS events_append_only_update; DROP TRIGGER IF EXISTS events_append_only_delete;
-           DROP TRIGGER IF EXISTS merkle_leaves_append_only_delete; DROP TRIGGER IF EXISTS merkle_nodes_append_only_delete;`);
+           DROP TRIGGER IF EXISTS merkle_runs_append_only_update; DROP TRIGGER IF EXISTS merkle_runs_append_only_delete;
+           DROP TRIGGER IF EXISTS merkle_subtrees_append_only_delete;`);
   for (const stmt of sql.split(';').filter((s) => s.trim())) db.prepare(stmt).run(...params.splice(0, (stmt.match(/\?/g) ?? []).length));
   db.close();
 }
@@ -60,7 +61,8 @@ describe('verify of a SQLite log file: each attack is noticed, read-only', () =>
     tamper(file, 'UPDATE events SET position = -5 WHERE position = 5; UPDATE events SET position = 5 WHERE position = 6; UPDATE events SET position = 6 WHERE position = -5');
     const r = verifySqliteFile(file);
     expect(r).toMatchObject({ ok: false, firstInvalidPosition: 5n });
-    expect(r.reason).toMatch(/Merkle leaf 4 .*reordered/);
+    // Leaves are read from the events: the first stored node over the swapped pair no longer matches.
+    expect(r.reason).toMatch(/node at level 1, index 2 does not match the events under it \(positions 5–6\).*reordered/);
   });
 
   it('deleted last: the tree still records it; with the tree cut too, a kept head of the old size notices', async () => {
@@ -68,7 +70,7 @@ describe('verify of a SQLite log file: each attack is noticed, read-only', () =>
     const kept = verifySqliteFile(file);
     tamper(file, 'DELETE FROM events WHERE position = 30');
     expect(verifySqliteFile(file)).toMatchObject({ ok: false, firstInvalidPosition: 30n, reason: expect.stringMatching(/records 30 events .* ends at 29: events were deleted/) });
-    tamper(file, 'DELETE FROM merkle_leaves WHERE leaf = 29; DELETE FROM merkle_nodes WHERE level = 1 AND idx = 14');
+    tamper(file, 'UPDATE merkle_runs SET leaves = 29 WHERE leaf_start = 0; DELETE FROM merkle_subtrees WHERE level = 1 AND idx = 14');
     const r = verifySqliteFile(file, { size: kept.size, rootHash: kept.rootHash });
     expect(r).toMatchObject({ ok: false, firstInvalidPosition: 30n, rootMatches: false, reason: expect.stringMatching(/29 events, fewer than the 30 of the kept tree head/) });
   });
@@ -130,10 +132,11 @@ describe('verify of a SQLite log file: each attack is noticed, read-only', () =>
   it('an edited inner node of the stored tree (which proofs are served from) is damage', async () => {
     const file = await written();
     const db = new Database(file);
-    db.exec('DROP TRIGGER merkle_nodes_append_only_update');
-    db.prepare('UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 1').run();
+    db.exec('DROP TRIGGER merkle_subtrees_append_only_update');
+    db.prepare('UPDATE merkle_subtrees SET hash = zeroblob(32) WHERE level = 2 AND idx = 1').run();
     db.close();
-    expect(verifySqliteFile(file)).toMatchObject({ ok: false, firstInvalidPosition: 8n, reason: expect.stringMatching(/node at level 2, index 1 does not match/) });
+    // Leaves 4-7 (positions 5-8) are under it: without stored leaves, 5 is the first event that can be wrong.
+    expect(verifySqliteFile(file)).toMatchObject({ ok: false, firstInvalidPosition: 5n, reason: expect.stringMatching(/node at level 2, index 1 does not match the events under it \(positions 5–8\)/) });
   });
 
   it('a store written before the tree verifies (the tree is computed when the service next opens it)', () => {

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import type { EventMetadata } from '#events/envelope.js';
 import { LogChecker, type VerifyOptions, type VerifyResult } from '../integrity.js';
 import { rootAt } from '../merkle.js';
-import { SqliteMerkleTree } from './merkle-tables.js';
+import { SqliteMerkleTree, treeLayout } from './merkle-tables.js';
 import type { Row } from './sqlite-event-store.js';
 
 export interface FileVerifyResult extends VerifyResult {
@@ -57,10 +57,13 @@ export function verifySqliteFile(file: string, options: VerifyOptions = {}): Fil
     // A valid store without events verifies (a fresh install); events expected elsewhere (a kept head, read
     // models that saw them) make it a failure through those checks.
     upTo = options.position ?? head;
-    const tree = tables.has('merkle_leaves') && tables.has('merkle_nodes') ? new SqliteMerkleTree(db) : undefined;
+    const layout = treeLayout(db);
+    const tree = layout === 'absent' ? undefined : new SqliteMerkleTree(db, layout);
     if (tree) storedTree = 'present';
-    const leaf = tree ? db.prepare<[number], { position: bigint; hash: Buffer }>('SELECT position, hash FROM merkle_leaves WHERE leaf = ?').safeIntegers(true) : undefined;
-    const node = tree ? db.prepare<[number, number], Buffer>('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?').pluck() : undefined;
+    // A file written before v2.1 stores each leaf: compared with the event's as it is read. Since, leaves are
+    // derived from the events, and the runs that map leaf to position are compared instead.
+    const leaf = layout === 'leaf-table' ? db.prepare<[number], { position: bigint; hash: Buffer }>('SELECT position, hash FROM merkle_leaves WHERE leaf = ?').safeIntegers(true) : undefined;
+    const recordedSize = tree ? tree.stored().size : 0;
     const rows = db
       .prepare<[bigint], Row>('SELECT position, event_id, stream_id, revision, type, data, metadata, prev_hash, hash FROM events WHERE position <= ? ORDER BY position')
       .safeIntegers(true)
@@ -86,12 +89,23 @@ export function verifySqliteFile(file: string, options: VerifyOptions = {}): Fil
         if (stored && (stored.position !== r.position || !stored.hash.equals(checker.lastLeaf!))) {
           return finish({ position: r.position, reason: `the Merkle leaf ${checker.checked - 1} was recorded for ${stored.position === r.position ? 'other content' : `position ${stored.position}`}: events were reordered, replaced or removed` });
         }
+      } else if (tree && checker.checked <= recordedSize) {
+        const recorded = tree.positionOf(checker.checked - 1);
+        if (recorded !== r.position) {
+          return finish({ position: r.position < recorded ? r.position : recorded, reason: `the Merkle leaf ${checker.checked - 1} was recorded for position ${recorded}, the event there is at ${r.position}: events were reordered, replaced or removed` });
+        }
       }
-      if (node) {
+      if (tree) {
         for (const n of checker.completed) {
-          const stored = node.get(n.level, n.index);
+          const stored = tree.storedNode(n.level, n.index);
           if (stored !== undefined && !stored.equals(n.hash)) {
-            return finish({ position: r.position, reason: `the stored Merkle tree node at level ${n.level}, index ${n.index} does not match the events under it: the tree was edited` });
+            // Without stored leaves the first event that can be wrong is the first under the node.
+            const width = 2 ** n.level;
+            const first = tree.positionOf(n.index * width);
+            return finish({
+              position: first,
+              reason: `the stored Merkle tree node at level ${n.level}, index ${n.index} does not match the events under it (positions ${first}–${r.position}): events were reordered or replaced, or the tree was edited`,
+            });
           }
         }
       }
