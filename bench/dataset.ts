@@ -7,7 +7,8 @@ import { syntheticLog, type SyntheticSummary } from './synthetic-log.js';
 
 /** Bump when the generator changes what it writes: a data directory from another version is rebuilt. */
 /** 2: ids as the service makes them (time-ordered command ids, event ids derived from them). */
-export const GENERATOR_VERSION = 2;
+/** 3: a commission plan at the start, accruals with each attribution and clawbacks with each reversal (item 7). */
+export const GENERATOR_VERSION = 3;
 
 export interface Dataset {
   readonly dataDir: string;

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDataset, type Dataset } from './dataset.js';
 import { measureAppends } from './items/appends.js';
+import { measureCommissions } from './items/commissions.js';
 import { measureHttp } from './items/http.js';
 import { measureQueries, QUERIES } from './items/queries.js';
 import { ensureCheckpointed, measureRebuild } from './items/rebuild.js';
@@ -58,7 +59,7 @@ const options = {
   httpSeedEvents: quick ? 5_000 : 20_000,
   startupRuns: quick ? 1 : 3,
   repeats: quick ? 1 : 3,
-  only: (values.only ?? env.BENCH_ONLY ?? '1,2,3,4,5,6').split(',').map((s) => Number(s.trim()) as Item),
+  only: (values.only ?? env.BENCH_ONLY ?? '1,2,3,4,5,6,7').split(',').map((s) => Number(s.trim()) as Item),
   fresh: values.fresh ?? false,
 };
 const dataDir = resolve(values['data-dir'] ?? env.BENCH_DATA_DIR ?? join(tmpdir(), `channel-ledger-bench-${options.events}`));
@@ -92,7 +93,7 @@ if (wants(1)) {
 }
 
 let dataset: Dataset | undefined;
-if (wants(3) || wants(4) || wants(5) || wants(6)) {
+if (wants(3) || wants(4) || wants(5) || wants(6) || wants(7)) {
   if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
   dataset = await ensureDataset(dataDir, options.events);
 }
@@ -113,6 +114,19 @@ if (dataset && wants(4)) {
     ...(await item(
       QUERIES.map((q) => ({ id: `query.${q.id}.p99`, item: 4 as const, name: `query p99: ${q.name}`, unit: 'ms' })),
       () => measureQueries(dataDir, partners, options.queryRequests),
+    )),
+  );
+}
+
+if (dataset && wants(7)) {
+  figures.push(
+    ...(await item(
+      [
+        { id: 'statements.issue.p50', item: 7, name: 'statement p50, one partner', unit: 'ms' },
+        { id: 'statements.issue.p99', item: 7, name: 'statement p99, one partner', unit: 'ms' },
+        { id: 'payouts.run', item: 7, name: 'payout run over every partner', unit: 'ms' },
+      ],
+      () => measureCommissions(dataDir, dataset.summary.partners, options.repeats),
     )),
   );
 }

@@ -1,9 +1,21 @@
-import type { CreditType, AttributionCredit } from '#events/attribution.js';
+import { dealRevenueStreamId, type CreditType, type AttributionCredit, type DealRevenueReserved } from '#events/attribution.js';
+import { COMMISSION_PLAN_STREAM_ID } from '#events/commissions.js';
 import type { DealIdClaimed } from '#events/deals.js';
 import type { Actor, DomainEventShape, EventMetadata } from '#events/envelope.js';
 import type { MdfClaimIdReserved, MdfRequestIdReserved } from '#events/mdf.js';
-import type { PartnerDomainClaimed, PartnerType } from '#events/partners.js';
-import { attributionStreamId, decideAttribution, evolveAttribution, initialAttributionState, type AttributionCommand, type AttributionState } from '#libs/attribution/attribution.js';
+import type { PartnerDomainClaimed, PartnerEvent, PartnerType } from '#events/partners.js';
+import { attributionStreamId, type AttributionCommand } from '#libs/attribution/attribution.js';
+import {
+  commissionedAttributionDecider,
+  decideCommissionedAttribution,
+  evolveCommissionedAttribution,
+  evolveTierHistory,
+  initialTierHistory,
+  type CommissionedAttributionCommand,
+  type CommissionedAttributionState,
+  type PartnerTierHistory,
+} from '#libs/commissions/attribution-commissions.js';
+import { decideCommissionPlan, DEFAULT_COMMISSION_PLAN, evolveCommissionPlan, type CommissionPlan, type DefineCommissionPlan } from '#libs/commissions/plan.js';
 import { customerStreamId, decideCustomerAccount, evolveCustomerAccount, findRegistration, initialCustomerAccount, registrationsOf, type CustomerAccount, type DealCommand } from '#libs/deals/customer-account.js';
 import { dealIdStreamId } from '#libs/deals/deal-id-claim.js';
 import type { NewEvent } from '#libs/event-store/port.js';
@@ -18,7 +30,8 @@ import { evaluateTier } from '#libs/tiers/evaluation.js';
 /**
  * A realistic synthetic log: partners enrolling, getting certified and changing tier; deal registrations
  * that overlap, conflict, get approved, won, lost and expire; revenue attributed (and sometimes reversed)
- * on won deals; MDF funds allocated, requested, claimed and paid. Every business event is decided by the
+ * on won deals, with the commissions they accrue (and claw back) under the plan finance defines at the start;
+ * MDF funds allocated, requested, claimed and paid. Every business event is decided by the
  * real pure deciders against the state folded so far (so a read model sees what the service would have
  * written), bookkeeping claims are written as the handlers write them, and the business clock moves about
  * three years over the run. Deterministic for a seed, except the UUIDs of event and command ids.
@@ -69,6 +82,8 @@ function rng(seed: number): () => number {
 interface PartnerSim {
   readonly id: string;
   state: PartnerState;
+  /** What the partner's stream says of its type and tiers: the facts of its commission accruals. */
+  tiers: PartnerTierHistory;
   sellers: number;
   /** (time, sourced reporting amount) of won deals, for tier evaluations over the lookback window. */
   readonly sourced: { t: number; minor: number }[];
@@ -94,6 +109,22 @@ interface FundSim {
   readonly requests: string[];
   readonly claims: string[];
 }
+
+/**
+ * The commission plan defined at the start of the log (the one `ledger simulate` defines, docs/commissions.md):
+ * 10 % of sourced revenue, 2.5 % of influenced, more for Gold and Platinum; 30 days' hold, $500 minimum payout.
+ */
+export const SYNTHETIC_COMMISSION_PLAN: DefineCommissionPlan = {
+  holdDays: 30,
+  minimumPayoutMinor: 50_000,
+  rules: [
+    { creditType: 'sourced', rateBps: 1000 },
+    { creditType: 'influenced', rateBps: 250 },
+    { tier: 'Gold', creditType: 'sourced', rateBps: 1500 },
+    { tier: 'Gold', partnerType: 'reseller', creditType: 'sourced', rateBps: 2000 },
+    { tier: 'Platinum', creditType: 'sourced', rateBps: 2000 },
+  ],
+};
 
 const ADMIN: Actor = { id: 'bench-admin', role: 'admin' };
 const OPS: Actor = { id: 'bench-ops', role: 'channel-ops' };
@@ -139,7 +170,8 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
   const customers: CustomerSim[] = [];
   const undecided: DealSim[] = [];
   const approved: DealSim[] = [];
-  const attributions: { id: string; state: AttributionState }[] = [];
+  const attributions: { id: string; state: CommissionedAttributionState }[] = [];
+  let plan: CommissionPlan = DEFAULT_COMMISSION_PLAN;
   const funds = new Map<string, FundSim>();
   const openFunds: FundSim[] = [];
   let seq = 0;
@@ -183,6 +215,7 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
   };
   const partnerCmd = (p: PartnerSim, c: PartnerCommand, actor: Actor = OPS): number => {
     const events = decide(decidePartner, evolvePartner, p, c);
+    for (const e of events) p.tiers = evolveTierHistory(p.tiers, e as PartnerEvent);
     emit(partnerStreamId(p.id), actor, events);
     return events.length;
   };
@@ -202,7 +235,7 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
     const n = partners.length + 1;
     const id = `P${String(n).padStart(6, '0')}`;
     const domain = `partner${n}.com`;
-    const p: PartnerSim = { id, state: initialPartnerState(), sellers: 0, sourced: [], wins: [] };
+    const p: PartnerSim = { id, state: initialPartnerState(), tiers: initialTierHistory(), sellers: 0, sourced: [], wins: [] };
     partners.push(p);
     sum.partners += 1;
     const claim: PartnerDomainClaimed = { type: 'PartnerDomainClaimed', data: { domain, partnerId: id } };
@@ -308,19 +341,20 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
   const attribute = (d: DealSim, amountMinor: number): void => {
     const id = `A${String(++seq).padStart(8, '0')}`;
     const credits: AttributionCredit[] = [{ partnerId: d.partner.id, type: 'sourced' as CreditType, shareBps: 10_000 }];
+    const credited: PartnerSim[] = [d.partner];
     if (r() < 0.3 && active.length > 2) {
       const others = [...new Set([pick(r, active), pick(r, active)])].filter((p) => p !== d.partner);
       const share = Math.floor(10_000 / Math.max(1, others.length));
+      credited.push(...others);
       others.forEach((p, i) => credits.push({ partnerId: p.id, type: 'influenced', shareBps: i === others.length - 1 ? 10_000 - share * (others.length - 1) : share }));
     }
-    const euro = r() < 0.1;
-    const command: AttributionCommand = {
+    // In the deal's currency (v2: an attribution is in the won amount's currency, never above it).
+    const attribution: AttributionCommand = {
       type: 'AttributeRevenue',
       data: {
         attributionId: id,
         dealId: d.dealId,
-        amount: { amountMinor: euro ? Math.round(amountMinor / 1.08) : amountMinor, currency: euro ? 'EUR' : 'USD' },
-        ...(euro ? { reportingAmountMinor: amountMinor } : {}),
+        amount: { amountMinor, currency: 'USD' },
         recognizedAt: new Date(now).toISOString(),
         credits,
       },
@@ -328,11 +362,21 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
         reportingCurrency: DEFAULT_PROGRAM.reportingCurrency,
         programVersion: DEFAULT_PROGRAM.version,
         enrolledPartnerIds: [...new Set(credits.map((c) => c.partnerId))],
-        deal: { dealId: d.dealId, partnerId: d.partner.id, status: 'won' },
+        deal: { dealId: d.dealId, partnerId: d.partner.id, status: 'won', wonAmount: { amountMinor, currency: 'USD' } },
       },
     };
-    const holder = { id, state: initialAttributionState() };
-    const events = decide(decideAttribution, evolveAttribution, holder, command);
+    // As the handler does: the plan in force and each credited partner's tier history decide the accruals.
+    const command: CommissionedAttributionCommand = {
+      ...attribution,
+      commissions: { plan, partners: Object.fromEntries(credited.map((p) => [p.id, p.tiers])) },
+    };
+    const holder = { id, state: commissionedAttributionDecider.initialState() };
+    const events = decide(decideCommissionedAttribution, evolveCommissionedAttribution, holder, command);
+    if (events.length) {
+      // The deal's won-amount cap, claimed first as the handler does (one attribution per deal here: it always fits).
+      const reserved: DealRevenueReserved = { type: 'DealRevenueReserved', data: { dealId: d.dealId, attributionId: id, amount: { amountMinor, currency: 'USD' }, wonAmountMinor: amountMinor } };
+      emit(dealRevenueStreamId(d.dealId), FINANCE, [reserved]);
+    }
     emit(attributionStreamId(id), FINANCE, events);
     if (events.length) {
       attributions.push(holder);
@@ -343,8 +387,8 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
 
   const reverse = (): void => {
     const a = attributions.length ? pick(r, attributions) : undefined;
-    if (!a || a.state.status === 'none') return;
-    const events = decide(decideAttribution, evolveAttribution, a, {
+    if (!a || a.state.attribution.status === 'none') return;
+    const events = decide(decideCommissionedAttribution, evolveCommissionedAttribution, a, {
       type: 'ReverseAttribution',
       data: { attributionId: a.id, amountMinor: r() < 0.5 ? undefined : 1000, reason: 'credit note', reversedAt: new Date(now).toISOString() },
     });
@@ -453,6 +497,11 @@ export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSumm
     // Funds of past quarters leave the working set once they have little left to do.
     if (f.period < quarterOf(now - 120 * DAY_MS)) openFunds.splice(openFunds.indexOf(f), 1);
   };
+
+  // Finance defines the commission plan first: every attribution of the log accrues under it.
+  const planHolder = { state: plan };
+  emit(COMMISSION_PLAN_STREAM_ID, FINANCE, decide(decideCommissionPlan, evolveCommissionPlan, planHolder, SYNTHETIC_COMMISSION_PLAN));
+  plan = planHolder.state;
 
   while (produced < target) {
     now += stepMs * (1 + Math.floor(r() * 2));

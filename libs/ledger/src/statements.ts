@@ -54,10 +54,15 @@ export function signingMessage(s: SignedStatementFields): Buffer {
   return Buffer.from(STATEMENT_SIGNING_CONTEXT + canonicalJson(fields), 'utf8');
 }
 
-/** The statement content at `position`: the fold over the events it reads, in log order, up to the position. */
+/**
+ * The statement content at `position`: the fold over the events it reads, in log order, up to the position.
+ * `scan`: the source types are most of a log (deals, attributions, commissions, MDF: ~60% of the bench's), so the
+ * rows are read in position order and filtered as they come; through the type index every page sorted every
+ * match left (bench item 7: 3× slower on 20,000 events, and quadratic in the log).
+ */
 export async function computeStatement(store: EventStore, partnerId: string, period: string, position: bigint): Promise<ComputedStatement> {
   const fold = new StatementFold(partnerId, period);
-  if (position > 0n) for await (const e of store.readAll({ toPosition: position, filter: { eventTypes: STATEMENT_SOURCE_TYPES } })) fold.add(e);
+  if (position > 0n) for await (const e of store.readAll({ toPosition: position, filter: { eventTypes: STATEMENT_SOURCE_TYPES }, scan: true })) fold.add(e);
   return fold.result();
 }
 
