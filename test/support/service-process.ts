@@ -24,7 +24,11 @@ export async function startService(dataDir: string, env: Record<string, string> 
   child.stdout!.resume();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
   const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`service did not start within 45 s (a bound, not a measurement):\n${err}`)), 45_000);
+    const timer = setTimeout(() => {
+      // Never leave the child behind (a test that gave up on it must not leak a running service).
+      child.kill('SIGKILL');
+      fail(new Error(`service did not start within 45 s (a bound, not a measurement):\n${err}`));
+    }, 45_000);
     child.stderr!.on('data', (chunk: Buffer) => {
       err += chunk.toString();
       const m = /listening on (http:\/\/[^\s]+)/.exec(err);
