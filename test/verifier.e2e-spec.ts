@@ -91,13 +91,13 @@ describe('standalone verifier (tools/verifier/verify.mjs)', () => {
     dirs.push(copy);
     cpSync(t.dataDir, copy, { recursive: true });
     const db = new Database(eventsFile(copy));
-    db.exec('DROP TRIGGER events_append_only_update; DROP TRIGGER merkle_runs_append_only_delete; DROP TRIGGER merkle_subtrees_append_only_delete');
+    db.exec('DROP TRIGGER events_append_only_update; DROP TRIGGER merkle_runs_append_only_delete; DROP TRIGGER merkle_subtrees_append_only_delete; DROP TRIGGER merkle_last_leaf_append_only_delete');
     const row = db.prepare<[], Record<string, string | number>>('SELECT * FROM events WHERE position = 2').get()!;
     const data = { ...(JSON.parse(row.data as string) as Record<string, unknown>), name: 'Someone else' };
     const metadata = JSON.parse(row.metadata as string) as never;
     const hash = eventHash(row.prev_hash as string, { eventId: row.event_id as string, type: row.type as string, streamId: row.stream_id as string, revision: BigInt(row.revision), data, metadata });
     db.prepare('UPDATE events SET data = ?, hash = ? WHERE position = 2').run(JSON.stringify(data), hash);
-    db.exec('DELETE FROM merkle_runs; DELETE FROM merkle_subtrees');
+    db.exec('DELETE FROM merkle_runs; DELETE FROM merkle_subtrees; DELETE FROM merkle_last_leaf');
     db.close();
     const forged = await startApp({ dataDir: copy });
     try {

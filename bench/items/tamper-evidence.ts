@@ -69,7 +69,10 @@ function tamperedCopy(file: string, copy: string, leaf: number): void {
   const db = new Database(copy);
   try {
     db.exec(`DROP TRIGGER IF EXISTS events_append_only_update; DROP TRIGGER IF EXISTS merkle_runs_append_only_delete;
-      DROP TRIGGER IF EXISTS merkle_subtrees_append_only_delete; DELETE FROM merkle_runs; DELETE FROM merkle_subtrees;`);
+      DROP TRIGGER IF EXISTS merkle_subtrees_append_only_delete; DROP TRIGGER IF EXISTS merkle_last_leaf_append_only_delete;
+      DELETE FROM merkle_runs; DELETE FROM merkle_subtrees;`);
+    // The record of the last leaf too (a file last opened before it existed has none).
+    if (db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'merkle_last_leaf'").pluck().get()) db.exec('DELETE FROM merkle_last_leaf');
     const row = db
       .prepare<[number], { position: bigint; event_id: string; stream_id: string; revision: bigint; type: string; data: string; metadata: string; prev_hash: string }>(
         'SELECT position, event_id, stream_id, revision, type, data, metadata, prev_hash FROM events ORDER BY position LIMIT 1 OFFSET ?',

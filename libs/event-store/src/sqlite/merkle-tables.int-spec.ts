@@ -174,8 +174,10 @@ describe('SQLite store: the Merkle tree kept with the log', () => {
     expect(store.treeConversion?.leavesAdded).toBe(37);
     expect(store.treeMigration).toBeUndefined();
     expect(said.join('\n')).toMatch(/Merkle tree converted to leaves read from the events \(37 leaves checked/);
-    expect(tablesOf(file)).toEqual(['merkle_runs', 'merkle_subtrees']);
+    expect(tablesOf(file)).toEqual(['merkle_last_leaf', 'merkle_runs', 'merkle_subtrees']);
     expect(store.database.prepare('SELECT leaf_start, position_start, leaves FROM merkle_runs').raw().all()).toEqual([[0, 1, 37]]);
+    // The last leaf (of an odd-sized tree: under no stored subtree) recorded from the checked stored leaf.
+    expect(store.database.prepare('SELECT leaf FROM merkle_last_leaf').pluck().all()).toEqual([36]);
     for (let size = 0; size <= 37; size++) expect((await store.merkle.treeHead(size)).rootHash).toBe(roots[size]!.toString('hex'));
     const scanned = new ScanningMerkleLog(store);
     for (const [from, to] of [[1, 37], [5, 20], [16, 37], [36, 37]] as const) expect(await store.merkle.consistencyProof(from, to)).toEqual(await scanned.consistencyProof(from, to));
@@ -197,7 +199,7 @@ describe('SQLite store: the Merkle tree kept with the log', () => {
     expect(forward.treeConversion?.leavesAdded).toBe(38);
     expect(await forward.merkle.treeHead()).toEqual(head);
     await forward.close();
-    expect(tablesOf(file)).toEqual(['merkle_runs', 'merkle_subtrees']);
+    expect(tablesOf(file)).toEqual(['merkle_last_leaf', 'merkle_runs', 'merkle_subtrees']);
   });
 
   it('refuses to convert a v2.0 tree whose stored leaf does not match its event, and leaves the tree tables as they were', () => {

@@ -11,6 +11,10 @@ import { CompactRange, eventLeafHash, type NodeReader } from '../merkle.js';
  * subtrees over n leaves), all appended at the end of one b-tree, and any tree head, inclusion or consistency proof at any size is then O(log n) point reads, never a rehash of
  * the log. Append-only by trigger, like `events` (a run's leaf count may only grow).
  *
+ * Every leaf but the last of an odd-sized tree is under a stored subtree, so an edit of its event shows in that
+ * subtree; the last leaf of an odd-sized tree is under none. `merkle_last_leaf` (one row, updated once a commit,
+ * only forward) keeps the hash of the tree's last leaf, so that `verify` catches an edit of the last event too.
+ *
  * Before this layout (v2.0) the tree stored its leaves (`merkle_leaves`: leaf, position, hash) and its subtrees
  * keyed (level, idx) (`merkle_nodes`); `migrateLeafTable` converts such a file when the store opens it, and
  * `verify` reads either layout.
@@ -27,6 +31,16 @@ CREATE TABLE IF NOT EXISTS merkle_subtrees (
   idx   INTEGER NOT NULL,
   hash  BLOB    NOT NULL
 );
+CREATE TABLE IF NOT EXISTS merkle_last_leaf (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  leaf INTEGER NOT NULL,
+  hash BLOB    NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS merkle_last_leaf_forward_only BEFORE UPDATE ON merkle_last_leaf
+WHEN NEW.leaf <= OLD.leaf
+BEGIN SELECT RAISE(ABORT, 'the Merkle tree is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS merkle_last_leaf_append_only_delete BEFORE DELETE ON merkle_last_leaf
+BEGIN SELECT RAISE(ABORT, 'the Merkle tree is append-only: DELETE refused'); END;
 CREATE TRIGGER IF NOT EXISTS merkle_runs_append_only_update BEFORE UPDATE ON merkle_runs
 WHEN NEW.leaf_start IS NOT OLD.leaf_start OR NEW.position_start IS NOT OLD.position_start OR NEW.leaves < OLD.leaves
 BEGIN SELECT RAISE(ABORT, 'the Merkle tree is append-only: UPDATE refused'); END;
@@ -54,6 +68,14 @@ export function treeLayout(db: Database.Database): TreeLayout {
   const tables = new Set(db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
   if (tables.has('merkle_leaves') && tables.has('merkle_nodes')) return 'leaf-table';
   return tables.has('merkle_runs') && tables.has('merkle_subtrees') ? 'runs' : 'absent';
+}
+
+/** The recorded last leaf (index and hash), or undefined when the file has none (an empty tree, or one written before it). */
+export function readLastLeaf(db: Database.Database): { leaf: number; hash: Buffer } | undefined {
+  const exists = db.prepare<[], number>("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'merkle_last_leaf'").pluck().get();
+  if (!exists) return undefined;
+  const row = db.prepare<[], { leaf: bigint; hash: Buffer }>('SELECT leaf, hash FROM merkle_last_leaf WHERE id = 1').safeIntegers(true).get();
+  return row === undefined ? undefined : { leaf: Number(row.leaf), hash: row.hash };
 }
 
 export class TreeDamagedError extends Error {
@@ -109,6 +131,7 @@ export class SqliteMerkleTree {
       this.nodeInserts = new Map();
       this.runInsert = undefined;
       this.runUpdate = undefined;
+      this.lastLeafUpsert = undefined;
       this.pending = undefined;
       return;
     }
@@ -124,12 +147,14 @@ export class SqliteMerkleTree {
     this.nodeInserts = new Map([1, NODE_BATCH].map((n) => [n, q(`INSERT INTO merkle_subtrees (id, level, idx, hash) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ')}`)]));
     this.runInsert = q('INSERT INTO merkle_runs (leaf_start, position_start, leaves) VALUES (?, ?, ?)');
     this.runUpdate = q('UPDATE merkle_runs SET leaves = ? WHERE leaf_start = ?');
+    this.lastLeafUpsert = q('INSERT INTO merkle_last_leaf (id, leaf, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET leaf = excluded.leaf, hash = excluded.hash');
     this.pending = q<LeafSource>(`SELECT position, hash FROM events WHERE position > ? ORDER BY position LIMIT ${PENDING_PAGE}`);
   }
 
   private readonly nodeInserts: Map<number, Database.Statement>;
   private readonly runInsert: Database.Statement | undefined;
   private readonly runUpdate: Database.Statement | undefined;
+  private readonly lastLeafUpsert: Database.Statement | undefined;
   private readonly pending: Database.Statement<unknown[], LeafSource> | undefined;
 
   private runOfLeaf(leaf: number): Run | undefined {
@@ -246,6 +271,7 @@ export class SqliteMerkleTree {
   private push(edge: Edge, rows: readonly LeafSource[]): void {
     if (rows.length === 0) return;
     const nodes: unknown[] = [];
+    let last: Buffer | undefined;
     for (const r of rows) {
       const index = edge.range.size;
       if (edge.run !== undefined && r.position === edge.lastPosition + 1n) edge.run.leaves += 1;
@@ -253,11 +279,25 @@ export class SqliteMerkleTree {
         if (edge.run) this.saveRun(edge.run);
         edge.run = { leafStart: index, positionStart: r.position, leaves: 1, stored: 0 };
       }
-      for (const n of edge.range.push(eventLeafHash(r.position, r.hash))) nodes.push(subtreeKey(n.level, n.index), n.level, n.index, n.hash);
+      last = eventLeafHash(r.position, r.hash);
+      for (const n of edge.range.push(last)) nodes.push(subtreeKey(n.level, n.index), n.level, n.index, n.hash);
       edge.lastPosition = r.position;
     }
     this.saveRun(edge.run!);
     this.insertNodes(nodes);
+    this.lastLeafUpsert!.run(edge.range.size - 1, last!);
+  }
+
+  /**
+   * Records the last leaf's hash when the file has none (a tree written before `merkle_last_leaf`), from the
+   * event it is: call inside a write transaction. Returns whether a row was written.
+   */
+  recordLastLeaf(): boolean {
+    if (!this.lastLeafUpsert) return false;
+    const { size } = this.stored();
+    if (size === 0 || readLastLeaf(this.db) !== undefined) return false;
+    this.lastLeafUpsert.run(size - 1, this.read(0, size - 1));
+    return true;
   }
 
   private saveRun(run: Run & { stored: number }): void {
@@ -300,6 +340,7 @@ export function migrateLeafTable(db: Database.Database, onProgress?: (leaves: nu
   let expected = 0n;
   let lastPosition = 0n;
   let run: Run | undefined;
+  let lastLeaf: Buffer | undefined;
   for (const l of leaves) {
     if (l.leaf !== expected) throw new TreeDamagedError(`the stored Merkle tree has no leaf ${expected}: it was edited`);
     if (l.event === null) throw new TreeDamagedError(`the Merkle leaf ${l.leaf} was recorded for position ${l.position}, which is not in the log: events were deleted`);
@@ -313,6 +354,7 @@ export function migrateLeafTable(db: Database.Database, onProgress?: (leaves: nu
       runs.push(run);
     }
     lastPosition = l.position;
+    lastLeaf = l.hash;
     expected += 1n;
     if (expected % 100_000n === 0n) onProgress?.(Number(expected));
   }
@@ -340,5 +382,8 @@ export function migrateLeafTable(db: Database.Database, onProgress?: (leaves: nu
            DROP TRIGGER IF EXISTS merkle_leaves_append_only_update; DROP TRIGGER IF EXISTS merkle_leaves_append_only_delete;
            DROP TRIGGER IF EXISTS merkle_nodes_append_only_update; DROP TRIGGER IF EXISTS merkle_nodes_append_only_delete;
            DROP TABLE merkle_leaves; DROP TABLE merkle_nodes;`);
+  if (lastLeaf !== undefined && readLastLeaf(db) === undefined) {
+    db.prepare('INSERT INTO merkle_last_leaf (id, leaf, hash) VALUES (1, ?, ?)').run(Number(expected) - 1, lastLeaf);
+  }
   return Number(expected);
 }

@@ -18,7 +18,7 @@ import {
   type MerkleLog,
   type Subscription,
 } from '../port.js';
-import { MERKLE_SCHEMA, migrateLeafTable, SqliteMerkleTree, treeLayout, type LeafSource } from './merkle-tables.js';
+import { MERKLE_SCHEMA, migrateLeafTable, readLastLeaf, SqliteMerkleTree, treeLayout, type LeafSource } from './merkle-tables.js';
 import { pollingSubscription } from '../subscription.js';
 import { RecentMap } from '#libs/kernel/recent-map.js';
 
@@ -224,6 +224,10 @@ export class SqliteEventStore implements EventStore {
     };
     this.tree = new SqliteMerkleTree(this.db);
     this.treeMigration = this.migrateTree();
+    // A tree written before the last leaf was recorded (this round's first layout): record it once, from its event.
+    if (!this.options.withoutTree && readLastLeaf(this.db) === undefined && this.tree.stored().size > 0) {
+      this.db.transaction(() => this.tree.recordLastLeaf()).immediate();
+    }
     const tree = this.tree;
     this.merkle = new StoredMerkleLog({
       read: tree.read,
@@ -296,9 +300,18 @@ export class SqliteEventStore implements EventStore {
     const started = performance.now();
     const say = this.options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
     say(`${this.file}: converting the Merkle tree written by v2.0 (stored leaves) to leaves read from the events, each checked first; one time`);
-    const converted = this.db
-      .transaction(() => (treeLayout(this.db) === 'leaf-table' ? migrateLeafTable(this.db, (n) => say(`${this.file}: Merkle tree: ${n} leaves checked`)) : undefined))
-      .immediate();
+    // Another process opening the file meanwhile waits for the conversion (about 12 s a million events), not
+    // just the usual busy timeout; it then finds the file converted.
+    const busy = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma('busy_timeout = 600000');
+    let converted: number | undefined;
+    try {
+      converted = this.db
+        .transaction(() => (treeLayout(this.db) === 'leaf-table' ? migrateLeafTable(this.db, (n) => say(`${this.file}: Merkle tree: ${n} leaves checked`)) : undefined))
+        .immediate();
+    } finally {
+      this.db.pragma(`busy_timeout = ${busy}`);
+    }
     if (converted === undefined) return undefined;
     const seconds = (performance.now() - started) / 1000;
     say(`${this.file}: Merkle tree converted to leaves read from the events (${converted} leaves checked, the table of stored leaves dropped) in ${seconds.toFixed(1)} s; one time`);

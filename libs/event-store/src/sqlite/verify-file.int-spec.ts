@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { verifyLog } from '../integrity.js';
+import { eventLeafHash } from '../merkle.js';
 import { newEvent } from '../testing/fixtures.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 import { verifySqliteFile } from './verify-file.js';
@@ -71,6 +72,17 @@ describe('verify of a SQLite log file: each attack is noticed, read-only', () =>
     tamper(file, 'DELETE FROM events WHERE position = 30');
     expect(verifySqliteFile(file)).toMatchObject({ ok: false, firstInvalidPosition: 30n, reason: expect.stringMatching(/records 30 events .* ends at 29: events were deleted/) });
     tamper(file, 'UPDATE merkle_runs SET leaves = 29 WHERE leaf_start = 0; DELETE FROM merkle_subtrees WHERE level = 1 AND idx = 14');
+    // The tree cut too: its record of the last leaf still says 30 leaves.
+    expect(verifySqliteFile(file)).toMatchObject({ ok: false, firstInvalidPosition: 30n, reason: expect.stringMatching(/last leaf is recorded as leaf 29 but the tree has 29 leaves/) });
+    // That record deleted: missing is damage too.
+    tamper(file, 'DROP TRIGGER IF EXISTS merkle_last_leaf_append_only_delete; DELETE FROM merkle_last_leaf');
+    expect(verifySqliteFile(file)).toMatchObject({ ok: false, reason: expect.stringMatching(/record of its last leaf is missing/) });
+    // Rewritten to match the cut tree as well: a self-consistent shorter log, which only a kept head notices.
+    const db = new Database(file, { readonly: true });
+    const hash29 = db.prepare<[], string>('SELECT hash FROM events WHERE position = 29').pluck().get()!;
+    db.close();
+    tamper(file, 'INSERT INTO merkle_last_leaf (id, leaf, hash) VALUES (1, 28, ?)', eventLeafHash(29n, hash29));
+    expect(verifySqliteFile(file)).toMatchObject({ ok: true });
     const r = verifySqliteFile(file, { size: kept.size, rootHash: kept.rootHash });
     expect(r).toMatchObject({ ok: false, firstInvalidPosition: 30n, rootMatches: false, reason: expect.stringMatching(/29 events, fewer than the 30 of the kept tree head/) });
   });
@@ -127,6 +139,22 @@ describe('verify of a SQLite log file: each attack is noticed, read-only', () =>
     const r = verifySqliteFile(forged, { size: 20, rootHash: at20 });
     expect(r).toMatchObject({ ok: false, rootMatches: false, reason: expect.stringMatching(/first 20 events differs from the kept tree head/) });
     expect(verifySqliteFile(original, { size: 20, rootHash: at20 })).toMatchObject({ ok: true, rootMatches: true });
+  });
+
+  it('the last event of an odd-sized log edited with its hash recomputed, the tree untouched: the recorded last leaf notices', async () => {
+    // 31 events: the last leaf is under no stored subtree, so only `merkle_last_leaf` covers it (found in review).
+    const file = await written(31);
+    const forged = await written(31, { at: 30, amountMinor: 999_999 });
+    const row = new Database(forged, { readonly: true }).prepare<[], { data: string; hash: string }>('SELECT data, hash FROM events WHERE position = 31').get()!;
+    tamper(file, 'UPDATE events SET data = ?, hash = ? WHERE position = 31', row.data, row.hash);
+    const r = verifySqliteFile(file);
+    expect(r).toMatchObject({ ok: false, firstInvalidPosition: 31n, reason: expect.stringMatching(/last event \(position 31\) is not the one the Merkle tree recorded as its last leaf/) });
+    // An even-sized log is covered by its stored subtrees as before.
+    const even = await written(30);
+    const forgedEven = await written(30, { at: 29, amountMinor: 999_999 });
+    const evenRow = new Database(forgedEven, { readonly: true }).prepare<[], { data: string; hash: string }>('SELECT data, hash FROM events WHERE position = 30').get()!;
+    tamper(even, 'UPDATE events SET data = ?, hash = ? WHERE position = 30', evenRow.data, evenRow.hash);
+    expect(verifySqliteFile(even)).toMatchObject({ ok: false, firstInvalidPosition: 29n });
   });
 
   it('an edited inner node of the stored tree (which proofs are served from) is damage', async () => {

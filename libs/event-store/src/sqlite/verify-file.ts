@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import type { EventMetadata } from '#events/envelope.js';
 import { LogChecker, type VerifyOptions, type VerifyResult } from '../integrity.js';
 import { rootAt } from '../merkle.js';
-import { SqliteMerkleTree, treeLayout } from './merkle-tables.js';
+import { readLastLeaf, SqliteMerkleTree, treeLayout } from './merkle-tables.js';
 import type { Row } from './sqlite-event-store.js';
 
 export interface FileVerifyResult extends VerifyResult {
@@ -120,6 +120,23 @@ export function verifySqliteFile(file: string, options: VerifyOptions = {}): Fil
       if (size < checker.checked && checker.lastPosition === head) {
         const first = db.prepare<[bigint], bigint>('SELECT position FROM events WHERE position > ? ORDER BY position LIMIT 1').pluck().safeIntegers(true).get(lastPosition);
         return finish({ position: first, reason: `the Merkle tree records ${size} events but the log has ${checker.checked}: events were added outside the ledger or the tree was cut` });
+      }
+      // The last leaf of an odd-sized tree is under no stored subtree: its recorded hash is what catches an edit
+      // of the last event (recomputing its hash included).
+      const recorded = tree.layout === 'runs' ? readLastLeaf(db) : undefined;
+      if (recorded === undefined && size > 0 && tree.layout === 'runs' && tables.has('merkle_last_leaf')) {
+        return finish({ position: lastPosition, reason: "the Merkle tree's record of its last leaf is missing: the tree was edited" });
+      }
+      if (recorded !== undefined && size > 0) {
+        if (recorded.leaf !== size - 1) {
+          return finish({
+            position: recorded.leaf > size - 1 ? lastPosition + 1n : lastPosition,
+            reason: `the Merkle tree's last leaf is recorded as leaf ${recorded.leaf} but the tree has ${size} leaves: the tree was edited`,
+          });
+        }
+        if (size === checker.checked && !recorded.hash.equals(checker.lastLeaf!)) {
+          return finish({ position: checker.lastPosition, reason: `the last event (position ${checker.lastPosition}) is not the one the Merkle tree recorded as its last leaf: it was replaced or edited` });
+        }
       }
       const n = Math.min(size, checker.checked);
       if (n > 0 && n === checker.checked && !rootAt(tree.read, n).equals(checker.range.root())) {
