@@ -11,17 +11,28 @@ import type { Projection } from '../runner/projection.js';
  */
 const HANDLED = ['RevenueAttributed', 'RevenueAttributionReversed'] as const satisfies readonly AttributionEvent['type'][];
 
-const statements = new WeakMap<Database.Database, Database.Statement>();
+interface Statements {
+  readonly insert: Database.Statement;
+  readonly conversion: Database.Statement<[string]>;
+}
 
-function insertStatement(db: Database.Database): Database.Statement {
+const statements = new WeakMap<Database.Database, Statements>();
+
+function prepared(db: Database.Database): Statements {
   let s = statements.get(db);
   if (s === undefined) {
-    // (position, line) identifies a line: a re-delivered event cannot count twice.
-    s = db.prepare(`INSERT INTO attribution_lines (position, line, attribution_id, partner_id, credit_type, kind, currency, amount_minor,
+    s = {
+      // (position, line) identifies a line: a re-delivered event cannot count twice.
+      insert: db.prepare(`INSERT INTO attribution_lines (position, line, attribution_id, partner_id, credit_type, kind, currency, amount_minor,
         reporting_currency, reporting_amount_minor, business_at, month, quarter, rate, rate_date, rate_source)
       VALUES (@position, @line, @attributionId, @partnerId, @creditType, @kind, @currency, @amountMinor,
         @reportingCurrency, @reportingAmountMinor, @businessAt, @month, @quarter, @rate, @rateDate, @rateSource)
-      ON CONFLICT(position, line) DO NOTHING`);
+      ON CONFLICT(position, line) DO NOTHING`),
+      // Through attribution_lines_attribution (an `evolveIndexes`, so it is there during a rebuild too).
+      conversion: db.prepare(
+        `SELECT rate, rate_date AS rateDate, rate_source AS rateSource FROM attribution_lines WHERE attribution_id = ? AND kind = 'attributed' LIMIT 1`,
+      ),
+    };
     statements.set(db, s);
   }
   return s;
@@ -52,9 +63,7 @@ function conversionOf(d: RevenueAttributed['data']): LineConversion {
 
 /** A reversal converts in proportion with its attribution's conversion: the one its attributed lines carry. */
 function conversionOfAttribution(db: Database.Database, attributionId: string): LineConversion {
-  const row = db
-    .prepare(`SELECT rate, rate_date AS rateDate, rate_source AS rateSource FROM attribution_lines WHERE attribution_id = ? AND kind = 'attributed' LIMIT 1`)
-    .get(attributionId) as LineConversion | undefined;
+  const row = prepared(db).conversion.get(attributionId) as LineConversion | undefined;
   return row ?? NO_CONVERSION;
 }
 
@@ -69,7 +78,7 @@ function insertLines(
   allocations: readonly AttributionAllocation[],
   conversion: LineConversion,
 ): void {
-  const insert = insertStatement(db);
+  const { insert } = prepared(db);
   const canonical = new Date(businessAt).toISOString();
   const { month, quarter } = periodsOf(canonical);
   allocations.forEach((a, line) => {
@@ -98,6 +107,8 @@ export const attributionProjection: Projection = {
   // 2: each line carries its conversion (rate, rate date, source) for the finance export; rebuilt from the log.
   version: 2,
   canHandle: HANDLED,
+  // A reversal reads its attribution's conversion by attribution id.
+  evolveIndexes: ['attribution_lines_attribution'],
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS attribution_lines (

@@ -11,6 +11,12 @@ export interface Projection {
   /** Bump when the tables or `evolve` change: the runner then rebuilds this read model from zero. */
   readonly version: number;
   readonly canHandle: readonly string[];
+  /**
+   * The secondary indexes `evolve` itself reads through (a lookup by something other than a primary key). A
+   * rebuild from zero defers every other non-UNIQUE index to its end; without these, each such lookup would
+   * scan the whole table.
+   */
+  readonly evolveIndexes?: readonly string[];
   /** Creates the tables (idempotent). */
   migrate(db: Database.Database): void;
   /** Drops the tables, for a rebuild. */

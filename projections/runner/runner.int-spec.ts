@@ -217,6 +217,27 @@ describe('projection runner', () => {
     await store.close();
   });
 
+  it('a rebuild from zero keeps the indexes a projection names as its evolveIndexes', async () => {
+    const store = SqliteEventStore.open(join(dir, 'evolve-indexes.sqlite'));
+    const expected = await seed(store, 300);
+    const db = openReadModels(join(dir, 'evolve-indexes-read.sqlite'));
+    const during: string[][] = [];
+    const watching: Projection = {
+      ...indexed,
+      evolveIndexes: ['counted_by_position'],
+      evolve(db, e) {
+        if (Number(e.position) % 100 === 1) during.push(indexes(db));
+        indexed.evolve(db, e);
+      },
+    };
+    await new ProjectionRunner(store, db, [watching], { batchSize: 100 }).catchUp();
+    expect(during).toEqual([0, 1, 2].map(() => ['counted_by_position', 'counted_unique']));
+    expect(indexes(db)).toEqual(['counted_by_position', 'counted_unique']);
+    expect(totals(db)).toEqual({ rows: 300, total: expected });
+    db.close();
+    await store.close();
+  });
+
   it('a failure during a rebuild from zero leaves the last committed batch, with its indexes; a rerun converges', async () => {
     const store = SqliteEventStore.open(join(dir, 'indexes-fail.sqlite'));
     const readFile = join(dir, 'indexes-fail-read.sqlite');

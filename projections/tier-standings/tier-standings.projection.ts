@@ -117,6 +117,8 @@ export const tierStandingsProjection: Projection = {
   // attribution and whether it was unregistered (countUnregisteredRevenue); an older read model is rebuilt the same way.
   version: 3,
   canHandle: HANDLED,
+  // A reversal reads whether its attribution was unregistered by attribution id.
+  evolveIndexes: ['tier_revenue_by_attribution'],
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS tier_watermark (id INTEGER PRIMARY KEY CHECK (id = 1), known_ms INTEGER NOT NULL);
