@@ -51,6 +51,9 @@ export function verifySqliteFile(file: string, options: VerifyOptions = {}): Fil
   let db: Database.Database | undefined;
   try {
     db = openReadOnly(file, st.size);
+    // One read transaction for the whole check: a file the service is appending to is read as one snapshot, so a
+    // commit landing between two of its reads (the head, the tree's size, its last leaf) is never taken for damage.
+    db.exec('BEGIN');
     const tables = new Set(db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
     if (!tables.has('events')) return finish({ position: 1n, reason: `${file} is a SQLite file without an events table: not an event log` });
     const head = db.prepare<[], bigint | null>('SELECT MAX(position) FROM events').pluck().safeIntegers(true).get() ?? 0n;
