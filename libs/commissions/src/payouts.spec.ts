@@ -48,6 +48,16 @@ describe('payout runs', () => {
         },
       ]);
   });
+  it('takes any valid id, one that names an Object.prototype member or looks like a number included (state is a Map)', () => {
+    spec.given().when(create('constructor', MARCH, [])).thenMatches([{ type: 'PayoutRunCreated', data: { payoutId: 'constructor' } }]);
+    const named = (payoutId: string): PayoutEvent => ({ ...run1, data: { ...(run1.data as Extract<PayoutEvent, { type: 'PayoutRunCreated' }>['data']), payoutId } });
+    const state = [named('zz'), { type: 'PayoutRunApproved', data: { payoutId: 'zz', approvedAt: MARCH } } as PayoutEvent, named('42')].reduce(
+      (s, e) => payoutRunsDecider.evolve(s, e),
+      payoutRunsDecider.initialState(),
+    );
+    // Creation order, not JavaScript's integer-keys-first order of a plain object.
+    expect([...state.runs.keys()]).toEqual(['zz', '42']);
+  });
   it('never puts an accrual in two live runs; a second run awaiting approval is refused', () => {
     spec.given(run1).when(create('PO2', MARCH, [acc('P1', 'A1', 1000, '2026-03-01T00:00:00.000Z')])).thenThrows(AlreadyExists, { extensions: { pendingPayoutId: 'PO1' }, problemType: 'payout-run-pending' });
     spec.given(run1, approved).when(create('PO2', MARCH, [acc('P1', 'A1', 1000, '2026-03-01T00:00:00.000Z')])).thenMatches([{ type: 'PayoutRunCreated', data: { lines: [], carriedForward: [] } }]);

@@ -47,8 +47,8 @@ export interface PayoutRun {
 }
 
 export interface PayoutRunsState {
-  /** By payoutId, in creation order. */
-  readonly runs: Readonly<Record<string, PayoutRun>>;
+  /** By payoutId, in creation order (a Map: any id is a key, `constructor` and `42` included, and order is kept). */
+  readonly runs: ReadonlyMap<string, PayoutRun>;
 }
 
 export type CreatePayoutRun = {
@@ -70,15 +70,15 @@ export type MarkPayoutLinePaid = {
 };
 export type PayoutCommand = CreatePayoutRun | ApprovePayoutRun | CancelPayoutRun | MarkPayoutLinePaid;
 
-export const initialPayoutRuns = (): PayoutRunsState => ({ runs: {} });
+export const initialPayoutRuns = (): PayoutRunsState => ({ runs: new Map() });
 
 const live = (r: PayoutRun): boolean => r.status !== 'cancelled';
 const accrualKey = (partnerId: string, attributionId: string, creditType: string): string => `${partnerId}\n${attributionId}\n${creditType}`;
 
 export function evolvePayoutRuns(state: PayoutRunsState, event: PayoutEvent): PayoutRunsState {
   const d = event.data;
-  const run = state.runs[d.payoutId];
-  const put = (r: PayoutRun): PayoutRunsState => ({ runs: { ...state.runs, [r.payoutId]: r } });
+  const run = state.runs.get(d.payoutId);
+  const put = (r: PayoutRun): PayoutRunsState => ({ runs: new Map(state.runs).set(r.payoutId, r) });
   switch (event.type) {
     case 'PayoutRunCreated': {
       if (run !== undefined) return state;
@@ -142,7 +142,7 @@ export function decidePayoutRuns(command: PayoutCommand, state: PayoutRunsState,
 }
 
 function existing(state: PayoutRunsState, payoutId: string): PayoutRun {
-  const run = state.runs[payoutId];
+  const run = state.runs.get(payoutId);
   if (run === undefined) throw new NotFound(`payout run ${payoutId} not found`);
   return run;
 }
@@ -151,17 +151,17 @@ function create(command: CreatePayoutRun, state: PayoutRunsState, now: Date) {
   const { payoutId } = command.data;
   if (typeof payoutId !== 'string' || !ID_PATTERN.test(payoutId)) throw invalidField('payoutId', `payoutId must match ${ID_PATTERN.source}`);
   const asOf = requireInstant(command.data.asOf, 'asOf');
-  if (state.runs[payoutId] !== undefined) throw new AlreadyExists(`payout run ${payoutId} already exists`, { payoutId });
+  if (state.runs.has(payoutId)) throw new AlreadyExists(`payout run ${payoutId} already exists`, { payoutId });
   if (asOf > now.toISOString()) {
     throw new RuleViolation(`asOf ${asOf} is in the future: a run pays what is payable by now at the latest`, {}, [{ path: 'asOf', message: 'must not be after now' }]);
   }
   // Two runs awaiting approval at once are the double run finance does not want: the second is refused.
-  const pending = Object.values(state.runs).find((r) => r.status === 'created');
+  const pending = [...state.runs.values()].find((r) => r.status === 'created');
   if (pending !== undefined) {
     throw new AlreadyExists(`payout run ${pending.payoutId} (asOf ${pending.asOf}) awaits approval: approve or cancel it before creating another`, { pendingPayoutId: pending.payoutId }, [], 'payout-run-pending');
   }
   const f = command.facts;
-  const runs = Object.values(state.runs).filter(live);
+  const runs = [...state.runs.values()].filter(live);
   const inRuns = new Set<string>();
   const held = new Map<string, bigint>();
   for (const r of runs) {

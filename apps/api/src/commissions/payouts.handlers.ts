@@ -92,10 +92,10 @@ abstract class PayoutRunsReader {
   ) {}
 
   protected async runs(minPosition: bigint | undefined): Promise<{ position: bigint; runs: readonly PayoutRun[] }> {
-    if (minPosition !== undefined) await this.readModels.read(minPosition, () => undefined);
+    await this.readModels.reached(minPosition);
     const position = await this.store.headPosition();
     const state = await this.pipeline.state(PAYOUT_RUNS_STREAM_ID, payoutRunsDecider);
-    return { position, runs: Object.values(state.runs) };
+    return { position, runs: [...state.runs.values()] };
   }
 }
 
