@@ -33,6 +33,14 @@ export class ReadModels {
     return { position, value: query(this.db) };
   }
 
+  /**
+   * For answers read from the log itself (always current): waits for `minPosition` as every query does, so a
+   * position beyond the log is a 503 `not-caught-up` once the consistency timeout passes.
+   */
+  async reached(minPosition: bigint | undefined): Promise<void> {
+    if (minPosition !== undefined) await this.read(minPosition, () => undefined);
+  }
+
   position(): bigint {
     return this.runner.position();
   }

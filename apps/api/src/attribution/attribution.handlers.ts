@@ -191,7 +191,7 @@ export class GetAttributionHandler implements IQueryHandler<GetAttributionQuery,
   async execute(q: GetAttributionQuery): Promise<{ position: bigint; value: AttributionView }> {
     // Read from the stream itself, which is always current; `minPosition` still waits (for the read models,
     // hence for the log) so that a client's read-your-writes contract is the same as everywhere else.
-    if (q.minPosition !== undefined) await this.readModels.read(q.minPosition, () => undefined);
+    await this.readModels.reached(q.minPosition);
     const position = await this.store.headPosition();
     const view = attributionView(await this.store.readStream(attributionStreamId(q.attributionId)), q.actor);
     if (view === undefined) throw new NotFound(`attribution ${q.attributionId} not found`);

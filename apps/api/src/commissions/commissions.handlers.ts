@@ -22,7 +22,7 @@ export class GetCommissionPlanHandler implements IQueryHandler<GetCommissionPlan
   ) {}
 
   async execute(q: GetCommissionPlanQuery): Promise<{ position: bigint; value: CommissionPlanView }> {
-    if (q.minPosition !== undefined) await this.readModels.read(q.minPosition, () => undefined);
+    await this.readModels.reached(q.minPosition);
     const [events, head] = await Promise.all([this.store.readStream<CommissionPlanEvent>(COMMISSION_PLAN_STREAM_ID), this.store.headPosition()]);
     const last = events[events.length - 1];
     return { position: head, value: last ? { ...last.data } : DEFAULT_COMMISSION_PLAN };

@@ -34,7 +34,7 @@ export class ListExchangeRatesHandler implements IQueryHandler<ListExchangeRates
   ) {}
 
   async execute(q: ListExchangeRatesQuery): Promise<ExchangeRatesAnswer> {
-    if (q.minPosition !== undefined) await this.readModels.read(q.minPosition, () => undefined);
+    await this.readModels.reached(q.minPosition);
     const position = await this.store.headPosition();
     const { reportingCurrency } = await this.programs.get();
     const rates = await this.published(q.currency, reportingCurrency);

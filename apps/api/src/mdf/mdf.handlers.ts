@@ -75,7 +75,7 @@ export class GetMdfRequestHandler implements IQueryHandler<GetMdfRequestQuery, {
   ) {}
 
   async execute(q: GetMdfRequestQuery): Promise<{ position: bigint; value: MdfRequestView }> {
-    if (q.minPosition !== undefined) await this.readModels.read(q.minPosition, () => undefined);
+    await this.readModels.reached(q.minPosition);
     const position = await this.store.headPosition();
     const reservation = foldReservations<MdfRequestIdReserved>(await this.store.readStream(requestIdStreamId(q.requestId)), 'MdfRequestIdReserved');
     const missing = new NotFound(`MDF request ${q.requestId} not found`);

@@ -60,7 +60,7 @@ export class GetProgramHandler implements IQueryHandler<GetProgramQuery, { posit
 
   async execute(q: GetProgramQuery): Promise<{ position: bigint; value: ProgramView }> {
     // Read-your-writes like every query: wait (bounded by the consistency timeout) until the ledger has reached it.
-    if (q.minPosition !== undefined) await this.readModels.read(q.minPosition, () => undefined);
+    await this.readModels.reached(q.minPosition);
     const [events, head] = await Promise.all([this.store.readStream<ProgramEvent>(PROGRAM_STREAM_ID), this.store.headPosition()]);
     const timeline = events.reduce<ProgramTimeline>(evolveTimeline, []);
     return { position: head, value: programSchedule(timeline, this.clock.now()) };

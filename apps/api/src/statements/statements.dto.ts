@@ -52,20 +52,7 @@ export class StatementDigestDto {
 }
 
 /** `POST /v1/audit/statements/verify`: a statement as `GET /v1/statements/{id}` returned it. */
-export class VerifyStatementDto {
-  @ApiProperty({ example: 'ST-2026-Q1-P-1001', pattern: ID_PATTERN.source })
-  @IsLedgerId()
-  statementId!: string;
-
-  @ApiProperty({ example: 'P-1001', pattern: ID_PATTERN.source })
-  @IsLedgerId()
-  partnerId!: string;
-
-  @ApiProperty({ example: '2026-Q1', pattern: STATEMENT_PERIOD_PATTERN.source })
-  @IsString()
-  @Matches(STATEMENT_PERIOD_PATTERN, { message: PERIOD_MESSAGE })
-  period!: string;
-
+export class VerifyStatementDto extends IssueStatementDto {
   @ApiProperty({ example: '1042', pattern: POSITION_PATTERN.source })
   @IsString()
   @Matches(POSITION_PATTERN, { message: 'position must be a decimal position' })

@@ -34,7 +34,7 @@ export class StatementsService {
 
   /** The statement with its restatement at the head; a partner key asking for another partner's gets a 404, as for an unknown id. */
   async get(statementId: string, actor?: Actor, minPosition?: bigint): Promise<{ position: bigint; value: StatementView }> {
-    await this.reached(minPosition);
+    await this.readModels.reached(minPosition);
     const issued = await readStatement(this.store, statementId);
     if (issued === undefined || (actor?.role === 'partner' && actor.partnerId !== issued.partnerId)) throw new NotFound(`statement ${statementId} not found`);
     const head = await this.store.headPosition();
@@ -42,7 +42,7 @@ export class StatementsService {
   }
 
   async list(filter: { partnerId?: string; period?: string }, minPosition?: bigint): Promise<{ position: bigint; value: { items: StatementView[] } }> {
-    await this.reached(minPosition);
+    await this.readModels.reached(minPosition);
     const head = await this.store.headPosition();
     const issued = await listStatements(this.store, filter);
     const items: StatementView[] = [];
@@ -52,14 +52,6 @@ export class StatementsService {
 
   verify(statement: Readonly<Record<string, unknown>>): Promise<StatementVerification> {
     return verifyStatement(this.store, this.signer.publicKey, statement);
-  }
-
-  /**
-   * Statements are read from the log itself, always current; `minPosition` still waits like every query's (a
-   * position beyond the log is a 503 `not-caught-up` once the consistency timeout passes).
-   */
-  private async reached(minPosition: bigint | undefined): Promise<void> {
-    if (minPosition !== undefined) await this.readModels.read(minPosition, () => undefined);
   }
 
   private async view(issued: IssuedStatement, head: bigint): Promise<StatementView> {
