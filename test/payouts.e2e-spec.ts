@@ -77,6 +77,12 @@ describe('commissions and payouts (v2), end to end', () => {
     const r = await must('POST', '/v1/revenue-attributions/RA1/reverse', { amountMinor: 200_000, reason: 'partial refund', reversedAt: '2026-03-10' });
     expect((r.events as { type: string }[]).map((e) => e.type)).toEqual(['RevenueAttributionReversed', 'CommissionClawedBack']);
     expect(await balance('P1', '2026-04-01')).toMatchObject({ accruedMinor: 100_000, clawedBackMinor: 20_000, payableMinor: 80_000, paidMinor: 0, balanceMinor: 80_000 });
+    // `from`/`to` (API.md) bound each line's business time: the accrual at recognizedAt, the clawback at reversedAt.
+    const kinds = async (query: string) =>
+      (await t.request<{ items: { kind: string }[] }>('GET', `/v1/commissions?partnerId=P1&${query}`, { key: KEYS.finance })).body.items.map((i) => i.kind);
+    expect(await kinds('from=2026-03-05')).toEqual(['clawed-back']);
+    expect(await kinds('to=2026-03-05')).toEqual(['accrued']);
+    expect(await kinds('from=2026-03-01&to=2026-03-10')).toEqual(['accrued', 'clawed-back']);
   });
 
   it('refuses a concurrent double run (64 in flight): exactly one live run holds each accrual; below the minimum carries forward', async () => {

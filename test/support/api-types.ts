@@ -3193,7 +3193,10 @@ export interface components {
              * @example AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==
              */
             signature: string;
-            /** @example ST-2026-Q1-P-1001 */
+            /**
+             * @description Chosen by the caller; issued once (the same id for the same partner and period again is a no-op, for another a 409).
+             * @example ST-2026-Q1-P-1001
+             */
             statementId: string;
         };
         WaterfallLayerResponse: {
