@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { EventMetadata } from '#events/envelope.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -107,7 +107,8 @@ export interface HashedFields {
 }
 
 export function eventHash(prevHash: string, e: HashedFields): string {
-  return createHash('sha256').update(`${prevHash}\n${envelopeJson(e)}`).digest('hex');
+  // One-shot `crypto.hash`: faster than a `createHash` object for one input (libs/event-store/src/merkle.ts).
+  return hash('sha256', `${prevHash}\n${envelopeJson(e)}`, 'hex');
 }
 
 /** `canonicalJson` of the hashed envelope, its six keys written in their sorted order directly. */

@@ -1,4 +1,4 @@
-import { createHash, randomFillSync } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 
 /**
@@ -51,7 +51,7 @@ export function eventIdFor(commandId: string, streamId: string, index: number): 
 }
 
 function hex(input: string): string {
-  return createHash('sha256').update(input).digest('hex');
+  return hash('sha256', input, 'hex');
 }
 
 /** RFC 9562 layout, version 8 (custom), so EventStoreDB accepts derived ids as event ids. */

@@ -12,14 +12,28 @@ const NODE_PREFIX = Buffer.from([0x01]);
 
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 
-// One-shot `crypto.hash` over one buffer: about half the time of a `createHash` object for inputs this small
-// (measured), and the append path computes two of these an event.
-export function leafHash(input: Uint8Array): Buffer {
-  return hash('sha256', Buffer.concat([LEAF_PREFIX, input]), 'buffer');
+/**
+ * SHA-256 of one buffer. One-shot `crypto.hash` with a 'binary' (latin1) string output, turned back into bytes: on Node 20
+ * that is about 4× faster than asking `crypto.hash` for a Buffer (which takes a slower path) and than a
+ * `createHash` object, for inputs this small (measured: 0.39 µs against 1.46 µs and 1.75 µs). The append path
+ * computes two of these an event.
+ */
+function sha256(input: Uint8Array): Buffer {
+  return Buffer.from(hash('sha256', input, 'binary'), 'latin1');
 }
 
+export function leafHash(input: Uint8Array): Buffer {
+  return sha256(Buffer.concat([LEAF_PREFIX, input]));
+}
+
+/** 0x01 || left || right for two 32-byte hashes, reused (hashing copies it): no allocation a node. */
+const NODE_INPUT = Buffer.alloc(65, 0x01);
+
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right]), 'buffer');
+  if (left.length !== 32 || right.length !== 32) return sha256(Buffer.concat([NODE_PREFIX, left, right]));
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 33);
+  return sha256(NODE_INPUT);
 }
 
 /**
@@ -36,8 +50,14 @@ export function eventLeafInput(position: bigint, eventHashHex: string): Buffer {
   return out;
 }
 
+/** 0x00 || position || event hash, reused (hashing copies it). */
+const EVENT_LEAF_INPUT = Buffer.alloc(41, 0x00);
+
 export function eventLeafHash(position: bigint, eventHashHex: string): Buffer {
-  return leafHash(eventLeafInput(position, eventHashHex));
+  EVENT_LEAF_INPUT.writeBigUInt64BE(position, 1);
+  if (!/^[0-9a-f]{64}$/.test(eventHashHex)) throw new TypeError('an event hash is 64 lowercase hex digits');
+  EVENT_LEAF_INPUT.write(eventHashHex, 9, 'hex');
+  return sha256(EVENT_LEAF_INPUT);
 }
 
 /**
