@@ -41,6 +41,16 @@ export default tseslint.config(
   { files: ['projections/**/*.ts'], rules: restrict(...layers.projections) },
   { files: ['apps/api/**/*.ts'], rules: restrict(...layers.api) },
   { files: ['apps/cli/**/*.ts'], rules: restrict(...layers.cli) },
+  // Issue #15: what a module uses is in its imports; no global providers (the DTO block below sets its own syntax rule).
+  {
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'projections/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "Decorator > CallExpression[callee.name='Global']",
+        message: '@Global() hides a dependency: export the provider from a module and import that module where it is used',
+      }],
+    },
+  },
   // class-validator's @IsOptional() also skips null: in a JSON body, `{ "x": null }` would reach a decider as a value.
   // Body members use OptionalMember() (apps/api/src/http/validation.ts); only query DTOs (strings or absent) may not.
   {

@@ -30,3 +30,20 @@ describe('lint: dependency direction (eslint.config.js)', () => {
     expect(await problems(file, code)).toEqual([]);
   });
 });
+
+describe('lint: no global modules (eslint.config.js)', () => {
+  const eslint = new ESLint({ cwd: process.cwd() });
+  const code = (decorator: string) => `import { Global, Module } from '@nestjs/common';\n${decorator}\n@Module({})\nexport class X {}\n`;
+  async function syntax(filePath: string, text: string): Promise<string[]> {
+    const [result] = await eslint.lintText(text, { filePath });
+    return result!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+  }
+
+  it.each(['apps/api/src/x/x.module.ts', 'libs/ledger/src/x.module.ts', 'projections/x/x.module.ts'])('refuses @Global() in %s', async (file) => {
+    expect(await syntax(file, code('@Global()'))).toEqual([expect.stringContaining('@Global() hides a dependency')]);
+  });
+
+  it('allows a module that declares its imports', async () => {
+    expect(await syntax('apps/api/src/x/x.module.ts', code(''))).toEqual([]);
+  });
+});

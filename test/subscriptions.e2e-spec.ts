@@ -1,4 +1,5 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Metrics } from '#api/metrics/metrics.service.js';
 import { EventStreams } from '#api/subscriptions/event-streams.js';
 import type { WireEvent } from '#events/envelope.js';
 import { EsdbEventStore } from '#libs/event-store/esdb/esdb-event-store.js';
@@ -151,6 +152,34 @@ describe('GET /v1/events/stream', () => {
     } finally {
       c.close();
     }
+  });
+
+  it('counts its open connections and the events it writes in /metrics (ledger_sse_connections, ledger_sse_events_sent_total)', async () => {
+    const metrics = t.app.get(Metrics);
+    const streams = t.app.get(EventStreams);
+    const sample = async (name: string): Promise<number> => (await metrics.registry.getSingleMetric(name)!.get()).values.reduce((sum, v) => sum + v.value, 0);
+    // Streams of earlier tests may still be ending: wait until none is open, so every event counted below is ours.
+    for (let i = 0; i < 200 && streams.stats().length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(streams.stats()).toEqual([]);
+    expect(await sample('ledger_sse_connections')).toBe(0);
+    const sentBefore = await sample('ledger_sse_events_sent_total');
+    await enroll(t, 'SSEM1');
+    const head = await t.store.headPosition();
+    const a = await SseClient.connect(t.url, '/v1/events/stream?fromPosition=0');
+    const b = await SseClient.connect(t.url, `/v1/events/stream?fromPosition=${head - 1n}`);
+    await a.until((x) => x.messages.length >= Number(head), 'the catch-up');
+    await b.until((x) => x.messages.length >= 1, 'the last event');
+    const ours = streams.stats();
+    expect(ours).toHaveLength(2);
+    expect(await sample('ledger_sse_connections')).toBe(2);
+    expect(ours[0]!.written).toBeGreaterThanOrEqual(Number(head));
+    expect(await sample('ledger_sse_events_sent_total')).toBe(sentBefore + ours[0]!.written + ours[1]!.written);
+    a.close();
+    b.close();
+    const gone = () => streams.stats().every((s) => !ours.some((o) => o.id === s.id));
+    for (let i = 0; i < 200 && !gone(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(gone()).toBe(true);
+    expect(await sample('ledger_sse_connections')).toBe(0);
   });
 
   it('resumes after Last-Event-ID with nothing missed and nothing repeated', async () => {

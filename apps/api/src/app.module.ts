@@ -15,6 +15,7 @@ import type { LedgerConfig } from '#libs/ledger/config.js';
 import { PlatformModule, type PlatformOptions } from './platform/platform.module.js';
 import { readinessChecksProvider } from './wiring/readiness.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { TelemetryModule } from './metrics/telemetry.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 
@@ -27,6 +28,7 @@ export class AppModule {
       esdbConnectionString: config.esdbConnectionString,
       consistencyTimeoutMs: config.consistencyTimeoutMs,
       projections: ALL_PROJECTIONS,
+      instrumentation: TelemetryModule,
       ...overrides,
     });
     const capabilities = [ProgramModule, PartnersModule, DealsModule, TiersModule, AttributionModule, MdfModule, ExchangeRatesModule, AuditModule, SubscriptionsModule, CommissionsModule, StatementsModule];

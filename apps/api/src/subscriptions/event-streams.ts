@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown } 
 import { toWire, type RecordedEvent } from '#events/envelope.js';
 import { StoreUnavailableError, type Subscription } from '#libs/event-store/port.js';
 import { DEFAULT_SSE_MAX_PER_KEY, LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
+import { Metrics } from '../metrics/metrics.service.js';
 import { ProblemException } from '../platform/problem.js';
 import { toCloudEvent } from './cloud-events.js';
 
@@ -77,6 +78,8 @@ class EventStreamConnection {
     private readonly logger: Logger,
     private readonly resubscribe?: { readonly open: Resubscribe; readonly from: bigint; readonly firstMs?: number },
     private readonly frame: (e: RecordedEvent) => string = sseFrame,
+    /** Counts each event written (`ledger_sse_events_sent_total`). */
+    private readonly onWritten: () => void = () => undefined,
   ) {}
 
   async run(): Promise<void> {
@@ -116,6 +119,7 @@ class EventStreamConnection {
         this.pulled += 1;
         const flowing = raw.write(this.frame(next.value));
         this.written += 1;
+        this.onWritten();
         this.lastPosition = next.value.position;
         this.maxQueuedBytes = Math.max(this.maxQueuedBytes, raw.writableLength);
         if (!flowing) await this.drained();
@@ -204,7 +208,10 @@ export class EventStreams implements BeforeApplicationShutdown {
    */
   readonly maxPerKey: number;
 
-  constructor(@Optional() @Inject(LEDGER_CONFIG) config?: LedgerConfig) {
+  constructor(
+    @Inject(Metrics) private readonly metrics: Metrics,
+    @Optional() @Inject(LEDGER_CONFIG) config?: LedgerConfig,
+  ) {
     this.maxPerKey = config?.sseMaxPerKey ?? DEFAULT_SSE_MAX_PER_KEY;
   }
 
@@ -244,9 +251,11 @@ export class EventStreams implements BeforeApplicationShutdown {
     resubscribe?: { readonly open: Resubscribe; readonly from: bigint; readonly firstMs?: number },
     frame: (e: RecordedEvent) => string = sseFrame,
   ): void {
-    const connection = new EventStreamConnection(this.nextId++, owner, raw, subscription, this.heartbeatMs, this.logger, resubscribe, frame);
+    const connection = new EventStreamConnection(this.nextId++, owner, raw, subscription, this.heartbeatMs, this.logger, resubscribe, frame, () => this.metrics.sseEventsSent(1));
     this.perOwner.set(owner, this.openFor(owner) + 1);
+    this.metrics.sseConnected();
     const done = connection.run().finally(() => {
+      this.metrics.sseDisconnected();
       this.open.delete(connection);
       const left = this.openFor(owner) - 1;
       if (left > 0) this.perOwner.set(owner, left);

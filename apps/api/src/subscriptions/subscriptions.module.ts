@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TelemetryModule } from '../metrics/telemetry.module.js';
 import { AsyncApiController } from './asyncapi.controller.js';
 import { EventFeed } from './event-feed.js';
 import { EventStreams } from './event-streams.js';
@@ -6,6 +7,7 @@ import { SubscriptionsController } from './subscriptions.controller.js';
 
 /** `/v1/events/stream` (SSE) and the AsyncAPI document at `/docs/events` (wiring only). */
 @Module({
+  imports: [TelemetryModule],
   controllers: [SubscriptionsController, AsyncApiController],
   providers: [EventStreams, EventFeed],
   exports: [EventStreams],

@@ -16,11 +16,13 @@ export interface LedgerCoreOptions extends StoreSettings {
   readonly clock?: Clock;
   /** Tests may hand in an already open store. */
   readonly eventStore?: EventStore;
+  /** A module exporting LEDGER_OBSERVER (the app's `TelemetryModule`); without one the core runs uninstrumented. */
+  readonly instrumentation?: Type;
 }
 
 /**
- * Optional instrumentation of the command pipeline and the projection runner, provided by the metrics module;
- * without a provider both run uninstrumented.
+ * Optional instrumentation of the command pipeline and the projection runner, exported by the module given as
+ * `instrumentation` (the app's `TelemetryModule`); without one both run uninstrumented.
  */
 export const LEDGER_OBSERVER = Symbol('LEDGER_OBSERVER');
 export interface LedgerObserver {
@@ -66,6 +68,7 @@ export class LedgerModule {
     const observed = (pick: (o: LedgerObserver) => unknown) => ({ inject: [{ token: LEDGER_OBSERVER, optional: true }], useFactory: (o?: LedgerObserver) => (o ? pick(o) : undefined) });
     return {
       module: LedgerModule,
+      imports: options.instrumentation ? [options.instrumentation] : [],
       providers: [
         ...ledgerProviders({ openStore: () => options.eventStore ?? openEventStore(options), ...(options.clock ? { clock: options.clock } : {}) }),
         ...readModelProviders({ file: readModelsFile(options.dataDir), projections: options.projections, consistencyTimeoutMs: options.consistencyTimeoutMs }),
