@@ -4,6 +4,7 @@ import { COMMISSION_PLAN_STREAM_ID, PAYOUT_RUNS_STREAM_ID, type CommissionAccrue
 import { commissionPlanDecider } from '#libs/commissions/plan.js';
 import { payoutRunsDecider, type AccrualFact, type ApprovePayoutRun, type CancelPayoutRun, type MarkPayoutLinePaid } from '#libs/commissions/payouts.js';
 import type { EventStore } from '#libs/event-store/port.js';
+import { isRecorded } from '#events/envelope.js';
 import type { CommandContext, CommandOutcome } from './context.js';
 import { CommandPipeline } from './pipeline.js';
 import { ProgramInForce } from './program.commands.js';
@@ -39,18 +40,18 @@ class RecordedAccruals {
 
   private async catchUp(): Promise<void> {
     for await (const e of this.store.readAll({ fromPosition: this.position, filter: { eventTypes: ['CommissionAccrued', 'CommissionClawedBack'] } })) {
-      const c = e as unknown as CommissionAccrued | CommissionClawedBack;
-      const key = `${c.data.partnerId}\n${c.data.attributionId}\n${c.data.creditType}`;
-      if (c.type === 'CommissionAccrued') {
-        const d = c.data;
+      this.position = e.position;
+      if (!isRecorded<CommissionAccrued | CommissionClawedBack>(e, ['CommissionAccrued', 'CommissionClawedBack'])) continue;
+      const key = `${e.data.partnerId}\n${e.data.attributionId}\n${e.data.creditType}`;
+      if (e.type === 'CommissionAccrued') {
+        const d = e.data;
         if (!this.accruals.has(key)) {
           this.accruals.set(key, { partnerId: d.partnerId, attributionId: d.attributionId, creditType: d.creditType, currency: d.currency, amountMinor: d.amountMinor, clawedBackMinor: 0, payableFrom: d.payableFrom });
         }
       } else {
         const a = this.accruals.get(key);
-        if (a !== undefined) this.accruals.set(key, { ...a, clawedBackMinor: a.clawedBackMinor + c.data.amountMinor });
+        if (a !== undefined) this.accruals.set(key, { ...a, clawedBackMinor: a.clawedBackMinor + e.data.amountMinor });
       }
-      this.position = e.position;
     }
   }
 }

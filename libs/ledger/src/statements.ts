@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, sign, verify } from 'node:crypto';
+import { isRecorded } from '#events/envelope.js';
 import type { PartnerStatementIssued, StatementDigest } from '#events/statements.js';
 import { statementStreamId } from '#events/statements.js';
 import { verifierKey, type NoteSigner } from '#libs/event-store/checkpoint.js';
@@ -117,7 +118,8 @@ export async function readStatement(store: EventStore, statementId: string): Pro
 export async function listStatements(store: EventStore, filter: { partnerId?: string; period?: string }): Promise<IssuedStatement[]> {
   const out: IssuedStatement[] = [];
   for await (const e of store.readAll({ filter: { eventTypes: ['PartnerStatementIssued'] } })) {
-    const d = e.data as IssuedStatement;
+    if (!isRecorded<PartnerStatementIssued>(e, 'PartnerStatementIssued')) continue;
+    const d = e.data;
     if (filter.partnerId !== undefined && d.partnerId !== filter.partnerId) continue;
     if (filter.period !== undefined && d.period !== filter.period) continue;
     out.push(d);

@@ -47,6 +47,11 @@ export interface ReservationHolder {
   readonly reservedAgoMs: number;
 }
 
+/** "MDF request <id>" or "MDF claim <id>": the union narrows on its type, no cast. */
+function reservedWhat(wanted: MdfRequestIdReserved | MdfClaimIdReserved): string {
+  return wanted.type === 'MdfRequestIdReserved' ? `MDF request ${wanted.data.requestId}` : `MDF claim ${wanted.data.claimId}`;
+}
+
 /**
  * The reservation to append for `wanted` ([] when the current one can be reused as it is), or AlreadyExists.
  */
@@ -56,7 +61,7 @@ export function decideReservation<R extends MdfRequestIdReserved | MdfClaimIdRes
   holder: ReservationHolder,
 ): readonly R[] {
   if (state.status === 'free') return [wanted];
-  const what = wanted.type === 'MdfRequestIdReserved' ? `MDF request ${(wanted.data as MdfRequestIdReserved['data']).requestId}` : `MDF claim ${(wanted.data as MdfClaimIdReserved['data']).claimId}`;
+  const what = reservedWhat(wanted);
   if (holder.holdsId) throw new AlreadyExists(`${what} already exists`);
   // Nothing behind the reservation: for the same fund, the fund's own revision settles any race (the
   // directory routes by fund only, so a reservation with other details is simply brought up to date).
