@@ -79,10 +79,11 @@ class SimulationModule {
  * created here on the first statement if missing), so the service started on this data directory serves and
  * verifies them with the same key; the restatement is `restatementOf` at the head, as `GET /v1/statements/{id}`.
  */
-function statementPorts(store: EventStore, pipeline: CommandPipeline, dataDir: string): StatementPorts {
+function statementPorts(store: EventStore, pipeline: CommandPipeline, config: LedgerConfig): StatementPorts {
   let signer: NoteSigner | undefined;
+  const say = config.logLevel === 'silent' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   return {
-    issue: (ctx, request) => issueStatement(pipeline, store, (signer ??= loadCheckpointSigner(dataDir, process.env, (line) => process.stderr.write(`${line}\n`))), ctx, request),
+    issue: (ctx, request) => issueStatement(pipeline, store, (signer ??= loadCheckpointSigner(config.dataDir, process.env, say)), ctx, request),
     async restatement(statementId) {
       const issued = await readStatement(store, statementId);
       if (issued === undefined) throw new Error(`statement ${statementId} was issued but cannot be read back`);
@@ -125,7 +126,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.onStatementsProgress ? { onStatementsProgress: options.onStatementsProgress } : {}),
       },
-      { commands: app.get(CommandBus), clock, catchUp: () => runner.catchUp(), statements: statementPorts(store, app.get(CommandPipeline), config.dataDir) },
+      { commands: app.get(CommandBus), clock, catchUp: () => runner.catchUp(), statements: statementPorts(store, app.get(CommandPipeline), config) },
     );
     const result = await simulation.run();
     const seconds = (performance.now() - started) / 1000;
