@@ -48,6 +48,8 @@ describe('ledger simulate', () => {
   let first: { dir: string; summary: SimulateSummary };
 
   beforeAll(async () => {
+    // Statements are signed with the data directory's checkpoint key, created by the run, as on a fresh clone.
+    delete process.env.LEDGER_CHECKPOINT_KEY;
     const dir = fresh();
     first = { dir, summary: await run(dir) };
   });
@@ -231,7 +233,8 @@ describe('ledger simulate', () => {
     expect(s.eventsByType.PartnerStatementIssued).toBe(9);
     expect(s.commands.IssueStatement).toEqual({ issued: 9, refused: 0 });
     const r = s.statements.lateRefund!;
-    expect(r).toBeDefined();
+    // Here, right after the last quarter's statements (see the compiled run below for one booked weeks after its quarter).
+    expect(r).toMatchObject({ period: '2025-Q3', reversedAt: '2025-09-30T00:00:00.000Z' });
 
     // Signed with the checkpoint key the simulation created in the data directory: the one `serve` and `ledger statement verify` use.
     const signer = loadCheckpointSigner(first.dir, {});
@@ -324,9 +327,12 @@ describe('ledger simulate', () => {
   it('runs as `ledger simulate` (compiled): progress on stderr, the summary on stdout', async () => {
     if (!existsSync(CLI)) throw new Error('run `npm run build` first: this test runs the compiled CLI in dist/');
     const dataDir = fresh();
+    // The key is the one simulate creates in the data directory, as on a fresh clone.
+    const env: NodeJS.ProcessEnv = { ...process.env, LEDGER_DATA_DIR: dataDir, LEDGER_STORE: 'sqlite', LOG_LEVEL: 'silent' };
+    delete env.LEDGER_CHECKPOINT_KEY;
     const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((ok, fail) => {
-      const child = spawn(process.execPath, [CLI, 'simulate', '--partners', '6', '--deals', '30', '--months', '3', '--start', '2025-04-01', '--json'], {
-        env: { ...process.env, LEDGER_DATA_DIR: dataDir, LEDGER_STORE: 'sqlite', LOG_LEVEL: 'silent' },
+      const child = spawn(process.execPath, [CLI, 'simulate', '--partners', '8', '--deals', '40', '--months', '6', '--start', '2025-01-01', '--json'], {
+        env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -338,14 +344,17 @@ describe('ledger simulate', () => {
     });
     expect(out).toMatchObject({ code: 0 });
     expect(out.stderr).toMatch(/simulate \(days\): \d+ events from \d+ commands/);
-    expect(out.stderr).toMatch(/simulate \(statements read back\): 3 statements issued, [1-3] restated since issue/);
+    expect(out.stderr).toMatch(/simulate \(statements read back\): 6 statements issued, [1-6] restated since issue/);
     const summary = JSON.parse(out.stdout) as SimulateSummary;
-    expect(summary).toMatchObject({ seed: 42, partners: 6, deals: 30, months: 3, from: '2025-04-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' });
+    expect(summary).toMatchObject({ seed: 42, partners: 8, deals: 40, months: 6, from: '2025-01-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' });
     expect(summary.eventsWritten).toBeGreaterThan(0);
     expect((await logOf(dataDir)).length).toBe(summary.eventsWritten);
-    // One quarter: its statements, and (too short a history to wait for the quarter's late bookings) the refund right after them.
-    expect(summary.statements).toMatchObject({ perQuarter: 3, issued: 3, lateRefund: { period: '2025-Q2' } });
-    expect(summary.statements.lateRefund!.changes.length).toBeGreaterThan(0);
+    // Two quarters; the refund booked on the first weekday 35 days after the first one ended (once its late
+    // bookings are in), dated its last day. (The nine-month run above gets it right after the last statements:
+    // no partner stated in Q1 or Q2 had an unchanged statement and an attribution crediting it alone.)
+    expect(summary.statements).toMatchObject({ perQuarter: 3, issued: 6, lateRefund: { period: '2025-Q1', reversedAt: '2025-03-31T00:00:00.000Z', bookedAt: '2025-05-06T10:00:00.000Z' } });
+    expect(summary.statements.lateRefund!.changes.map((c) => c.path)).toEqual(['commissions.clawedBackMinor', 'commissions.closingMinor', 'revenue.sourced.netMinor', 'revenue.sourced.reversedMinor']);
+    expect(summary.statements.restatedIds).toContain(summary.statements.lateRefund!.statementId);
 
     // Each statement, as the log holds it, verifies with `ledger statement verify` and the key the simulation created in the data directory.
     const store = SqliteEventStore.open(eventsFile(dataDir));
@@ -355,9 +364,7 @@ describe('ledger simulate', () => {
     } finally {
       await store.close();
     }
-    expect(statements).toHaveLength(3);
-    const env: NodeJS.ProcessEnv = { ...process.env, LEDGER_DATA_DIR: dataDir, LEDGER_STORE: 'sqlite', LOG_LEVEL: 'silent' };
-    delete env.LEDGER_CHECKPOINT_KEY;
+    expect(statements).toHaveLength(6);
     for (const st of statements) {
       const file = join(dataDir, `${st.statementId}.json`);
       writeFileSync(file, JSON.stringify(st));
