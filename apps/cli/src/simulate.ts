@@ -171,7 +171,7 @@ function formatSummary(s: SimulateSummary): string {
   const st = s.statements;
   lines.push(
     `Statements: ${st.issued} issued (after each quarter's payout run, to the ${st.perQuarter} partners with the most revenue in the quarter), ` +
-      `${st.restated} restated since issue${st.restated ? `: ${st.restatedIds.join(', ')}` : ''}`,
+      `${st.restated} restated since issue${st.restated ? `: ${st.restatedIds.slice(0, 12).join(', ')}${st.restated > 12 ? ` and ${st.restated - 12} more (--json lists them)` : ''}` : ''}`,
   );
   const r = st.lateRefund;
   if (r) {
