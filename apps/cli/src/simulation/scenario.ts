@@ -368,8 +368,10 @@ export function reasonOf(message: string): string {
 
 /**
  * A channel program's history, driven through the application's command handlers on the CommandBus, as its
- * users would: channel ops enroll and review, partners register deals and ask for MDF, finance attributes
- * revenue, and month ends run deal expiry and tier evaluation. Business time is the injected clock, walked
+ * users would (statements through `issueStatement`, as the route runs it): channel ops enroll and review, partners
+ * register deals and ask for MDF, finance attributes
+ * revenue, month ends run deal expiry and tier evaluation, quarter ends a payout run and partner statements (one
+ * later restated by a refund booked after it). Business time is the injected clock, walked
  * task by task (a discrete-event agenda); every choice comes from one seeded `Random`, in execution order,
  * and every command carries an Idempotency-Key derived from the seed and its rank, so its command id and
  * event ids are deterministic too. Refusals are part of the story: they are counted, never thrown.
