@@ -1,9 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { toWire, type RecordedEvent } from '#events/envelope.js';
 import type { RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
+import type { CommissionClawedBack, PayoutLinePaid } from '#events/commissions.js';
+import type { PartnerStatementIssued } from '#events/statements.js';
+import { verifierKey } from '#libs/event-store/checkpoint.js';
+import { CHECKPOINT_KEY_FILE, loadCheckpointSigner } from '#libs/ledger/checkpoint-key.js';
+import { verifyStatement } from '#libs/ledger/statements.js';
+import type { StatementChange } from '#libs/statements/content.js';
 import { eventsFile } from '#libs/event-store/open.js';
 import { loadConfig } from '#libs/ledger/config.js';
 import { NonEmptyStoreError, simulate, type SimulateSummary } from '#cli/simulate.js';
@@ -42,14 +48,18 @@ describe('ledger simulate', () => {
   let first: { dir: string; summary: SimulateSummary };
 
   beforeAll(async () => {
+    // Statements are signed with the data directory's checkpoint key, created by the run, as on a fresh clone.
+    delete process.env.LEDGER_CHECKPOINT_KEY;
     const dir = fresh();
     first = { dir, summary: await run(dir) };
   });
 
   afterAll(() => dirs.forEach(removeDir));
 
-  it('writes the same log for the same seed, sizes and start: same events, data, order, ids, hashes and record times', async () => {
+  it('writes the same log for the same seed, sizes, start and checkpoint key: same events, data, order, ids, hashes and record times', async () => {
     const dir = fresh();
+    // Statements are signed with the data directory's checkpoint key (Ed25519 signatures are deterministic): the same key, the same bytes.
+    copyFileSync(join(first.dir, CHECKPOINT_KEY_FILE), join(dir, CHECKPOINT_KEY_FILE));
     const again = await run(dir);
     const [a, b] = await Promise.all([logOf(first.dir), logOf(dir)]);
     expect(a.length).toBeGreaterThan(300);
@@ -216,6 +226,99 @@ describe('ledger simulate', () => {
     }
   });
 
+  it("issues signed statements after each quarter's payout run, and a refund booked later restates its statement by exactly the refund's lines", async () => {
+    const s = first.summary;
+    // Three quarter ends in nine months from January, three partners a quarter.
+    expect(s.statements).toMatchObject({ perQuarter: 3, issued: 9 });
+    expect(s.eventsByType.PartnerStatementIssued).toBe(9);
+    expect(s.commands.IssueStatement).toEqual({ issued: 9, refused: 0 });
+    const r = s.statements.lateRefund!;
+    // Here, right after the last quarter's statements (see the compiled run below for one booked weeks after its quarter).
+    expect(r).toMatchObject({ period: '2025-Q3', reversedAt: '2025-09-30T00:00:00.000Z' });
+
+    // Signed with the checkpoint key the simulation created in the data directory: the one `serve` and `ledger statement verify` use.
+    const signer = loadCheckpointSigner(first.dir, {});
+    const store = SqliteEventStore.open(eventsFile(first.dir));
+    const statements: { position: bigint; data: PartnerStatementIssued['data'] }[] = [];
+    let refund: { position: bigint; data: RevenueAttributionReversed['data'] } | undefined;
+    const clawbacks: CommissionClawedBack['data'][] = [];
+    const lastPaid = new Map<string, bigint>();
+    try {
+      for await (const e of store.readAll({ fromPosition: 0n })) {
+        if (e.type === 'PartnerStatementIssued') statements.push({ position: e.position, data: e.data as PartnerStatementIssued['data'] });
+        if (e.type === 'PayoutLinePaid') lastPaid.set((e.data as PayoutLinePaid['data']).payoutId, e.position);
+        if (e.type === 'RevenueAttributionReversed' && (e.data as RevenueAttributionReversed['data']).attributionId === r.attributionId) {
+          expect(refund).toBeUndefined();
+          refund = { position: e.position, data: e.data as RevenueAttributionReversed['data'] };
+        }
+        if (e.type === 'CommissionClawedBack' && (e.data as CommissionClawedBack['data']).attributionId === r.attributionId) clawbacks.push(e.data as CommissionClawedBack['data']);
+      }
+      expect(statements.map((x) => x.data.period)).toEqual(['2025-Q1', '2025-Q1', '2025-Q1', '2025-Q2', '2025-Q2', '2025-Q2', '2025-Q3', '2025-Q3', '2025-Q3']);
+      for (const { position, data } of statements) {
+        expect(data.statementId).toBe(`ST-${data.period}-${data.partnerId}`);
+        // After the quarter's payout run was paid: the statement's commissions include it.
+        expect(position).toBeGreaterThan(lastPaid.get(`PO-${data.period}`) ?? 0n);
+        expect(data.verifierKey).toBe(verifierKey(signer));
+        expect({ id: data.statementId, verified: await verifyStatement(store, signer.publicKey, { ...data }) }).toEqual({
+          id: data.statementId,
+          verified: { ok: true, contentMatches: true, digestMatches: true, signatureValid: true },
+        });
+      }
+    } finally {
+      await store.close();
+    }
+
+    // The refund: dated in the stated quarter, appended after its statement was issued.
+    const stated = statements.find((x) => x.data.statementId === r.statementId)!;
+    expect(stated).toBeDefined();
+    expect(refund).toBeDefined();
+    const content = stated.data.content;
+    expect(refund!.position).toBeGreaterThan(stated.position);
+    expect(r.bookedAt >= stated.data.issuedAt).toBe(true);
+    expect(refund!.data.reversedAt >= content.from && refund!.data.reversedAt < content.to).toBe(true);
+    // What the refund changes for the partner: its share of the reversal, and the commission clawed back with it.
+    const shares = refund!.data.allocations.filter((a) => a.partnerId === r.partnerId);
+    expect(shares).toHaveLength(1);
+    const share = shares[0]!;
+    const reversed = share.reportingAmountMinor ?? share.amountMinor;
+    const clawed = clawbacks.filter((c) => c.partnerId === r.partnerId && c.sequence === refund!.data.sequence).reduce((n, c) => n + c.amountMinor, 0);
+    expect(reversed).toBeGreaterThan(0);
+    expect(clawed).toBeGreaterThan(0);
+    const line = content.revenue[share.type];
+    const expected: StatementChange[] = [
+      { path: 'commissions.clawedBackMinor', issued: content.commissions.clawedBackMinor, now: content.commissions.clawedBackMinor + clawed },
+      { path: 'commissions.closingMinor', issued: content.commissions.closingMinor, now: content.commissions.closingMinor - clawed },
+      { path: `revenue.${share.type}.netMinor`, issued: line.netMinor, now: line.netMinor - reversed },
+      { path: `revenue.${share.type}.reversedMinor`, issued: line.reversedMinor, now: line.reversedMinor + reversed },
+    ];
+    expect(r).toMatchObject({ partnerId: stated.data.partnerId, period: stated.data.period, reversedReportingMinor: reversed, clawedBackMinor: clawed, creditType: share.type, changes: expected });
+    expect(s.statements.restatedIds).toContain(r.statementId);
+    expect(s.statements.restated).toBe(s.statements.restatedIds.length);
+
+    // As the service serves them, on the simulated data directory (its key): the refund's lines, and nothing else.
+    const t = await startApp({ dataDir: first.dir });
+    try {
+      type View = PartnerStatementIssued['data'] & { restatement: { asOfPosition: string; changes: StatementChange[] } };
+      const got = await t.request<View>('GET', `/v1/statements/${r.statementId}?minPosition=${s.position}`);
+      expect(got.status).toBe(200);
+      expect(got.body.restatement).toEqual({ asOfPosition: s.position, changes: expected });
+      // The statement as issued still verifies: it is checked at its own position.
+      const v = await t.request('POST', '/v1/audit/statements/verify', { body: got.body });
+      expect([v.status, v.body]).toEqual([200, { ok: true, contentMatches: true, digestMatches: true, signatureValid: true }]);
+
+      const list = await t.request<{ items: View[] }>('GET', `/v1/statements?minPosition=${s.position}`);
+      expect(list.body.items.map((i) => i.statementId)).toEqual(statements.map((x) => x.data.statementId));
+      // The summary's restated statements are the ones the service shows restated (late bookings of revenue recognized in their quarter, and the refund).
+      expect(list.body.items.filter((i) => i.restatement.changes.length > 0).map((i) => i.statementId)).toEqual(s.statements.restatedIds);
+      // A statement the refund did not touch, with revenue and commissions of its own, shows no change.
+      const untouched = list.body.items.find((i) => !s.statements.restatedIds.includes(i.statementId) && i.content.revenue.sourced.attributedMinor > 0 && i.content.commissions.accruedMinor > 0);
+      expect(untouched).toBeDefined();
+      expect(untouched!.restatement).toEqual({ asOfPosition: s.position, changes: [] });
+    } finally {
+      await t.close();
+    }
+  });
+
   it('refuses a store that already has events, and leaves it as it was', async () => {
     await expect(run(first.dir)).rejects.toThrow(NonEmptyStoreError);
     expect((await logOf(first.dir)).length).toBe(first.summary.eventsWritten);
@@ -224,9 +327,12 @@ describe('ledger simulate', () => {
   it('runs as `ledger simulate` (compiled): progress on stderr, the summary on stdout', async () => {
     if (!existsSync(CLI)) throw new Error('run `npm run build` first: this test runs the compiled CLI in dist/');
     const dataDir = fresh();
+    // The key is the one simulate creates in the data directory, as on a fresh clone.
+    const env: NodeJS.ProcessEnv = { ...process.env, LEDGER_DATA_DIR: dataDir, LEDGER_STORE: 'sqlite', LOG_LEVEL: 'silent' };
+    delete env.LEDGER_CHECKPOINT_KEY;
     const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((ok, fail) => {
-      const child = spawn(process.execPath, [CLI, 'simulate', '--partners', '6', '--deals', '30', '--months', '3', '--start', '2025-04-01', '--json'], {
-        env: { ...process.env, LEDGER_DATA_DIR: dataDir, LEDGER_STORE: 'sqlite', LOG_LEVEL: 'silent' },
+      const child = spawn(process.execPath, [CLI, 'simulate', '--partners', '8', '--deals', '40', '--months', '6', '--start', '2025-01-01', '--json'], {
+        env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -238,9 +344,42 @@ describe('ledger simulate', () => {
     });
     expect(out).toMatchObject({ code: 0 });
     expect(out.stderr).toMatch(/simulate \(days\): \d+ events from \d+ commands/);
+    expect(out.stderr).toMatch(/simulate \(statements read back\): 6 statements issued, [1-6] restated since issue/);
     const summary = JSON.parse(out.stdout) as SimulateSummary;
-    expect(summary).toMatchObject({ seed: 42, partners: 6, deals: 30, months: 3, from: '2025-04-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' });
+    expect(summary).toMatchObject({ seed: 42, partners: 8, deals: 40, months: 6, from: '2025-01-01T00:00:00.000Z', to: '2025-07-01T00:00:00.000Z' });
     expect(summary.eventsWritten).toBeGreaterThan(0);
     expect((await logOf(dataDir)).length).toBe(summary.eventsWritten);
+    // Two quarters; the refund booked on the first weekday 35 days after the first one ended (once its late
+    // bookings are in), dated its last day. (The nine-month run above gets it right after the last statements:
+    // no partner stated in Q1 or Q2 had an unchanged statement and an attribution crediting it alone.)
+    expect(summary.statements).toMatchObject({ perQuarter: 3, issued: 6, lateRefund: { period: '2025-Q1', reversedAt: '2025-03-31T00:00:00.000Z', bookedAt: '2025-05-06T10:00:00.000Z' } });
+    expect(summary.statements.lateRefund!.changes.map((c) => c.path)).toEqual(['commissions.clawedBackMinor', 'commissions.closingMinor', 'revenue.sourced.netMinor', 'revenue.sourced.reversedMinor']);
+    expect(summary.statements.restatedIds).toContain(summary.statements.lateRefund!.statementId);
+
+    // Each statement, as the log holds it, verifies with `ledger statement verify` and the key the simulation created in the data directory.
+    const store = SqliteEventStore.open(eventsFile(dataDir));
+    const statements: PartnerStatementIssued['data'][] = [];
+    try {
+      for await (const e of store.readAll({ filter: { eventTypes: ['PartnerStatementIssued'] } })) statements.push(e.data as PartnerStatementIssued['data']);
+    } finally {
+      await store.close();
+    }
+    expect(statements).toHaveLength(6);
+    for (const st of statements) {
+      const file = join(dataDir, `${st.statementId}.json`);
+      writeFileSync(file, JSON.stringify(st));
+      const verified = await new Promise<{ code: number | null; stdout: string }>((ok, fail) => {
+        const child = spawn(process.execPath, [CLI, 'statement', 'verify', file], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+        let stdout = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+        child.on('error', fail);
+        child.on('close', (code) => ok({ code, stdout }));
+      });
+      expect({ id: st.statementId, code: verified.code, result: JSON.parse(verified.stdout) as unknown }).toEqual({
+        id: st.statementId,
+        code: 0,
+        result: { ok: true, contentMatches: true, digestMatches: true, signatureValid: true },
+      });
+    }
   });
 });

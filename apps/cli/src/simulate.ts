@@ -6,14 +6,18 @@ import type Database from 'better-sqlite3';
 import { InvalidArgumentError, type Command } from 'commander';
 import { openEventStore, readModelsFile } from '#libs/event-store/open.js';
 import type { EventStore } from '#libs/event-store/port.js';
+import type { NoteSigner } from '#libs/event-store/checkpoint.js';
+import { loadCheckpointSigner } from '#libs/ledger/checkpoint-key.js';
 import { loadConfig, type LedgerConfig } from '#libs/ledger/config.js';
 import { ledgerProviders } from '#libs/ledger/ledger.providers.js';
+import { CommandPipeline } from '#libs/ledger/pipeline.js';
+import { issueStatement, readStatement, restatementOf } from '#libs/ledger/statements.js';
 import { EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
 import { ALL_PROJECTIONS } from '#projections/index.js';
 import { READ_MODELS_DB, readModelProviders } from '#projections/runner/providers.js';
 import { ProjectionRunner } from '#projections/runner/runner.js';
 import { progress } from './progress.js';
-import { Simulation, SimulationClock, type SimulationResult } from './simulation/scenario.js';
+import { DEFAULT_STATEMENTS_PER_QUARTER, Simulation, SimulationClock, type SimulationResult, type StatementPorts } from './simulation/scenario.js';
 
 export interface SimulateOptions {
   readonly seed: number;
@@ -23,7 +27,11 @@ export interface SimulateOptions {
   /** 00:00 UTC of the first day; by default the first of the month `months` months ago (see `defaultStart`). */
   readonly start?: Date;
   readonly config?: LedgerConfig;
+  /** Partner statements issued after each quarter's payout run (default 3; 0: none). */
+  readonly statementsPerQuarter?: number;
   readonly onProgress?: (day: number, days: number) => void;
+  /** The statements read back at the end (each recomputed at the head for its restatement). */
+  readonly onStatementsProgress?: (done: number, total: number) => void;
 }
 
 export interface SimulateSummary extends SimulationResult {
@@ -66,6 +74,25 @@ class SimulationModule {
 }
 
 /**
+ * Statements as the service issues and reads them (apps/api StatementsService): `issueStatement` through the
+ * pipeline, signed with the checkpoint key `serve` uses (`LEDGER_CHECKPOINT_KEY`, else `<dataDir>/checkpoint.key`,
+ * created here on the first statement if missing), so the service started on this data directory serves and
+ * verifies them with the same key; the restatement is `restatementOf` at the head, as `GET /v1/statements/{id}`.
+ */
+function statementPorts(store: EventStore, pipeline: CommandPipeline, config: LedgerConfig): StatementPorts {
+  let signer: NoteSigner | undefined;
+  const say = config.logLevel === 'silent' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  return {
+    issue: (ctx, request) => issueStatement(pipeline, store, (signer ??= loadCheckpointSigner(config.dataDir, process.env, say)), ctx, request),
+    async restatement(statementId) {
+      const issued = await readStatement(store, statementId);
+      if (issued === undefined) throw new Error(`statement ${statementId} was issued but cannot be read back`);
+      return restatementOf(store, issued, await store.headPosition());
+    },
+  };
+}
+
+/**
  * Builds the ledger on the configured store and data directory (not listening), and drives a simulated
  * program history through its CommandBus with a clock that walks business time. Read models follow in batches:
  * the projection runner is stopped and caught up before the month-end runs that read them, and at the end.
@@ -89,8 +116,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
     await runner.stop();
     const started = performance.now();
     const simulation = new Simulation(
-      { seed: options.seed, partners: options.partners, deals: options.deals, months: options.months, start, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
-      { commands: app.get(CommandBus), clock, catchUp: () => runner.catchUp() },
+      {
+        seed: options.seed,
+        partners: options.partners,
+        deals: options.deals,
+        months: options.months,
+        start,
+        statementsPerQuarter: options.statementsPerQuarter ?? DEFAULT_STATEMENTS_PER_QUARTER,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.onStatementsProgress ? { onStatementsProgress: options.onStatementsProgress } : {}),
+      },
+      { commands: app.get(CommandBus), clock, catchUp: () => runner.catchUp(), statements: statementPorts(store, app.get(CommandPipeline), config) },
     );
     const result = await simulation.run();
     const seconds = (performance.now() - started) / 1000;
@@ -132,6 +168,20 @@ function formatSummary(s: SimulateSummary): string {
   lines.push(`Events written: ${s.eventsWritten} (${s.eventsPerSecond} events/s over ${s.seconds.toFixed(1)} s); final position ${s.position}`);
   lines.push(`Partners: ${list(s.partnersByStatus)}; tiers: ${list(s.partnersByTier)}`);
   lines.push(`Deals: ${list(s.dealsByStatus)}`);
+  const st = s.statements;
+  lines.push(
+    `Statements: ${st.issued} issued (after each quarter's payout run, to the ${st.perQuarter} partners with the most revenue in the quarter), ` +
+      `${st.restated} restated since issue${st.restated ? `: ${st.restatedIds.slice(0, 12).join(', ')}${st.restated > 12 ? ` and ${st.restated - 12} more (--json lists them)` : ''}` : ''}`,
+  );
+  const r = st.lateRefund;
+  if (r) {
+    lines.push(
+      `  late refund: ${r.attributionId} reversed ${r.amountMinor} ${r.currency} minor units (${r.reversedReportingMinor} of ${r.partnerId}'s ${r.creditType} revenue, ` +
+        `${r.clawedBackMinor} commission clawed back) dated ${r.reversedAt.slice(0, 10)}, booked ${r.bookedAt.slice(0, 16).replace('T', ' ')} ` +
+        `after ${r.statementId} (${r.partnerId}, ${r.period}) was issued; GET /v1/statements/${r.statementId} now restates:`,
+    );
+    for (const c of r.changes) lines.push(`    ${c.path}: ${JSON.stringify(c.issued)} -> ${JSON.stringify(c.now)}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -159,15 +209,23 @@ export function registerSimulateCommand(program: Command): void {
     .option('--deals <n>', 'deal registrations attempted', count('--deals', 0, 10_000_000), 200)
     .option('--months <n>', 'calendar months of business time', count('--months', 1, 240), 12)
     .option('--start <date>', 'first simulated day (default: the first of the month, <months> months ago)', firstDay)
+    .option('--statements <n>', "partner statements after each quarter's payout run, to the partners with the most revenue in the quarter (0: none)", count('--statements', 0, 100_000), DEFAULT_STATEMENTS_PER_QUARTER)
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: { seed: number; partners: number; deals: number; months: number; start?: Date; json?: boolean }) => {
+    .action(async (opts: { seed: number; partners: number; deals: number; months: number; start?: Date; statements: number; json?: boolean }) => {
       const start = opts.start ?? defaultStart(opts.months, new Date());
       const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + opts.months, start.getUTCDate()));
       if (end.getTime() > Date.now()) process.stderr.write(`note: the history runs until ${end.toISOString().slice(0, 10)}, after today: record times will be in the future\n`);
       const bar = progress('simulate (days)');
+      let readBack: ReturnType<typeof progress> | undefined;
       let summary: SimulateSummary;
       try {
-        summary = await simulate({ ...opts, start, onProgress: (day, days) => bar.update(day, days) });
+        summary = await simulate({
+          ...opts,
+          start,
+          statementsPerQuarter: opts.statements,
+          onProgress: (day, days) => bar.update(day, days),
+          onStatementsProgress: (done, total) => (readBack ??= progress('simulate (statements read back)')).update(done, total),
+        });
       } catch (error) {
         if (error instanceof NonEmptyStoreError) program.error(error.message);
         throw error;
@@ -175,6 +233,7 @@ export function registerSimulateCommand(program: Command): void {
       const refused = Object.values(summary.commands).reduce((n, t) => n + t.refused, 0);
       const issued = Object.values(summary.commands).reduce((n, t) => n + t.issued, 0);
       bar.finish(`${summary.eventsWritten} events from ${issued} commands (${refused} refused), position ${summary.position}`);
+      readBack?.finish(`${summary.statements.issued} statements issued, ${summary.statements.restated} restated since issue`);
       process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     });
 }

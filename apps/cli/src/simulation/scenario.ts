@@ -22,7 +22,9 @@ import { DefineCertificationCommand } from '#libs/ledger/certifications.commands
 import type { DefineCommissionPlan } from '#libs/commissions/plan.js';
 import { DefineCommissionPlanCommand } from '#libs/ledger/commissions.commands.js';
 import { CreatePayoutRunCommand, PayoutRunActionCommand } from '#libs/ledger/payouts.commands.js';
-import type { PayoutRunCreated } from '#events/commissions.js';
+import type { CommissionClawedBack, PayoutRunCreated } from '#events/commissions.js';
+import type { RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
+import type { StatementChange } from '#libs/statements/content.js';
 import { Random, WeightedTable } from './random.js';
 import { customerProfiles, ExchangeRates, exponent, partnerProfiles, PRODUCTS, spelling, type CustomerProfile, type PartnerProfile } from './world.js';
 
@@ -39,7 +41,28 @@ export interface SimulationOptions {
   readonly months: number;
   /** 00:00 UTC of the first simulated day; the history covers `months` calendar months from it. */
   readonly start: Date;
+  /** Partner statements issued after each quarter's payout run (default `DEFAULT_STATEMENTS_PER_QUARTER`; 0: none). */
+  readonly statementsPerQuarter?: number;
   readonly onProgress?: (day: number, days: number) => void;
+  /** The statements read back at the end, one by one (each recomputes its period at the head). */
+  readonly onStatementsProgress?: (done: number, total: number) => void;
+}
+
+/** Statements a quarter: the partners with the most revenue recognized in it (a statement recomputes its period from the log). */
+export const DEFAULT_STATEMENTS_PER_QUARTER = 3;
+
+/** A request to issue a statement, as `POST /v1/statements` takes it. */
+export interface StatementRequest {
+  readonly statementId: string;
+  readonly partnerId: string;
+  readonly period: string;
+}
+
+/** Statements through the code the HTTP routes use (libs/ledger/src/statements.ts), signed with the ledger's checkpoint key. */
+export interface StatementPorts {
+  issue(ctx: CommandContext, request: StatementRequest): Promise<CommandOutcome>;
+  /** The statement's restatement now (what `GET /v1/statements/{id}` shows): each content leaf changed since issue. */
+  restatement(statementId: string): Promise<{ readonly asOfPosition: string; readonly changes: readonly StatementChange[] }>;
 }
 
 export interface SimulationPorts {
@@ -47,6 +70,42 @@ export interface SimulationPorts {
   readonly clock: SimulationClock;
   /** Brings the read models to the log's head: called before the commands whose handlers read them. */
   readonly catchUp: () => Promise<void>;
+  readonly statements: StatementPorts;
+}
+
+/**
+ * The refund finance books after a quarter's statements went out, dated in that quarter: the statement issued
+ * before it is restated by exactly the refund's lines (revenue reversed and net, commission clawed back and closing).
+ */
+export interface LateRefund {
+  readonly statementId: string;
+  readonly partnerId: string;
+  readonly period: string;
+  readonly attributionId: string;
+  /** In the attribution's currency. */
+  readonly amountMinor: number;
+  readonly currency: string;
+  /** The partner's share of the reversal in the reporting currency: what the statement's revenue lines move by. */
+  readonly reversedReportingMinor: number;
+  readonly creditType: string;
+  /** The partner's commission clawed back by the refund (reporting currency). */
+  readonly clawedBackMinor: number;
+  /** Business date of the refund, in the stated quarter. */
+  readonly reversedAt: string;
+  /** When finance booked it: after the statement was issued. */
+  readonly bookedAt: string;
+  /** The statement's restatement at the end of the simulation: the lines the refund changed, as issued and now. */
+  readonly changes: readonly StatementChange[];
+}
+
+export interface StatementsSummary {
+  readonly perQuarter: number;
+  readonly issued: number;
+  /** Statements whose period, recomputed at the end, differs from what they said when issued (late bookings, the late refund). */
+  readonly restated: number;
+  readonly restatedIds: readonly string[];
+  /** Undefined when no statement was issued, or no stated partner had a refundable attribution in the quarter. */
+  readonly lateRefund?: LateRefund;
 }
 
 export interface CommandTally {
@@ -70,6 +129,7 @@ export interface SimulationResult {
   readonly partnersByStatus: Readonly<Record<string, number>>;
   readonly partnersByTier: Readonly<Record<string, number>>;
   readonly dealsByStatus: Readonly<Record<string, number>>;
+  readonly statements: StatementsSummary;
 }
 
 /** The clock the whole application is built with: business time as the simulation walks it, never backwards. */
@@ -156,6 +216,10 @@ const OPS: Actor = { id: 'simulation-channel-ops', role: 'channel-ops' };
 const FINANCE: Actor = { id: 'simulation-finance', role: 'finance' };
 /** Finance's commission and payout commands take a fixed minute each and draw nothing from the seed's sequence. */
 const FINANCE_PACE = { thinkSeconds: 60 } as const;
+/** Statements go out as a batch after the payout: a few seconds each, nothing drawn from the seed's sequence. */
+const STATEMENT_PACE = { thinkSeconds: 5 } as const;
+/** Late bookings of a quarter (attributions of deals closed in it) arrive within about 31 days: the late refund comes after. */
+const LATE_REFUND_AFTER_DAYS = 35;
 const partnerActor = (partnerId: string): Actor => ({ id: `simulation-partner-${partnerId}`, role: 'partner', partnerId });
 
 const DEAL_REJECTIONS: readonly (readonly [RejectionReasonCode, string])[] = [
@@ -222,6 +286,11 @@ interface SimClaim {
 interface SimAttribution {
   readonly attributionId: string;
   readonly amountMinor: number;
+  readonly currency: string;
+  /** The quarter of `recognizedAt`. */
+  readonly period: string;
+  /** The one partner credited, when the attribution has a single sourced credit. */
+  readonly soleSourced?: string;
   remainingMinor: number;
 }
 
@@ -299,8 +368,10 @@ export function reasonOf(message: string): string {
 
 /**
  * A channel program's history, driven through the application's command handlers on the CommandBus, as its
- * users would: channel ops enroll and review, partners register deals and ask for MDF, finance attributes
- * revenue, and month ends run deal expiry and tier evaluation. Business time is the injected clock, walked
+ * users would (statements through `issueStatement`, as the route runs it): channel ops enroll and review, partners
+ * register deals and ask for MDF, finance attributes
+ * revenue, month ends run deal expiry and tier evaluation, quarter ends a payout run and partner statements (one
+ * later restated by a refund booked after it). Business time is the injected clock, walked
  * task by task (a discrete-event agenda); every choice comes from one seeded `Random`, in execution order,
  * and every command carries an Idempotency-Key derived from the seed and its rank, so its command id and
  * event ids are deterministic too. Refusals are part of the story: they are counted, never thrown.
@@ -320,6 +391,10 @@ export class Simulation {
   private readonly requests = new Map<string, SimRequest>();
   private readonly claims = new Map<string, SimClaim>();
   private readonly attributions = new Map<string, SimAttribution>();
+  /** Revenue recognized per quarter and partner (reporting amounts of the allocations): who gets a statement. */
+  private readonly revenueByPeriod = new Map<string, Map<string, number>>();
+  private readonly statementsIssued: StatementRequest[] = [];
+  private lateRefund: Omit<LateRefund, 'changes'> | undefined;
   private program: TierProgram = DEFAULT_PROGRAM;
   private readonly certified = new Map<string, { sellerId: string; certification: string }[]>();
   private readonly tallies = new Map<string, CommandTally>();
@@ -357,13 +432,37 @@ export class Simulation {
       this.options.onProgress?.(Math.min(days, Math.floor((task.at - this.start) / DAY)), days);
     }
     this.options.onProgress?.(days, days);
-    return this.result();
+    return this.result(await this.readBackStatements());
+  }
+
+  /** Every statement issued, read back at the head as `GET /v1/statements/{id}` shows it: which were restated since issue. */
+  private async readBackStatements(): Promise<StatementsSummary> {
+    const restatedIds: string[] = [];
+    let changes: readonly StatementChange[] = [];
+    for (const [i, s] of this.statementsIssued.entries()) {
+      const r = await this.ports.statements.restatement(s.statementId);
+      if (r.changes.length > 0) restatedIds.push(s.statementId);
+      if (s.statementId === this.lateRefund?.statementId) changes = r.changes;
+      this.options.onStatementsProgress?.(i + 1, this.statementsIssued.length);
+    }
+    return {
+      perQuarter: this.statementsPerQuarter,
+      issued: this.statementsIssued.length,
+      restated: restatedIds.length,
+      restatedIds,
+      ...(this.lateRefund ? { lateRefund: { ...this.lateRefund, changes } } : {}),
+    };
+  }
+
+  private get statementsPerQuarter(): number {
+    return this.options.statementsPerQuarter ?? DEFAULT_STATEMENTS_PER_QUARTER;
   }
 
   // --- the calendar ---------------------------------------------------------------------------------
 
   private plan(): void {
     const { months } = this.options;
+    const quarterEnds: number[] = [];
     const horizonDays = (this.end - this.start) / DAY;
     this.at(this.start + 8 * HOUR, () => this.defineProgram(LAUNCH_PROGRAM));
     this.at(this.start + 8 * HOUR + 10 * MINUTE, () => this.defineCatalog(), { exact: true });
@@ -408,9 +507,32 @@ export class Simulation {
       if (new Date(quarterStart).getUTCMonth() % 3 === 0 && quarterStart >= this.start) this.at(quarterStart + 9 * HOUR, () => this.allocateMdf());
       this.at(monthEnd - HOUR, () => this.expiryRun(), { exact: true });
       this.at(monthEnd - 30 * MINUTE, () => this.tierEvaluation(), { exact: true });
-      // Commissions (v2): finance runs a payout at each quarter's end, approves it and pays its lines.
-      if (new Date(monthEnd).getUTCMonth() % 3 === 0 && monthEnd === startOfMonth(this.start, m + 1)) this.at(monthEnd - 15 * MINUTE, () => this.payoutRun(), { exact: true });
+      // Commissions (v2): finance runs a payout at each quarter's end, approves it and pays its lines; then
+      // issues the quarter's partner statements (issue #21).
+      if (new Date(monthEnd).getUTCMonth() % 3 === 0 && monthEnd === startOfMonth(this.start, m + 1)) {
+        quarterEnds.push(monthEnd);
+        this.at(monthEnd - 15 * MINUTE, () => this.payoutRun().then(() => this.issueStatements(periodOf(monthEnd - 1))), { exact: true });
+      }
     }
+    this.planLateRefund(quarterEnds);
+  }
+
+  /**
+   * One refund booked after a quarter's statements, dated in that quarter (a credit note that arrived late). Finance
+   * looks on the first weekday 35 days after each quarter's end, once that quarter's late bookings are in, until it
+   * finds one to book (see `bookLateRefund`); a history too short for that gets it right after the last quarter's
+   * statements. Each look is at a fixed time and draws nothing from the seed's sequence.
+   */
+  private planLateRefund(quarterEnds: readonly number[]): void {
+    if (this.statementsPerQuarter <= 0 || quarterEnds.length === 0) return;
+    const booking = (quarterEnd: number) => {
+      let day = midnight(quarterEnd + LATE_REFUND_AFTER_DAYS * DAY);
+      while (new Date(day).getUTCDay() % 6 === 0) day += DAY;
+      return day + 10 * HOUR;
+    };
+    for (const q of quarterEnds) if (booking(q) < this.end - DAY) this.at(booking(q), () => this.bookLateRefund(q), { exact: true });
+    const last = quarterEnds[quarterEnds.length - 1]!;
+    this.at(last - 15 * MINUTE, () => this.bookLateRefund(last), { exact: true });
   }
 
   private assignFates(): void {
@@ -461,14 +583,27 @@ export class Simulation {
    * One command through the bus, as the API would send it: the Idempotency-Key is the seed and the command's
    * rank, so its command id (and so its event ids) are the same in every run of the seed.
    */
-  private async issue(kind: string, actor: Actor, method: 'POST' | 'PUT', path: string, body: object, command: (ctx: CommandContext) => object, options: { thinkSeconds?: number } = {}): Promise<CommandOutcome | undefined> {
+  private issue(kind: string, actor: Actor, method: 'POST' | 'PUT', path: string, body: object, command: (ctx: CommandContext) => object, options: { thinkSeconds?: number } = {}): Promise<CommandOutcome | undefined> {
+    return this.issueWith(kind, actor, method, path, body, (ctx) => this.ports.commands.execute(command(ctx)) as Promise<CommandOutcome>, options);
+  }
+
+  /** `issue` for a command run by a function rather than sent on the bus (statements: `issueStatement`, as the route calls it). */
+  private async issueWith(
+    kind: string,
+    actor: Actor,
+    method: 'POST' | 'PUT',
+    path: string,
+    body: object,
+    execute: (ctx: CommandContext) => Promise<CommandOutcome>,
+    options: { thinkSeconds?: number } = {},
+  ): Promise<CommandOutcome | undefined> {
     this.commandSeq += 1;
     const ctx = commandContext(actor, { idempotencyKey: `simulate-${this.options.seed}-${this.commandSeq}`, method, path, body });
     let tally = this.tallies.get(kind);
     if (tally === undefined) this.tallies.set(kind, (tally = { issued: 0, refused: 0 }));
     tally.issued += 1;
     try {
-      const outcome = (await this.ports.commands.execute(command(ctx))) as CommandOutcome;
+      const outcome = await execute(ctx);
       this.observe(outcome.events);
       return outcome;
     } catch (error) {
@@ -611,9 +746,23 @@ export class Simulation {
           c.status = e.type === 'MdfClaimApproved' ? 'approved' : e.type === 'MdfClaimPaid' ? 'paid' : 'rejected';
           break;
         }
-        case 'RevenueAttributed':
-          this.attributions.set(e.data.attributionId, { attributionId: e.data.attributionId, amountMinor: e.data.amount.amountMinor, remainingMinor: e.data.amount.amountMinor });
+        case 'RevenueAttributed': {
+          const d: RevenueAttributed['data'] = e.data;
+          const period = periodOf(Date.parse(d.recognizedAt));
+          const [only] = d.credits;
+          this.attributions.set(d.attributionId, {
+            attributionId: d.attributionId,
+            amountMinor: d.amount.amountMinor,
+            currency: d.amount.currency,
+            period,
+            ...(d.credits.length === 1 && only?.type === 'sourced' ? { soleSourced: only.partnerId } : {}),
+            remainingMinor: d.amount.amountMinor,
+          });
+          const byPartner = this.revenueByPeriod.get(period) ?? new Map<string, number>();
+          this.revenueByPeriod.set(period, byPartner);
+          for (const a of d.allocations) byPartner.set(a.partnerId, (byPartner.get(a.partnerId) ?? 0) + (a.reportingAmountMinor ?? a.amountMinor));
           break;
+        }
         case 'RevenueAttributionReversed': {
           const a = this.attributions.get(e.data.attributionId);
           if (a) a.remainingMinor = e.data.remainingMinor;
@@ -690,6 +839,69 @@ export class Simulation {
       await this.issue('MarkPayoutLinePaid', FINANCE, 'POST', `/v1/payouts/${payoutId}/lines/${line.partnerId}/paid`, paid, (ctx) =>
         new PayoutRunActionCommand(ctx, { type: 'MarkPayoutLinePaid', data: { payoutId, partnerId: line.partnerId, ...paid } }), FINANCE_PACE,
       );
+    }
+  }
+
+  /**
+   * The quarter's partner statements, after its payout run: for the partners with the most revenue recognized in
+   * the quarter (then the largest), `ST-<period>-<partnerId>`, computed at the log's head and signed with the
+   * ledger's checkpoint key, through the code `POST /v1/statements` runs.
+   */
+  private async issueStatements(period: string): Promise<void> {
+    if (this.statementsPerQuarter <= 0) return;
+    const revenue = this.revenueByPeriod.get(period) ?? new Map<string, number>();
+    const chosen = this.partners
+      .filter((p) => p.status !== 'none')
+      .sort((a, b) => (revenue.get(b.partnerId) ?? 0) - (revenue.get(a.partnerId) ?? 0) || b.size - a.size || a.partnerId.localeCompare(b.partnerId))
+      .slice(0, this.statementsPerQuarter);
+    for (const p of chosen) {
+      const request: StatementRequest = { statementId: `ST-${period}-${p.partnerId}`, partnerId: p.partnerId, period };
+      const outcome = await this.issueWith('IssueStatement', FINANCE, 'POST', '/v1/statements', request, (ctx) => this.ports.statements.issue(ctx, request), STATEMENT_PACE);
+      if (outcome?.events.some((e) => e.type === 'PartnerStatementIssued')) this.statementsIssued.push(request);
+    }
+  }
+
+  /**
+   * A credit note dated the quarter's last day, booked after its statements went out: a quarter of what remains of
+   * a stated partner's largest attribution of the quarter that credits it alone (sourced), so that only its
+   * statement moves. A statement already restated (by a late booking) is passed over, so that the refund's lines
+   * stand alone in its restatement; the quarter's later statements are not issued yet, so no other moves.
+   */
+  private async bookLateRefund(quarterEnd: number): Promise<void> {
+    if (this.lateRefund !== undefined) return;
+    const period = periodOf(quarterEnd - 1);
+    for (const s of this.statementsIssued.filter((x) => x.period === period)) {
+      const a = [...this.attributions.values()]
+        .filter((x) => x.period === period && x.soleSourced === s.partnerId && x.remainingMinor > 0)
+        .sort((x, y) => y.remainingMinor - x.remainingMinor || x.attributionId.localeCompare(y.attributionId))[0];
+      if (a === undefined || (await this.ports.statements.restatement(s.statementId)).changes.length > 0) continue;
+      const unit = 10 ** exponent(a.currency);
+      const amountMinor = Math.min(a.remainingMinor, Math.max(unit, Math.round((a.remainingMinor * 0.25) / unit) * unit));
+      const reversedAt = isoDay(quarterEnd - DAY);
+      const body = { amountMinor, reason: `credit note dated ${reversedAt.slice(0, 10)}, received after statement ${s.statementId}`, reversedAt };
+      const data = { attributionId: a.attributionId, ...body };
+      const bookedAt = iso(this.ports.clock.ms);
+      const outcome = await this.issue('ReverseAttribution', FINANCE, 'POST', `/v1/revenue-attributions/${a.attributionId}/reverse`, body, (ctx) => new ReverseAttributionCommand(ctx, data), FINANCE_PACE);
+      const [reversal] = eventsOf<RevenueAttributionReversed>(outcome?.events ?? [], 'RevenueAttributionReversed');
+      if (reversal === undefined) continue;
+      const share = reversal.data.allocations.find((x) => x.partnerId === s.partnerId)!;
+      const clawedBackMinor = eventsOf<CommissionClawedBack>(outcome!.events, 'CommissionClawedBack')
+        .filter((c) => c.data.partnerId === s.partnerId)
+        .reduce((n, c) => n + c.data.amountMinor, 0);
+      this.lateRefund = {
+        statementId: s.statementId,
+        partnerId: s.partnerId,
+        period,
+        attributionId: a.attributionId,
+        amountMinor,
+        currency: a.currency,
+        reversedReportingMinor: share.reportingAmountMinor ?? share.amountMinor,
+        creditType: share.type,
+        clawedBackMinor,
+        reversedAt,
+        bookedAt,
+      };
+      return;
     }
   }
 
@@ -1214,7 +1426,7 @@ export class Simulation {
 
   // --- the summary ----------------------------------------------------------------------------------
 
-  private result(): SimulationResult {
+  private result(statements: StatementsSummary): SimulationResult {
     const count = <T>(items: Iterable<T>, key: (item: T) => string): Record<string, number> => {
       const out: Record<string, number> = {};
       for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
@@ -1238,6 +1450,7 @@ export class Simulation {
         (p) => p.tier,
       ),
       dealsByStatus: count(this.deals.values(), (d) => d.status),
+      statements,
     };
   }
 }
