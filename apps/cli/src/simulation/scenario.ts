@@ -1,10 +1,10 @@
 import type { CommandBus } from '@nestjs/cqrs';
-import type { AttributionCredit, AttributionEvent } from '#events/attribution.js';
-import type { DealEvent, DealStatus } from '#events/deals.js';
-import { eventsOf, type Actor, type RecordedEvent } from '#events/envelope.js';
-import type { MdfEvent } from '#events/mdf.js';
-import type { PartnerEvent, PartnerStatus } from '#events/partners.js';
-import type { ProgramEvent } from '#events/program.js';
+import { ATTRIBUTION_EVENT_TYPES, type AttributionCredit, type AttributionEvent } from '#events/attribution.js';
+import { DEAL_EVENT_TYPES, type DealEvent, type DealStatus } from '#events/deals.js';
+import { eventsOf, isRecorded, type Actor, type RecordedEvent } from '#events/envelope.js';
+import { MDF_EVENT_TYPES, type MdfEvent } from '#events/mdf.js';
+import { PARTNER_EVENT_TYPES, type PartnerEvent, type PartnerStatus } from '#events/partners.js';
+import { PROGRAM_EVENT_TYPES, type ProgramEvent } from '#events/program.js';
 import { DomainError } from '#libs/kernel/errors.js';
 import type { DefineProgram } from '#libs/program/program-decider.js';
 import { DEFAULT_PROGRAM, type TierProgram } from '#libs/program/program.js';
@@ -27,6 +27,10 @@ import type { RevenueAttributed, RevenueAttributionReversed } from '#events/attr
 import type { StatementChange } from '#libs/statements/content.js';
 import { Random, WeightedTable } from './random.js';
 import { customerProfiles, ExchangeRates, exponent, partnerProfiles, PRODUCTS, spelling, type CustomerProfile, type PartnerProfile } from './world.js';
+
+/** The events the simulation's local picture follows (`observe`), narrowed by their type lists: no cast. */
+type ObservedEvent = PartnerEvent | DealEvent | MdfEvent | AttributionEvent | ProgramEvent;
+const OBSERVED_TYPES: readonly ObservedEvent['type'][] = [...PARTNER_EVENT_TYPES, ...DEAL_EVENT_TYPES, ...MDF_EVENT_TYPES, ...ATTRIBUTION_EVENT_TYPES, ...PROGRAM_EVENT_TYPES];
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -623,7 +627,8 @@ export class Simulation {
     for (const recorded of events) {
       this.eventsWritten += 1;
       this.eventsByType.set(recorded.type, (this.eventsByType.get(recorded.type) ?? 0) + 1);
-      const e = { type: recorded.type, data: recorded.data } as PartnerEvent | DealEvent | MdfEvent | AttributionEvent | ProgramEvent;
+      if (!isRecorded<ObservedEvent>(recorded, OBSERVED_TYPES)) continue;
+      const e = recorded;
       switch (e.type) {
         case 'TierProgramDefined': {
           const { definedAt: _definedAt, ...program } = e.data;
