@@ -108,6 +108,13 @@ export interface EventStore {
   readStream<E extends DomainEventShape = DomainEventShape>(streamId: string, options?: ReadStreamOptions): Promise<Recorded<E>[]>;
   /** The log in position order, paged internally so memory does not grow with the log. */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * The events at these positions (ascending, as the caller gives them), each read by its position: what a caller
+   * that knows where its events are (an index kept by a read model) reads instead of scanning the log. A position
+   * holding no event is skipped. Optional: an adapter without a cheap point read (EventStoreDB: one round trip a
+   * position) leaves it out, and callers scan (`readAll`) instead.
+   */
+  readAt?(positions: readonly bigint[]): AsyncIterable<RecordedEvent>;
   subscribe(fromPosition?: bigint, filter?: ReadFilter): Subscription;
   /** Position of the last event in the log (0n when empty). */
   headPosition(): Promise<bigint>;
