@@ -110,9 +110,10 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /**
    * The events at these positions (ascending, as the caller gives them), each read by its position: what a caller
-   * that knows where its events are (an index kept by a read model) reads instead of scanning the log. A position
-   * holding no event is skipped. Optional: an adapter without a cheap point read (EventStoreDB: one round trip a
-   * position) leaves it out, and callers scan (`readAll`) instead.
+   * that knows where its events are (an index kept by a read model) reads instead of scanning the log. Positions
+   * are ones this store issued (a position it never issued may be refused, as `readAll` refuses it); one holding
+   * no event of the ledger is skipped. Optional: without it, callers scan (`readAll`). SQLite: a point lookup a
+   * position; EventStoreDB: a one-event read of `$all` a position, several in flight.
    */
   readAt?(positions: readonly bigint[]): AsyncIterable<RecordedEvent>;
   subscribe(fromPosition?: bigint, filter?: ReadFilter): Subscription;

@@ -181,7 +181,7 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
         expect(scanned).toEqual(indexed);
       });
 
-      it('readAt answers the events at the positions given, as readAll does, skipping a position with no event', async () => {
+      it('readAt answers the events at the positions given, in that order, as readAll does', async () => {
         if (store.readAt === undefined) return; // optional: callers scan instead
         const cat = `at${randomUUID().slice(0, 8)}`;
         const start = await store.headPosition();
@@ -190,7 +190,8 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
         const all = await collect(store.readAll({ fromPosition: start, filter: { streamPrefixes: [`${cat}-`] } }));
         const wanted = [all[0]!.position, all[2]!.position];
         expect(await collect(store.readAt(wanted))).toEqual([all[0], all[2]]);
-        expect(await collect(store.readAt([all[1]!.position, all[2]!.position + 1_000_000n]))).toEqual([all[1]]);
+        expect(await collect(store.readAt([all[1]!.position]))).toEqual([all[1]]);
+        expect(await collect(store.readAt(all.map((e) => e.position)))).toEqual(all);
         expect(await collect(store.readAt([]))).toEqual([]);
       });
 
