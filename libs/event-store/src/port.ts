@@ -108,6 +108,14 @@ export interface EventStore {
   readStream<E extends DomainEventShape = DomainEventShape>(streamId: string, options?: ReadStreamOptions): Promise<Recorded<E>[]>;
   /** The log in position order, paged internally so memory does not grow with the log. */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * The events at these positions (ascending, as the caller gives them), each read by its position: what a caller
+   * that knows where its events are (an index kept by a read model) reads instead of scanning the log. Positions
+   * are ones this store issued (a position it never issued may be refused, as `readAll` refuses it); one holding
+   * no event of the ledger is skipped. Optional: without it, callers scan (`readAll`). SQLite: a point lookup a
+   * position; EventStoreDB: a one-event read of `$all` a position, several in flight.
+   */
+  readAt?(positions: readonly bigint[]): AsyncIterable<RecordedEvent>;
   subscribe(fromPosition?: bigint, filter?: ReadFilter): Subscription;
   /** Position of the last event in the log (0n when empty). */
   headPosition(): Promise<bigint>;

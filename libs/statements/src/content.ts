@@ -41,6 +41,35 @@ export const STATEMENT_SOURCE_TYPES: readonly string[] = [
   PAYOUT_LINE_PAID,
 ];
 
+/** The source types every statement reads, whatever its partner: the program and the commission plan. */
+export const STATEMENT_POLICY_TYPES: readonly string[] = ['TierProgramDefined', 'CommissionPlanDefined'];
+
+const SOURCE_TYPES = new Set(STATEMENT_SOURCE_TYPES);
+const POLICY_TYPES = new Set(STATEMENT_POLICY_TYPES);
+
+/**
+ * Whose statements an event can change: `'policy'` for the program and the plan (every partner's), the partner ids
+ * it names (`data.partnerId`, and each `data.allocations[].partnerId` of an attribution or its reversal), or none
+ * (not a source type, or a source event naming no partner). `StatementFold` ignores every event whose answer does
+ * not hold its partner: a partner's statement is the fold of exactly the events answering its id or `'policy'`,
+ * in log order, which is what the per-partner index (projections/statement-sources) relies on.
+ */
+export function statementSubjects(type: string, data: unknown): 'policy' | readonly string[] {
+  if (!SOURCE_TYPES.has(type)) return [];
+  if (POLICY_TYPES.has(type)) return 'policy';
+  if (data === null || typeof data !== 'object') return [];
+  const d = data as { partnerId?: unknown; allocations?: unknown };
+  const ids: string[] = [];
+  if (typeof d.partnerId === 'string') ids.push(d.partnerId);
+  if (Array.isArray(d.allocations)) {
+    for (const a of d.allocations as unknown[]) {
+      const id = a !== null && typeof a === 'object' ? (a as { partnerId?: unknown }).partnerId : undefined;
+      if (typeof id === 'string' && !ids.includes(id)) ids.push(id);
+    }
+  }
+  return ids;
+}
+
 /** What the fold needs of a recorded event: its type, data, position and record time. */
 export interface StatementSourceEvent {
   readonly type: string;

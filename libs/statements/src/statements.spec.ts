@@ -1,6 +1,6 @@
 import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
 import { AlreadyExists, InvalidInput } from '#libs/kernel/errors.js';
-import { changedLeaves, statementContent, type StatementSourceEvent } from './content.js';
+import { changedLeaves, statementContent, statementSubjects, type StatementSourceEvent } from './content.js';
 import { periodBounds, requirePeriod } from './period.js';
 import { statementDecider, type IssueStatement } from './statement.js';
 
@@ -107,6 +107,29 @@ describe('statement content', () => {
       { path: 'mdf', issued: {}, now: null },
       { path: 'mdf.USD.paidMinor', issued: null, now: 1 },
     ]);
+  });
+});
+
+describe('statement subjects (the per-partner index)', () => {
+  it('names the partners an event can change a statement of, or every one for the policy', () => {
+    expect(statementSubjects('TierProgramDefined', { version: 1 })).toBe('policy');
+    expect(statementSubjects('CommissionPlanDefined', { version: 2 })).toBe('policy');
+    expect(statementSubjects('DealWon', { partnerId: 'P1' })).toEqual(['P1']);
+    expect(statementSubjects('RevenueAttributed', { allocations: [{ partnerId: 'P2' }, { partnerId: 'P1' }, { partnerId: 'P2' }] })).toEqual(['P2', 'P1']);
+    expect(statementSubjects('RevenueAttributionReversed', { allocations: [{ partnerId: 'P3' }] })).toEqual(['P3']);
+    // Not a source type, or naming no partner: no statement reads it.
+    expect(statementSubjects('DealIdClaimed', { partnerId: 'P1' })).toEqual([]);
+    expect(statementSubjects('DealWon', { dealId: 'D1' })).toEqual([]);
+    expect(statementSubjects('DealWon', null)).toEqual([]);
+  });
+
+  it('a partner\'s statement is the fold of its own and the policy events only', () => {
+    const events = history();
+    const own = (p: string) => events.filter((e) => {
+      const s = statementSubjects(e.type, e.data);
+      return s === 'policy' || s.includes(p);
+    });
+    for (const p of ['P1', 'P2', 'P9']) expect(statementContent(own(p), p, '2026-Q1')).toEqual(statementContent(events, p, '2026-Q1'));
   });
 });
 

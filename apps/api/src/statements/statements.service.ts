@@ -7,9 +7,21 @@ import { loadCheckpointSigner } from '#libs/ledger/checkpoint-key.js';
 import { LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
 import type { CommandContext, CommandOutcome } from '#libs/ledger/context.js';
 import { CommandPipeline } from '#libs/ledger/pipeline.js';
-import { issueStatement, listStatements, readStatement, restatementOf, verifyStatement, type IssuedStatement, type Restatement, type StatementVerification } from '#libs/ledger/statements.js';
+import {
+  issueStatement,
+  listStatements,
+  readStatement,
+  restatementOf,
+  verifyStatement,
+  type IssuedStatement,
+  type Restatement,
+  type StatementSourceIndex,
+  type StatementVerification,
+} from '#libs/ledger/statements.js';
 import { EVENT_STORE } from '#libs/ledger/tokens.js';
 import { ReadModels } from '#projections/runner/read-models.js';
+import { ProjectionRunner } from '#projections/runner/runner.js';
+import { statementSourceIndex } from '#projections/statement-sources/statement-sources.index.js';
 
 export type StatementView = Omit<IssuedStatement, 'verifierKey'> & { restatement: Restatement };
 
@@ -17,19 +29,23 @@ export type StatementView = Omit<IssuedStatement, 'verifierKey'> & { restatement
 @Injectable()
 export class StatementsService {
   private readonly signer: NoteSigner;
+  /** Where each partner's statement events are (the statement-sources read model): a statement reads those only. */
+  private readonly index: StatementSourceIndex | undefined;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
     @Inject(LEDGER_CONFIG) config: LedgerConfig,
     @Inject(ReadModels) private readonly readModels: ReadModels,
+    @Inject(ProjectionRunner) runner: ProjectionRunner,
   ) {
+    this.index = statementSourceIndex(runner);
     // The checkpoint key (created on first start like admin.key): statements are signed by the key auditors trust.
     this.signer = loadCheckpointSigner(config.dataDir, process.env, (line) => process.stderr.write(`${line}\n`));
   }
 
   issue(ctx: CommandContext, request: { statementId: string; partnerId: string; period: string }): Promise<CommandOutcome> {
-    return issueStatement(this.pipeline, this.store, this.signer, ctx, request);
+    return issueStatement(this.pipeline, this.store, this.signer, ctx, request, this.index);
   }
 
   /** The statement with its restatement at the head; a partner key asking for another partner's gets a 404, as for an unknown id. */
@@ -51,11 +67,11 @@ export class StatementsService {
   }
 
   verify(statement: Readonly<Record<string, unknown>>): Promise<StatementVerification> {
-    return verifyStatement(this.store, this.signer.publicKey, statement);
+    return verifyStatement(this.store, this.signer.publicKey, statement, this.index);
   }
 
   private async view(issued: IssuedStatement, head: bigint): Promise<StatementView> {
     const { verifierKey: _key, ...statement } = issued;
-    return { ...statement, restatement: await restatementOf(this.store, issued, head) };
+    return { ...statement, restatement: await restatementOf(this.store, issued, head, this.index) };
   }
 }

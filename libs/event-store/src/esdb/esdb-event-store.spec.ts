@@ -89,7 +89,26 @@ describe('EventStoreDB adapter on an in-memory server, with legacy (pre-v20) pos
     expect(fake.log.map((x) => encodePosition(x.position))).toEqual(positions);
     const read = await collect(store.readAll({ fromPosition: r.events[0]!.position }));
     expect(read.map((e) => e.type)).toEqual(['B', 'C', 'D']);
+    // Point reads (a statement's index): each event by its own position, inside a transaction too.
+    expect((await collect(store.readAt([positions[1]!, positions[2]!, positions[3]!]))).map((e) => e.type)).toEqual(['B', 'C', 'D']);
     await store.close();
+  });
+});
+
+describe('point reads (readAt)', () => {
+  it('one round trip a position, in the order given; another namespace\'s event is skipped', async () => {
+    const fake = new FakeEsdbClient();
+    const a = new EsdbEventStore(fake.asClient(), { namespace: 'a.' });
+    const b = new EsdbEventStore(fake.asClient(), { namespace: 'b.' });
+    const mine = await a.append('s-1', Array.from({ length: 20 }, (_, i) => newEvent('A', { i })), 'no_stream');
+    const theirs = await b.append('s-1', [newEvent('B')], 'no_stream');
+    const wanted = [...mine.events.map((e) => e.position), theirs.position];
+    const before = fake.calls.length;
+    const read = await collect(a.readAt(wanted));
+    expect(read).toEqual(mine.events.map((e) => ({ ...e, streamId: 's-1' })));
+    expect(fake.calls.slice(before)).toEqual(Array.from({ length: 21 }, () => 'readAll'));
+    await a.close();
+    await b.close();
   });
 });
 

@@ -526,6 +526,16 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /** Point lookups through the primary key (`byPosition`, prepared once). */
+  async *readAt(positions: readonly bigint[]): AsyncGenerator<RecordedEvent> {
+    this.assertOpen();
+    for (const position of positions) {
+      if (this.closed) return;
+      const row = this.stmts.byPosition.get(position);
+      if (row !== undefined) yield toRecorded(row);
+    }
+  }
+
   /** A statement prepared once per connection: subscriptions read the log's tail after every commit. */
   private statement(sql: string): Database.Statement<unknown[], Row> {
     let stmt = this.readStatements.get(sql);

@@ -181,6 +181,20 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
         expect(scanned).toEqual(indexed);
       });
 
+      it('readAt answers the events at the positions given, in that order, as readAll does', async () => {
+        if (store.readAt === undefined) return; // optional: callers scan instead
+        const cat = `at${randomUUID().slice(0, 8)}`;
+        const start = await store.headPosition();
+        await store.append(`${cat}-1`, [newEvent('A', { n: 1 }), newEvent('B', { n: 2 })], 'no_stream');
+        await store.append(`${cat}-2`, [newEvent('C', { n: 3 })], 'no_stream');
+        const all = await collect(store.readAll({ fromPosition: start, filter: { streamPrefixes: [`${cat}-`] } }));
+        const wanted = [all[0]!.position, all[2]!.position];
+        expect(await collect(store.readAt(wanted))).toEqual([all[0], all[2]]);
+        expect(await collect(store.readAt([all[1]!.position]))).toEqual([all[1]]);
+        expect(await collect(store.readAt(all.map((e) => e.position)))).toEqual(all);
+        expect(await collect(store.readAt([]))).toEqual([]);
+      });
+
       it('readAll pages through more events than one page', async () => {
         const s = uniqueStream('paged');
         const start = await store.headPosition();
