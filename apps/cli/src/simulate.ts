@@ -11,7 +11,8 @@ import { loadCheckpointSigner } from '#libs/ledger/checkpoint-key.js';
 import { loadConfig, type LedgerConfig } from '#libs/ledger/config.js';
 import { ledgerProviders } from '#libs/ledger/ledger.providers.js';
 import { CommandPipeline } from '#libs/ledger/pipeline.js';
-import { issueStatement, readStatement, restatementOf } from '#libs/ledger/statements.js';
+import { issueStatement, readStatement, restatementOf, type StatementSourceIndex } from '#libs/ledger/statements.js';
+import { statementSourceIndex } from '#projections/statement-sources/statement-sources.index.js';
 import { EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
 import { ALL_PROJECTIONS } from '#projections/index.js';
 import { READ_MODELS_DB, readModelProviders } from '#projections/runner/providers.js';
@@ -78,16 +79,18 @@ class SimulationModule {
  * pipeline, signed with the checkpoint key `serve` uses (`LEDGER_CHECKPOINT_KEY`, else `<dataDir>/checkpoint.key`,
  * created here on the first statement if missing), so the service started on this data directory serves and
  * verifies them with the same key; the restatement is `restatementOf` at the head, as `GET /v1/statements/{id}`.
+ * Both read the partner's events through the runner's statement-sources index, as the service does (exact
+ * whatever the index's progress: what it has not reached is read from the log).
  */
-function statementPorts(store: EventStore, pipeline: CommandPipeline, config: LedgerConfig): StatementPorts {
+function statementPorts(store: EventStore, pipeline: CommandPipeline, config: LedgerConfig, index: StatementSourceIndex | undefined): StatementPorts {
   let signer: NoteSigner | undefined;
   const say = config.logLevel === 'silent' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   return {
-    issue: (ctx, request) => issueStatement(pipeline, store, (signer ??= loadCheckpointSigner(config.dataDir, process.env, say)), ctx, request),
+    issue: (ctx, request) => issueStatement(pipeline, store, (signer ??= loadCheckpointSigner(config.dataDir, process.env, say)), ctx, request, index),
     async restatement(statementId) {
       const issued = await readStatement(store, statementId);
       if (issued === undefined) throw new Error(`statement ${statementId} was issued but cannot be read back`);
-      return restatementOf(store, issued, await store.headPosition());
+      return restatementOf(store, issued, await store.headPosition(), index);
     },
   };
 }
@@ -126,7 +129,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.onStatementsProgress ? { onStatementsProgress: options.onStatementsProgress } : {}),
       },
-      { commands: app.get(CommandBus), clock, catchUp: () => runner.catchUp(), statements: statementPorts(store, app.get(CommandPipeline), config) },
+      { commands: app.get(CommandBus), clock, catchUp: () => runner.catchUp(), statements: statementPorts(store, app.get(CommandPipeline), config, statementSourceIndex(runner)) },
     );
     const result = await simulation.run();
     const seconds = (performance.now() - started) / 1000;
