@@ -540,14 +540,7 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     let from = options.fromPosition ?? 0n;
     let remaining = options.limit === undefined ? Infinity : Math.floor(options.limit);
-    const where = ['position > ?'];
-    const params: unknown[] = [];
-    if (options.toPosition !== undefined) {
-      where.push('position <= ?');
-      params.push(options.toPosition);
-    }
-    appendFilterSql(options.filter, where, params, options.scan === true);
-    const sql = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT`;
+    const { sql, params } = this.readAllSql(options);
     while (remaining > 0 && !this.closed) {
       // The page size written into the statement (see streamForward on bound LIMITs): callers use a few sizes.
       const rows = this.read(() => this.statement(`${sql} ${Math.min(PAGE, remaining)}`).all(from, ...params));
@@ -556,6 +549,24 @@ export class SqliteEventStore implements EventStore {
       from = rows[rows.length - 1]!.position;
       remaining -= rows.length;
     }
+  }
+
+  /** One page of `readAll`, read at once (the subscription's pages). */
+  private readPage(options: ReadAllOptions & { readonly limit: number }): RecordedEvent[] {
+    this.assertOpen();
+    const { sql, params } = this.readAllSql(options);
+    return this.read(() => this.statement(`${sql} ${Math.floor(options.limit)}`).all(options.fromPosition ?? 0n, ...params)).map(toRecorded);
+  }
+
+  private readAllSql(options: ReadAllOptions): { sql: string; params: unknown[] } {
+    const where = ['position > ?'];
+    const params: unknown[] = [];
+    if (options.toPosition !== undefined) {
+      where.push('position <= ?');
+      params.push(options.toPosition);
+    }
+    appendFilterSql(options.filter, where, params, options.scan === true);
+    return { sql: `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT`, params };
   }
 
   /** A statement prepared once per connection: subscriptions read the log's tail after every commit. */
@@ -570,7 +581,7 @@ export class SqliteEventStore implements EventStore {
 
   subscribe(fromPosition = 0n, filter?: ReadFilter): Subscription {
     this.assertOpen();
-    return pollingSubscription((o) => this.readAll(o), this.notifier, fromPosition, filter, this.options.pollMs ?? 500);
+    return pollingSubscription((o) => this.readAll(o), this.notifier, fromPosition, filter, this.options.pollMs ?? 500, (o) => this.readPage(o));
   }
 
   async headPosition(): Promise<bigint> {
