@@ -60,4 +60,7 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
 # SIGTERM (docker stop) drains requests in flight, stops the projection runner and closes the store; allow it
 # time (`docker stop -t 40`, compose `stop_grace_period`): the service gives up by itself after 30 s.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/apps/api/src/main.js"]
+# A young generation of 32 MiB semi-spaces instead of 16: under load the service scavenges half as often, and
+# each scavenge copies about the same live set (the requests in flight, the folded states cached), so GC time per
+# deal registration fell from ~0.15 to ~0.10 ms and the service used ~10 MB more (docs/operations.md).
+CMD ["node", "--max-semi-space-size=32", "dist/apps/api/src/main.js"]

@@ -8,6 +8,12 @@ export const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
 /** Extra node flags for the children, e.g. BENCH_CHILD_ARGS="--cpu-prof --cpu-prof-dir=prof" to profile them. */
 const CHILD_ARGS = (process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean);
 
+/**
+ * The V8 flags the image runs the service with (Dockerfile `CMD`): the service child is measured as production runs
+ * it, the no-op baseline of item 2 included (same process).
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
+
 function firstJsonLine(child: ChildProcess): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
@@ -51,7 +57,7 @@ export interface ServiceChild {
 /** Starts the service in a child process; `url` resolves once it listens. */
 export function startServiceChild(dataDir: string, options: { noop?: boolean } = {}): ServiceChild {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...CHILD_ARGS, CHILD, 'serve', dataDir, ...(options.noop ? ['--noop'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...CHILD_ARGS, CHILD, 'serve', dataDir, ...(options.noop ? ['--noop'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = firstJsonLine(child).then((a) => String(a.url));
   // Keep draining stdout (request logs) so the child never blocks on a full pipe.

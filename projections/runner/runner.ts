@@ -430,6 +430,7 @@ export class ProjectionRunner {
   }
 
   private async follow(sub: Subscription, onEvents: () => void): Promise<void> {
+    if (sub.pages) return this.followPages(sub.pages(), onEvents);
     const it = sub[Symbol.asyncIterator]();
     const size = this.options.batchSize ?? FOLLOW_BATCH;
     // A next() that lost the race against IDLE stays pending and is awaited first in the next round:
@@ -462,6 +463,22 @@ export class ProjectionRunner {
         throw new ProjectionFailure(error);
       }
       if (done) return;
+    }
+  }
+
+  /** `follow` over a store's pages: each page is applied as it comes, in batches of at most `batchSize` events. */
+  private async followPages(pages: AsyncIterable<readonly RecordedEvent[]>, onEvents: () => void): Promise<void> {
+    const size = this.options.batchSize ?? FOLLOW_BATCH;
+    for await (const page of pages) {
+      if (this.stopped) return;
+      onEvents();
+      for (let i = 0; i < page.length; i += size) {
+        try {
+          this.apply(page.length <= size ? page : page.slice(i, i + size));
+        } catch (error) {
+          throw new ProjectionFailure(error);
+        }
+      }
     }
   }
 

@@ -13,6 +13,7 @@ export function pollingSubscription(
   fromPosition: bigint,
   filter: ReadFilter | undefined,
   pollMs = 500,
+  readPage?: (o: ReadAllOptions & { readonly limit: number }) => readonly RecordedEvent[],
 ): Subscription {
   const abort = new AbortController();
   let position = fromPosition;
@@ -29,12 +30,27 @@ export function pollingSubscription(
       if (delivered === 0) await notifier.wait(pollMs, abort.signal);
     }
   }
+  /** The same loop a page at a time, for a store that reads a page synchronously. */
+  async function* pages(read: NonNullable<typeof readPage>): AsyncGenerator<readonly RecordedEvent[]> {
+    while (!abort.signal.aborted) {
+      const page = read({ fromPosition: position, limit: 500 });
+      if (page.length === 0) {
+        await notifier.wait(pollMs, abort.signal);
+        continue;
+      }
+      position = page[page.length - 1]!.position;
+      const wanted = filter === undefined ? page : page.filter((e) => matchesFilter(e, filter));
+      if (wanted.length > 0 && !abort.signal.aborted) yield wanted;
+    }
+  }
   const iterator = run();
+  let paging: AsyncGenerator<readonly RecordedEvent[]> | undefined;
   return {
     [Symbol.asyncIterator]: () => iterator,
+    ...(readPage === undefined ? {} : { pages: () => (paging ??= pages(readPage)) }),
     async close() {
       abort.abort();
-      await iterator.return(undefined);
+      await Promise.all([iterator.return(undefined), paging?.return(undefined)]);
     },
   };
 }

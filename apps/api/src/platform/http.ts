@@ -7,6 +7,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { LedgerConfig } from '#libs/ledger/config.js';
+import { cacheValidationMetadata } from '../http/validation-cache.js';
 import { PROBLEM_CONTENT_TYPE, ProblemFilter, toProblem, validationProblem } from './problem.filter.js';
 import { problemBody, ProblemException } from './problem.js';
 import { installSwagger, type SwaggerOptions } from './swagger.js';
@@ -107,6 +108,7 @@ export function configureApp(app: NestFastifyApplication, _config: LedgerConfig,
   } catch {
     // Without PlatformModule's logger the app keeps Nest's console logger.
   }
+  cacheValidationMetadata();
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
