@@ -9,7 +9,7 @@ import { MAIN } from './support/service-process.js';
  * README.md's "A populated demo", run as written: the two code blocks marked `readme-demo:server` and
  * `readme-demo:client`, in order, against a temporary data directory and a free port instead of ./demo and
  * 3000. `npm ci` and `npm run build` are what the suite itself stands on (`npm test` builds first), and
- * `npm start` is run as the `node dist/...` its script ends with, so that no build races the other suites.
+ * `npm start` is run as the `node [flags] dist/...` its script ends with, so that no build races the other suites.
  */
 const README = readFileSync('README.md', 'utf8');
 
@@ -38,7 +38,11 @@ describe('README demo, pasted in order on a fresh clone', () => {
     const server = block('server');
     expect(server).toEqual(['npm ci', 'npm run build', 'export LEDGER_DATA_DIR=./demo', 'npm run ledger -- simulate', 'npm start']);
     const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
-    expect(start.endsWith('node dist/apps/api/src/main.js')).toBe(true);
+    // `node [flags] dist/apps/api/src/main.js`: run below with the same flags (the image's, docs/operations.md).
+    const startScript = /node((?: --[\w-]+=\S+)*) dist\/apps\/api\/src\/main\.js$/.exec(start);
+    expect(startScript).not.toBeNull();
+    const nodeFlags = startScript![1]!.trim().split(' ').filter((f) => f !== '');
+    expect(nodeFlags).toEqual(['--max-semi-space-size=32']);
 
     // A shell without configured keys, as on a fresh clone.
     const env: NodeJS.ProcessEnv = { ...process.env, LEDGER_DATA_DIR: data, PORT: '0', LOG_LEVEL: 'warn' };
@@ -47,7 +51,7 @@ describe('README demo, pasted in order on a fresh clone', () => {
     delete env.NODE_ENV;
     execFileSync('bash', ['-c', 'npm run --silent ledger -- simulate'], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
 
-    child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [...nodeFlags, MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.resume();
     const origin = await new Promise<string>((ok, fail) => {
       let err = '';
