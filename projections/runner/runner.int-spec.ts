@@ -97,6 +97,22 @@ describe('projection runner', () => {
     await store.close();
   });
 
+  it('follows a backlog a page at a time without holding the event loop: a timer set at start runs before the backlog is applied', async () => {
+    const store = SqliteEventStore.open(join(dir, 'backlog.sqlite'), { pollMs: 10 });
+    const db = openReadModels(join(dir, 'backlog-read.sqlite'));
+    const expected = await seed(store, 5000);
+    const head = await store.headPosition();
+    const runner = new ProjectionRunner(store, db, [counting]);
+    runner.start();
+    // Without a turn of the event loop between pages, the whole backlog would be applied before any timer ran.
+    const seenByTimer = await new Promise<bigint>((resolve) => setTimeout(() => resolve(runner.position('counting')), 0));
+    expect(seenByTimer).toBeLessThan(head);
+    expect(await runner.waitFor(head, 10_000)).toBe(true);
+    expect(totals(db)).toEqual({ rows: 5000, total: expected });
+    await runner.stop();
+    await store.close();
+  });
+
   it('catching up reads only the types a projection handles, and still ends at the head', async () => {
     const store = SqliteEventStore.open(join(dir, 'types.sqlite'));
     const db = openReadModels(join(dir, 'types-read.sqlite'));

@@ -2,10 +2,14 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import type { RecordedEvent } from '#events/envelope.js';
 import type { EventStore, Subscription } from '#libs/event-store/port.js';
+import { SUBSCRIPTION_PAGE } from '#libs/event-store/subscription.js';
 import type { Projection } from './projection.js';
 
 export interface RunnerOptions {
-  /** Most events applied in one transaction (by default 1000 while following, 5000 in `catchUp`). */
+  /**
+   * Most events applied in one transaction (by default 1000 while following, 50,000 in `catchUp`). A store that
+   * hands its subscription out in pages (SQLite, `SUBSCRIPTION_PAGE` events) caps a following batch at a page.
+   */
   readonly batchSize?: number;
   readonly onError?: (error: unknown) => void;
   readonly onBatch?: (position: bigint, events: number) => void;
@@ -479,6 +483,10 @@ export class ProjectionRunner {
           throw new ProjectionFailure(error);
         }
       }
+      // A full page: a backlog (a start far behind the head, a new read model after an upgrade). The pages come
+      // back without waiting, so without this the whole backlog would run in one turn of the event loop, and
+      // HTTP (health and readiness probes included) would not be answered until it is done.
+      if (page.length >= SUBSCRIPTION_PAGE) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 

@@ -2,6 +2,9 @@ import type { RecordedEvent } from '#events/envelope.js';
 import { matchesFilter, type ReadAllOptions, type ReadFilter, type Subscription } from './port.js';
 import type { Notifier } from './notifier.js';
 
+/** Events a subscription's `pages()` reads at a time: a full page means more are probably waiting. */
+export const SUBSCRIPTION_PAGE = 500;
+
 /**
  * Catch-up-then-live subscription over any `readAll`: reads pages after the last delivered position and,
  * at the head, waits for a commit notification (or polls, for writers in other processes). Pull-based, so
@@ -21,7 +24,7 @@ export function pollingSubscription(
     while (!abort.signal.aborted) {
       let delivered = 0;
       // Scan position must advance even past filtered-out events, so read unfiltered pages and filter here.
-      for await (const e of readAll({ fromPosition: position, limit: 500 })) {
+      for await (const e of readAll({ fromPosition: position, limit: SUBSCRIPTION_PAGE })) {
         if (abort.signal.aborted) return;
         position = e.position;
         delivered += 1;
@@ -33,7 +36,7 @@ export function pollingSubscription(
   /** The same loop a page at a time, for a store that reads a page synchronously. */
   async function* pages(read: NonNullable<typeof readPage>): AsyncGenerator<readonly RecordedEvent[]> {
     while (!abort.signal.aborted) {
-      const page = read({ fromPosition: position, limit: 500 });
+      const page = read({ fromPosition: position, limit: SUBSCRIPTION_PAGE });
       if (page.length === 0) {
         await notifier.wait(pollMs, abort.signal);
         continue;

@@ -573,7 +573,8 @@ export class SqliteEventStore implements EventStore {
   async *readAt(positions: readonly bigint[]): AsyncGenerator<RecordedEvent> {
     this.assertOpen();
     for (const position of positions) {
-      if (this.closed) return;
+      // Closed meanwhile: an error, never a statement computed from part of its events.
+      this.assertOpen();
       const row = this.stmts.byPosition.get(position);
       if (row !== undefined) yield toRecorded(row);
     }
