@@ -11,7 +11,7 @@ import { checkpointText, parseSignerKey, signNote, type NoteSigner } from '#libs
 import { eventHash } from '#libs/event-store/hashing.js';
 import type { NewEvent } from '#libs/event-store/port.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
-import { figure, type Figure } from '../report.js';
+import { figure, percentile, type Figure } from '../report.js';
 import { BENCH_KEYS, benchConfig } from '../service.js';
 import { syntheticLog } from '../synthetic-log.js';
 
@@ -114,7 +114,7 @@ async function serveTree(store: SqliteEventStore, signer: NoteSigner): Promise<{
  * log, the standalone verifier checking a checkpoint kept at 1,000 events against the service's head through
  * a consistency proof, and refusing a checkpoint of another history at 1,000 signed with the same key.
  */
-export async function measureTamperEvidence(o: { appends: number; concurrency: number; repeats: number; dataDir?: string }): Promise<Figure[]> {
+export async function measureTamperEvidence(o: { appends: number; concurrency: number; repeats: number; dataDir?: string; proofRequests?: number }): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-bench-tree-'));
   const figures: Figure[] = [];
   try {
@@ -197,6 +197,7 @@ export async function measureTamperEvidence(o: { appends: number; concurrency: n
           await tampered.close();
         }
         if (caught.code !== 1) throw new Error(`the verifier did not refuse a tampered copy of the log (exit ${caught.code}): ${caught.stdout}${caught.stderr}`);
+        figures.push(...(await proofLatencies(url, head.size as number, o.proofRequests ?? PROOF_REQUESTS)));
         figures.push(
           figure({
             id: 'tree.verifier.consistency',
@@ -230,4 +231,52 @@ export async function measureTamperEvidence(o: { appends: number; concurrency: n
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Proofs of each kind timed by item 6 (concurrency 1, taking turns with the digest baseline). */
+const PROOF_REQUESTS = 200;
+
+/**
+ * Issue #23's "an inclusion and a consistency proof at 1M events": `GET /v1/audit/proofs/inclusion` at random
+ * positions and `GET /v1/audit/proofs/consistency` from random sizes to the head, over HTTP against the service on
+ * the large log, beside `GET /v1/audit/digest` (the signed tree head: the floor of any audit answer) taking turns
+ * with them. Every answer must be a 200 with a non-empty proof (at 1M events both are ~20 hashes).
+ */
+async function proofLatencies(url: string, size: number, requests: number): Promise<Figure[]> {
+  const timed = async (path: string, check: (body: Record<string, unknown>) => boolean): Promise<number> => {
+    const started = performance.now();
+    const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${BENCH_KEYS.admin}` } });
+    const body = (await res.json()) as Record<string, unknown>;
+    const ms = performance.now() - started;
+    if (res.status !== 200 || !check(body)) throw new Error(`${path} answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+    return ms;
+  };
+  const nonEmpty = (key: string) => (b: Record<string, unknown>) => Array.isArray(b[key]) && (size < 2 || (b[key] as unknown[]).length > 0);
+  const random = (below: number) => 1 + Math.floor(Math.random() * below);
+  const inclusion: number[] = [];
+  const consistency: number[] = [];
+  const digest: number[] = [];
+  const bar = progress(`tree proofs over HTTP at ${size.toLocaleString('en-US')} events`);
+  for (let i = 0; i < requests; i++) {
+    inclusion.push(await timed(`/v1/audit/proofs/inclusion?position=${random(size)}&size=${size}`, nonEmpty('auditPath')));
+    consistency.push(await timed(`/v1/audit/proofs/consistency?from=${random(size - 1)}&to=${size}`, nonEmpty('proof')));
+    digest.push(await timed('/v1/audit/digest', (b) => typeof b.rootHash === 'string'));
+    if (i % 20 === 0) bar.update(i, requests);
+  }
+  bar.finish(`${requests} of each`);
+  for (const xs of [inclusion, consistency, digest]) xs.sort((a, b) => a - b);
+  const baseline = (p: number) => ({ name: `GET /v1/audit/digest p${p}`, value: percentile(digest, p), unit: 'ms' });
+  const of = (id: string, name: string, xs: number[]): Figure[] =>
+    [50, 99].map((p) =>
+      figure({
+        id: `tree.proof.${id}.p${p}`,
+        item: 6,
+        name: `${name} proof p${p}, ${size.toLocaleString('en-US')} events (HTTP)`,
+        value: percentile(xs, p),
+        unit: 'ms',
+        baseline: baseline(p),
+        details: { requests },
+      }),
+    );
+  return [...of('inclusion', 'inclusion', inclusion), ...of('consistency', 'consistency', consistency)];
 }
