@@ -134,7 +134,7 @@ if (dataset && wants(7)) {
 if (wants(6)) {
   figures.push(
     ...(await item([{ id: 'tree', item: 6, name: 'Merkle tree cost and verifier', unit: 'appends/s' }], () =>
-      measureTamperEvidence({ appends: options.concurrentAppends, concurrency: options.concurrency, repeats: options.repeats, dataDir: dataset ? dataDir : undefined, proofRequests: quick ? 20 : 200 }),
+      measureTamperEvidence({ appends: options.concurrentAppends, concurrency: options.concurrency, repeats: quick ? options.repeats : Math.max(7, options.repeats), dataDir: dataset ? dataDir : undefined, proofRequests: quick ? 20 : 200 }),
     )),
   );
 }
