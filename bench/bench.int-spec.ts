@@ -30,6 +30,8 @@ const EXPECTED = [
   'statements.issue.p50',
   'statements.issue.p99',
   'payouts.run',
+  'attribution.converted.p50',
+  'attribution.converted.p99',
 ];
 
 describe('npm run bench (quick mode, end to end)', () => {

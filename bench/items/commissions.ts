@@ -59,7 +59,7 @@ function spread(partners: number, count: number): number[] {
  *   previous is cancelled (the service has the accruals in memory by then: in the details). Baseline:
  *   `GET /v1/commissions/balances`, every partner's balance from its read model.
  */
-export async function measureCommissions(dataDir: string, partners: number, repeats = 1): Promise<Figure[]> {
+export async function measureCommissions(dataDir: string, partners: number, repeats = 1, conversions = CONVERSIONS): Promise<Figure[]> {
   const copy = mkdtempSync(join(tmpdir(), 'channel-ledger-bench-commissions-'));
   try {
     process.stderr.write(`commissions: copying ${dataDir} (setup, not measured)\n`);
@@ -124,6 +124,7 @@ export async function measureCommissions(dataDir: string, partners: number, repe
         expectStatus(await call(base, 'POST', `/v1/payouts/${payoutId}/cancel`, finance, { reason: 'bench: the next repetition pays the same lines' }), [200, 201], `POST /v1/payouts/${payoutId}/cancel`);
         balanceMs.push(expectStatus(await call(base, 'GET', '/v1/commissions/balances', finance), [200], 'GET /v1/commissions/balances').ms);
       }
+      const converted = await conversionLatencies(base, partners, conversions);
       const first = runs[0]!;
       const warm = runs.slice(1).map((x) => x.ms).sort((a, b) => a - b);
       const balanceSorted = [...balanceMs].sort((a, b) => a - b);
@@ -154,6 +155,7 @@ export async function measureCommissions(dataDir: string, partners: number, repe
           baseline: { name: 'GET /v1/commissions/balances (every partner)', value: percentile(balanceSorted, 50), unit: 'ms' },
           details: { runs, warmRunsMs: warm, balancesMs: balanceMs, note: 'value: the first run of the service process (reads every accrual of the log); warmRunsMs: later runs, each after the previous was cancelled' },
         }),
+        ...converted,
       ];
     } finally {
       await child.stop();
@@ -161,4 +163,57 @@ export async function measureCommissions(dataDir: string, partners: number, repe
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
+}
+
+/** Attributions of each kind timed by `conversionLatencies`. */
+const CONVERSIONS = 200;
+
+/**
+ * Issue #23's "attribution with a currency conversion": `POST /v1/revenue-attributions` of an amount in EUR (the
+ * program reports in USD: the ledger converts it at the rate in force at the recognition date, exact decimal
+ * arithmetic, and records rate, date and source) beside the same attribution in USD (no conversion), taking turns,
+ * concurrency 1, on the large log. Unregistered attributions (no deal), so that nothing else differs; the partner is
+ * the first active one found. Each answer must be a 201; the EUR ones must carry the conversion.
+ */
+async function conversionLatencies(base: string, partners: number, count: number): Promise<Figure[]> {
+  const finance = BENCH_KEYS.finance;
+  const rate = await call(base, 'POST', '/v1/exchange-rates', finance, { currency: 'EUR', date: '2025-01-01', rate: '1.0834', source: 'bench' });
+  expectStatus(rate, [200, 201], 'POST /v1/exchange-rates');
+  const body = (id: string, currency: string, partner: string) => ({
+    attributionId: id,
+    amount: { amountMinor: 100_00, currency },
+    recognizedAt: '2025-06-20',
+    credits: [{ partnerId: partner, type: 'sourced', shareBps: 10_000 }],
+  });
+  // The first partner an attribution may credit (active then): a refusal appends nothing, so probing is free.
+  let partner: string | undefined;
+  for (let n = 1; n <= Math.min(partners, 50) && partner === undefined; n++) {
+    const probe = await call(base, 'POST', '/v1/revenue-attributions', finance, body(`A-BENCH-PROBE-${n}`, 'USD', partnerId(n)));
+    if (probe.status === 201) partner = partnerId(n);
+  }
+  if (partner === undefined) throw new Error('no partner among the first 50 could be credited with an attribution');
+  const usd: number[] = [];
+  const eur: number[] = [];
+  const bar = progress(`attributions with and without a currency conversion, ${count} each`);
+  for (let i = 0; i < count; i++) {
+    usd.push(expectStatus(await call(base, 'POST', '/v1/revenue-attributions', finance, body(`A-BENCH-USD-${i}`, 'USD', partner)), [201], 'POST /v1/revenue-attributions (USD)').ms);
+    const converted = expectStatus(await call(base, 'POST', '/v1/revenue-attributions', finance, body(`A-BENCH-EUR-${i}`, 'EUR', partner)), [201], 'POST /v1/revenue-attributions (EUR)');
+    if (!converted.body.includes('"conversion"')) throw new Error(`an EUR attribution answered without its conversion: ${converted.body.slice(0, 300)}`);
+    eur.push(converted.ms);
+    if (i % 20 === 0) bar.update(i, count);
+  }
+  bar.finish(`${count} of each`);
+  usd.sort((a, b) => a - b);
+  eur.sort((a, b) => a - b);
+  return [50, 99].map((p) =>
+    figure({
+      id: `attribution.converted.p${p}`,
+      item: 7,
+      name: `attribution in EUR, converted to the program's USD, p${p} (HTTP)`,
+      value: percentile(eur, p),
+      unit: 'ms',
+      baseline: { name: `the same attribution in USD (no conversion), p${p}`, value: percentile(usd, p), unit: 'ms' },
+      details: { count, partner },
+    }),
+  );
 }
