@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { toWire, type RecordedEvent } from '#events/envelope.js';
+import { isRecorded, toWire, type RecordedEvent } from '#events/envelope.js';
 import type { RevenueAttributed, RevenueAttributionReversed } from '#events/attribution.js';
 import type { CommissionClawedBack, PayoutLinePaid } from '#events/commissions.js';
 import type { PartnerStatementIssued } from '#events/statements.js';
@@ -245,13 +245,13 @@ describe('ledger simulate', () => {
     const lastPaid = new Map<string, bigint>();
     try {
       for await (const e of store.readAll({ fromPosition: 0n })) {
-        if (e.type === 'PartnerStatementIssued') statements.push({ position: e.position, data: e.data as PartnerStatementIssued['data'] });
-        if (e.type === 'PayoutLinePaid') lastPaid.set((e.data as PayoutLinePaid['data']).payoutId, e.position);
-        if (e.type === 'RevenueAttributionReversed' && (e.data as RevenueAttributionReversed['data']).attributionId === r.attributionId) {
+        if (isRecorded<PartnerStatementIssued>(e, 'PartnerStatementIssued')) statements.push({ position: e.position, data: e.data });
+        if (isRecorded<PayoutLinePaid>(e, 'PayoutLinePaid')) lastPaid.set(e.data.payoutId, e.position);
+        if (isRecorded<RevenueAttributionReversed>(e, 'RevenueAttributionReversed') && e.data.attributionId === r.attributionId) {
           expect(refund).toBeUndefined();
-          refund = { position: e.position, data: e.data as RevenueAttributionReversed['data'] };
+          refund = { position: e.position, data: e.data };
         }
-        if (e.type === 'CommissionClawedBack' && (e.data as CommissionClawedBack['data']).attributionId === r.attributionId) clawbacks.push(e.data as CommissionClawedBack['data']);
+        if (isRecorded<CommissionClawedBack>(e, 'CommissionClawedBack') && e.data.attributionId === r.attributionId) clawbacks.push(e.data);
       }
       expect(statements.map((x) => x.data.period)).toEqual(['2025-Q1', '2025-Q1', '2025-Q1', '2025-Q2', '2025-Q2', '2025-Q2', '2025-Q3', '2025-Q3', '2025-Q3']);
       for (const { position, data } of statements) {
@@ -270,8 +270,8 @@ describe('ledger simulate', () => {
 
     // The refund: dated in the stated quarter, appended after its statement was issued.
     const stated = statements.find((x) => x.data.statementId === r.statementId)!;
-    expect(stated).toBeDefined();
-    expect(refund).toBeDefined();
+    expect([stated?.data.partnerId, stated?.data.period]).toEqual([r.partnerId, r.period]);
+    expect(refund?.data.attributionId).toBe(r.attributionId);
     const content = stated.data.content;
     expect(refund!.position).toBeGreaterThan(stated.position);
     expect(r.bookedAt >= stated.data.issuedAt).toBe(true);
@@ -312,8 +312,7 @@ describe('ledger simulate', () => {
       expect(list.body.items.filter((i) => i.restatement.changes.length > 0).map((i) => i.statementId)).toEqual(s.statements.restatedIds);
       // A statement the refund did not touch, with revenue and commissions of its own, shows no change.
       const untouched = list.body.items.find((i) => !s.statements.restatedIds.includes(i.statementId) && i.content.revenue.sourced.attributedMinor > 0 && i.content.commissions.accruedMinor > 0);
-      expect(untouched).toBeDefined();
-      expect(untouched!.restatement).toEqual({ asOfPosition: s.position, changes: [] });
+      expect(untouched?.restatement).toEqual({ asOfPosition: s.position, changes: [] });
     } finally {
       await t.close();
     }
