@@ -1,4 +1,6 @@
 import { dealRevenueStreamId, type CreditType, type AttributionCredit, type DealRevenueReserved } from '#events/attribution.js';
+import { COMMISSION_PLAN } from '#cli/simulation/scenario.js';
+import { mulberry32 } from '#libs/kernel/seeded-random.js';
 import { COMMISSION_PLAN_STREAM_ID } from '#events/commissions.js';
 import type { DealIdClaimed } from '#events/deals.js';
 import type { Actor, DomainEventShape, EventMetadata } from '#events/envelope.js';
@@ -67,18 +69,6 @@ const CERTIFICATIONS = ['sales-foundations', 'technical-associate', 'solutions-a
 const DAY_MS = 86_400_000;
 const YEARS_SIMULATED = 3;
 
-/** mulberry32: small, fast and good enough to shape a workload. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface PartnerSim {
   readonly id: string;
   state: PartnerState;
@@ -114,17 +104,7 @@ interface FundSim {
  * The commission plan defined at the start of the log (the one `ledger simulate` defines, docs/commissions.md):
  * 10 % of sourced revenue, 2.5 % of influenced, more for Gold and Platinum; 30 days' hold, $500 minimum payout.
  */
-export const SYNTHETIC_COMMISSION_PLAN: DefineCommissionPlan = {
-  holdDays: 30,
-  minimumPayoutMinor: 50_000,
-  rules: [
-    { creditType: 'sourced', rateBps: 1000 },
-    { creditType: 'influenced', rateBps: 250 },
-    { tier: 'Gold', creditType: 'sourced', rateBps: 1500 },
-    { tier: 'Gold', partnerType: 'reseller', creditType: 'sourced', rateBps: 2000 },
-    { tier: 'Platinum', creditType: 'sourced', rateBps: 2000 },
-  ],
-};
+export const SYNTHETIC_COMMISSION_PLAN: DefineCommissionPlan = COMMISSION_PLAN;
 
 const ADMIN: Actor = { id: 'bench-admin', role: 'admin' };
 const OPS: Actor = { id: 'bench-ops', role: 'channel-ops' };
@@ -154,7 +134,7 @@ function take<T>(r: () => number, xs: T[]): T | undefined {
  * simulation never needs to read anything back, it folds its own state.
  */
 export function* syntheticLog(options: SyntheticOptions, summary?: SyntheticSummary): Generator<SyntheticAppend> {
-  const r = rng(options.seed ?? 42);
+  const r = mulberry32(options.seed ?? 42);
   const target = options.events;
   const start = (options.start ?? new Date('2023-01-02T08:00:00.000Z')).getTime();
   // The clock moves so that the whole run spans a few years whatever its size.

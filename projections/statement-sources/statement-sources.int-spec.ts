@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { mulberry32 } from '#libs/kernel/seeded-random.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordedEvent } from '#events/envelope.js';
@@ -24,18 +25,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** mulberry32: the same seed, the same log. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PARTNERS = ['P1', 'P2', 'P3', 'P4', 'P5'];
 const PERIODS = ['2025-Q3', '2025-Q4', '2025-08', '2026-Q1', '2026-02', '2026-Q2'];
 const TIERS = ['Registered', 'Silver', 'Gold'];
@@ -43,7 +32,7 @@ const CURRENCIES = ['USD', 'EUR'];
 
 /** Random source events of every type (and some that are not), the fields the fold reads, times around the periods. */
 function generator(seed: number) {
-  const r = prng(seed);
+  const r = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const int = (n: number) => Math.floor(r() * n);
   // From 2025-05 to 2026-08: before, inside and after the periods sampled.

@@ -1,22 +1,15 @@
+import { mulberry32 } from '#libs/kernel/seeded-random.js';
+
 /**
- * The simulation's only source of chance: mulberry32, a 32-bit generator small enough to read and fast
- * enough not to show in a profile. Every choice is drawn from one instance in execution order, so a seed
- * (with the sizes and the start date) is a whole history.
+ * The simulation's only source of chance (`mulberry32`). Every choice is drawn from one instance in execution
+ * order, so a seed (with the sizes and the start date) is a whole history.
  */
 export class Random {
-  private state: number;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
 
   /** An integer in [min, max], both included. */

@@ -202,9 +202,10 @@ const CATALOG = [
 
 /**
  * The commission plan finance defines at launch (docs/commissions.md): 10 % of sourced revenue, 2.5 % of
- * influenced, more for Gold and Platinum and for Gold resellers; 30 days' hold, $500 minimum payout.
+ * influenced, more for Gold and Platinum and for Gold resellers; 30 days' hold, $500 minimum payout. The bench's
+ * synthetic log defines the same plan.
  */
-const COMMISSION_PLAN: DefineCommissionPlan = {
+export const COMMISSION_PLAN: DefineCommissionPlan = {
   holdDays: 30,
   minimumPayoutMinor: 50_000,
   rules: [
