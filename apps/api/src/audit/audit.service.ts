@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { toWire, type Actor, type WireEvent } from '#events/envelope.js';
 import { checkpointText, publicJwk, signNote, verifierKey, type NoteSigner } from '#libs/event-store/checkpoint.js';
 import { exportHeader, exportTrailer, exportTreeHead } from '#libs/event-store/export-format.js';
@@ -11,10 +11,8 @@ import { findReplayable, REPLAYABLE_READ_MODELS } from '#projections/replay/read
 import { assertMayReplay } from '#projections/replay/registry.js';
 import { replayAsOf } from '#projections/replay/replay.js';
 import { parseLedgerTime } from '../http/validation.js';
-import { EVENT_STORE } from '#libs/ledger/tokens.js';
-import { LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
+import { CHECKPOINT_SIGNER, EVENT_STORE } from '#libs/ledger/tokens.js';
 import { ProblemException } from '../platform/problem.js';
-import { loadCheckpointSigner } from '#libs/ledger/checkpoint-key.js';
 
 /** Parameters of `/v1/audit/replay` itself; everything else belongs to the replayed read model's query. */
 const REPLAY_PARAMS = new Set(['projection', 'asOf']);
@@ -52,20 +50,10 @@ export class AuditService implements BeforeApplicationShutdown {
   private readonly scans = new Limiter(MAX_CONCURRENT_SCANS);
   private readonly exports = new Map<Readable, { lines: number }>();
 
-  private signerValue: NoteSigner | undefined;
-
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Optional() @Inject(LEDGER_CONFIG) private readonly config?: LedgerConfig,
-  ) {
-    // Created (or read) at start, not at the first request: a bad key file stops the service at once.
-    if (config) this.signerValue = loadCheckpointSigner(config.dataDir, process.env, (line) => process.stderr.write(`${line}\n`));
-  }
-
-  private get signer(): NoteSigner {
-    if (!this.signerValue) throw new Error('no checkpoint key: the service was built without a configuration');
-    return this.signerValue;
-  }
+    @Inject(CHECKPOINT_SIGNER) private readonly signer: NoteSigner,
+  ) {}
 
   /** The stored tree when the adapter keeps one (O(log n) a call); otherwise a scan of the log, run as one. */
   private tree<T>(task: (tree: MerkleLog) => Promise<T>): Promise<T> {

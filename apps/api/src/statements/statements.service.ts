@@ -3,8 +3,6 @@ import type { Actor } from '#events/envelope.js';
 import type { NoteSigner } from '#libs/event-store/checkpoint.js';
 import type { EventStore } from '#libs/event-store/port.js';
 import { NotFound } from '#libs/kernel/errors.js';
-import { loadCheckpointSigner } from '#libs/ledger/checkpoint-key.js';
-import { LEDGER_CONFIG, type LedgerConfig } from '#libs/ledger/config.js';
 import type { CommandContext, CommandOutcome } from '#libs/ledger/context.js';
 import { CommandPipeline } from '#libs/ledger/pipeline.js';
 import {
@@ -18,7 +16,7 @@ import {
   type StatementSourceIndex,
   type StatementVerification,
 } from '#libs/ledger/statements.js';
-import { EVENT_STORE } from '#libs/ledger/tokens.js';
+import { CHECKPOINT_SIGNER, EVENT_STORE } from '#libs/ledger/tokens.js';
 import { ReadModels } from '#projections/runner/read-models.js';
 import { ProjectionRunner } from '#projections/runner/runner.js';
 import { statementSourceIndex } from '#projections/statement-sources/statement-sources.index.js';
@@ -28,20 +26,17 @@ export type StatementView = Omit<IssuedStatement, 'verifierKey'> & { restatement
 /** Partner statements (API.md, "Partner statements"): issue through the pipeline, read with restatement, verify. */
 @Injectable()
 export class StatementsService {
-  private readonly signer: NoteSigner;
   /** Where each partner's statement events are (the statement-sources read model): a statement reads those only. */
   private readonly index: StatementSourceIndex | undefined;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
-    @Inject(LEDGER_CONFIG) config: LedgerConfig,
+    @Inject(CHECKPOINT_SIGNER) private readonly signer: NoteSigner,
     @Inject(ReadModels) private readonly readModels: ReadModels,
     @Inject(ProjectionRunner) runner: ProjectionRunner,
   ) {
     this.index = statementSourceIndex(runner);
-    // The checkpoint key (created on first start like admin.key): statements are signed by the key auditors trust.
-    this.signer = loadCheckpointSigner(config.dataDir, process.env, (line) => process.stderr.write(`${line}\n`));
   }
 
   issue(ctx: CommandContext, request: { statementId: string; partnerId: string; period: string }): Promise<CommandOutcome> {

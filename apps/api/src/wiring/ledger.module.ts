@@ -4,7 +4,8 @@ import type { EventStore } from '#libs/event-store/port.js';
 import { openEventStore, readModelsFile, type StoreSettings } from '#libs/event-store/open.js';
 import { COMMAND_OBSERVER, ledgerProviders, LEDGER_EXPORTS } from '#libs/ledger/ledger.providers.js';
 import type { CommandObserver } from '#libs/ledger/pipeline.js';
-import { EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
+import { CHECKPOINT_SIGNER, EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
+import { loadCheckpointSigner } from '#libs/ledger/checkpoint-key.js';
 import type { Projection } from '#projections/runner/projection.js';
 import { PROJECTION_OBSERVER, READ_MODELS_DB, READ_MODEL_EXPORTS, readModelProviders } from '#projections/runner/providers.js';
 import { ProjectionRunner, type ProjectionObserver } from '#projections/runner/runner.js';
@@ -74,9 +75,11 @@ export class LedgerModule {
         ...readModelProviders({ file: readModelsFile(options.dataDir), projections: options.projections, consistencyTimeoutMs: options.consistencyTimeoutMs }),
         { provide: COMMAND_OBSERVER, ...observed((o) => o.commands) },
         { provide: PROJECTION_OBSERVER, ...observed((o) => o.projections) },
+        // Created (or read) at start, not at the first request: a bad key file stops the service at once.
+        { provide: CHECKPOINT_SIGNER, useFactory: () => loadCheckpointSigner(options.dataDir, process.env, (line) => process.stderr.write(`${line}\n`)) },
         LedgerLifecycle,
       ],
-      exports: [...LEDGER_EXPORTS, ...READ_MODEL_EXPORTS],
+      exports: [...LEDGER_EXPORTS, ...READ_MODEL_EXPORTS, CHECKPOINT_SIGNER],
     };
   }
 }
