@@ -30,6 +30,8 @@ export function benchConfig(dataDir: string): LedgerConfig {
     PORT: '0',
     // The load generator is one caller standing for many clients: the per-caller limit would measure itself.
     LEDGER_RATE_LIMIT: '0',
+    // Where the read models are applied (the service's default, a worker thread, unless set: `main` compares).
+    ...(process.env.LEDGER_PROJECTION_THREAD ? { LEDGER_PROJECTION_THREAD: process.env.LEDGER_PROJECTION_THREAD } : {}),
   });
 }
 

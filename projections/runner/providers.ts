@@ -9,6 +9,9 @@ import { evaluablePartners, tierInputs } from '../tier-standings/tier-standings.
 import type { Projection } from './projection.js';
 import { ReadModels } from '#projections/runner/read-models.js';
 import { openReadModels, ProjectionRunner, type ProjectionObserver } from './runner.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { ALL_PROJECTIONS } from '../index.js';
+import { WorkerProjectionRunner } from './worker-runner.js';
 
 export const READ_MODELS_DB = Symbol('READ_MODELS_DB');
 /** Optional instrumentation of the runner (the API's metrics provide it). */
@@ -18,7 +21,14 @@ export interface ReadModelOptions {
   readonly file: string;
   readonly projections: readonly Projection[];
   readonly consistencyTimeoutMs: number;
+  /**
+   * Where the read models are applied: `worker` (a worker thread, off the request's event loop; SQLite store and
+   * the service's own projections only, otherwise `main`) or `main` (this thread). `LEDGER_PROJECTION_THREAD`.
+   */
+  readonly thread?: ProjectionThread;
 }
+
+export type ProjectionThread = 'main' | 'worker';
 
 /** What the commands that fan out over many streams read, at the log's head (libs/ledger/src/reads.ts). */
 export function ledgerReads(store: EventStore, readModels: ReadModels): LedgerReads {
@@ -41,11 +51,17 @@ export function readModelProviders(options: ReadModelOptions): Provider[] {
     {
       provide: ProjectionRunner,
       inject: [EVENT_STORE, READ_MODELS_DB, { token: PROJECTION_OBSERVER, optional: true }],
-      useFactory: (store: EventStore, db: Database.Database, observer?: ProjectionObserver) =>
-        new ProjectionRunner(store, db, options.projections, {
-          onError: (e) => new Logger('Projections').error(e instanceof Error ? e.stack : String(e)),
+      useFactory: (store: EventStore, db: Database.Database, observer?: ProjectionObserver) => {
+        const runnerOptions = {
+          onError: (e: unknown) => new Logger('Projections').error(e instanceof Error ? e.stack : String(e)),
           ...(observer ? { observer } : {}),
-        }),
+        };
+        // The worker opens its own connections, by file, and finds the projections by name among the service's.
+        const inWorker = options.thread === 'worker' && store instanceof SqliteEventStore && options.projections.every((p) => ALL_PROJECTIONS.includes(p));
+        return inWorker
+          ? new WorkerProjectionRunner(store, db, options.projections, options.file, runnerOptions)
+          : new ProjectionRunner(store, db, options.projections, runnerOptions);
+      },
     },
     {
       provide: ReadModels,

@@ -86,13 +86,13 @@ function quote(identifier: string): string {
  * model exactly at its checkpoint (nothing lost, nothing applied twice).
  */
 export class ProjectionRunner {
-  private readonly checkpoints = new Map<string, bigint>();
+  protected readonly checkpoints = new Map<string, bigint>();
   private readonly waiters = new Set<{ position: bigint; resolve: (ok: boolean) => void }>();
   private subscription?: Subscription;
   private loop?: Promise<void>;
-  private stopped = false;
-  private failure?: unknown;
-  private retrying = false;
+  protected stopped = false;
+  protected failure?: unknown;
+  protected retrying = false;
   private wakeRetry?: () => void;
   /** Subscriptions started again after a store error, since this runner was created. */
   restarts = 0;
@@ -108,7 +108,7 @@ export class ProjectionRunner {
     private readonly store: EventStore,
     readonly db: Database.Database,
     readonly projections: readonly Projection[],
-    private readonly options: RunnerOptions = {},
+    protected readonly options: RunnerOptions = {},
   ) {
     const names = new Set<string>();
     for (const p of projections) {
@@ -512,13 +512,13 @@ export class ProjectionRunner {
   }
 
   private batchDone(last: RecordedEvent, events: number, started: number): void {
-    this.options.onBatch?.(last.position, events);
-    this.options.observer?.batchApplied?.({
-      position: last.position,
-      events,
-      seconds: (performance.now() - started) / 1000,
-      lastRecordedAt: last.metadata.recordedAt,
-    });
+    this.applied({ position: last.position, events, seconds: (performance.now() - started) / 1000, lastRecordedAt: last.metadata.recordedAt });
+  }
+
+  /** A batch was committed with the checkpoints (here, or by the projection worker): tell the hooks, release waiters. */
+  protected applied(batch: { readonly position: bigint; readonly events: number; readonly seconds: number; readonly lastRecordedAt: string }): void {
+    this.options.onBatch?.(batch.position, batch.events);
+    this.options.observer?.batchApplied?.(batch);
     this.wake();
   }
 

@@ -27,6 +27,7 @@ export class AppModule {
       dataDir: config.dataDir,
       esdbConnectionString: config.esdbConnectionString,
       consistencyTimeoutMs: config.consistencyTimeoutMs,
+      projectionThread: config.projectionThread,
       projections: ALL_PROJECTIONS,
       instrumentation: TelemetryModule,
       ...overrides,

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       rateLimit: 6000,
       rateLimitWindowMs: 60000,
       sseMaxPerKey: 5,
+      projectionThread: 'worker',
     });
   });
 
@@ -45,6 +46,7 @@ describe('loadConfig', () => {
         LEDGER_RATE_LIMIT_WINDOW_MS: '60000',
         LEDGER_SSE_MAX_PER_KEY: '2',
         LEDGER_PUBLIC_URL: 'https://ledger.example.com',
+        LEDGER_PROJECTION_THREAD: 'main',
       }),
     ).toEqual({
       port: 8080,
@@ -61,7 +63,12 @@ describe('loadConfig', () => {
       rateLimitWindowMs: 60000,
       sseMaxPerKey: 2,
       publicUrl: 'https://ledger.example.com',
+      projectionThread: 'main',
     });
+  });
+
+  it('refuses a projection thread other than worker or main', () => {
+    expect(problemsOf({ LEDGER_PROJECTION_THREAD: 'both' })).toEqual([expect.stringMatching(/LEDGER_PROJECTION_THREAD must be "worker" or "main"/)]);
   });
 
   it('refuses a public URL that is not an http(s) origin', () => {

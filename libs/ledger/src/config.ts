@@ -25,6 +25,12 @@ export interface LedgerConfig {
   readonly sseMaxPerKey: number;
   /** `LEDGER_PUBLIC_URL`: where clients reach the service (behind a proxy); the AsyncAPI document's server. */
   readonly publicUrl?: string;
+  /**
+   * `LEDGER_PROJECTION_THREAD`: `worker` (default) applies the read models in a worker thread, off the event loop
+   * that serves HTTP (SQLite store only; with EventStoreDB they are applied on the main thread); `main` keeps them
+   * on it.
+   */
+  readonly projectionThread: 'main' | 'worker';
 }
 
 /** Generous: 100 requests per second sustained over a minute, in bursts of up to 6000; far above what a well-behaved client (or a test suite) sends, low enough to stop a runaway loop within a minute. */
@@ -83,6 +89,11 @@ export function loadConfig(env: Env = process.env): LedgerConfig {
     problems.push('LEDGER_STORE=esdb needs EVENTSTORE_CONNECTION_STRING (e.g. esdb://localhost:2113?tls=false)');
   }
 
+  const threadRaw = get('LEDGER_PROJECTION_THREAD') ?? 'worker';
+  let projectionThread: LedgerConfig['projectionThread'] = 'worker';
+  if (threadRaw === 'main' || threadRaw === 'worker') projectionThread = threadRaw;
+  else problems.push(`LEDGER_PROJECTION_THREAD must be "worker" or "main" (got ${JSON.stringify(threadRaw)})`);
+
   const logLevelRaw = (get('LOG_LEVEL') ?? 'info').toLowerCase();
   let logLevel: LogLevel = 'info';
   if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
@@ -117,5 +128,6 @@ export function loadConfig(env: Env = process.env): LedgerConfig {
     rateLimitWindowMs,
     sseMaxPerKey,
     ...(publicUrl !== undefined && { publicUrl }),
+    projectionThread,
   };
 }

@@ -7,8 +7,9 @@ import type { CommandObserver } from '#libs/ledger/pipeline.js';
 import { CHECKPOINT_SIGNER, EVENT_STORE, type Clock } from '#libs/ledger/tokens.js';
 import { loadCheckpointSigner } from '#libs/ledger/checkpoint-key.js';
 import type { Projection } from '#projections/runner/projection.js';
-import { PROJECTION_OBSERVER, READ_MODELS_DB, READ_MODEL_EXPORTS, readModelProviders } from '#projections/runner/providers.js';
+import { PROJECTION_OBSERVER, READ_MODELS_DB, READ_MODEL_EXPORTS, readModelProviders, type ProjectionThread } from '#projections/runner/providers.js';
 import { ProjectionRunner, type ProjectionObserver } from '#projections/runner/runner.js';
+import { WorkerProjectionRunner } from '#projections/runner/worker-runner.js';
 
 export interface LedgerCoreOptions extends StoreSettings {
   readonly consistencyTimeoutMs: number;
@@ -19,6 +20,8 @@ export interface LedgerCoreOptions extends StoreSettings {
   readonly eventStore?: EventStore;
   /** A module exporting LEDGER_OBSERVER (the app's `TelemetryModule`); without one the core runs uninstrumented. */
   readonly instrumentation?: Type;
+  /** Where the read models are applied (`LEDGER_PROJECTION_THREAD`; projections/runner/providers.ts). */
+  readonly projectionThread?: ProjectionThread;
 }
 
 /**
@@ -48,7 +51,7 @@ class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     // Read models out of step with this log (ahead of it, or built from another) are reset before anything is served.
     await this.runner.alignWithLog((message) => this.logger.warn(message));
     this.runner.start();
-    this.logger.log(`projections following the log from position ${this.runner.position()}`);
+    this.logger.log(`projections following the log from position ${this.runner.position()}${this.runner instanceof WorkerProjectionRunner ? ' in a worker thread' : ''}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -72,7 +75,7 @@ export class LedgerModule {
       imports: options.instrumentation ? [options.instrumentation] : [],
       providers: [
         ...ledgerProviders({ openStore: () => options.eventStore ?? openEventStore(options), ...(options.clock ? { clock: options.clock } : {}) }),
-        ...readModelProviders({ file: readModelsFile(options.dataDir), projections: options.projections, consistencyTimeoutMs: options.consistencyTimeoutMs }),
+        ...readModelProviders({ file: readModelsFile(options.dataDir), projections: options.projections, consistencyTimeoutMs: options.consistencyTimeoutMs, ...(options.projectionThread ? { thread: options.projectionThread } : {}) }),
         { provide: COMMAND_OBSERVER, ...observed((o) => o.commands) },
         { provide: PROJECTION_OBSERVER, ...observed((o) => o.projections) },
         // Created (or read) at start, not at the first request: a bad key file stops the service at once.

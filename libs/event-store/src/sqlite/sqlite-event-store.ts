@@ -163,6 +163,7 @@ export class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly notifier = new Notifier();
+  private readonly appendListeners = new Set<() => void>();
   private closed = false;
   private readonly stmts;
   private queue: PendingAppend[] = [];
@@ -460,7 +461,7 @@ export class SqliteEventStore implements EventStore {
     this.stats.failed += failed;
     this.stats.events += written;
     this.stats.largestCommit = Math.max(this.stats.largestCommit, group.length);
-    if (fresh) this.notifier.notify();
+    if (fresh) this.announce();
     group.forEach((p, i) => {
       const o = outcomes[i]!;
       if (o.ok) p.resolve(o.result);
@@ -645,8 +646,36 @@ export class SqliteEventStore implements EventStore {
       })
       .immediate();
     this.heads.delete(e.streamId);
-    this.notifier.notify();
+    this.announce();
     return position;
+  }
+
+  /**
+   * Calls `listener` after every commit that wrote events, until the returned function is called: how the
+   * projection worker (projections/runner/worker-runner.ts) learns of this connection's appends at once.
+   */
+  onAppended(listener: () => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
+  }
+
+  /**
+   * Another connection to this file appended (the service's writer, seen from the projection worker): wakes this
+   * connection's subscriptions now rather than at their next poll.
+   */
+  appendedElsewhere(): void {
+    this.notifier.notify();
+  }
+
+  private announce(): void {
+    this.notifier.notify();
+    for (const listener of this.appendListeners) {
+      try {
+        listener();
+      } catch {
+        // A listener must not fail the commit it is told about: the commit is done.
+      }
+    }
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,136 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import type Database from 'better-sqlite3';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { waitUntil } from '#libs/event-store/testing/contract.js';
+import { newEvent } from '#libs/event-store/testing/fixtures.js';
+import { partnersProjection } from '../partners/partners.projection.js';
+import { getPartner } from '../partners/partners.queries.js';
+import { ALL_PROJECTIONS } from '../index.js';
+import { ReadModels } from './read-models.js';
+import { openReadModels } from './runner.js';
+import { WorkerProjectionRunner } from './worker-runner.js';
+
+const NOW = new Date('2026-03-31T12:00:00.000Z');
+
+// Needs the build (`npm test` builds first): a worker thread runs dist/projections/runner/runner-thread.js.
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ledger-worker-runner-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const enrolled = (partnerId: string) =>
+  newEvent('PartnerEnrolled', {
+    partnerId,
+    name: `Partner ${partnerId}`,
+    type: 'reseller',
+    domain: `${partnerId.toLowerCase()}.com`,
+    tier: 'Registered',
+    programVersion: 0,
+    enrolledAt: '2026-01-01T00:00:00.000Z',
+  });
+
+function open(name: string): { store: SqliteEventStore; db: Database.Database; runner: WorkerProjectionRunner; errors: unknown[]; batches: bigint[] } {
+  const store = SqliteEventStore.open(join(dir, `${name}.events.sqlite`));
+  const file = join(dir, `${name}.read-models.sqlite`);
+  const db = openReadModels(file);
+  const errors: unknown[] = [];
+  const batches: bigint[] = [];
+  const runner = new WorkerProjectionRunner(store, db, ALL_PROJECTIONS, file, {
+    onError: (e) => errors.push(e),
+    observer: { batchApplied: (b) => void batches.push(b.position) },
+  });
+  return { store, db, runner, errors, batches };
+}
+
+describe('WorkerProjectionRunner: the read models applied in a worker thread', () => {
+  it('gives read-your-writes on this thread, while evolve never runs on it', async () => {
+    const { store, db, runner, errors, batches } = open('ryw');
+    const evolve = jest.spyOn(partnersProjection, 'evolve');
+    try {
+      await runner.alignWithLog(() => undefined);
+      runner.start();
+      expect(runner.running).toBe(true);
+      const reads = new ReadModels(runner, db, 5000);
+      // Each append is read back at once through its own position: the worker has applied it and this thread's
+      // connection sees its commit.
+      for (let i = 1; i <= 20; i++) {
+        const id = `P${String(i).padStart(6, '0')}`;
+        const { position } = await store.append(`partner-${id}`, [enrolled(id)], 'no_stream');
+        const read = await reads.read(position, (d) => getPartner(d, id, NOW));
+        expect(read.position).toBeGreaterThanOrEqual(position);
+        expect(read.value).toMatchObject({ partnerId: id, status: 'pending' });
+      }
+      // 64 in flight: every one of them answered by position, none lost.
+      const many = await Promise.all(
+        Array.from({ length: 64 }, async (_, i) => {
+          const id = `Q${String(i).padStart(6, '0')}`;
+          const { position } = await store.append(`partner-${id}`, [enrolled(id)], 'no_stream');
+          return (await reads.read(position, (d) => getPartner(d, id, NOW))).value?.partnerId;
+        }),
+      );
+      expect(many.filter((id) => id !== undefined)).toHaveLength(64);
+      expect(runner.position('partners')).toBe(await store.headPosition());
+      expect(batches.length).toBeGreaterThan(0);
+      expect(evolve).not.toHaveBeenCalled();
+      expect(errors).toEqual([]);
+    } finally {
+      evolve.mockRestore();
+      await runner.stop();
+      await store.close();
+      db.close();
+    }
+  });
+
+  it('stops (the worker exits, checkpoints kept), resumes where it stopped, and rebuilds a read model reset meanwhile', async () => {
+    const { store, db, runner, errors } = open('stop');
+    try {
+      runner.start();
+      const { position } = await store.append('partner-P000001', [enrolled('P000001')], 'no_stream');
+      expect(await runner.waitFor(position, 5000)).toBe(true);
+      await runner.stop();
+      expect(runner.running).toBe(false);
+      const later = await store.append('partner-P000002', [enrolled('P000002')], 'no_stream');
+      expect(runner.position()).toBe(position);
+      // Stopped: nothing applies the new event, and a read that needs it times out.
+      expect(await runner.waitFor(later.position, 300)).toBe(false);
+      runner.reset(['partners']);
+      expect(getPartner(db, 'P000001', NOW)).toBeUndefined();
+      runner.start();
+      expect(await runner.waitFor(later.position, 5000)).toBe(true);
+      expect(getPartner(db, 'P000001', NOW)?.partnerId).toBe('P000001');
+      expect(getPartner(db, 'P000002', NOW)?.partnerId).toBe('P000002');
+      expect(() => runner.reset()).toThrow(/stop the projection runner/);
+      expect(errors).toEqual([]);
+    } finally {
+      await runner.stop();
+      await store.close();
+      db.close();
+    }
+  });
+
+  it('reports a worker that died as the runner error (readiness shows it), and a start brings it back', async () => {
+    const { store, db, runner, errors } = open('died');
+    try {
+      runner.start();
+      const { position } = await store.append('partner-P000001', [enrolled('P000001')], 'no_stream');
+      expect(await runner.waitFor(position, 5000)).toBe(true);
+      await (runner as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await waitUntil(async () => runner.error !== undefined, 5000);
+      expect(String(runner.error)).toMatch(/projection worker exited/);
+      expect(errors).toHaveLength(1);
+      runner.start();
+      const later = await store.append('partner-P000002', [enrolled('P000002')], 'no_stream');
+      expect(await runner.waitFor(later.position, 5000)).toBe(true);
+      expect(runner.error).toBeUndefined();
+    } finally {
+      await runner.stop();
+      await store.close();
+      db.close();
+    }
+  });
+});
