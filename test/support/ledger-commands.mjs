@@ -17,7 +17,8 @@ export function ledgerOn(file, now, killAfterClaim) {
   const observer = killAfterClaim
     ? { appended: (a) => (a.outcome === 'ok' && a.streamId.startsWith(killAfterClaim) ? process.kill(process.pid, 'SIGKILL') : undefined) }
     : {};
-  const pipeline = new CommandPipeline(store, clock, observer);
+  // Killed after the claim: its own append, as on EventStoreDB (SQLite commits a claim with the command otherwise).
+  const pipeline = new CommandPipeline(store, clock, observer, undefined, killAfterClaim ? { separateClaimAppends: true } : {});
   const programs = new ProgramInForce(pipeline, clock);
   const handlers = {
     enroll: new EnrollPartnerHandler(pipeline, clock),

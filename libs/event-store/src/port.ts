@@ -10,6 +10,13 @@ export interface NewEvent {
   readonly metadata: EventMetadata;
 }
 
+/** One stream's part of an `appendAll`. */
+export interface StreamWrite {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly expected: ExpectedRevision;
+}
+
 export interface AppendResult {
   /** Revision of the last event appended (the stream's new head). */
   readonly nextRevision: bigint;
@@ -108,6 +115,13 @@ export interface MerkleLog {
 export interface EventStore {
   readonly kind: 'sqlite' | 'esdb';
   append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  /**
+   * Optional: appends to several streams in ONE commit, all or none, each write at its own expected revision; a
+   * refusal of any one (`WrongExpectedVersionError`) writes nothing. The SQLite store has it; EventStoreDB's
+   * client appends to one stream at a time, so a caller without it appends one write after the other and must
+   * be correct across a crash in between (the command pipeline is: claim-then-decide).
+   */
+  appendAll?(writes: readonly StreamWrite[]): Promise<AppendResult[]>;
   /**
    * A stream's events; an empty array for a stream that does not exist. `E` names the union the stream holds
    * (the caller's knowledge of its own stream category): the adapter does not check it.

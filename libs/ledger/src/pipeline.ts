@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { DomainEventShape, EventMetadata, Recorded, RecordedEvent } from '#events/envelope.js';
-import { WrongExpectedVersionError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent } from '#libs/event-store/port.js';
+import { WrongExpectedVersionError, type AppendResult, type EventStore, type ExpectedRevision, type NewEvent, type StreamWrite } from '#libs/event-store/port.js';
 import { eventIdFor } from '#libs/event-store/ids.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { ConcurrencyConflict, IdempotencyKeyReused } from '#libs/kernel/errors.js';
@@ -59,6 +59,24 @@ export interface ClaimStep {
   readonly alongside?: () => Promise<readonly RecordedEvent[]>;
 }
 
+export interface PipelineOptions {
+  /**
+   * Append a claim and the events decided under it one after the other even where the store can commit them
+   * together (`appendAll`): what happens on EventStoreDB. The crash tests use it to reach the window between the
+   * two appends.
+   */
+  readonly separateClaimAppends?: boolean;
+}
+
+/** Events decided for another stream, to be appended in the same commit as the command's own (a claim's). */
+interface CommitAlongside {
+  readonly streamId: string;
+  readonly decided: readonly DomainEventShape[];
+  readonly expected: ExpectedRevision;
+  /** Told the recorded events once the commit is done. */
+  readonly done: (events: readonly RecordedEvent[]) => void;
+}
+
 /**
  * The command pipeline (ARCHITECTURE.md): load a consistency boundary, decide once, append at the revision
  * read, with idempotency, the folded-state cache and the retry policy inside, so that a handler only names
@@ -77,6 +95,7 @@ export class CommandPipeline {
     private readonly clock: Clock,
     private readonly observer: CommandObserver = {},
     states?: StreamStates,
+    private readonly options: PipelineOptions = {},
   ) {
     this.states = states ?? new StreamStates(store);
   }
@@ -95,6 +114,10 @@ export class CommandPipeline {
    * A retry (same Idempotency-Key) after a crash between the two appends finishes the run only while the claim is
    * still its own: a claim another command has taken over since is decided again like anyone else's, so the
    * retry is refused instead of landing beside the new holder.
+   *
+   * Where the store commits several streams at once (`appendAll`: SQLite), the claim and the decided events are
+   * one commit, so there is no such crash window (and a registration waits for one commit, not two); a conflict
+   * on either stream writes neither, and the command reads both again and decides again.
    */
   handleWithClaim<C, S, E extends DomainEventShape>(ctx: CommandContext, streamId: string, decider: Decider<C, S, E>, command: C, claim: ClaimStep): Promise<CommandOutcome> {
     this.observer.started?.(ctx);
@@ -110,9 +133,22 @@ export class CommandPipeline {
           return decided;
         },
       };
-      const outcome = await this.decideAndAppend(ctx, streamId, decider, command, async () => {
-        claimed ??= await this.claim(ctx, step);
-      });
+      const together = this.store.appendAll !== undefined && this.options.separateClaimAppends !== true;
+      const outcome = await this.decideAndAppend(
+        ctx,
+        streamId,
+        decider,
+        command,
+        together
+          ? () =>
+              this.claimToCommit(ctx, step, (events) => {
+                claimed = events;
+              })
+          : async () => {
+              claimed ??= await this.claim(ctx, step);
+              return undefined;
+            },
+      );
       // A replay answers what the first answer said: every event of the command in the streams it names, in log order.
       if (outcome.replayed) {
         return { ...outcome, events: await this.store.findByCommandId(ctx.commandId, { streams: [claim.streamId, ...(claim.related ?? []), streamId] }) };
@@ -151,7 +187,7 @@ export class CommandPipeline {
     streamId: string,
     decider: Decider<C, S, E>,
     command: C,
-    beforeAppend?: () => Promise<void>,
+    beforeAppend?: () => Promise<CommitAlongside | undefined>,
   ): Promise<CommandOutcome> {
     for (let attempt = 1; ; attempt++) {
       const { state, revision, mine } = await this.load(ctx, streamId, decider);
@@ -163,9 +199,12 @@ export class CommandPipeline {
       const now = this.clock.now();
       const decided = decider.decide(command, state, now);
       if (decided.length === 0) return { position: await this.store.headPosition(), events: [], replayed: false };
-      await beforeAppend?.();
+      const alongside = await beforeAppend?.();
       try {
-        const r = await this.append(ctx, streamId, decided, revision ?? 'no_stream', now);
+        const r =
+          alongside === undefined
+            ? await this.append(ctx, streamId, decided, revision ?? 'no_stream', now)
+            : await this.appendWith(ctx, alongside, { streamId, decided, expected: revision ?? 'no_stream' }, now);
         this.states.appended(streamId, state, revision, r.events as Recorded<E>[], decider.evolve);
         return { position: r.position, events: r.events, replayed: false };
       } catch (error) {
@@ -194,6 +233,48 @@ export class CommandPipeline {
   }
 
   /**
+   * The claim as `claim` decides it, for a store that commits it with the command's events (`appendAll`): read and
+   * decided again at every attempt, since a refused commit wrote nothing. Its own current claim (a run of this
+   * command whose claim was appended alone, by a version or a store without `appendAll`) is reused as it is.
+   */
+  private async claimToCommit(ctx: CommandContext, step: ClaimStep, claimed: (events: readonly RecordedEvent[]) => void): Promise<CommitAlongside | undefined> {
+    const events = await this.store.readStream(step.streamId);
+    const holder = events[events.length - 1];
+    if (holder !== undefined && holder.metadata.commandId === ctx.commandId) {
+      claimed(this.replay(ctx, events.filter((e) => e.metadata.commandId === ctx.commandId)).events);
+      return undefined;
+    }
+    const decided = await step.decide(events);
+    if (decided.length === 0) {
+      claimed([]);
+      return undefined;
+    }
+    return { streamId: step.streamId, decided, expected: holder?.revision ?? 'no_stream', done: claimed };
+  }
+
+  /** The claim's events and the command's in one commit (`appendAll`); answers the command's own append. */
+  private async appendWith(ctx: CommandContext, claim: CommitAlongside, own: { streamId: string; decided: readonly DomainEventShape[]; expected: ExpectedRevision }, now: Date): Promise<AppendResult> {
+    const appendAll = this.store.appendAll?.bind(this.store);
+    if (appendAll === undefined) throw new Error('appendWith needs a store with appendAll');
+    const metadata = this.metadata(ctx, now);
+    const writes: StreamWrite[] = [claim, own].map((w) => ({ streamId: w.streamId, expected: w.expected, events: this.newEvents(ctx, w.streamId, w.decided, metadata) }));
+    const started = performance.now();
+    let outcome: AppendObservation['outcome'] = 'error';
+    try {
+      const [claimResult, ownResult] = await appendAll(writes);
+      outcome = 'ok';
+      claim.done(claimResult!.events);
+      return ownResult!;
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) outcome = 'conflict';
+      throw error;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      for (const w of writes) this.observer.appended?.({ streamId: w.streamId, types: w.events.map((e) => e.type), seconds, outcome });
+    }
+  }
+
+  /**
    * A stream's state for this command, and this command's own events in it. A command sent with an
    * `Idempotency-Key` may have run before: its stream is read in full, so those events are found exactly as the
    * log has them. Any other command has a fresh id that no stored event carries, and reuses the cached fold.
@@ -212,9 +293,7 @@ export class CommandPipeline {
   }
 
   private async append(ctx: CommandContext, streamId: string, decided: readonly DomainEventShape[], expected: ExpectedRevision, now: Date): Promise<AppendResult> {
-    const metadata = this.metadata(ctx, now);
-    // Event ids derive from the command id: a retried append of the same command is recognised by the store.
-    const events: NewEvent[] = decided.map((e, i) => ({ eventId: eventIdFor(ctx.commandId, streamId, i), type: e.type, data: e.data, metadata }));
+    const events = this.newEvents(ctx, streamId, decided, this.metadata(ctx, now));
     const started = performance.now();
     let outcome: AppendObservation['outcome'] = 'error';
     try {
@@ -227,6 +306,11 @@ export class CommandPipeline {
     } finally {
       this.observer.appended?.({ streamId, types: events.map((e) => e.type), seconds: (performance.now() - started) / 1000, outcome });
     }
+  }
+
+  private newEvents(ctx: CommandContext, streamId: string, decided: readonly DomainEventShape[], metadata: EventMetadata): NewEvent[] {
+    // Event ids derive from the command id: a retried append of the same command is recognised by the store.
+    return decided.map((e, i) => ({ eventId: eventIdFor(ctx.commandId, streamId, i), type: e.type, data: e.data, metadata }));
   }
 
   private metadata(ctx: CommandContext, now: Date): EventMetadata {

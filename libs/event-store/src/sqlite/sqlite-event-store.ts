@@ -16,6 +16,7 @@ import {
   type ReadFilter,
   type ReadStreamOptions,
   type MerkleLog,
+  type StreamWrite,
   type Subscription,
 } from '../port.js';
 import { MERKLE_SCHEMA, migrateLeafTable, readLastLeaf, SqliteMerkleTree, treeLayout, type LeafSource } from './merkle-tables.js';
@@ -125,15 +126,16 @@ export interface GroupCommitStats {
   readonly largestCommit: number;
 }
 
+/** One `append` (one write) or `appendAll` (several, all or none), waiting for the next group commit. */
 interface PendingAppend {
-  readonly streamId: string;
-  readonly events: readonly NewEvent[];
-  readonly expected: ExpectedRevision;
-  readonly resolve: (r: AppendResult) => void;
+  readonly writes: readonly StreamWrite[];
+  /** Events of all its writes. */
+  readonly size: number;
+  readonly resolve: (r: AppendResult[]) => void;
   readonly reject: (e: unknown) => void;
 }
 
-type Outcome = { ok: true; result: AppendResult; fresh: boolean } | { ok: false; error: unknown };
+type Outcome = { ok: true; results: AppendResult[]; fresh: boolean } | { ok: false; error: unknown };
 
 interface StreamHead {
   readonly revision: bigint;
@@ -169,7 +171,7 @@ export class SqliteEventStore implements EventStore {
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
   private readonly maxBatchEvents: number;
-  private readonly appendOne: (p: PendingAppend) => { result: AppendResult; fresh: boolean };
+  private readonly appendOne: (p: PendingAppend) => { results: AppendResult[]; fresh: boolean };
   private readonly commitGroup: { immediate: (group: readonly PendingAppend[]) => Outcome[] };
   private stats = { commits: 0, appends: 0, failed: 0, events: 0, largestCommit: 0 };
   /**
@@ -244,26 +246,38 @@ export class SqliteEventStore implements EventStore {
     this.maxBatchEvents = Math.max(1, options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS);
     // Called inside the group's transaction, better-sqlite3 turns `inSavepoint` into a SAVEPOINT: a throw
     // rolls back this append's rows only.
-    const inSavepoint = this.db.transaction((p: PendingAppend) => this.appendInTransaction(p.streamId, p.events, p.expected));
+    const inSavepoint = this.db.transaction((p: PendingAppend) => p.writes.map((w) => this.appendInTransaction(w.streamId, w.events, w.expected)));
     // A one-event append needs no savepoint of its own (they cost a third of a raw insert, profiled): its
     // checks write nothing, and its single INSERT is atomic by itself (a failing statement is rolled back
     // alone, the group's transaction goes on). Several events need one, so that a failure half-way takes
     // back the ones written before it.
-    const write = (p: PendingAppend) => (p.events.length === 1 ? this.appendInTransaction(p.streamId, p.events, p.expected) : inSavepoint(p));
+    // Several writes (`appendAll`) share one savepoint: all of them, or none.
+    const write = (p: PendingAppend) => {
+      const only = p.writes[0]!;
+      return p.size === 1 ? [this.appendInTransaction(only.streamId, only.events, only.expected)] : inSavepoint(p);
+    };
     this.appendOne = (p) => {
       try {
-        const result = write(p);
-        const last = result.events[result.events.length - 1]!;
-        this.groupHeads.set(p.streamId, { revision: last.revision, hash: last.hash });
-        return { result, fresh: true };
+        const results = write(p);
+        p.writes.forEach((w, i) => {
+          const events = results[i]!.events;
+          const last = events[events.length - 1]!;
+          this.groupHeads.set(w.streamId, { revision: last.revision, hash: last.hash });
+        });
+        return { results, fresh: true };
       } catch (error) {
         // Only a write that failed can be a resend of events already stored (EventStoreDB semantics: answered
         // as the first time, whatever revision it expected). Looking for them only then spares every other
         // append an index probe per event. Its savepoint is rolled back: nothing of this attempt remains.
         if (!(error instanceof WrongExpectedVersionError) && !isEventIdTaken(error)) throw error;
-        const repeat = this.idempotentRepeat(p.streamId, p.events);
-        if (repeat) return { result: repeat, fresh: false };
-        throw error;
+        // Several writes are a resend only all together: they were committed as one.
+        const repeats: AppendResult[] = [];
+        for (const w of p.writes) {
+          const repeat = this.idempotentRepeat(w.streamId, w.events);
+          if (repeat === undefined) throw error;
+          repeats.push(repeat);
+        }
+        return { results: repeats, fresh: false };
       }
     };
     this.commitGroup = this.db.transaction((group: readonly PendingAppend[]) => {
@@ -278,9 +292,9 @@ export class SqliteEventStore implements EventStore {
       const written: LeafSource[] = [];
       for (const p of group) {
         try {
-          const { result, fresh } = this.appendOne(p);
-          outcomes.push({ ok: true, result, fresh });
-          if (fresh) for (const e of result.events) written.push(e);
+          const { results, fresh } = this.appendOne(p);
+          outcomes.push({ ok: true, results, fresh });
+          if (fresh) for (const r of results) for (const e of r.events) written.push(e);
         } catch (error) {
           // SQLite rolls the whole transaction back by itself on some errors (I/O, full disk): then the
           // appends before this one are gone too, and the group must fail as one.
@@ -393,7 +407,29 @@ export class SqliteEventStore implements EventStore {
     return new Promise((resolve, reject) => {
       this.assertOpen();
       if (events.length === 0) throw new RangeError('append needs at least one event');
-      this.queue.push({ streamId, events, expected, resolve, reject });
+      this.queue.push({ writes: [{ streamId, events, expected }], size: events.length, resolve: (r) => resolve(r[0]!), reject });
+      this.scheduleFlush();
+    });
+  }
+
+  /**
+   * Appends to several streams in one commit, all or none: one savepoint in the group's transaction, each write
+   * checked against its own expected revision (a refusal of one refuses all, with the error of the first refused).
+   * A resend of the same writes (the same event ids) answers as the first time, like `append`.
+   */
+  appendAll(writes: readonly StreamWrite[]): Promise<AppendResult[]> {
+    return new Promise((resolve, reject) => {
+      this.assertOpen();
+      if (writes.length === 0) throw new RangeError('appendAll needs at least one write');
+      const streams = new Set<string>();
+      let size = 0;
+      for (const w of writes) {
+        if (w.events.length === 0) throw new RangeError(`append to ${w.streamId} needs at least one event`);
+        if (streams.has(w.streamId)) throw new RangeError(`appendAll writes ${w.streamId} twice: give it one write`);
+        streams.add(w.streamId);
+        size += w.events.length;
+      }
+      this.queue.push({ writes, size, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -417,8 +453,8 @@ export class SqliteEventStore implements EventStore {
     if (this.queue.length === 0 || this.closed) return;
     let take = 0;
     let events = 0;
-    while (take < this.queue.length && (take === 0 || events + this.queue[take]!.events.length <= this.maxBatchEvents)) {
-      events += this.queue[take]!.events.length;
+    while (take < this.queue.length && (take === 0 || events + this.queue[take]!.size <= this.maxBatchEvents)) {
+      events += this.queue[take]!.size;
       take += 1;
     }
     const group = this.queue.slice(0, take);
@@ -453,7 +489,7 @@ export class SqliteEventStore implements EventStore {
       if (!o.ok) failed += 1;
       else if (o.fresh) {
         fresh = true;
-        written += o.result.events.length;
+        for (const r of o.results) written += r.events.length;
       }
     }
     this.stats.commits += 1;
@@ -464,7 +500,7 @@ export class SqliteEventStore implements EventStore {
     if (fresh) this.announce();
     group.forEach((p, i) => {
       const o = outcomes[i]!;
-      if (o.ok) p.resolve(o.result);
+      if (o.ok) p.resolve(o.results);
       else p.reject(o.error);
     });
     this.observe(group.length, failed, written, started);

@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RecordedEvent } from '#events/envelope.js';
+import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
+import { newEvent } from '#libs/event-store/testing/fixtures.js';
+import type { Decider } from '#libs/kernel/decider.js';
+import { commandContext } from './context.js';
+import { CommandPipeline, type ClaimStep } from './pipeline.js';
+
+type Added = { type: 'Added'; data: { n: number } };
+type Claimed = { type: 'Claimed'; data: { by: string } };
+const counter: Decider<{ n: number }, number, Added> = {
+  initialState: () => 0,
+  evolve: (total, e) => total + e.data.n,
+  decide: (c) => [{ type: 'Added', data: { n: c.n } }],
+};
+const clock = { now: () => new Date('2026-03-01T09:00:00.000Z') };
+const ctx = () => commandContext({ id: 'ops', role: 'channel-ops' }, { method: 'POST', path: '/test', body: {} });
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ledger-pipeline-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A claim that takes `claim-x` when nobody holds it. */
+function claimStep(decisions: { calls: number }, before?: () => Promise<void>): ClaimStep {
+  return {
+    streamId: 'claim-x',
+    decide: async (events: readonly RecordedEvent[]) => {
+      decisions.calls += 1;
+      await before?.();
+      return events.length === 0 ? [{ type: 'Claimed', data: { by: 'me' } } satisfies Claimed] : [];
+    },
+  };
+}
+
+describe('CommandPipeline.handleWithClaim on a store that commits several streams at once', () => {
+  it('commits the claim with the decided events: one group commit, where separate appends take two', async () => {
+    const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
+    try {
+      const together = new CommandPipeline(store, clock);
+      const before = store.groupCommits.commits;
+      const outcome = await together.handleWithClaim(ctx(), 'count-1', counter, { n: 1 }, claimStep({ calls: 0 }));
+      expect(store.groupCommits.commits - before).toBe(1);
+      expect(outcome.events.map((e) => [e.streamId, e.type])).toEqual([
+        ['claim-x', 'Claimed'],
+        ['count-1', 'Added'],
+      ]);
+      expect(outcome.position).toBe(outcome.events[1]!.position);
+
+      const separate = new CommandPipeline(store, clock, {}, undefined, { separateClaimAppends: true });
+      const between = store.groupCommits.commits;
+      await separate.handleWithClaim(ctx(), 'count-2', counter, { n: 1 }, { ...claimStep({ calls: 0 }), streamId: 'claim-y' });
+      expect(store.groupCommits.commits - between).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes neither when the command stream moved meanwhile, then reads both again and commits once', async () => {
+    const file = join(dir, 'events.sqlite');
+    const store = SqliteEventStore.open(file);
+    const other = SqliteEventStore.open(file);
+    try {
+      const pipeline = new CommandPipeline(store, clock);
+      await pipeline.handle(ctx(), 'count-1', counter, { n: 1 });
+      const decisions = { calls: 0 };
+      let wrote = false;
+      // Another process appends to the command's stream after it was read and decided, before the commit.
+      const outcome = await pipeline.handleWithClaim(
+        ctx(),
+        'count-1',
+        counter,
+        { n: 10 },
+        claimStep(decisions, async () => {
+          if (wrote) return;
+          wrote = true;
+          await other.append('count-1', [newEvent('Added', { n: 100 })], 'any');
+        }),
+      );
+      expect(decisions.calls).toBe(2);
+      expect((await store.readStream('claim-x')).map((e) => e.type)).toEqual(['Claimed']);
+      expect((await store.readStream('count-1')).map((e) => (e.data as { n: number }).n)).toEqual([1, 100, 10]);
+      expect(outcome.events.map((e) => e.type)).toEqual(['Claimed', 'Added']);
+      expect(await pipeline.state('count-1', counter)).toBe(111);
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+
+  it('writes neither when the claim was taken meanwhile; deciding again sees the other holder', async () => {
+    const file = join(dir, 'events.sqlite');
+    const store = SqliteEventStore.open(file);
+    const other = SqliteEventStore.open(file);
+    try {
+      const pipeline = new CommandPipeline(store, clock);
+      let wrote = false;
+      const step: ClaimStep = {
+        streamId: 'claim-x',
+        decide: async (events) => {
+          if (!wrote) {
+            wrote = true;
+            await other.append('claim-x', [newEvent('Claimed', { by: 'other' })], 'no_stream');
+          }
+          if (events.length > 0) throw new Error(`claim-x is held by ${(events[0]!.data as { by: string }).by}`);
+          return [{ type: 'Claimed', data: { by: 'me' } }];
+        },
+      };
+      await expect(pipeline.handleWithClaim(ctx(), 'count-1', counter, { n: 1 }, step)).rejects.toThrow('claim-x is held by other');
+      expect(await store.readStream('count-1')).toEqual([]);
+      expect((await store.readStream('claim-x')).map((e) => (e.data as { by: string }).by)).toEqual(['other']);
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+});
+
+describe('SqliteEventStore.appendAll', () => {
+  it('is all or none, answers a resend of the same events as the first time, and refuses a stream written twice', async () => {
+    const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
+    try {
+      const a = newEvent('A');
+      const b = newEvent('B');
+      await store.append('s-2', [newEvent('X')], 'no_stream');
+      // s-2 exists: its write expects none, so neither is written.
+      await expect(store.appendAll([{ streamId: 's-1', events: [a], expected: 'no_stream' }, { streamId: 's-2', events: [b], expected: 'no_stream' }])).rejects.toThrow();
+      expect(await store.readStream('s-1')).toEqual([]);
+      const first = await store.appendAll([{ streamId: 's-1', events: [a], expected: 'no_stream' }, { streamId: 's-2', events: [b], expected: 0n }]);
+      expect(first.map((r) => r.events.map((e) => e.type))).toEqual([['A'], ['B']]);
+      const again = await store.appendAll([{ streamId: 's-1', events: [a], expected: 'no_stream' }, { streamId: 's-2', events: [b], expected: 0n }]);
+      expect(again.map((r) => r.position)).toEqual(first.map((r) => r.position));
+      expect((await store.readStream('s-2')).length).toBe(2);
+      await expect(store.appendAll([{ streamId: 's-3', events: [newEvent('C')], expected: 'any' }, { streamId: 's-3', events: [newEvent('D')], expected: 'any' }])).rejects.toThrow(/twice/);
+      // The chain and the tree took the events as any append does.
+      expect((await store.readStream('s-1'))[0]!.prevHash).toMatch(/^0{64}$/);
+    } finally {
+      await store.close();
+    }
+  });
+});
