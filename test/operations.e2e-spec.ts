@@ -15,6 +15,7 @@ import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js
 import { partnersProjection } from '#projections/partners/partners.projection.js';
 import { listPartners } from '#projections/partners/partners.queries.js';
 import { openReadModels, ProjectionRunner } from '#projections/runner/runner.js';
+import { WorkerProjectionRunner } from '#projections/runner/worker-runner.js';
 import { KEY_CONFIG, KEYS, removeDir, startApp, TestClock, type Response, type TestApp } from './support/app.js';
 
 type Body = Record<string, unknown>;
@@ -273,6 +274,26 @@ describe('operations: metrics, readiness and logs', () => {
         runner.start();
       }
       await eventually('readiness after catching up', async () => (await t.request('GET', '/health/ready', { key: null })).status === 200);
+    });
+
+    it('fails while the projection worker is gone, and recovers when the runner has started a new one', async () => {
+      const runner = t.app.get(ProjectionRunner);
+      expect(runner).toBeInstanceOf(WorkerProjectionRunner);
+      const seen: Response<Body>[] = [];
+      await (runner as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      // The runner restarts the worker by itself (first after 100–200 ms): watch readiness until it is back.
+      await eventually('readiness after the worker restarted', async () => {
+        const r = await t.request<Body>('GET', '/health/ready', { key: null });
+        seen.push(r);
+        return r.status === 200 && seen.length > 1;
+      });
+      const down = seen.find((r) => r.status === 503);
+      expect(down?.body.detail).toMatch(/projection runner stopped: the projection worker exited \(code 1\); starting it again/);
+      const { samples } = await scrape(t);
+      expect(value(samples, 'ledger_projection_runner_up')).toBe(1);
+      // And it follows the log again.
+      await appendFiller(t.store, clock, 1);
+      await eventually('the new worker applies', async () => runner.position() === (await t.store.headPosition()));
     });
 
     it('fails, naming the store, while the event store does not answer', async () => {

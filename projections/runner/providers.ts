@@ -57,7 +57,12 @@ export function readModelProviders(options: ReadModelOptions): Provider[] {
           ...(observer ? { observer } : {}),
         };
         // The worker opens its own connections, by file, and finds the projections by name among the service's.
-        const inWorker = options.thread === 'worker' && store instanceof SqliteEventStore && options.projections.every((p) => ALL_PROJECTIONS.includes(p));
+        const inWorker =
+          options.thread === 'worker' &&
+          store instanceof SqliteEventStore &&
+          store.file !== ':memory:' &&
+          store.file !== '' &&
+          options.projections.every((p) => ALL_PROJECTIONS.includes(p));
         return inWorker
           ? new WorkerProjectionRunner(store, db, options.projections, options.file, runnerOptions)
           : new ProjectionRunner(store, db, options.projections, runnerOptions);

@@ -16,9 +16,11 @@ const data = workerData as RunnerThreadData;
 const post = (message: FromWorker): void => port.postMessage(message);
 const described = (error: unknown) => (error === undefined ? undefined : { message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
 
-const projections = data.projections.map((name) => {
+const projections = data.projections.map(({ name, version }) => {
   const p = ALL_PROJECTIONS.find((q) => q.name === name);
   if (p === undefined) throw new Error(`unknown projection ${name}`);
+  // Another build than the service's (a test run on sources newer than dist/): it would reset the read model.
+  if (p.version !== version) throw new Error(`projection ${name} is version ${p.version} in the worker's build and ${version} in the service: build again (npm run build)`);
   return p;
 });
 const store = SqliteEventStore.open(data.eventsFile, data.pollMs === undefined ? {} : { pollMs: data.pollMs });
@@ -27,7 +29,8 @@ let lastState = '';
 const runner: ProjectionRunner = new ProjectionRunner(store, db, projections, {
   ...(data.batchSize === undefined ? {} : { batchSize: data.batchSize }),
   ...(data.retry === undefined ? {} : { retry: data.retry }),
-  onError: () => postState(),
+  // After the runner has noted whether it reconnects (it sets that once its error hook returned).
+  onError: () => void setImmediate(postState),
   observer: {
     batchApplied(batch) {
       post({ type: 'batch', checkpoints: projections.map((p) => [p.name, runner.position(p.name)]), ...batch });

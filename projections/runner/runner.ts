@@ -522,7 +522,7 @@ export class ProjectionRunner {
     this.wake();
   }
 
-  private wake(): void {
+  protected wake(): void {
     const at = this.position();
     const r = this.rebuild;
     if (r !== undefined) {

@@ -3,8 +3,8 @@
 export interface RunnerThreadData {
   readonly eventsFile: string;
   readonly readModelsFile: string;
-  /** Names from ALL_PROJECTIONS, in order. */
-  readonly projections: readonly string[];
+  /** From ALL_PROJECTIONS, in order, with the version the service runs (the worker refuses another). */
+  readonly projections: readonly { readonly name: string; readonly version: number }[];
   readonly batchSize?: number;
   readonly pollMs?: number;
   readonly retry?: { readonly firstMs?: number; readonly maxMs?: number };

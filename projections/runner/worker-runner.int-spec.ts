@@ -9,6 +9,7 @@ import { newEvent } from '#libs/event-store/testing/fixtures.js';
 import { partnersProjection } from '../partners/partners.projection.js';
 import { getPartner } from '../partners/partners.queries.js';
 import { ALL_PROJECTIONS } from '../index.js';
+import type { Projection } from './projection.js';
 import { ReadModels } from './read-models.js';
 import { openReadModels } from './runner.js';
 import { WorkerProjectionRunner } from './worker-runner.js';
@@ -34,15 +35,17 @@ const enrolled = (partnerId: string) =>
     enrolledAt: '2026-01-01T00:00:00.000Z',
   });
 
-function open(name: string): { store: SqliteEventStore; db: Database.Database; runner: WorkerProjectionRunner; errors: unknown[]; batches: bigint[] } {
+function open(name: string, projections: readonly Projection[] = ALL_PROJECTIONS): { store: SqliteEventStore; db: Database.Database; runner: WorkerProjectionRunner; errors: unknown[]; batches: { position: bigint; events: number }[] } {
   const store = SqliteEventStore.open(join(dir, `${name}.events.sqlite`));
   const file = join(dir, `${name}.read-models.sqlite`);
   const db = openReadModels(file);
   const errors: unknown[] = [];
-  const batches: bigint[] = [];
-  const runner = new WorkerProjectionRunner(store, db, ALL_PROJECTIONS, file, {
+  const batches: { position: bigint; events: number }[] = [];
+  const runner = new WorkerProjectionRunner(store, db, projections, file, {
     onError: (e) => errors.push(e),
-    observer: { batchApplied: (b) => void batches.push(b.position) },
+    observer: { batchApplied: (b) => void batches.push({ position: b.position, events: b.events }) },
+    // The worker's own polling would find appends within a minute: only the store's notification wakes it in time.
+    pollMs: 60_000,
   });
   return { store, db, runner, errors, batches };
 }
@@ -87,7 +90,7 @@ describe('WorkerProjectionRunner: the read models applied in a worker thread', (
   });
 
   it('stops (the worker exits, checkpoints kept), resumes where it stopped, and rebuilds a read model reset meanwhile', async () => {
-    const { store, db, runner, errors } = open('stop');
+    const { store, db, runner, errors, batches } = open('stop');
     try {
       runner.start();
       const { position } = await store.append('partner-P000001', [enrolled('P000001')], 'no_stream');
@@ -98,6 +101,12 @@ describe('WorkerProjectionRunner: the read models applied in a worker thread', (
       expect(runner.position()).toBe(position);
       // Stopped: nothing applies the new event, and a read that needs it times out.
       expect(await runner.waitFor(later.position, 300)).toBe(false);
+      // Started again, it resumes at its checkpoints: the one event appended meanwhile is all it applies.
+      const before = batches.length;
+      runner.start();
+      expect(await runner.waitFor(later.position, 5000)).toBe(true);
+      expect(batches.slice(before).reduce((n, b) => n + b.events, 0)).toBe(1);
+      await runner.stop();
       runner.reset(['partners']);
       expect(getPartner(db, 'P000001', NOW)).toBeUndefined();
       runner.start();
@@ -113,20 +122,40 @@ describe('WorkerProjectionRunner: the read models applied in a worker thread', (
     }
   });
 
-  it('reports a worker that died as the runner error (readiness shows it), and a start brings it back', async () => {
+  it('reports a worker that died as the runner error, then starts a new one by itself, which resumes', async () => {
     const { store, db, runner, errors } = open('died');
     try {
       runner.start();
       const { position } = await store.append('partner-P000001', [enrolled('P000001')], 'no_stream');
       expect(await runner.waitFor(position, 5000)).toBe(true);
+      const seen: unknown[] = [];
+      const watch = setInterval(() => seen.push(runner.error), 5);
       await (runner as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
-      await waitUntil(async () => runner.error !== undefined, 5000);
-      expect(String(runner.error)).toMatch(/projection worker exited/);
+      // Nothing here calls start(): the runner brings up a new worker after its back-off.
+      await waitUntil(async () => runner.restarts === 1 && runner.error === undefined, 5000);
+      clearInterval(watch);
+      expect(seen.map(String)).toContainEqual(expect.stringMatching(/^Error: the projection worker exited \(code 1\); starting it again$/));
       expect(errors).toHaveLength(1);
-      runner.start();
       const later = await store.append('partner-P000002', [enrolled('P000002')], 'no_stream');
       expect(await runner.waitFor(later.position, 5000)).toBe(true);
-      expect(runner.error).toBeUndefined();
+      expect(getPartner(db, 'P000002', NOW)?.partnerId).toBe('P000002');
+    } finally {
+      await runner.stop();
+      await store.close();
+      db.close();
+    }
+  });
+});
+
+describe('WorkerProjectionRunner: a worker built from other code than the service', () => {
+  it('refuses to start on a projection version the service does not run, instead of resetting its read model', async () => {
+    const other: Projection = { ...partnersProjection, version: partnersProjection.version + 1000 };
+    const { store, db, runner } = open('versions', [other]);
+    try {
+      runner.start();
+      await waitUntil(async () => runner.error !== undefined, 5000);
+      expect(String(runner.error)).toMatch(new RegExp(`projection partners is version ${partnersProjection.version} in the worker's build and ${other.version} in the service`));
+      expect(runner.position()).toBe(0n);
     } finally {
       await runner.stop();
       await store.close();

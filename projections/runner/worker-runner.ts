@@ -7,6 +7,9 @@ import type { FromWorker, RunnerThreadData, ToWorker } from './worker-messages.j
 
 /** How long `stop` waits for the worker to finish its batch and close its connections before terminating it. */
 const STOP_TIMEOUT_MS = 10_000;
+/** A worker that exited unasked is started again after this, doubling up to the maximum (with jitter). */
+const RESTART_FIRST_MS = 200;
+const RESTART_MAX_MS = 30_000;
 
 /**
  * The compiled thread next to this module; from the TypeScript sources (the tests), the build's copy. A worker
@@ -30,6 +33,11 @@ export class WorkerProjectionRunner extends ProjectionRunner {
   private worker: Worker | undefined;
   private exited: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** Unasked exits since the last worker that applied a batch (the back-off's exponent). */
+  private deaths = 0;
+  /** `restarts` when the current worker started: its own count of resubscriptions adds to it. */
+  private restartsBefore = 0;
 
   constructor(
     private readonly sqlite: SqliteEventStore,
@@ -47,37 +55,57 @@ export class WorkerProjectionRunner extends ProjectionRunner {
   }
 
   override start(): void {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     if (this.worker) return;
     this.stopped = false;
     this.failure = undefined;
     this.retrying = false;
+    this.spawn();
+  }
+
+  private spawn(): void {
     const options = this.options as RunnerOptions & { readonly pollMs?: number };
     const workerData: RunnerThreadData = {
       eventsFile: this.sqlite.file,
       readModelsFile: this.readModelsFile,
-      projections: this.projections.map((p) => p.name),
+      projections: this.projections.map((p) => ({ name: p.name, version: p.version })),
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
       ...(options.retry === undefined ? {} : { retry: options.retry }),
     };
     const worker = new Worker(threadUrl(), { workerData });
+    // Like the runner's timers: the worker alone does not keep the process alive (stop() ends it in order).
+    worker.unref();
     this.worker = worker;
+    this.restartsBefore = this.restarts;
     const tell = (message: ToWorker) => worker.postMessage(message);
     this.unsubscribe = this.sqlite.onAppended(() => tell({ type: 'appended' }));
     worker.on('message', (message: FromWorker) => this.receive(message));
+    let thrown: unknown;
     worker.on('error', (error) => {
-      this.failure = error;
-      this.options.onError?.(error);
+      // Uncaught in the worker (it exits next): the reason its exit gives.
+      thrown = error;
     });
     this.exited = new Promise((resolve) => {
       worker.once('exit', (code) => {
         this.unsubscribe?.();
         this.unsubscribe = undefined;
         this.worker = undefined;
-        if (!this.stopped && this.failure === undefined) {
-          // Gone without being asked and without an error of its own: readiness must say so.
-          this.failure = new Error(`the projection worker exited (code ${code})`);
+        if (!this.stopped) {
+          // Gone unasked (an uncaught error, out of memory): readiness says so until a new worker has started.
+          const why = thrown instanceof Error ? `: ${thrown.message}` : thrown !== undefined ? `: ${String(thrown)}` : '';
+          this.failure = new Error(`the projection worker exited (code ${code})${why}; starting it again`, thrown === undefined ? undefined : { cause: thrown });
+          this.retrying = false;
           this.options.onError?.(this.failure);
+          const ms = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** Math.min(this.deaths++, 20)) * (0.5 + Math.random() / 2);
+          this.restartTimer = setTimeout(() => {
+            this.restartTimer = undefined;
+            if (this.stopped || this.worker) return;
+            this.restarts += 1;
+            this.spawn();
+          }, ms);
+          this.restartTimer.unref();
         }
         resolve();
       });
@@ -88,16 +116,20 @@ export class WorkerProjectionRunner extends ProjectionRunner {
     switch (message.type) {
       case 'started':
         for (const [name, position] of message.checkpoints) this.checkpoints.set(name, position);
+        this.failure = undefined;
+        // A batch committed by a worker stopped before it could say so (the stop timeout) counts from here.
+        this.wake();
         return;
       case 'batch':
         for (const [name, position] of message.checkpoints) this.checkpoints.set(name, position);
+        this.deaths = 0;
         this.applied({ position: message.position, events: message.events, seconds: message.seconds, lastRecordedAt: message.lastRecordedAt });
         return;
       case 'state': {
         const before = this.failure;
         this.failure = message.error === undefined ? undefined : Object.assign(new Error(message.error.message), { stack: message.error.stack });
         this.retrying = message.reconnecting;
-        this.restarts = message.restarts;
+        this.restarts = this.restartsBefore + message.restarts;
         if (this.failure !== undefined && (before === undefined || (before as Error).message !== message.error?.message)) this.options.onError?.(this.failure);
         return;
       }
@@ -108,6 +140,8 @@ export class WorkerProjectionRunner extends ProjectionRunner {
 
   override async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     const worker = this.worker;
     if (worker) {
       worker.postMessage({ type: 'stop' } satisfies ToWorker);
