@@ -56,6 +56,22 @@ async function activePartners(url: string): Promise<string[]> {
   return ids;
 }
 
+/**
+ * Waits until the read models have applied everything (readiness says `lag 0 events`) and answers how long that
+ * took: after each command run, so that a runner still applying that run's events (in a worker thread, or on the
+ * loop) never weighs on the next measurement, the no-op route's included.
+ */
+async function settled(url: string): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const res = await fetch(`${url}/health/ready`);
+    const body = (await res.json()) as { checks?: { projections?: { detail?: string } } };
+    if (body.checks?.projections?.detail === 'lag 0 events') return performance.now() - started;
+    if (performance.now() - started > 60_000) throw new Error(`the read models did not catch up within 60 s: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function load(url: string, path: string, body: (i: number) => unknown, connections: number, duration: number): Promise<Result> {
   let i = 0;
   return autocannon({
@@ -139,8 +155,10 @@ export async function measureHttp(dataDir: string, o: { connections: number; dur
     process.stderr.write(`http: warm-up, ${o.warmup} s per route\n`);
     await load(url, '/bench/noop', noopBody, o.connections, o.warmup);
     for (const s of runnable) await load(url, s.path, (i) => s.body(1_000_000 + i), o.connections, o.warmup);
+    await settled(url);
     const noopRuns: Summary[] = [];
     const commandRuns = new Map<CommandScenario, Summary[]>(runnable.map((s) => [s, []]));
+    const catchUpMs = new Map<CommandScenario, number[]>(runnable.map((s) => [s, []]));
     for (let r = 1; r <= o.repeats; r++) {
       const tag = o.repeats > 1 ? ` (${r}/${o.repeats})` : '';
       process.stderr.write(`http: POST /bench/noop, ${o.connections} connections, ${o.duration} s${tag}\n`);
@@ -149,6 +167,7 @@ export async function measureHttp(dataDir: string, o: { connections: number; dur
         process.stderr.write(`http: POST ${s.path}, ${o.connections} connections, ${o.duration} s${tag}\n`);
         // Each repetition's commands are new ones too: ids from a range of their own.
         commandRuns.get(s)!.push(summary(await load(url, s.path, (i) => s.body(r * 10_000_000 + i), o.connections, o.duration)));
+        catchUpMs.get(s)!.push(Math.round(await settled(url)));
       }
     }
     const noop = medianOf(noopRuns);
@@ -167,7 +186,8 @@ export async function measureHttp(dataDir: string, o: { connections: number; dur
           value: r.okPerSecond,
           baseline: { name: 'POST /bench/noop', value: noop.okPerSecond, unit: 'requests/s' },
           ...(note ? { note } : {}),
-          details: { command: r, noop, repeats: rates(runs), noopRepeats: rates(noopRuns) },
+          // How long the read models took to apply the rest of each run once its load stopped (0: they kept up).
+          details: { command: r, noop, repeats: rates(runs), noopRepeats: rates(noopRuns), readModelsCaughtUpMs: catchUpMs.get(s) },
         }),
         figure({ ...rows.p99, value: r.p99, baseline: { name: 'noop p99', value: noop.p99, unit: 'ms' }, details: { repeats: runs.map((x) => x.p99), noopRepeats: noopRuns.map((x) => x.p99) } }),
         figure({ ...rows.p50, value: r.p50, baseline: { name: 'noop p50', value: noop.p50, unit: 'ms' } }),
