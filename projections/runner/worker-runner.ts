@@ -47,7 +47,11 @@ export class WorkerProjectionRunner extends ProjectionRunner {
     options: RunnerOptions & { readonly pollMs?: number } = {},
   ) {
     super(sqlite, db, projections, options);
+    this.pollMs = options.pollMs;
   }
+
+  /** How often the worker's subscription looks for appends of other processes (the store's default otherwise). */
+  private readonly pollMs: number | undefined;
 
   /** True while the worker thread runs. */
   get running(): boolean {
@@ -65,13 +69,13 @@ export class WorkerProjectionRunner extends ProjectionRunner {
   }
 
   private spawn(): void {
-    const options = this.options as RunnerOptions & { readonly pollMs?: number };
+    const options = this.options;
     const workerData: RunnerThreadData = {
       eventsFile: this.sqlite.file,
       readModelsFile: this.readModelsFile,
       projections: this.projections.map((p) => ({ name: p.name, version: p.version })),
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      ...(this.pollMs === undefined ? {} : { pollMs: this.pollMs }),
       ...(options.retry === undefined ? {} : { retry: options.retry }),
     };
     const worker = new Worker(threadUrl(), { workerData });
@@ -126,11 +130,12 @@ export class WorkerProjectionRunner extends ProjectionRunner {
         this.applied({ position: message.position, events: message.events, seconds: message.seconds, lastRecordedAt: message.lastRecordedAt });
         return;
       case 'state': {
-        const before = this.failure;
+        const before = this.failure instanceof Error ? this.failure.message : this.failure === undefined ? undefined : String(this.failure);
         this.failure = message.error === undefined ? undefined : Object.assign(new Error(message.error.message), { stack: message.error.stack });
         this.retrying = message.reconnecting;
         this.restarts = this.restartsBefore + message.restarts;
-        if (this.failure !== undefined && (before === undefined || (before as Error).message !== message.error?.message)) this.options.onError?.(this.failure);
+        // Told once per error the worker's runner meets, not at every state message repeating it.
+        if (message.error !== undefined && before !== message.error.message) this.options.onError?.(this.failure);
         return;
       }
       case 'stopped':
