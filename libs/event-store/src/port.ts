@@ -117,7 +117,8 @@ export interface EventStore {
   append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   /**
    * Optional: appends to several streams in ONE commit, all or none, each write at its own expected revision; a
-   * refusal of any one (`WrongExpectedVersionError`) writes nothing. The SQLite store has it; EventStoreDB's
+   * refusal of any one (`WrongExpectedVersionError`) writes nothing. A write that is a resend of events already
+   * stored is answered as stored, as `append` answers it. The SQLite store has it; EventStoreDB's
    * client appends to one stream at a time, so a caller without it appends one write after the other and must
    * be correct across a crash in between (the command pipeline is: claim-then-decide).
    */

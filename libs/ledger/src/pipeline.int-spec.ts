@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordedEvent } from '#events/envelope.js';
+import { verifyLog } from '#libs/event-store/integrity.js';
+import { WrongExpectedVersionError } from '#libs/event-store/port.js';
 import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js';
 import { newEvent } from '#libs/event-store/testing/fixtures.js';
 import type { Decider } from '#libs/kernel/decider.js';
@@ -119,6 +121,46 @@ describe('CommandPipeline.handleWithClaim on a store that commits several stream
   });
 });
 
+describe('a retry after a run that crashed between its two appends (EventStoreDB, or a version before appendAll)', () => {
+  it('commits its events with the claim it finds, even when later claims follow its own', async () => {
+    const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
+    try {
+      const actor = { id: 'ops', role: 'channel-ops' } as const;
+      const request = { idempotencyKey: 'K-1', method: 'POST', path: '/allocate', body: { n: 5 } };
+      // A budget: every allocation reserves on it (its claims accumulate, like MDF allocations on a period's budget).
+      const reserve = (n: number): ClaimStep => ({ streamId: 'budget', decide: () => [{ type: 'Reserved', data: { n } }] });
+      const crashing = new CommandPipeline(
+        store,
+        clock,
+        {
+          appended: (a) => {
+            if (a.streamId === 'budget' && a.outcome === 'ok') throw new Error('crashed after the claim');
+          },
+        },
+        undefined,
+        { separateClaimAppends: true },
+      );
+      await expect(crashing.handleWithClaim(commandContext(actor, request), 'fund-1', counter, { n: 5 }, reserve(5))).rejects.toThrow('crashed after the claim');
+      const pipeline = new CommandPipeline(store, clock);
+      await pipeline.handleWithClaim(ctx(), 'fund-2', counter, { n: 7 }, reserve(7));
+      // The retry: same key and body, so the same command id and event ids; its reservation is not the last one now.
+      const retry = await pipeline.handleWithClaim(commandContext(actor, request), 'fund-1', counter, { n: 5 }, reserve(5));
+      expect(retry.events.map((e) => [e.streamId, e.type, (e.data as { n: number }).n])).toEqual([
+        ['budget', 'Reserved', 5],
+        ['fund-1', 'Added', 5],
+      ]);
+      expect((await store.readStream('budget')).map((e) => (e.data as { n: number }).n)).toEqual([5, 7]);
+      expect((await store.readStream('fund-1')).length).toBe(1);
+      // The reservation answered as stored was not a leaf again: the tree and the chains still verify.
+      const head = await store.merkle.treeHead();
+      expect(head.size).toBe(4);
+      expect(await verifyLog(store, { rootHash: head.rootHash, size: head.size })).toMatchObject({ ok: true });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('SqliteEventStore.appendAll', () => {
   it('is all or none, answers a resend of the same events as the first time, and refuses a stream written twice', async () => {
     const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
@@ -127,7 +169,7 @@ describe('SqliteEventStore.appendAll', () => {
       const b = newEvent('B');
       await store.append('s-2', [newEvent('X')], 'no_stream');
       // s-2 exists: its write expects none, so neither is written.
-      await expect(store.appendAll([{ streamId: 's-1', events: [a], expected: 'no_stream' }, { streamId: 's-2', events: [b], expected: 'no_stream' }])).rejects.toThrow();
+      await expect(store.appendAll([{ streamId: 's-1', events: [a], expected: 'no_stream' }, { streamId: 's-2', events: [b], expected: 'no_stream' }])).rejects.toThrow(WrongExpectedVersionError);
       expect(await store.readStream('s-1')).toEqual([]);
       const first = await store.appendAll([{ streamId: 's-1', events: [a], expected: 'no_stream' }, { streamId: 's-2', events: [b], expected: 0n }]);
       expect(first.map((r) => r.events.map((e) => e.type))).toEqual([['A'], ['B']]);

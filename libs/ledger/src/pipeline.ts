@@ -208,7 +208,7 @@ export class CommandPipeline {
         this.states.appended(streamId, state, revision, r.events as Recorded<E>[], decider.evolve);
         return { position: r.position, events: r.events, replayed: false };
       } catch (error) {
-        await this.afterConflict(error, attempt, `stream ${streamId} kept changing: gave up after ${attempt} attempts`);
+        await this.afterConflict(error, attempt, `stream ${streamId}${alongside ? ` or ${alongside.streamId}` : ''} kept changing: gave up after ${attempt} attempts`);
       }
     }
   }
@@ -270,6 +270,7 @@ export class CommandPipeline {
       throw error;
     } finally {
       const seconds = (performance.now() - started) / 1000;
+      // One observation per stream written, as two appends would give: both took the one commit's time.
       for (const w of writes) this.observer.appended?.({ streamId: w.streamId, types: w.events.map((e) => e.type), seconds, outcome });
     }
   }

@@ -135,7 +135,9 @@ interface PendingAppend {
   readonly reject: (e: unknown) => void;
 }
 
-type Outcome = { ok: true; results: AppendResult[]; fresh: boolean } | { ok: false; error: unknown };
+/** Per write: its result, and whether it was written now (false: a resend, answered as stored). */
+type Written = { readonly result: AppendResult; readonly fresh: boolean };
+type Outcome = { ok: true; writes: Written[] } | { ok: false; error: unknown };
 
 interface StreamHead {
   readonly revision: bigint;
@@ -171,7 +173,7 @@ export class SqliteEventStore implements EventStore {
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
   private readonly maxBatchEvents: number;
-  private readonly appendOne: (p: PendingAppend) => { results: AppendResult[]; fresh: boolean };
+  private readonly appendOne: (p: PendingAppend) => Written[];
   private readonly commitGroup: { immediate: (group: readonly PendingAppend[]) => Outcome[] };
   private stats = { commits: 0, appends: 0, failed: 0, events: 0, largestCommit: 0 };
   /**
@@ -245,40 +247,38 @@ export class SqliteEventStore implements EventStore {
     });
     this.maxBatchEvents = Math.max(1, options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS);
     // Called inside the group's transaction, better-sqlite3 turns `inSavepoint` into a SAVEPOINT: a throw
-    // rolls back this append's rows only.
-    const inSavepoint = this.db.transaction((p: PendingAppend) => p.writes.map((w) => this.appendInTransaction(w.streamId, w.events, w.expected)));
-    // A one-event append needs no savepoint of its own (they cost a third of a raw insert, profiled): its
-    // checks write nothing, and its single INSERT is atomic by itself (a failing statement is rolled back
-    // alone, the group's transaction goes on). Several events need one, so that a failure half-way takes
-    // back the ones written before it.
-    // Several writes (`appendAll`) share one savepoint: all of them, or none.
-    const write = (p: PendingAppend) => {
-      const only = p.writes[0]!;
-      return p.size === 1 ? [this.appendInTransaction(only.streamId, only.events, only.expected)] : inSavepoint(p);
-    };
-    this.appendOne = (p) => {
+    // rolls back this write's rows only.
+    const inSavepoint = this.db.transaction((w: StreamWrite) => this.appendInTransaction(w.streamId, w.events, w.expected));
+    // One write, or the answer to a resend of it. A one-event append needs no savepoint of its own (they cost a
+    // third of a raw insert, profiled): its checks write nothing, and its single INSERT is atomic by itself (a
+    // failing statement is rolled back alone, the group's transaction goes on). Several events need one, so
+    // that a failure half-way takes back the ones written before it.
+    const writeOne = (w: StreamWrite): Written => {
       try {
-        const results = write(p);
-        p.writes.forEach((w, i) => {
-          const events = results[i]!.events;
-          const last = events[events.length - 1]!;
-          this.groupHeads.set(w.streamId, { revision: last.revision, hash: last.hash });
-        });
-        return { results, fresh: true };
+        return { result: w.events.length === 1 ? this.appendInTransaction(w.streamId, w.events, w.expected) : inSavepoint(w), fresh: true };
       } catch (error) {
         // Only a write that failed can be a resend of events already stored (EventStoreDB semantics: answered
         // as the first time, whatever revision it expected). Looking for them only then spares every other
         // append an index probe per event. Its savepoint is rolled back: nothing of this attempt remains.
         if (!(error instanceof WrongExpectedVersionError) && !isEventIdTaken(error)) throw error;
-        // Several writes are a resend only all together: they were committed as one.
-        const repeats: AppendResult[] = [];
-        for (const w of p.writes) {
-          const repeat = this.idempotentRepeat(w.streamId, w.events);
-          if (repeat === undefined) throw error;
-          repeats.push(repeat);
-        }
-        return { results: repeats, fresh: false };
+        const repeat = this.idempotentRepeat(w.streamId, w.events);
+        if (repeat) return { result: repeat, fresh: false };
+        throw error;
       }
+    };
+    // `appendAll`: the writes in one savepoint, each as `writeOne` makes it. A write that is a resend is
+    // answered as stored, as `append` would answer it (a command's claim appended before a crash, whose retry
+    // commits it again with the command's events); any other failure takes back every write.
+    const allOrNone = this.db.transaction((p: PendingAppend) => p.writes.map(writeOne));
+    this.appendOne = (p) => {
+      const written = p.writes.length === 1 ? [writeOne(p.writes[0]!)] : allOrNone(p);
+      p.writes.forEach((w, i) => {
+        const { result, fresh } = written[i]!;
+        if (!fresh) return;
+        const last = result.events[result.events.length - 1]!;
+        this.groupHeads.set(w.streamId, { revision: last.revision, hash: last.hash });
+      });
+      return written;
     };
     this.commitGroup = this.db.transaction((group: readonly PendingAppend[]) => {
       const version = this.stmts.dataVersion.get()!;
@@ -292,9 +292,9 @@ export class SqliteEventStore implements EventStore {
       const written: LeafSource[] = [];
       for (const p of group) {
         try {
-          const { results, fresh } = this.appendOne(p);
-          outcomes.push({ ok: true, results, fresh });
-          if (fresh) for (const r of results) for (const e of r.events) written.push(e);
+          const writes = this.appendOne(p);
+          outcomes.push({ ok: true, writes });
+          for (const w of writes) if (w.fresh) for (const e of w.result.events) written.push(e);
         } catch (error) {
           // SQLite rolls the whole transaction back by itself on some errors (I/O, full disk): then the
           // appends before this one are gone too, and the group must fail as one.
@@ -415,7 +415,8 @@ export class SqliteEventStore implements EventStore {
   /**
    * Appends to several streams in one commit, all or none: one savepoint in the group's transaction, each write
    * checked against its own expected revision (a refusal of one refuses all, with the error of the first refused).
-   * A resend of the same writes (the same event ids) answers as the first time, like `append`.
+   * A write whose events are stored already (the same event ids, as that write) is answered as stored, as
+   * `append` answers a resend, and the others are written: a resend of the whole answers as the first time.
    */
   appendAll(writes: readonly StreamWrite[]): Promise<AppendResult[]> {
     return new Promise((resolve, reject) => {
@@ -487,10 +488,12 @@ export class SqliteEventStore implements EventStore {
     let fresh = false;
     for (const o of outcomes) {
       if (!o.ok) failed += 1;
-      else if (o.fresh) {
-        fresh = true;
-        for (const r of o.results) written += r.events.length;
-      }
+      else
+        for (const w of o.writes)
+          if (w.fresh) {
+            fresh = true;
+            written += w.result.events.length;
+          }
     }
     this.stats.commits += 1;
     this.stats.appends += group.length;
@@ -500,7 +503,7 @@ export class SqliteEventStore implements EventStore {
     if (fresh) this.announce();
     group.forEach((p, i) => {
       const o = outcomes[i]!;
-      if (o.ok) p.resolve(o.results);
+      if (o.ok) p.resolve(o.writes.map((w) => w.result));
       else p.reject(o.error);
     });
     this.observe(group.length, failed, written, started);
