@@ -215,13 +215,8 @@ export class CommandPipeline {
 
   private async claim(ctx: CommandContext, step: ClaimStep): Promise<readonly RecordedEvent[]> {
     for (let attempt = 1; ; attempt++) {
-      const events = await this.store.readStream(step.streamId);
-      const holder = events[events.length - 1];
-      // Only the current claim counts as this command's: an earlier claim of its own that another command took
-      // over since (the run crashed, the claim was abandoned) is no longer its to reuse.
-      if (holder !== undefined && holder.metadata.commandId === ctx.commandId) {
-        return this.replay(ctx, events.filter((e) => e.metadata.commandId === ctx.commandId)).events;
-      }
+      const { events, holder, own } = await this.readClaim(ctx, step);
+      if (own !== undefined) return own;
       const decided = await step.decide(events);
       if (decided.length === 0) return [];
       try {
@@ -238,10 +233,9 @@ export class CommandPipeline {
    * command whose claim was appended alone, by a version or a store without `appendAll`) is reused as it is.
    */
   private async claimToCommit(ctx: CommandContext, step: ClaimStep, claimed: (events: readonly RecordedEvent[]) => void): Promise<CommitAlongside | undefined> {
-    const events = await this.store.readStream(step.streamId);
-    const holder = events[events.length - 1];
-    if (holder !== undefined && holder.metadata.commandId === ctx.commandId) {
-      claimed(this.replay(ctx, events.filter((e) => e.metadata.commandId === ctx.commandId)).events);
+    const { events, holder, own } = await this.readClaim(ctx, step);
+    if (own !== undefined) {
+      claimed(own);
       return undefined;
     }
     const decided = await step.decide(events);
@@ -250,6 +244,18 @@ export class CommandPipeline {
       return undefined;
     }
     return { streamId: step.streamId, decided, expected: holder?.revision ?? 'no_stream', done: claimed };
+  }
+
+  /**
+   * The claim stream as it stands, and this command's events in it when the current claim is its own. Only the
+   * current claim counts as this command's: an earlier claim of its own that another command took over since (the
+   * run crashed, the claim was abandoned) is no longer its to reuse.
+   */
+  private async readClaim(ctx: CommandContext, step: ClaimStep): Promise<{ events: readonly RecordedEvent[]; holder: RecordedEvent | undefined; own: readonly RecordedEvent[] | undefined }> {
+    const events = await this.store.readStream(step.streamId);
+    const holder = events[events.length - 1];
+    const own = holder !== undefined && holder.metadata.commandId === ctx.commandId ? this.replay(ctx, events.filter((e) => e.metadata.commandId === ctx.commandId)).events : undefined;
+    return { events, holder, own };
   }
 
   /** The claim's events and the command's in one commit (`appendAll`); answers the command's own append. */
