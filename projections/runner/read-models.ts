@@ -9,6 +9,9 @@ export class NotCaughtUpError extends Error {
   }
 }
 
+/** How long a query without `minPosition` waits at most for this process's acknowledged writes (ReadModels.read). */
+const FRESHNESS_WAIT_MS = 1000;
+
 /**
  * Read access to the projections with read-your-writes: `minPosition` waits until the read models reach
  * it (positions are commit-ordered, so that is sound) or fails with `not-caught-up` after the timeout.
@@ -27,6 +30,11 @@ export class ReadModels {
     if (wanted !== undefined && wanted > this.runner.position()) {
       const ok = await this.runner.waitFor(wanted, this.timeoutMs);
       if (!ok) throw new NotCaughtUpError(wanted, this.runner.position());
+    } else if (wanted === undefined) {
+      // Without `minPosition`: the writes this process has acknowledged, if the runner is about to apply them
+      // (a worker thread a message away). Bounded, and never a 503: such a query may answer older data.
+      const fresh = this.runner.freshnessTarget();
+      if (fresh !== undefined && fresh > this.runner.position()) await this.runner.waitFor(fresh, Math.min(this.timeoutMs, FRESHNESS_WAIT_MS));
     }
     // Read the position first: the value is then at least as new as the position announced.
     const position = this.runner.position();

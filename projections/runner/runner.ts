@@ -227,6 +227,16 @@ export class ProjectionRunner {
     return this.retrying;
   }
 
+  /**
+   * The position a query without `minPosition` waits for, briefly, before it reads (undefined: none). On this
+   * thread the commit itself wakes the runner, which applies its events in the next turns of the loop, as a rule
+   * before a client's next request is read; the worker thread's runner (worker-runner.ts) answers the last append
+   * acknowledged here, so that a client that wrote and then reads finds its write there too.
+   */
+  freshnessTarget(): bigint | undefined {
+    return undefined;
+  }
+
   /** Resolves true once every read model has reached `position`, false after `timeoutMs`. */
   waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
     if (this.position() >= position) return Promise.resolve(true);

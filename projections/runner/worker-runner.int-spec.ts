@@ -89,6 +89,29 @@ describe('WorkerProjectionRunner: the read models applied in a worker thread', (
     }
   });
 
+  it('a query without minPosition finds the writes acknowledged before it; with the worker stopped it does not wait', async () => {
+    const { store, db, runner } = open('fresh');
+    try {
+      runner.start();
+      const reads = new ReadModels(runner, db, 5000);
+      for (let i = 1; i <= 20; i++) {
+        const id = `F${String(i).padStart(6, '0')}`;
+        await store.append(`partner-${id}`, [enrolled(id)], 'no_stream');
+        expect((await reads.read(undefined, (d) => getPartner(d, id, NOW))).value?.partnerId).toBe(id);
+      }
+      await runner.stop();
+      await store.append('partner-F999999', [enrolled('F999999')], 'no_stream');
+      const waits = jest.spyOn(runner, 'waitFor');
+      // Answered from what the read models hold: no wait for a worker that is not there.
+      expect((await reads.read(undefined, (d) => getPartner(d, 'F999999', NOW))).value).toBeUndefined();
+      expect(waits).not.toHaveBeenCalled();
+    } finally {
+      await runner.stop();
+      await store.close();
+      db.close();
+    }
+  });
+
   it('stops (the worker exits, checkpoints kept), resumes where it stopped, and rebuilds a read model reset meanwhile', async () => {
     const { store, db, runner, errors, batches } = open('stop');
     try {

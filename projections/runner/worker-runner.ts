@@ -38,6 +38,8 @@ export class WorkerProjectionRunner extends ProjectionRunner {
   private deaths = 0;
   /** `restarts` when the current worker started: its own count of resubscriptions adds to it. */
   private restartsBefore = 0;
+  /** The last position this process's store committed (and answered, or is about to) while the worker ran. */
+  private acknowledged = 0n;
 
   constructor(
     private readonly sqlite: SqliteEventStore,
@@ -56,6 +58,15 @@ export class WorkerProjectionRunner extends ProjectionRunner {
   /** True while the worker thread runs. */
   get running(): boolean {
     return this.worker !== undefined;
+  }
+
+  /**
+   * A query without `minPosition` first waits (briefly, see ReadModels) for the last append acknowledged here, as
+   * it would have found it applied with the runner on this thread; not while the worker is down or failing, where
+   * such a query answers what the read models hold, as before.
+   */
+  override freshnessTarget(): bigint | undefined {
+    return this.worker !== undefined && this.failure === undefined && this.acknowledged > 0n ? this.acknowledged : undefined;
   }
 
   override start(): void {
@@ -84,7 +95,10 @@ export class WorkerProjectionRunner extends ProjectionRunner {
     this.worker = worker;
     this.restartsBefore = this.restarts;
     const tell = (message: ToWorker) => worker.postMessage(message);
-    this.unsubscribe = this.sqlite.onAppended(() => tell({ type: 'appended' }));
+    this.unsubscribe = this.sqlite.onAppended((position) => {
+      if (position > this.acknowledged) this.acknowledged = position;
+      tell({ type: 'appended' });
+    });
     worker.on('message', (message: FromWorker) => this.receive(message));
     let thrown: unknown;
     worker.on('error', (error) => {

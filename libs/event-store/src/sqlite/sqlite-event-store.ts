@@ -167,7 +167,7 @@ export class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly notifier = new Notifier();
-  private readonly appendListeners = new Set<() => void>();
+  private readonly appendListeners = new Set<(position: bigint) => void>();
   private closed = false;
   private readonly stmts;
   private queue: PendingAppend[] = [];
@@ -486,6 +486,7 @@ export class SqliteEventStore implements EventStore {
     let written = 0;
     let failed = 0;
     let fresh = false;
+    let top = 0n;
     for (const o of outcomes) {
       if (!o.ok) failed += 1;
       else
@@ -493,6 +494,7 @@ export class SqliteEventStore implements EventStore {
           if (w.fresh) {
             fresh = true;
             written += w.result.events.length;
+            if (w.result.position > top) top = w.result.position;
           }
     }
     this.stats.commits += 1;
@@ -500,7 +502,7 @@ export class SqliteEventStore implements EventStore {
     this.stats.failed += failed;
     this.stats.events += written;
     this.stats.largestCommit = Math.max(this.stats.largestCommit, group.length);
-    if (fresh) this.announce();
+    if (fresh) this.announce(top);
     group.forEach((p, i) => {
       const o = outcomes[i]!;
       if (o.ok) p.resolve(o.writes.map((w) => w.result));
@@ -685,15 +687,16 @@ export class SqliteEventStore implements EventStore {
       })
       .immediate();
     this.heads.delete(e.streamId);
-    this.announce();
+    this.announce(position);
     return position;
   }
 
   /**
-   * Calls `listener` after every commit that wrote events, until the returned function is called: how the
-   * projection worker (projections/runner/worker-runner.ts) learns of this connection's appends at once.
+   * Calls `listener` with the position of the last event written, after every commit that wrote events (before
+   * their appends are answered), until the returned function is called: how the projection worker
+   * (projections/runner/worker-runner.ts) learns of this connection's appends at once.
    */
-  onAppended(listener: () => void): () => void {
+  onAppended(listener: (position: bigint) => void): () => void {
     this.appendListeners.add(listener);
     return () => this.appendListeners.delete(listener);
   }
@@ -706,11 +709,11 @@ export class SqliteEventStore implements EventStore {
     this.notifier.notify();
   }
 
-  private announce(): void {
+  private announce(position: bigint): void {
     this.notifier.notify();
     for (const listener of this.appendListeners) {
       try {
-        listener();
+        listener(position);
       } catch {
         // A listener must not fail the commit it is told about: the commit is done.
       }
