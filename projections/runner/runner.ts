@@ -312,11 +312,16 @@ export class ProjectionRunner {
     }
   }
 
-  /** Full jitter on an exponential backoff; `stop()` cuts it short. */
-  private pause(attempt: number): Promise<void> {
+  /** The wait before the `attempt`-th retry (from 0): `retry.firstMs` doubling up to `retry.maxMs`, with jitter. */
+  protected backoffMs(attempt: number): number {
     const first = this.options.retry?.firstMs ?? 200;
     const max = this.options.retry?.maxMs ?? 30_000;
-    const ms = Math.min(max, first * 2 ** Math.min(attempt, 20)) * (0.5 + Math.random() / 2);
+    return Math.min(max, first * 2 ** Math.min(attempt, 20)) * (0.5 + Math.random() / 2);
+  }
+
+  /** Full jitter on an exponential backoff; `stop()` cuts it short. */
+  private pause(attempt: number): Promise<void> {
+    const ms = this.backoffMs(attempt);
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       timer.unref?.();

@@ -7,9 +7,6 @@ import type { FromWorker, RunnerThreadData, ToWorker } from './worker-messages.j
 
 /** How long `stop` waits for the worker to finish its batch and close its connections before terminating it. */
 const STOP_TIMEOUT_MS = 10_000;
-/** A worker that exited unasked is started again after this, doubling up to the maximum (with jitter). */
-const RESTART_FIRST_MS = 200;
-const RESTART_MAX_MS = 30_000;
 
 /**
  * The compiled thread next to this module; from the TypeScript sources (the tests), the build's copy. A worker
@@ -116,13 +113,13 @@ export class WorkerProjectionRunner extends ProjectionRunner {
           this.failure = new Error(`the projection worker exited (code ${code})${why}; starting it again`, thrown === undefined ? undefined : { cause: thrown });
           this.retrying = false;
           this.options.onError?.(this.failure);
-          const ms = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** Math.min(this.deaths++, 20)) * (0.5 + Math.random() / 2);
+          // The runner's own back-off after a store error (`retry`: 200 ms doubling to 30 s by default).
           this.restartTimer = setTimeout(() => {
             this.restartTimer = undefined;
             if (this.stopped || this.worker) return;
             this.restarts += 1;
             this.spawn();
-          }, ms);
+          }, this.backoffMs(this.deaths++));
           this.restartTimer.unref();
         }
         resolve();
