@@ -26,6 +26,19 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The test's log through two connections, as two processes would hold it; both closed after `run`. */
+async function onLog(run: (store: SqliteEventStore, other: SqliteEventStore) => Promise<void>): Promise<void> {
+  const file = join(dir, 'events.sqlite');
+  const store = SqliteEventStore.open(file);
+  const other = SqliteEventStore.open(file);
+  try {
+    await run(store, other);
+  } finally {
+    await other.close();
+    await store.close();
+  }
+}
+
 /** A claim that takes `claim-x` when nobody holds it. */
 function claimStep(decisions: { calls: number }, before?: () => Promise<void>): ClaimStep {
   return {
@@ -40,8 +53,7 @@ function claimStep(decisions: { calls: number }, before?: () => Promise<void>): 
 
 describe('CommandPipeline.handleWithClaim on a store that commits several streams at once', () => {
   it('commits the claim with the decided events: one group commit, where separate appends take two', async () => {
-    const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
-    try {
+    await onLog(async (store) => {
       const together = new CommandPipeline(store, clock);
       const before = store.groupCommits.commits;
       const outcome = await together.handleWithClaim(ctx(), 'count-1', counter, { n: 1 }, claimStep({ calls: 0 }));
@@ -56,16 +68,11 @@ describe('CommandPipeline.handleWithClaim on a store that commits several stream
       const between = store.groupCommits.commits;
       await separate.handleWithClaim(ctx(), 'count-2', counter, { n: 1 }, { ...claimStep({ calls: 0 }), streamId: 'claim-y' });
       expect(store.groupCommits.commits - between).toBe(2);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('writes neither when the command stream moved meanwhile, then reads both again and commits once', async () => {
-    const file = join(dir, 'events.sqlite');
-    const store = SqliteEventStore.open(file);
-    const other = SqliteEventStore.open(file);
-    try {
+    await onLog(async (store, other) => {
       const pipeline = new CommandPipeline(store, clock);
       await pipeline.handle(ctx(), 'count-1', counter, { n: 1 });
       const decisions = { calls: 0 };
@@ -87,17 +94,11 @@ describe('CommandPipeline.handleWithClaim on a store that commits several stream
       expect((await store.readStream('count-1')).map((e) => (e.data as { n: number }).n)).toEqual([1, 100, 10]);
       expect(outcome.events.map((e) => e.type)).toEqual(['Claimed', 'Added']);
       expect(await pipeline.state('count-1', counter)).toBe(111);
-    } finally {
-      await other.close();
-      await store.close();
-    }
+    });
   });
 
   it('writes neither when the claim was taken meanwhile; deciding again sees the other holder', async () => {
-    const file = join(dir, 'events.sqlite');
-    const store = SqliteEventStore.open(file);
-    const other = SqliteEventStore.open(file);
-    try {
+    await onLog(async (store, other) => {
       const pipeline = new CommandPipeline(store, clock);
       let wrote = false;
       const step: ClaimStep = {
@@ -114,17 +115,13 @@ describe('CommandPipeline.handleWithClaim on a store that commits several stream
       await expect(pipeline.handleWithClaim(ctx(), 'count-1', counter, { n: 1 }, step)).rejects.toThrow('claim-x is held by other');
       expect(await store.readStream('count-1')).toEqual([]);
       expect((await store.readStream('claim-x')).map((e) => (e.data as { by: string }).by)).toEqual(['other']);
-    } finally {
-      await other.close();
-      await store.close();
-    }
+    });
   });
 });
 
 describe('a retry after a run that crashed between its two appends (EventStoreDB, or a version before appendAll)', () => {
   it('commits its events with the claim it finds, even when later claims follow its own', async () => {
-    const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
-    try {
+    await onLog(async (store) => {
       const actor = { id: 'ops', role: 'channel-ops' } as const;
       const request = { idempotencyKey: 'K-1', method: 'POST', path: '/allocate', body: { n: 5 } };
       // A budget: every allocation reserves on it (its claims accumulate, like MDF allocations on a period's budget).
@@ -155,16 +152,13 @@ describe('a retry after a run that crashed between its two appends (EventStoreDB
       const head = await store.merkle.treeHead();
       expect(head.size).toBe(4);
       expect(await verifyLog(store, { rootHash: head.rootHash, size: head.size })).toMatchObject({ ok: true });
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
 
 describe('SqliteEventStore.appendAll', () => {
   it('is all or none, answers a resend of the same events as the first time, and refuses a stream written twice', async () => {
-    const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
-    try {
+    await onLog(async (store) => {
       const a = newEvent('A');
       const b = newEvent('B');
       await store.append('s-2', [newEvent('X')], 'no_stream');
@@ -179,8 +173,6 @@ describe('SqliteEventStore.appendAll', () => {
       await expect(store.appendAll([{ streamId: 's-3', events: [newEvent('C')], expected: 'any' }, { streamId: 's-3', events: [newEvent('D')], expected: 'any' }])).rejects.toThrow(/twice/);
       // The chain and the tree took the events as any append does.
       expect((await store.readStream('s-1'))[0]!.prevHash).toMatch(/^0{64}$/);
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
