@@ -7,8 +7,7 @@ import { SqliteEventStore } from '#libs/event-store/sqlite/sqlite-event-store.js
 import { newEvent } from '#libs/event-store/testing/fixtures.js';
 import type { Decider } from '#libs/kernel/decider.js';
 import { commandContext } from './context.js';
-import { CommandPipeline } from './pipeline.js';
-import { StreamStates } from './stream-states.js';
+import { CommandPipeline, StreamStates } from './pipeline.js';
 
 interface Tally {
   readonly seen: readonly number[];
