@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { invalidField, isInstant, isText, MAX_TEXT, requireText } from '#libs/kernel/input.js';
 import type {
   ConflictChange,
@@ -24,7 +25,20 @@ import { assertNever, ID_PATTERN, type Decider } from '#libs/kernel/decider.js';
 import { AlreadyExists, InvalidInput, NotFound, RegistrationConflict, RuleViolation, type FieldError } from '#libs/kernel/errors.js';
 import { moneyProblem } from '#libs/money/money.js';
 import { registrableDomain } from '#libs/partners/domain-name.js';
-import { isConsumerDomain } from './consumer-domains.js';
+
+/**
+ * Consumer and free-mail domains (gmail.com, outlook.com, yahoo.com, gmx.de, …) are not customers: a registration
+ * naming one would make every private mailbox one account (DOMAIN.md, "Customer domains"). The list is the
+ * `email-providers` package (about 8,800 provider domains, refreshed upstream from goware/emailproviders), not one
+ * typed here; it ships as JSON, read once.
+ */
+const require = createRequire(import.meta.url);
+const PROVIDERS: ReadonlySet<string> = new Set(require('email-providers/all.json') as string[]);
+
+/** `domain` is a registrable domain (already folded). */
+function isConsumerDomain(domain: string): boolean {
+  return PROVIDERS.has(domain);
+}
 
 /**
  * The customer account: every deal registration of one customer (its registrable domain, with its aliases), the
