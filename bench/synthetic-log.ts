@@ -19,7 +19,7 @@ import {
 } from '#libs/commissions/attribution-commissions.js';
 import { decideCommissionPlan, DEFAULT_COMMISSION_PLAN, evolveCommissionPlan, type CommissionPlan, type DefineCommissionPlan } from '#libs/commissions/plan.js';
 import { customerStreamId, decideCustomerAccount, evolveCustomerAccount, findRegistration, initialCustomerAccount, registrationsOf, type CustomerAccount, type DealCommand } from '#libs/deals/customer-account.js';
-import { dealIdStreamId } from '#libs/deals/deal-id-claim.js';
+import { dealIdStreamId } from '#libs/deals/registration.js';
 import type { NewEvent } from '#libs/event-store/port.js';
 import { decideFund, evolveFund, fundStreamId, initialFundState, type FundState, type MdfCommand } from '#libs/mdf/fund.js';
 import { claimIdStreamId, requestIdStreamId } from '#libs/mdf/ids.js';

@@ -1,5 +1,5 @@
 import { customerAccountDecider, type DealCommand } from '#libs/deals/customer-account.js';
-import { dealSlotsDecider } from '#libs/deals/deal-slots.js';
+import { dealSlotsDecider } from '#libs/deals/registration.js';
 import { KEYS, removeDir, startApp, TestClock, type TestApp } from './support/app.js';
 
 /**

@@ -2,7 +2,7 @@ import type { DealEvent, DealRegistered, DealRegistrationApproved } from '#event
 import { AlreadyExists, RegistrationConflict, RuleViolation } from '#libs/kernel/errors.js';
 import { deciderSpec } from '#libs/kernel/testing/decider-spec.js';
 import { customerAccountDecider, findRegistration, type DealCommand, type RegisterDeal } from './customer-account.js';
-import { dealSlotsDecider } from './deal-slots.js';
+import { dealSlotsDecider } from './registration.js';
 
 /** DOMAIN.md "Rules of engagement (v2)", decided by the customer account (the decider kit: given events, when, then). */
 const T0 = new Date('2026-03-02T09:00:00.000Z');

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { DealEvent, DealStatus } from '#events/deals.js';
 import type { EventStore } from '#libs/event-store/port.js';
 import { customerAccountDecider, customerStreamId, findRegistration } from '#libs/deals/customer-account.js';
-import { dealIdStreamId, foldDealIdClaims } from '#libs/deals/deal-id-claim.js';
+import { dealIdStreamId, foldDealIdClaims } from '#libs/deals/registration.js';
 import { fold, ID_PATTERN } from '#libs/kernel/decider.js';
 import { EVENT_STORE } from './tokens.js';
 

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { DealMoney, RejectionReasonCode } from '#events/deals.js';
+import type { DealMoney, DealStatus, RejectionReasonCode } from '#events/deals.js';
 import type { RecordedEvent } from '#events/envelope.js';
 import {
   customerAccountDecider,
@@ -12,12 +12,25 @@ import {
   type DealCommand,
   type PartnerStatusFact,
 } from '#libs/deals/customer-account.js';
-import { claimDealId, claimHolderKey, dealIdClaimDecider, dealIdStreamId, foldDealIdClaims } from '#libs/deals/deal-id-claim.js';
-import { dealSlotsDecider, dealSlotsStreamId, takeDealSlot } from '#libs/deals/deal-slots.js';
-import { aliasedTo, customerKeyOf, decidingAccount, registerDeal, type RegistrationRequest } from '#libs/deals/registration.js';
+import {
+  aliasedTo,
+  claimDealId,
+  claimHolderKey,
+  customerKeyOf,
+  dealIdClaimDecider,
+  dealIdStreamId,
+  dealRegistrationPolicy,
+  dealSlotsDecider,
+  dealSlotsStreamId,
+  decidingAccount,
+  foldDealIdClaims,
+  registerDeal,
+  takeDealSlot,
+  type DealRegistrationPolicy,
+  type RegistrationRequest,
+} from '#libs/deals/registration.js';
 import { NotFound } from '#libs/kernel/errors.js';
 import { partnerDecider, partnerStreamId } from '#libs/partners/partner.js';
-import { dealRegistrationPolicy, type DealRegistrationPolicy } from '#libs/program/program.js';
 import type { CommandContext, CommandOutcome } from './context.js';
 import { StreamDealDirectory } from './deal-directory.js';
 import { CommandPipeline } from './pipeline.js';
@@ -67,7 +80,8 @@ async function partnerStatus(pipeline: CommandPipeline, partnerId: string): Prom
  * Registration spans streams: the deal id's claim (unique across customers), the partner's capacity slot when the
  * program limits open registrations, then the customer account, which decides overlaps, precedence and conflicts
  * race-free. The pipeline decides once on the account, claims, then appends; the rules are libs/deals'
- * (registration.ts, deal-id-claim.ts, deal-slots.ts). A domain aliased to another account is decided on that account.
+ * (customer-account.ts decides, registration.ts forms the command and decides the claims). A domain aliased to
+ * another account is decided on that account.
  */
 @CommandHandler(RegisterDealCommand)
 export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand, CommandOutcome> {
@@ -75,7 +89,6 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
     @Inject(CommandPipeline) private readonly pipeline: CommandPipeline,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ProgramInForce) private readonly programs: ProgramInForce,
-    @Inject(StreamDealDirectory) private readonly directory: StreamDealDirectory,
   ) {}
 
   async execute({ ctx, data }: RegisterDealCommand): Promise<CommandOutcome> {
@@ -111,9 +124,16 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
 
   private async takeSlot(ctx: CommandContext, data: RegisterDealData, customerKey: string, policy: DealRegistrationPolicy): Promise<readonly RecordedEvent[]> {
     const slots = await this.pipeline.state(dealSlotsStreamId(data.partnerId), dealSlotsDecider);
-    const statusOf = new Map(await Promise.all(slots.held.map(async (s) => [s.dealId, (await this.directory.find(s.dealId))?.status] as const)));
+    const statusOf = new Map(await Promise.all(slots.held.map(async (s) => [s.dealId, await this.dealStatus(s.dealId)] as const)));
     const command = takeDealSlot(slots, data, customerKey, policy, statusOf, this.clock.now());
     return (await this.pipeline.handle(ctx, dealSlotsStreamId(data.partnerId), dealSlotsDecider, command)).events;
+  }
+
+  /** A held slot's registration as it stands in the log now: its claim names the account, the account its status (undefined: it never landed). */
+  private async dealStatus(dealId: string): Promise<DealStatus | undefined> {
+    const claim = await this.pipeline.state(dealIdStreamId(dealId), dealIdClaimDecider);
+    if (claim.status !== 'claimed') return undefined;
+    return findRegistration(await this.pipeline.state(customerStreamId(claim.customerKey), customerAccountDecider), dealId)?.status;
   }
 }
 

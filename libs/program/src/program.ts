@@ -30,7 +30,7 @@ export interface TierProgram {
   readonly countUnregisteredRevenue?: boolean;
 
   // --- deal registration policy (v2, DOMAIN.md "Rules of engagement"): optional, so that programs defined
-  // before it keep their meaning; `dealRegistrationPolicy` gives the defaults. ---
+  // before it keep their meaning; `dealRegistrationPolicy` (libs/deals/src/registration.ts) gives the defaults. ---
   /** A registration still submitted or conflicted this many days after its `registeredAt` expires (default 14). */
   readonly registrationReviewDays?: number;
   /** Active registrations a partner may hold; 0 (the default) is unlimited. */
@@ -40,29 +40,6 @@ export interface TierProgram {
 }
 
 export type ProductFamilies = Readonly<Record<string, readonly string[]>>;
-
-/** The deal registration policy of a program, defaults filled in. */
-export interface DealRegistrationPolicy {
-  readonly programVersion: number;
-  readonly protectionDays: number;
-  readonly maxExtensionDays: number;
-  readonly registrationReviewDays: number;
-  readonly maxOpenRegistrations: number;
-  readonly productFamilies: ProductFamilies;
-}
-
-export const DEFAULT_REGISTRATION_REVIEW_DAYS = 14;
-
-export function dealRegistrationPolicy(program: TierProgram): DealRegistrationPolicy {
-  return {
-    programVersion: program.version,
-    protectionDays: program.protectionDays,
-    maxExtensionDays: program.maxExtensionDays,
-    registrationReviewDays: program.registrationReviewDays ?? DEFAULT_REGISTRATION_REVIEW_DAYS,
-    maxOpenRegistrations: program.maxOpenRegistrations ?? 0,
-    productFamilies: program.productFamilies ?? {},
-  };
-}
 
 const tier = (t: TierDefinition): TierDefinition => Object.freeze(t);
 
