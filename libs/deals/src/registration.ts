@@ -26,7 +26,7 @@ export interface DealRegistrationPolicy {
   readonly productFamilies: ProductFamilies;
 }
 
-export const DEFAULT_REGISTRATION_REVIEW_DAYS = 14;
+const DEFAULT_REGISTRATION_REVIEW_DAYS = 14;
 
 export function dealRegistrationPolicy(program: TierProgram): DealRegistrationPolicy {
   return {
@@ -92,6 +92,9 @@ export function aliasedTo(error: unknown, tried: string): string | undefined {
  * two racing registrations of one id for different customers collide on that revision; then it decides in
  * the customer stream, which refuses an id it already holds (same customer). The claim also routes a deal id
  * to its customer stream.
+ *
+ * The stream holds `DealIdClaimed` events only: the pipeline's claim step is its one writer, so the decider's
+ * `evolve` (the pipeline's folds) and `foldDealIdClaims` (raw reads, which skip other types) agree.
  */
 export const dealIdStreamId = (dealId: string): string => `dealid-${dealId}`;
 
