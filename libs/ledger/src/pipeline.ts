@@ -264,21 +264,9 @@ export class CommandPipeline {
     if (appendAll === undefined) throw new Error('appendWith needs a store with appendAll');
     const metadata = this.metadata(ctx, now);
     const writes: StreamWrite[] = [claim, own].map((w) => ({ streamId: w.streamId, expected: w.expected, events: this.newEvents(ctx, w.streamId, w.decided, metadata) }));
-    const started = performance.now();
-    let outcome: AppendObservation['outcome'] = 'error';
-    try {
-      const [claimResult, ownResult] = await appendAll(writes);
-      outcome = 'ok';
-      claim.done(claimResult!.events);
-      return ownResult!;
-    } catch (error) {
-      if (error instanceof WrongExpectedVersionError) outcome = 'conflict';
-      throw error;
-    } finally {
-      const seconds = (performance.now() - started) / 1000;
-      // One observation per stream written, as two appends would give: both took the one commit's time.
-      for (const w of writes) this.observer.appended?.({ streamId: w.streamId, types: w.events.map((e) => e.type), seconds, outcome });
-    }
+    const [claimResult, ownResult] = await this.observed(writes, () => appendAll(writes));
+    claim.done(claimResult!.events);
+    return ownResult!;
   }
 
   /**
@@ -301,17 +289,26 @@ export class CommandPipeline {
 
   private async append(ctx: CommandContext, streamId: string, decided: readonly DomainEventShape[], expected: ExpectedRevision, now: Date): Promise<AppendResult> {
     const events = this.newEvents(ctx, streamId, decided, this.metadata(ctx, now));
+    return this.observed([{ streamId, expected, events }], () => this.store.append(streamId, events, expected));
+  }
+
+  /**
+   * A commit of `writes`, as instrumentation sees it: one observation per stream written (a joint commit gives one
+   * per stream, as separate appends would), each with the commit's time and outcome.
+   */
+  private async observed<T>(writes: readonly StreamWrite[], commit: () => Promise<T>): Promise<T> {
     const started = performance.now();
     let outcome: AppendObservation['outcome'] = 'error';
     try {
-      const result = await this.store.append(streamId, events, expected);
+      const result = await commit();
       outcome = 'ok';
       return result;
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) outcome = 'conflict';
       throw error;
     } finally {
-      this.observer.appended?.({ streamId, types: events.map((e) => e.type), seconds: (performance.now() - started) / 1000, outcome });
+      const seconds = (performance.now() - started) / 1000;
+      for (const w of writes) this.observer.appended?.({ streamId: w.streamId, types: w.events.map((e) => e.type), seconds, outcome });
     }
   }
 
