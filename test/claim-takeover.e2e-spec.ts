@@ -74,6 +74,23 @@ describe('a retry after a crash between claim and append does not reuse a claim 
     });
   });
 
+  it('partner domain: when the partner that took it over is terminated, the retry enrolls and its claim is the one that holds', async () => {
+    crashAfterClaim(file, 'partnerdomain-', 'enroll', enroll('P-1', 'acme.com'), 'K-1');
+    await at(file, LATER, async (l) => {
+      await l.run('enroll', enroll('P-2', 'acme.com'));
+      await l.run('partner', { type: 'TerminatePartner', data: { partnerId: 'P-2', reason: 'contract ended' } });
+    });
+    await at(file, LATEST, async (l) => {
+      const outcome = await l.run('enroll', enroll('P-1', 'acme.com'), 'K-1');
+      expect(outcome.events.map((e: { type: string }) => e.type)).toEqual(['PartnerDomainClaimed', 'PartnerEnrolled']);
+      const claims = await l.store.readStream('partnerdomain-acme.com');
+      expect(claims.map((e) => (e.data as { partnerId: string }).partnerId)).toEqual(['P-1', 'P-2', 'P-1']);
+      // The domain now has one live partner, P-1: a third enrollment on it is refused.
+      await expect(l.run('enroll', enroll('P-3', 'acme.com'))).rejects.toMatchObject({ slug: 'already-exists' });
+      expect(await l.store.readStream('partner-P-3')).toEqual([]);
+    });
+  });
+
   it('deal id: the retry is refused (409) and the id is registered in one customer account only', async () => {
     await activePartners('P-1', 'P-2');
     const deal = (partnerId: string, domain: string) => ({

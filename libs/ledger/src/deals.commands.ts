@@ -102,6 +102,7 @@ export class RegisterDealHandler implements ICommandHandler<RegisterDealCommand,
     const register = (customerKey: string) =>
       this.pipeline.handleWithClaim(ctx, customerStreamId(customerKey), customerAccountDecider, registerDeal(data, named, customerKey, policy, status), {
         streamId: dealIdStreamId(data.dealId),
+        latestHolds: true,
         related: [dealSlotsStreamId(data.partnerId)],
         decide: (claim) => this.claimDealId(data, customerKey, claim),
         ...(policy.maxOpenRegistrations > 0 ? { alongside: () => this.takeSlot(ctx, data, customerKey, policy) } : {}),

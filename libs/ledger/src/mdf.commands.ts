@@ -82,6 +82,7 @@ abstract class MdfHandler {
   protected reservation<R extends MdfRequestIdReserved | MdfClaimIdReserved>(streamId: string, wanted: R, holds: (fund: FundState) => boolean): ClaimStep {
     return {
       streamId,
+      latestHolds: true,
       decide: async (events) => {
         const state = foldReservations<R>(events, wanted.type);
         const holder =

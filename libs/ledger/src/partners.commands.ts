@@ -48,6 +48,7 @@ export class EnrollPartnerHandler implements ICommandHandler<EnrollPartnerComman
     const enroll: PartnerCommand = { type: 'EnrollPartner', data: { ...data, domain, tier: tier.name, programVersion: program.version } };
     return this.pipeline.handleWithClaim(ctx, partnerStreamId(data.partnerId), partnerDecider, enroll, {
       streamId: domainClaimStreamId(domain),
+      latestHolds: true,
       decide: async (events) => {
         const state = foldClaims(events);
         let holder: ClaimHolder = { exists: false, claimedAgoMs: 0 };
@@ -89,6 +90,7 @@ export class PartnerCommandHandler implements ICommandHandler<PartnerCommandMess
     const certify: CertifySeller = { ...command, data: { ...command.data, ...(validityDays !== undefined ? { validityDays } : {}) } };
     return this.pipeline.handleWithClaim(ctx, partnerStreamId(partnerId), partnerDecider, certify, {
       streamId: sellerClaimStreamId(sellerId),
+      latestHolds: true,
       decide: async (events) => {
         const holder = sellerHolder(events);
         if (holder === undefined || holder === partnerId) return decideSellerClaim(sellerId, partnerId, holder, false);

@@ -156,6 +156,52 @@ describe('a retry after a run that crashed between its two appends (EventStoreDB
   });
 });
 
+describe('a retry whose own claim others have followed, on a stream whose last claim holds (latestHolds)', () => {
+  // The first run claimed and crashed; another command took the claim over; that holder no longer holds (it was
+  // terminated, or abandoned its claim too), so the retry's claim is accepted and must be written as the new last.
+  it.each([
+    ['in one commit with its events (appendAll)', {}],
+    ['appended on its own first (EventStoreDB)', { separateClaimAppends: true }],
+  ])('writes its new claim %s, so the stream names it as the holder', async (_how, options) => {
+    await onLog(async (store) => {
+      const actor = { id: 'ops', role: 'channel-ops' } as const;
+      const request = { idempotencyKey: 'K-1', method: 'POST', path: '/enroll', body: { n: 1 } };
+      const take = (by: string): ClaimStep => ({ streamId: 'claim-x', latestHolds: true, decide: () => [{ type: 'Claimed', data: { by } }] });
+      const crashing = new CommandPipeline(
+        store,
+        clock,
+        {
+          appended: (a) => {
+            if (a.streamId === 'claim-x' && a.outcome === 'ok') throw new Error('crashed after the claim');
+          },
+        },
+        undefined,
+        { separateClaimAppends: true },
+      );
+      await expect(crashing.handleWithClaim(commandContext(actor, request), 'count-1', counter, { n: 1 }, take('me'))).rejects.toThrow('crashed after the claim');
+      const pipeline = new CommandPipeline(store, clock, {}, undefined, options);
+      await pipeline.handleWithClaim(ctx(), 'count-2', counter, { n: 2 }, take('other'));
+
+      const retry = commandContext(actor, request);
+      const outcome = await pipeline.handleWithClaim(retry, 'count-1', counter, { n: 1 }, take('me'));
+      const claims = await store.readStream('claim-x');
+      expect(claims.map((e) => (e.data as { by: string }).by)).toEqual(['me', 'other', 'me']);
+      expect(claims[2]!.metadata.commandId).toBe(retry.commandId);
+      expect(claims[2]!.eventId).not.toBe(claims[0]!.eventId);
+      expect(outcome.events.map((e) => [e.streamId, e.type])).toEqual([
+        ['claim-x', 'Claimed'],
+        ['count-1', 'Added'],
+      ]);
+      expect(outcome.events[0]!.revision).toBe(2n);
+      // Sent again, the command is answered as it stands now: its claims and its events, nothing written twice.
+      const again = await pipeline.handleWithClaim(commandContext(actor, request), 'count-1', counter, { n: 1 }, take('me'));
+      expect(again.replayed).toBe(true);
+      expect((await store.readStream('claim-x')).length).toBe(3);
+      expect((await store.readStream('count-1')).length).toBe(1);
+    });
+  });
+});
+
 describe('SqliteEventStore.appendAll', () => {
   it('is all or none, answers a resend of the same events as the first time, and refuses a stream written twice', async () => {
     await onLog(async (store) => {

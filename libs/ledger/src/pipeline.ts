@@ -57,6 +57,14 @@ export interface ClaimStep {
    * lists every event of the command in log order.
    */
   readonly alongside?: () => Promise<readonly RecordedEvent[]>;
+  /**
+   * The stream's last claim is its holder (a partner domain, a seller, a deal id, an MDF request or claim id), as
+   * opposed to a stream where every claim keeps counting (a period's MDF budget, a deal's revenue). There, a claim
+   * this command appended before a crash and others have followed since holds nothing: the claim it decides now is
+   * a new one, written with event ids of its own. (Without it, its ids would be the earlier claim's, and the store
+   * would answer the new claim as that stored one and write nothing: the stream would still name the other holder.)
+   */
+  readonly latestHolds?: boolean;
 }
 
 export interface PipelineOptions {
@@ -71,10 +79,23 @@ export interface PipelineOptions {
 /** Events decided for another stream, to be appended in the same commit as the command's own (a claim's). */
 interface CommitAlongside {
   readonly streamId: string;
+  /** What the events' ids derive from (`ReadClaim.idScope`). */
+  readonly idScope: string;
   readonly decided: readonly DomainEventShape[];
   readonly expected: ExpectedRevision;
   /** Told the recorded events once the commit is done. */
   readonly done: (events: readonly RecordedEvent[]) => void;
+}
+
+/** A claim stream as `readClaim` finds it. */
+interface ReadClaim {
+  readonly events: readonly RecordedEvent[];
+  /** Its last event. */
+  readonly holder: RecordedEvent | undefined;
+  /** This command's events in it, when the last is this command's (its claim, to reuse as it is). */
+  readonly own: readonly RecordedEvent[] | undefined;
+  /** What the ids of a claim decided now derive from. */
+  readonly idScope: string;
 }
 
 /**
@@ -113,7 +134,8 @@ export class CommandPipeline {
    *
    * A retry (same Idempotency-Key) after a crash between the two appends finishes the run only while the claim is
    * still its own: a claim another command has taken over since is decided again like anyone else's, so the
-   * retry is refused instead of landing beside the new holder.
+   * retry is refused instead of landing beside the new holder, or, once that holder no longer holds, claims anew
+   * (`latestHolds`: with ids of its own, so that the new claim is written, not answered as the overtaken one).
    *
    * Where the store commits several streams at once (`appendAll`: SQLite), the claim and the decided events are
    * one commit, so there is no such crash window (and a registration waits for one commit, not two); a conflict
@@ -215,12 +237,12 @@ export class CommandPipeline {
 
   private async claim(ctx: CommandContext, step: ClaimStep): Promise<readonly RecordedEvent[]> {
     for (let attempt = 1; ; attempt++) {
-      const { events, holder, own } = await this.readClaim(ctx, step);
+      const { events, holder, own, idScope } = await this.readClaim(ctx, step);
       if (own !== undefined) return own;
       const decided = await step.decide(events);
       if (decided.length === 0) return [];
       try {
-        return (await this.append(ctx, step.streamId, decided, holder?.revision ?? 'no_stream', this.clock.now())).events;
+        return (await this.append(ctx, step.streamId, decided, holder?.revision ?? 'no_stream', this.clock.now(), idScope)).events;
       } catch (error) {
         await this.afterConflict(error, attempt, `${step.streamId} is being claimed concurrently; retry`);
       }
@@ -233,7 +255,7 @@ export class CommandPipeline {
    * command whose claim was appended alone, by a version or a store without `appendAll`) is reused as it is.
    */
   private async claimToCommit(ctx: CommandContext, step: ClaimStep, claimed: (events: readonly RecordedEvent[]) => void): Promise<CommitAlongside | undefined> {
-    const { events, holder, own } = await this.readClaim(ctx, step);
+    const { events, holder, own, idScope } = await this.readClaim(ctx, step);
     if (own !== undefined) {
       claimed(own);
       return undefined;
@@ -243,19 +265,23 @@ export class CommandPipeline {
       claimed([]);
       return undefined;
     }
-    return { streamId: step.streamId, decided, expected: holder?.revision ?? 'no_stream', done: claimed };
+    return { streamId: step.streamId, idScope, decided, expected: holder?.revision ?? 'no_stream', done: claimed };
   }
 
   /**
    * The claim stream as it stands, and this command's events in it when the current claim is its own. Only the
    * current claim counts as this command's: an earlier claim of its own that another command took over since (the
-   * run crashed, the claim was abandoned) is no longer its to reuse.
+   * run crashed, the claim was abandoned) is no longer its to reuse. On a stream whose last claim holds
+   * (`latestHolds`), the claim decided after such a one gets ids of its own (`idScope`: the stream at the holder's
+   * revision, the same for every attempt at that revision).
    */
-  private async readClaim(ctx: CommandContext, step: ClaimStep): Promise<{ events: readonly RecordedEvent[]; holder: RecordedEvent | undefined; own: readonly RecordedEvent[] | undefined }> {
+  private async readClaim(ctx: CommandContext, step: ClaimStep): Promise<ReadClaim> {
     const events = await this.store.readStream(step.streamId);
     const holder = events[events.length - 1];
-    const own = holder !== undefined && holder.metadata.commandId === ctx.commandId ? this.replay(ctx, events.filter((e) => e.metadata.commandId === ctx.commandId)).events : undefined;
-    return { events, holder, own };
+    const mine = events.filter((e) => e.metadata.commandId === ctx.commandId);
+    const own = holder !== undefined && holder.metadata.commandId === ctx.commandId ? this.replay(ctx, mine).events : undefined;
+    const overtaken = own === undefined && mine.length > 0 && step.latestHolds === true;
+    return { events, holder, own, idScope: overtaken ? `${step.streamId}@${holder!.revision}` : step.streamId };
   }
 
   /** The claim's events and the command's in one commit (`appendAll`); answers the command's own append. */
@@ -263,7 +289,7 @@ export class CommandPipeline {
     const appendAll = this.store.appendAll?.bind(this.store);
     if (appendAll === undefined) throw new Error('appendWith needs a store with appendAll');
     const metadata = this.metadata(ctx, now);
-    const writes: StreamWrite[] = [claim, own].map((w) => ({ streamId: w.streamId, expected: w.expected, events: this.newEvents(ctx, w.streamId, w.decided, metadata) }));
+    const writes: StreamWrite[] = [claim, { ...own, idScope: own.streamId }].map((w) => ({ streamId: w.streamId, expected: w.expected, events: this.newEvents(ctx, w.idScope, w.decided, metadata) }));
     const [claimResult, ownResult] = await this.observed(writes, () => appendAll(writes));
     claim.done(claimResult!.events);
     return ownResult!;
@@ -287,8 +313,8 @@ export class CommandPipeline {
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * attempt * 5)));
   }
 
-  private async append(ctx: CommandContext, streamId: string, decided: readonly DomainEventShape[], expected: ExpectedRevision, now: Date): Promise<AppendResult> {
-    const events = this.newEvents(ctx, streamId, decided, this.metadata(ctx, now));
+  private async append(ctx: CommandContext, streamId: string, decided: readonly DomainEventShape[], expected: ExpectedRevision, now: Date, idScope = streamId): Promise<AppendResult> {
+    const events = this.newEvents(ctx, idScope, decided, this.metadata(ctx, now));
     return this.observed([{ streamId, expected, events }], () => this.store.append(streamId, events, expected));
   }
 
@@ -312,9 +338,10 @@ export class CommandPipeline {
     }
   }
 
-  private newEvents(ctx: CommandContext, streamId: string, decided: readonly DomainEventShape[], metadata: EventMetadata): NewEvent[] {
+  /** `idScope`: the stream, or for a claim decided anew after an own one others followed, the stream at a revision. */
+  private newEvents(ctx: CommandContext, idScope: string, decided: readonly DomainEventShape[], metadata: EventMetadata): NewEvent[] {
     // Event ids derive from the command id: a retried append of the same command is recognised by the store.
-    return decided.map((e, i) => ({ eventId: eventIdFor(ctx.commandId, streamId, i), type: e.type, data: e.data, metadata }));
+    return decided.map((e, i) => ({ eventId: eventIdFor(ctx.commandId, idScope, i), type: e.type, data: e.data, metadata }));
   }
 
   private metadata(ctx: CommandContext, now: Date): EventMetadata {
