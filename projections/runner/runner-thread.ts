@@ -25,29 +25,19 @@ const projections = data.projections.map(({ name, version }) => {
 });
 const store = SqliteEventStore.open(data.eventsFile, data.pollMs === undefined ? {} : { pollMs: data.pollMs });
 const db = openReadModels(data.readModelsFile);
-let lastState = '';
 const runner: ProjectionRunner = new ProjectionRunner(store, db, projections, {
   ...(data.batchSize === undefined ? {} : { batchSize: data.batchSize }),
   ...(data.retry === undefined ? {} : { retry: data.retry }),
-  // After the runner has noted whether it reconnects (it sets that once its error hook returned).
-  onError: () => void setImmediate(postState),
   observer: {
     batchApplied(batch) {
       post({ type: 'batch', checkpoints: projections.map((p) => [p.name, runner.position(p.name)]), ...batch });
-      postState();
+    },
+    // The runner's error and reconnection, whenever they change (a recovery clears the error without a batch).
+    stateChanged() {
+      post({ type: 'state', error: described(runner.error), reconnecting: runner.reconnecting, restarts: runner.restarts });
     },
   },
 });
-
-/** The runner's error and reconnection, whenever they change (a recovery clears the error without a batch). */
-function postState(): void {
-  const state = { type: 'state' as const, error: described(runner.error), reconnecting: runner.reconnecting, restarts: runner.restarts };
-  const key = JSON.stringify(state);
-  if (key === lastState) return;
-  lastState = key;
-  post(state);
-}
-const watch = setInterval(postState, 100);
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'appended') store.appendedElsewhere();
@@ -55,7 +45,6 @@ port.on('message', (message: ToWorker) => {
 });
 
 async function stop(): Promise<void> {
-  clearInterval(watch);
   await runner.stop();
   await store.close();
   db.close();

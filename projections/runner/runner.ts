@@ -32,6 +32,8 @@ class ProjectionFailure extends Error {
 export interface ProjectionObserver {
   /** A batch was applied and the checkpoints moved, in one transaction. */
   batchApplied?(batch: { readonly position: bigint; readonly events: number; readonly seconds: number; readonly lastRecordedAt: string }): void;
+  /** `error`, `reconnecting` or `restarts` changed (a failure, a reconnection starting, a recovery). */
+  stateChanged?(): void;
 }
 
 const IDLE = Symbol('idle');
@@ -261,6 +263,7 @@ export class ProjectionRunner {
     this.loop = this.run().catch((error: unknown) => {
       this.failure = error;
       this.options.onError?.(error);
+      this.options.observer?.stateChanged?.();
     });
   }
 
@@ -287,6 +290,7 @@ export class ProjectionRunner {
         if (error instanceof ProjectionFailure) {
           this.failure = error.error;
           this.options.onError?.(error.error);
+          this.options.observer?.stateChanged?.();
           return;
         }
         if (this.stopped) return;
@@ -295,6 +299,7 @@ export class ProjectionRunner {
       }
       // Back off, then make sure the store answers before subscribing again.
       this.retrying = true;
+      this.options.observer?.stateChanged?.();
       for (;;) {
         await this.pause(attempt++);
         if (this.stopped) return;
@@ -304,11 +309,13 @@ export class ProjectionRunner {
         } catch (error) {
           this.failure = error;
           this.options.onError?.(error);
+          this.options.observer?.stateChanged?.();
         }
       }
       this.retrying = false;
       this.failure = undefined;
       this.restarts += 1;
+      this.options.observer?.stateChanged?.();
     }
   }
 

@@ -170,6 +170,29 @@ describe('WorkerProjectionRunner: the read models applied in a worker thread', (
   });
 });
 
+describe('WorkerProjectionRunner: what the runner in the worker reports', () => {
+  it('reaches this thread when a projection fails in the worker: the runner error names it, told once', async () => {
+    const { store, db, runner, errors } = open('failed', [partnersProjection]);
+    try {
+      runner.start();
+      const { position } = await store.append('partner-P000001', [enrolled('P000001')], 'no_stream');
+      expect(await runner.waitFor(position, 5000)).toBe(true);
+      expect(runner.error).toBeUndefined();
+      // The read model's table goes missing under the worker: its next evolve fails and its runner stops.
+      db.exec('DROP TABLE partners');
+      await store.append('partner-P000002', [enrolled('P000002')], 'no_stream');
+      await waitUntil(async () => runner.error !== undefined, 5000);
+      expect(String(runner.error)).toMatch(/no such table: partners/);
+      expect(runner.reconnecting).toBe(false);
+      expect(errors.map(String)).toEqual([expect.stringMatching(/no such table: partners/)]);
+    } finally {
+      await runner.stop();
+      await store.close();
+      db.close();
+    }
+  });
+});
+
 describe('WorkerProjectionRunner: a worker built from other code than the service', () => {
   it('refuses to start on a projection version the service does not run, instead of resetting its read model', async () => {
     const other: Projection = { ...partnersProjection, version: partnersProjection.version + 1000 };
